@@ -1,0 +1,145 @@
+/**
+ * Follower and candidate behaviour: accepting appends with fast-backtracking hints, heartbeats
+ * (including the leader's quiesce notice), chunked snapshots, and counting votes.
+ */
+import { becomeFollower, becomeLeader, campaign, hup, message, type Raft } from "./raft.ts";
+import { noNode, type Message, type Snapshot } from "./types.ts";
+
+/** Role step for a follower. */
+export function stepFollower(raft: Raft, m: Message): void {
+  switch (m.type) {
+    case "prop":
+    case "transferLeader":
+    case "readIndex":
+      if (raft.leader !== noNode) raft.forward(raft.leader, m);
+      return;
+    case "app":
+    case "heartbeat":
+    case "snap":
+      raft.electionElapsed = 0;
+      raft.leader = m.from;
+      handleFromLeader(raft, m);
+      return;
+    case "timeoutNow":
+      hup(raft, true); // leadership transfer: campaign at once, without a pre-vote (thesis 3.10)
+      return;
+    case "readIndexResp":
+      raft.readStates.push({ index: m.index, context: m.context });
+      return;
+  }
+}
+
+/** Role step for a pre-candidate or candidate. */
+export function stepCandidate(raft: Raft, m: Message): void {
+  switch (m.type) {
+    case "app":
+    case "heartbeat":
+    case "snap":
+      becomeFollower(raft, m.term, m.from); // a leader of our term exists (thesis 3.4)
+      handleFromLeader(raft, m);
+      return;
+    case "voteResp":
+    case "preVoteResp": {
+      const expected = raft.role === "preCandidate" ? "preVoteResp" : "voteResp";
+      if (m.type !== expected) return;
+      const result = raft.tracker.recordVote(m.from, !m.reject);
+      if (result === "won") {
+        if (raft.role === "preCandidate") campaign(raft, "vote", false);
+        else becomeLeader(raft);
+      } else if (result === "lost") {
+        becomeFollower(raft, raft.term, noNode);
+      }
+      return;
+    }
+  }
+}
+
+function handleFromLeader(raft: Raft, m: Message): void {
+  if (m.type === "app") handleAppend(raft, m);
+  else if (m.type === "heartbeat") handleHeartbeat(raft, m);
+  else handleSnapshotChunk(raft, m);
+}
+
+function handleAppend(raft: Raft, m: Message): void {
+  const log = raft.log;
+  if (m.index < log.committed) {
+    raft.send(m.from, message("appResp", { index: log.committed }));
+    return;
+  }
+  const lastNew = log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+  if (lastNew !== null) {
+    raft.send(m.from, message("appResp", { index: lastNew }));
+    return;
+  }
+  // Tell the leader the last index whose term is <= the term it asked about: it can then skip
+  // every entry of a conflicting term in one round trip.
+  const hint = log.findConflictByTerm(Math.min(m.index, log.lastIndex()), m.logTerm);
+  raft.send(m.from, message("appResp", { index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term }));
+}
+
+function handleHeartbeat(raft: Raft, m: Message): void {
+  if (m.quiesce) {
+    // Go quiet only when our log is exactly the leader's: then nothing is left to replicate.
+    const caughtUp = raft.log.lastIndex() === m.index && raft.log.matchTerm(m.index, m.logTerm);
+    if (caughtUp) {
+      raft.log.commitTo(m.commit);
+      raft.quiesced = true;
+    }
+    raft.send(m.from, message("heartbeatResp", { quiesce: caughtUp }));
+    return;
+  }
+  raft.log.commitTo(m.commit);
+  raft.send(m.from, message("heartbeatResp", { context: m.context, index: m.index }));
+}
+
+function handleSnapshotChunk(raft: Raft, m: Message): void {
+  const chunk = m.snapshot;
+  if (chunk === null) return;
+  const { index, term } = chunk.meta;
+  if (index <= raft.log.committed) {
+    raft.incomingSnapshot = null;
+    raft.send(m.from, message("appResp", { index: raft.log.committed }));
+    return;
+  }
+  let incoming = raft.incomingSnapshot;
+  if (incoming === null || incoming.index !== index || incoming.term !== term) {
+    if (chunk.offset !== 0) {
+      raft.send(m.from, message("snapResp", { index, reject: true, rejectHint: 0 }));
+      return;
+    }
+    incoming = { index, term, received: 0, chunks: [] };
+    raft.incomingSnapshot = incoming;
+  }
+  if (chunk.offset !== incoming.received) {
+    raft.send(m.from, message("snapResp", { index, reject: true, rejectHint: incoming.received }));
+    return;
+  }
+  incoming.chunks.push(chunk.data.slice());
+  incoming.received += chunk.data.byteLength;
+  if (incoming.received < chunk.totalBytes) {
+    raft.send(m.from, message("snapResp", { index, rejectHint: incoming.received }));
+    return;
+  }
+  raft.incomingSnapshot = null;
+  const data = new Uint8Array(incoming.received);
+  let offset = 0;
+  for (const piece of incoming.chunks) {
+    data.set(piece, offset);
+    offset += piece.byteLength;
+  }
+  const restored = restore(raft, { meta: chunk.meta, data });
+  raft.send(m.from, message("appResp", { index: restored ? raft.log.lastIndex() : raft.log.committed }));
+}
+
+/** Installs a leader's snapshot; false when our log already covers it (then commit just advances). */
+function restore(raft: Raft, snapshot: Snapshot): boolean {
+  const { index, term } = snapshot.meta;
+  if (index <= raft.log.committed) return false;
+  if (raft.log.matchTerm(index, term)) {
+    raft.log.commitTo(index);
+    return false;
+  }
+  raft.log.restore(snapshot);
+  raft.tracker.setConf(snapshot.meta.conf, raft.log.lastIndex());
+  return true;
+}
