@@ -63,8 +63,8 @@ export class Progress {
   snapshotOffset = 0;
   /** Highest commit index sent to the peer; an empty append carries a newer one. */
   commitSent: Index = 0;
-  /** Snapshot state: heartbeats answered since the last chunk acknowledgement (resend when stalled). */
-  snapshotStallHeartbeats = 0;
+  /** Heartbeats answered while the peer made no progress on what was sent (resend when stalled). */
+  stallHeartbeats = 0;
   /** Heard from within the last election timeout (CheckQuorum). */
   recentActive = false;
   /** Learners receive the log but neither vote nor count toward commit. */
@@ -109,6 +109,7 @@ export class Progress {
       this.match = index;
       updated = true;
       this.probeSent = false;
+      this.stallHeartbeats = 0;
     }
     this.next = Math.max(this.next, index + 1);
     return updated;
@@ -158,7 +159,7 @@ export class Progress {
     this.probeSent = false;
     this.pendingSnapshot = 0;
     this.snapshotOffset = 0;
-    this.snapshotStallHeartbeats = 0;
+    this.stallHeartbeats = 0;
     this.state = state;
     this.inflights.reset();
   }

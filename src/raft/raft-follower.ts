@@ -89,7 +89,7 @@ function handleHeartbeat(raft: Raft, m: Message): void {
     return;
   }
   raft.log.commitTo(m.commit);
-  raft.send(m.from, message("heartbeatResp", { context: m.context, index: m.index }));
+  raft.send(m.from, message("heartbeatResp", { context: m.context, index: m.index, rejectHint: raft.log.lastIndex() }));
 }
 
 function handleSnapshotChunk(raft: Raft, m: Message): void {

@@ -112,7 +112,7 @@ function sendSnapshotChunk(raft: Raft, to: NodeId, progress: Progress): void {
   const data = snapshot.data.subarray(offset, offset + snapshotChunkBytesMax);
   const chunk = { meta: snapshot.meta, offset, totalBytes: snapshot.data.byteLength, data };
   raft.send(to, message("snap", { snapshot: chunk, commit: raft.log.committed }));
-  progress.snapshotStallHeartbeats = 0;
+  progress.stallHeartbeats = 0;
 }
 
 /** Broadcasts a heartbeat carrying `context` (a ReadIndex round) and our tick for lease accounting. */
@@ -273,7 +273,14 @@ function handleHeartbeatResponse(raft: Raft, m: Message, progress: Progress): vo
   progress.probeSent = false;
   if (!m.quiesce) raft.heartbeatAckTicks.set(m.from, Math.max(raft.heartbeatAckTicks.get(m.from) ?? 0, m.index));
   if (progress.state === "snapshot") {
-    if (++progress.snapshotStallHeartbeats >= 2) sendSnapshotChunk(raft, m.from, progress);
+    if (++progress.stallHeartbeats >= 2) sendSnapshotChunk(raft, m.from, progress);
+  } else if (progress.state === "replicate" && m.rejectHint < progress.next - 1) {
+    // The peer's log ends before what we sent it: appends were lost (or are late). After two
+    // heartbeats without progress, fall back to probing, which resends from the match point.
+    if (++progress.stallHeartbeats >= 2) {
+      progress.becomeProbe();
+      sendAppends(raft, m.from, progress);
+    }
   } else if (progress.match < raft.log.lastIndex() || progress.commitSent < raft.log.committed) {
     sendAppends(raft, m.from, progress);
   }

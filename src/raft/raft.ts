@@ -163,8 +163,9 @@ export class Raft {
   /** Whether a leader was heard from within the election timeout (votes are then refused). */
   inLease(): boolean {
     if (!this.checkQuorum) return false;
-    // A replica that just restarted may have promised a lease before the crash: honour it.
-    if (this.ticksTotal < this.electionTicks) return true;
+    // A replica that just restarted may have acknowledged a leader's lease before the crash:
+    // honour it for one election timeout. At term 0 it never acknowledged anyone.
+    if (this.ticksTotal < this.electionTicks && this.term > 0) return true;
     return this.leader !== noNode && this.electionElapsed < this.electionTicks;
   }
 

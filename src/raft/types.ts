@@ -119,7 +119,7 @@ export interface Message {
   entries: Entry[];
   commit: Index;
   reject: boolean;
-  /** appResp reject: the follower's best guess of where the logs agree (fast backtracking). */
+  /** appResp reject: the follower's best guess of where the logs agree (fast backtracking); heartbeatResp: its last index. */
   rejectHint: Index;
   /** ReadIndex request context; carried through heartbeats for leadership confirmation. */
   context: string;

@@ -1,0 +1,122 @@
+/**
+ * Proves linearizable reads (ReadIndex, thesis 6.4; lease reads, thesis 6.4.1) and leadership
+ * transfer (thesis 3.10) on an in-memory cluster whose network the test controls.
+ */
+import { describe, expect, it } from "vitest";
+import { TestCluster } from "../support/cluster.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe("ReadIndex (thesis 6.4)", () => {
+  it("a leader answers a read only after a quorum confirms its leadership by heartbeat", () => {
+    const cluster = new TestCluster({ size: 3 });
+    cluster.elect(1);
+    const leader = cluster.get(1);
+    cluster.drop = (m) => m.type === "heartbeatResp";
+    leader.node.readIndex("r1");
+    cluster.deliver();
+    expect(leader.readStates).toEqual([]);
+    cluster.drop = () => false;
+    leader.node.readIndex("r2");
+    cluster.deliver();
+    expect(leader.readStates.map((r) => r.context)).toEqual(["r1", "r2"]); // confirming r2 confirms r1
+    expect(leader.readStates[0]!.index).toBe(leader.node.status().commit);
+  });
+
+  it("a deposed leader that cannot reach a quorum never answers a read", () => {
+    const cluster = new TestCluster({ size: 3, config: { quiesce: false } });
+    cluster.elect(1);
+    cluster.drop = (m) => m.from === 1 || m.to === 1;
+    cluster.get(2).node.campaign();
+    cluster.deliver();
+    cluster.get(2).node.propose(bytes("new"));
+    cluster.deliver();
+    cluster.get(1).node.readIndex("stale?");
+    cluster.tick(5);
+    expect(cluster.get(1).readStates).toEqual([]);
+  });
+
+  it("a follower obtains a read index from the leader, at or beyond every committed write", () => {
+    const cluster = new TestCluster({ size: 3 });
+    cluster.elect(1);
+    cluster.get(1).node.propose(bytes("w"));
+    cluster.deliver();
+    const commit = cluster.get(1).node.status().commit;
+    cluster.get(3).node.readIndex("f1");
+    cluster.deliver();
+    expect(cluster.get(3).readStates).toEqual([{ index: commit, context: "f1" }]);
+  });
+
+  it("a new leader answers reads only once an entry of its own term is committed", () => {
+    const cluster = new TestCluster({ size: 3, config: { quiesce: false } });
+    cluster.elect(1);
+    cluster.drop = (m) => m.type === "app";
+    cluster.tick(20); // followers keep hearing heartbeats, nothing else
+    cluster.drop = (m) => m.type === "app" || m.to === 1 || m.from === 1;
+    cluster.tick(40);
+    const leader = cluster.leader();
+    expect(leader && leader.id).not.toBe(1);
+    leader!.node.readIndex("early");
+    cluster.deliver();
+    expect(leader!.readStates).toEqual([]);
+    cluster.drop = (m) => m.to === 1 || m.from === 1;
+    cluster.tick(2);
+    expect(leader!.readStates.map((r) => r.context)).toEqual(["early"]);
+  });
+});
+
+describe("lease reads (opt-in, require CheckQuorum)", () => {
+  it("are answered without a heartbeat round while the lease holds", () => {
+    const cluster = new TestCluster({ size: 3, config: { quiesce: false } });
+    cluster.elect(1);
+    cluster.tick(2);
+    const sentBefore = cluster.sent;
+    cluster.get(1).node.readIndex("lease", { lease: true });
+    cluster.process();
+    expect(cluster.get(1).readStates.map((r) => r.context)).toEqual(["lease"]);
+    expect(cluster.sent).toBe(sentBefore);
+  });
+
+  it("fall back to a heartbeat round once the quorum stopped answering", () => {
+    const cluster = new TestCluster({ size: 3, config: { quiesce: false, electionTicks: 10, leaseSafetyTicks: 2 } });
+    cluster.elect(1);
+    cluster.tick(2);
+    cluster.drop = (m) => m.type === "heartbeatResp";
+    cluster.tick(9);
+    cluster.get(1).node.readIndex("late", { lease: true });
+    cluster.deliver();
+    expect(cluster.get(1).readStates).toEqual([]);
+  });
+});
+
+describe("leadership transfer (thesis 3.10)", () => {
+  it("catches the target up, then sends TimeoutNow so it wins the next term", () => {
+    const cluster = new TestCluster({ size: 3 });
+    cluster.elect(1);
+    cluster.drop = (m) => m.type === "app" && m.to === 3;
+    cluster.get(1).node.propose(bytes("x"));
+    cluster.deliver();
+    cluster.drop = () => false;
+    const term = cluster.get(1).node.status().term;
+    cluster.get(1).node.transferLeader(3);
+    cluster.deliver();
+    cluster.tick(2);
+    expect(cluster.get(3).node.status().role).toBe("leader");
+    expect(cluster.get(3).node.status().term).toBe(term + 1);
+    expect(cluster.get(1).node.status().role).toBe("follower");
+  });
+
+  it("refuses proposals while transferring and aborts after an election timeout when the target is gone", () => {
+    const cluster = new TestCluster({ size: 3, config: { quiesce: false } });
+    cluster.elect(1);
+    cluster.drop = (m) => m.to === 3;
+    cluster.get(1).node.propose(bytes("x"));
+    cluster.deliver();
+    cluster.get(1).node.transferLeader(3);
+    expect(cluster.get(1).node.propose(bytes("y"))).toEqual({ ok: false, error: "transferring", leader: 1 });
+    cluster.tick(11);
+    expect(cluster.get(1).node.status().leadTransferee).toBe(0);
+    expect(cluster.get(1).node.status().role).toBe("leader");
+    expect(cluster.get(1).node.propose(bytes("z")).ok).toBe(true);
+  });
+});
