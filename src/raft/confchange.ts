@@ -19,7 +19,7 @@ export function changeConf(conf: ConfState, change: ConfChange): ConfChangeResul
 
 function enterJoint(conf: ConfState, change: ConfChange): ConfChangeResult {
   if (isJoint(conf)) return { ok: false, error: "already in a joint configuration" };
-  if (conf.voters.length === 0) return { ok: false, error: "cannot change an empty configuration" };
+  if (conf.voters.length === 0) return initialConf(change);
   const voters = new Set(conf.voters);
   const learners = new Set(conf.learners);
   const learnersNext = new Set<number>();
@@ -44,6 +44,20 @@ function enterJoint(conf: ConfState, change: ConfChange): ConfChangeResult {
       autoLeave: true,
     },
   };
+}
+
+/** The bootstrap entry of a group: an empty configuration takes its first members directly. */
+function initialConf(change: ConfChange): ConfChangeResult {
+  const voters = new Set<number>();
+  const learners = new Set<number>();
+  for (const single of change.changes) {
+    if (!Number.isSafeInteger(single.node) || single.node <= 0) return { ok: false, error: `bad node id ${single.node}` };
+    if (single.type === "removeVoter") return { ok: false, error: "cannot remove from an empty configuration" };
+    (single.type === "addVoter" ? voters : learners).add(single.node);
+  }
+  for (const id of voters) learners.delete(id);
+  if (voters.size === 0) return { ok: false, error: "the new configuration has no voters" };
+  return { ok: true, conf: { voters: sorted(voters), votersOutgoing: [], learners: sorted(learners), learnersNext: [], autoLeave: false } };
 }
 
 function leaveJoint(conf: ConfState): ConfChangeResult {

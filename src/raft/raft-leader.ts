@@ -172,7 +172,7 @@ function quiesce(raft: Raft): void {
 
 /** Whether a lease read may be served now without a heartbeat round. */
 function leaseValid(raft: Raft): boolean {
-  if (!raft.checkQuorum || raft.leadTransferee !== noNode || raft.quiesced) return false;
+  if (!raft.leaseReads || raft.leadTransferee !== noNode || raft.quiesced) return false;
   const oldest = raft.ticksTotal - (raft.electionTicks - raft.leaseSafetyTicks);
   const fresh = new Set<NodeId>([raft.id]);
   for (const [id, tick] of raft.heartbeatAckTicks) if (tick > oldest) fresh.add(id);

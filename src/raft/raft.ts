@@ -32,6 +32,13 @@ export interface RaftConfig {
   checkQuorum?: boolean;
   /** Let an idle, fully replicated leader stop heartbeating. Default true. */
   quiesce?: boolean;
+  /**
+   * Allow lease reads (requires checkQuorum). The clock assumption: every replica's tick runs at
+   * the same rate within the margin of leaseSafetyTicks per election timeout. A replica that
+   * restarts then refuses votes for one election timeout, since it may have acknowledged a lease.
+   * Default false.
+   */
+  leaseReads?: boolean;
   /** Lease reads are shortened by this many ticks to budget for clock drift. Default 2. */
   leaseSafetyTicks?: number;
   appendBytesMax?: number;
@@ -94,6 +101,7 @@ export class Raft {
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
   readonly quiesceEnabled: boolean;
+  readonly leaseReads: boolean;
   readonly leaseSafetyTicks: number;
   readonly appendBytesMax: number;
   readonly uncommittedBytesMax: number;
@@ -125,6 +133,7 @@ export class Raft {
     this.preVote = config.preVote ?? true;
     this.checkQuorum = config.checkQuorum ?? true;
     this.quiesceEnabled = config.quiesce ?? true;
+    this.leaseReads = (config.leaseReads ?? false) && this.checkQuorum;
     this.leaseSafetyTicks = config.leaseSafetyTicks ?? 2;
     this.appendBytesMax = config.appendBytesMax ?? appendBytesMax;
     this.uncommittedBytesMax = config.uncommittedBytesMax ?? uncommittedBytesMax;
@@ -163,9 +172,9 @@ export class Raft {
   /** Whether a leader was heard from within the election timeout (votes are then refused). */
   inLease(): boolean {
     if (!this.checkQuorum) return false;
-    // A replica that just restarted may have acknowledged a leader's lease before the crash:
-    // honour it for one election timeout. At term 0 it never acknowledged anyone.
-    if (this.ticksTotal < this.electionTicks && this.term > 0) return true;
+    // With lease reads, a replica that just restarted may have acknowledged a leader's lease
+    // before the crash: it honours that for one election timeout.
+    if (this.leaseReads && this.ticksTotal < this.electionTicks) return true;
     return this.leader !== noNode && this.electionElapsed < this.electionTicks;
   }
 

@@ -3,7 +3,8 @@
  * plus the in-memory implementation used by the simulator, benchmarks and the Deno host's tests.
  */
 import { assert, assertIndex } from "../shared/assert.ts";
-import type { ConfState, Entry, HardState, Index, Snapshot, Term } from "./types.ts";
+import { encodeConfChange } from "./confchange.ts";
+import type { ConfChangeSingle, ConfState, Entry, HardState, Index, Snapshot, Term } from "./types.ts";
 
 /** Read side of durable Raft state, as the engine sees it (after etcd-io/raft's Storage). */
 export interface Storage {
@@ -44,6 +45,21 @@ export function emptyConfState(): ConfState {
   return { voters: [], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
 }
 
+/**
+ * The first write of a new group's replica: one committed conf-change entry (index 1, term 1)
+ * that installs the initial members. Because it is an ordinary log entry, a replica added later
+ * with an empty log learns the base configuration by replaying the log (or from a snapshot).
+ */
+export function bootstrapWrite(conf: ConfState): LogWrite {
+  const changes: ConfChangeSingle[] = [
+    ...conf.voters.map((node) => ({ type: "addVoter" as const, node })),
+    ...conf.learners.map((node) => ({ type: "addLearner" as const, node })),
+  ];
+  assert(conf.votersOutgoing.length === 0 && changes.length > 0, "bootstrap with a simple, non-empty configuration");
+  const entry: Entry = { term: 1, index: 1, type: "confChange", data: encodeConfChange({ changes }) };
+  return { hardState: { term: 1, vote: 0, commit: 1 }, entries: [entry], snapshot: null };
+}
+
 /** Sum of entry payload sizes; the unit of every byte bound on entries. */
 export function entryBytes(entry: Entry): number {
   return entry.data.byteLength + 16;
@@ -66,10 +82,10 @@ export class MemoryStorage implements LogStore {
   /** Entries after the snapshot: entries[i] has index snap.meta.index + 1 + i. */
   private log: Entry[] = [];
 
-  /** Creates a store holding a bootstrap configuration (as if a snapshot at index 0 held it). */
+  /** Creates a store for a founding member of a new group (see bootstrapWrite); an empty conf gives an empty store. */
   static bootstrap(conf: ConfState): MemoryStorage {
     const storage = new MemoryStorage();
-    storage.snap = { meta: { index: 0, term: 0, conf: structuredClone(conf) }, data: new Uint8Array() };
+    if (conf.voters.length > 0) storage.save(bootstrapWrite(conf));
     return storage;
   }
 

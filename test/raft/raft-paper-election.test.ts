@@ -47,9 +47,9 @@ describe("leader election (paper 5.2)", () => {
   it("each server votes for at most one candidate in a given term, first come first served", () => {
     const voter = new RawNode({ id: 1, electionTicks: 10, heartbeatTicks: 1, rng: createRng(1), preVote: false, checkQuorum: false },
       MemoryStorage.bootstrap({ ...emptyConfState(), voters: [1, 2, 3] }));
-    voter.step(message("vote", { from: 2, to: 1, term: 5, index: 0, logTerm: 0 }));
-    voter.step(message("vote", { from: 3, to: 1, term: 5, index: 0, logTerm: 0 }));
-    voter.step(message("vote", { from: 2, to: 1, term: 5, index: 0, logTerm: 0 })); // a retry of the same vote
+    voter.step(message("vote", { from: 2, to: 1, term: 5, index: 1, logTerm: 1 }));
+    voter.step(message("vote", { from: 3, to: 1, term: 5, index: 1, logTerm: 1 }));
+    voter.step(message("vote", { from: 2, to: 1, term: 5, index: 1, logTerm: 1 })); // a retry of the same vote
     const responses = voter.ready().messages.filter((m) => m.type === "voteResp");
     expect(responses.map((m) => [m.to, m.reject])).toEqual([[2, false], [3, true], [2, false]]);
     voter.advance();
@@ -72,11 +72,11 @@ describe("leader election (paper 5.2)", () => {
   it("election timeouts are randomized within [electionTicks, 2 * electionTicks)", () => {
     const seen = new Set<number>();
     for (let seed = 1; seed <= 40; seed++) {
-      const node = new RawNode({ id: 1, electionTicks: 10, heartbeatTicks: 1, rng: createRng(seed), preVote: false, checkQuorum: false },
-        MemoryStorage.bootstrap({ ...emptyConfState(), voters: [1, 2, 3] }));
+      const cluster = new TestCluster({ size: 3, seed, config: { preVote: false } });
+      cluster.drop = () => true;
       let ticks = 0;
-      while (node.status().role === "follower" && ticks < 100) {
-        node.tick();
+      while (cluster.get(1).node.status().role === "follower" && ticks < 100) {
+        cluster.get(1).node.tick();
         ticks++;
       }
       expect(ticks).toBeGreaterThanOrEqual(10);

@@ -66,10 +66,24 @@ describe("ReadIndex (thesis 6.4)", () => {
 });
 
 describe("lease reads (opt-in, require CheckQuorum)", () => {
-  it("are answered without a heartbeat round while the lease holds", () => {
+  it("are never served without the leaseReads setting", () => {
     const cluster = new TestCluster({ size: 3, config: { quiesce: false } });
     cluster.elect(1);
     cluster.tick(2);
+    const sentBefore = cluster.sent;
+    cluster.get(1).node.readIndex("lease", { lease: true });
+    cluster.process();
+    expect(cluster.get(1).readStates).toEqual([]);
+    expect(cluster.sent).toBeGreaterThan(sentBefore); // it ran a heartbeat round instead
+  });
+
+  it("are answered without a heartbeat round while the lease holds", () => {
+    const cluster = new TestCluster({ size: 3, config: { quiesce: false, leaseReads: true } });
+    cluster.tick(30);
+    cluster.get(1).node.transferLeader(1);
+    cluster.leader()!.node.transferLeader(1);
+    cluster.tick(25);
+    expect(cluster.leader()?.id).toBe(1);
     const sentBefore = cluster.sent;
     cluster.get(1).node.readIndex("lease", { lease: true });
     cluster.process();
@@ -78,7 +92,8 @@ describe("lease reads (opt-in, require CheckQuorum)", () => {
   });
 
   it("fall back to a heartbeat round once the quorum stopped answering", () => {
-    const cluster = new TestCluster({ size: 3, config: { quiesce: false, electionTicks: 10, leaseSafetyTicks: 2 } });
+    const cluster = new TestCluster({ size: 3, config: { quiesce: false, leaseReads: true, electionTicks: 10, leaseSafetyTicks: 2 } });
+    cluster.tick(10);
     cluster.elect(1);
     cluster.tick(2);
     cluster.drop = (m) => m.type === "heartbeatResp";

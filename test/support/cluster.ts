@@ -15,6 +15,10 @@ export interface TestNode {
   storage: MemoryStorage;
   applied: Entry[];
   readStates: ReadState[];
+  /** What this replica's state machine encodes as its snapshot (tests may replace it). */
+  takeSnapshot: () => Uint8Array;
+  /** The data of the last snapshot restored from the leader. */
+  restored: Uint8Array | undefined;
 }
 
 /** Options for a test cluster. */
@@ -41,6 +45,7 @@ export class TestCluster {
       const storage = MemoryStorage.bootstrap({ ...emptyConfState(), voters });
       this.start(id, storage);
     }
+    this.process(); // apply the bootstrap configuration entry
   }
 
   /** (Re)starts replica `id` from `storage`, as after a crash: volatile state is rebuilt. */
@@ -48,7 +53,15 @@ export class TestCluster {
     const rng = createRng((this.options.seed ?? 1) * 1000 + id);
     const snapshotIndex = storage.snapshot().meta.index;
     const config: RaftConfig = { id, electionTicks: 10, heartbeatTicks: 1, rng, applied: snapshotIndex, ...this.options.config };
-    const node: TestNode = { id, node: new RawNode(config, storage), storage, applied: [], readStates: [] };
+    const node: TestNode = {
+      id,
+      node: new RawNode(config, storage),
+      storage,
+      applied: [],
+      readStates: [],
+      takeSnapshot: () => new Uint8Array(),
+      restored: undefined,
+    };
     this.nodes.set(id, node);
     return node;
   }
@@ -70,8 +83,11 @@ export class TestCluster {
           for (const m of messages) if (!this.drop(m)) this.queue.push(m);
         },
         apply: (entry) => void n.applied.push(entry),
-        restore: () => void (n.applied = []),
-        takeSnapshot: () => new Uint8Array(),
+        restore: (snapshot) => {
+          n.applied = [];
+          n.restored = snapshot.data;
+        },
+        takeSnapshot: () => n.takeSnapshot(),
         readStates: (states) => void n.readStates.push(...states),
       }, { snapshotEntries: this.options.snapshotEntries ?? 1_000_000 });
     }
