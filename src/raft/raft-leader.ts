@@ -33,7 +33,7 @@ export function appendEntries(raft: Raft, proposals: { type: EntryType; data: Ui
   // Counting ourselves before the write is durable is safe: the driver persists before it sends, so
   // no follower can acknowledge (and thus complete a quorum) before our own copy is on disk.
   raft.tracker.progress.get(raft.id)?.maybeUpdate(index);
-  maybeCommit(raft);
+  if (raft.tracker.isSingleton(raft.id)) maybeCommit(raft); // otherwise only acknowledgements move commit
   raft.appendsPending = true;
   return true;
 }

@@ -1,0 +1,5 @@
+/** Runs the LogStore conformance suite against MemoryStorage, the simulator's and benchmarks' disk. */
+import { MemoryStorage } from "../../src/raft/storage.ts";
+import { logStoreConformance } from "./log-store-conformance.ts";
+
+logStoreConformance("MemoryStorage", { create: () => new MemoryStorage(), reopen: (store) => store });
