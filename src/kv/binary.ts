@@ -1,0 +1,150 @@
+/**
+ * Byte framing shared by the command and snapshot encodings: big-endian integers, length-prefixed
+ * UTF-8, a writer that fills one array of a precomputed size, and a reader that reports running
+ * past the end (or invalid UTF-8) as a value instead of throwing.
+ */
+import { assert } from "../shared/assert.ts";
+import { utf8BytesOf } from "./key-order.ts";
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Length of well-formed `text` in UTF-8, in bytes (asserted well-formed: only for text this code built or validated). */
+export function utf8LengthOf(text: string): number {
+  const length = utf8BytesOf(text);
+  assert(length !== undefined, "text to encode is well-formed UTF-16");
+  return length;
+}
+
+/** Decodes UTF-8, or undefined when `bytes` is not valid UTF-8. */
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses JSON text, or undefined when it is not JSON. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `value` is a JSON object (not null, not an array). */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Writes framed fields into an array of a size computed up front, so encoding allocates once. */
+export class ByteWriter {
+  private readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  private offset = 0;
+
+  /** A writer that must be filled with exactly `length` bytes. */
+  constructor(length: number) {
+    this.bytes = new Uint8Array(length);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** One byte. */
+  writeUint8(value: number): void {
+    this.view.setUint8(this.offset, value);
+    this.offset += 1;
+  }
+
+  /** A 4-byte big-endian unsigned integer. */
+  writeUint32(value: number): void {
+    assert(Number.isInteger(value) && value >= 0 && value <= 0xffff_ffff, "uint32 in range");
+    this.view.setUint32(this.offset, value);
+    this.offset += 4;
+  }
+
+  /** An 8-byte big-endian safe integer (as a float64, which holds every safe integer exactly). */
+  writeSafeInteger(value: number): void {
+    assert(Number.isSafeInteger(value), "safe integer to encode");
+    this.view.setFloat64(this.offset, value);
+    this.offset += 8;
+  }
+
+  /** Raw bytes. */
+  writeBytes(bytes: Uint8Array): void {
+    this.bytes.set(bytes, this.offset);
+    this.offset += bytes.length;
+  }
+
+  /** Well-formed text as UTF-8 framed by its 4-byte length `utf8Length` (see utf8BytesOf). */
+  writeFramedText(text: string, utf8Length: number): void {
+    this.writeUint32(utf8Length);
+    const { written } = utf8Encoder.encodeInto(text, this.bytes.subarray(this.offset, this.offset + utf8Length));
+    assert(written === utf8Length, "framed text has the announced UTF-8 length");
+    this.offset += utf8Length;
+  }
+
+  /** The written bytes; asserts that every byte was written. */
+  finish(): Uint8Array {
+    assert(this.offset === this.bytes.length, "writer filled exactly the computed length");
+    return this.bytes;
+  }
+}
+
+/** Reads framed fields from the front of a byte array; every read returns undefined past the end. */
+export class ByteReader {
+  private readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  private offset = 0;
+
+  /** Starts reading at the first byte of `bytes`. */
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Bytes not yet read. */
+  get remaining(): number {
+    return this.bytes.length - this.offset;
+  }
+
+  /** One byte, or undefined past the end. */
+  readUint8(): number | undefined {
+    if (this.remaining < 1) return undefined;
+    return this.view.getUint8(this.offset++);
+  }
+
+  /** A 4-byte big-endian unsigned integer, or undefined past the end. */
+  readUint32(): number | undefined {
+    if (this.remaining < 4) return undefined;
+    const value = this.view.getUint32(this.offset);
+    this.offset += 4;
+    return value;
+  }
+
+  /** An 8-byte safe integer, or undefined past the end or when the bytes are not a safe integer. */
+  readSafeInteger(): number | undefined {
+    if (this.remaining < 8) return undefined;
+    const value = this.view.getFloat64(this.offset);
+    this.offset += 8;
+    return Number.isSafeInteger(value) ? value : undefined;
+  }
+
+  /** A copy of the next `length` bytes, or undefined past the end. */
+  readBytes(length: number): Uint8Array | undefined {
+    if (!Number.isSafeInteger(length) || length < 0 || this.remaining < length) return undefined;
+    const bytes = this.bytes.slice(this.offset, this.offset + length);
+    this.offset += length;
+    return bytes;
+  }
+
+  /** UTF-8 text framed by a 4-byte length, or undefined past the end or when not valid UTF-8. */
+  readFramedText(): string | undefined {
+    const length = this.readUint32();
+    if (length === undefined || this.remaining < length) return undefined;
+    const text = decodeUtf8(this.bytes.subarray(this.offset, this.offset + length));
+    this.offset += length;
+    return text;
+  }
+}

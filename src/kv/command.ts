@@ -1,0 +1,161 @@
+/**
+ * Commands that a Raft group replicates and the KV state machine applies, and their validation.
+ * Validation is defensive about shapes, because decoded commands come from bytes off the log.
+ */
+import { batchOperationsMax, clientIdBytesMax, requestIdBytesMax, valueBytesMax } from "../shared/limits.ts";
+import { keyProblemOf, utf8BytesOf } from "./key-order.ts";
+
+/** A write's precondition: the key's current version equals `ifVersion` (0 = absent), or the key is absent. */
+export type Condition = { readonly ifVersion: number } | { readonly ifAbsent: true };
+
+/** Writes `value` at `key`, if `condition` holds. */
+export interface PutOperation {
+  readonly type: "put";
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly condition?: Condition;
+}
+
+/** Removes `key`, if `condition` holds. */
+export interface DeleteOperation {
+  readonly type: "delete";
+  readonly key: string;
+  readonly condition?: Condition;
+}
+
+/** Inside a batch only: requires that `key` has version `ifVersion` (0 = absent) and writes nothing. */
+export interface CheckOperation {
+  readonly type: "check";
+  readonly key: string;
+  readonly ifVersion: number;
+}
+
+/** One step of a batch. */
+export type BatchStep = PutOperation | DeleteOperation | CheckOperation;
+
+/** Steps applied atomically and in order: when any condition fails, none is applied. */
+export interface BatchOperation {
+  readonly type: "batch";
+  readonly ops: readonly BatchStep[];
+}
+
+/** Changes no data; refreshes the client's session (keepalive). */
+export interface NoopOperation {
+  readonly type: "noop";
+}
+
+/** What a command does. */
+export type Operation = PutOperation | DeleteOperation | BatchOperation | NoopOperation;
+
+/**
+ * One replicated command. `clientId` and `seq` identify it in the client's session (Raft thesis
+ * 6.3); `timeMs` is the proposer's wall clock, used only to expire sessions; `requestId` is carried
+ * for tracing and ignored by the state machine.
+ */
+export interface Command {
+  readonly clientId: string;
+  /** Positive safe integer; a client numbers its commands 1, 2, 3, ... and has one in flight at a time. */
+  readonly seq: number;
+  /** Non-negative safe integer, in milliseconds since the epoch. */
+  readonly timeMs: number;
+  readonly requestId?: string;
+  readonly operation: Operation;
+}
+
+/** A command that cannot be applied; `reason` says why, for people. */
+export interface BadCommand {
+  readonly ok: false;
+  readonly code: "badCommand";
+  readonly reason: string;
+}
+
+/** Why `command` is invalid, or undefined when it is valid. Proposers call this before encoding. */
+export function validateCommand(command: Command): BadCommand | undefined {
+  const reason = envelopeProblemOf(command) ?? operationProblemOf(command.operation);
+  return reason === undefined ? undefined : badCommand(reason);
+}
+
+/** Builds the BadCommand value for `reason`. */
+export function badCommand(reason: string): BadCommand {
+  return { ok: false, code: "badCommand", reason };
+}
+
+function envelopeProblemOf(command: Command): string | undefined {
+  if (typeof command !== "object" || command === null) return "command must be an object";
+  const clientIdProblem = textProblemOf(command.clientId, "clientId", clientIdBytesMax);
+  if (clientIdProblem !== undefined) return clientIdProblem;
+  if (!isSafeInteger(command.seq) || command.seq < 1) return "seq must be a positive safe integer";
+  if (!isSafeInteger(command.timeMs) || command.timeMs < 0) return "timeMs must be a non-negative safe integer";
+  if (command.requestId !== undefined) return textProblemOf(command.requestId, "requestId", requestIdBytesMax);
+  return undefined;
+}
+
+function operationProblemOf(operation: Operation): string | undefined {
+  if (typeof operation !== "object" || operation === null) return "operation must be an object";
+  switch (operation.type) {
+    case "put":
+    case "delete":
+      return stepProblemOf(operation);
+    case "batch":
+      return batchProblemOf(operation);
+    case "noop":
+      return undefined;
+    default:
+      return `unknown operation type ${JSON.stringify((operation as { type?: unknown }).type)}`;
+  }
+}
+
+function batchProblemOf(batch: BatchOperation): string | undefined {
+  if (!Array.isArray(batch.ops)) return "batch ops must be an array";
+  if (batch.ops.length === 0) return "batch must hold at least one step";
+  if (batch.ops.length > batchOperationsMax) return `batch holds more than ${batchOperationsMax} steps`;
+  for (let index = 0; index < batch.ops.length; index++) {
+    const problem = stepProblemOf(batch.ops[index] as BatchStep);
+    if (problem !== undefined) return `batch step ${index}: ${problem}`;
+  }
+  return undefined;
+}
+
+function stepProblemOf(step: BatchStep): string | undefined {
+  if (typeof step !== "object" || step === null) return "step must be an object";
+  if (step.type !== "put" && step.type !== "delete" && step.type !== "check") {
+    return `unknown step type ${JSON.stringify((step as { type?: unknown }).type)}`;
+  }
+  const keyProblem = keyProblemOf(step.key);
+  if (keyProblem !== undefined) return keyProblem;
+  switch (step.type) {
+    case "put":
+      if (!(step.value instanceof Uint8Array)) return "put value must be a Uint8Array";
+      if (step.value.length > valueBytesMax) return `value is more than ${valueBytesMax} bytes`;
+      return step.condition === undefined ? undefined : conditionProblemOf(step.condition);
+    case "delete":
+      return step.condition === undefined ? undefined : conditionProblemOf(step.condition);
+    case "check":
+      return versionProblemOf(step.ifVersion);
+  }
+}
+
+function conditionProblemOf(condition: Condition): string | undefined {
+  if (typeof condition !== "object" || condition === null) return "condition must be an object";
+  const hasVersion = "ifVersion" in condition;
+  const hasAbsent = "ifAbsent" in condition;
+  if (hasVersion === hasAbsent) return "condition must hold exactly one of ifVersion and ifAbsent";
+  if (hasAbsent) return condition.ifAbsent === true ? undefined : "ifAbsent must be true";
+  return versionProblemOf(condition.ifVersion);
+}
+
+function versionProblemOf(version: unknown): string | undefined {
+  return isSafeInteger(version) && version >= 0 ? undefined : "ifVersion must be a non-negative safe integer";
+}
+
+function textProblemOf(text: unknown, what: string, bytesMax: number): string | undefined {
+  if (typeof text !== "string") return `${what} must be a string`;
+  const bytes = utf8BytesOf(text);
+  if (bytes === undefined) return `${what} must be well-formed UTF-16`;
+  if (bytes === 0 || bytes > bytesMax) return `${what} must be 1 to ${bytesMax} bytes of UTF-8`;
+  return undefined;
+}
+
+function isSafeInteger(value: unknown): value is number {
+  return Number.isSafeInteger(value);
+}

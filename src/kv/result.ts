@@ -1,0 +1,71 @@
+/**
+ * What applying a command returns. Results are plain JSON-safe data: every replica computes the
+ * same result for the same entry, and sessions keep the result to answer a retried command.
+ */
+import type { BadCommand } from "./command.ts";
+
+/** A put was applied; `version` is the key's new version. */
+export interface PutApplied {
+  readonly ok: true;
+  readonly type: "put";
+  readonly version: number;
+}
+
+/** A delete was applied; it took `version` from the counter; `deleted` says whether the key existed. */
+export interface DeleteApplied {
+  readonly ok: true;
+  readonly type: "delete";
+  readonly version: number;
+  readonly deleted: boolean;
+}
+
+/**
+ * A batch was applied. `versions[i]` belongs to step i: the new version for a put or a delete, the
+ * version that was checked for a check.
+ */
+export interface BatchApplied {
+  readonly ok: true;
+  readonly type: "batch";
+  readonly versions: readonly number[];
+}
+
+/** A noop was applied (the session was refreshed). */
+export interface NoopApplied {
+  readonly ok: true;
+  readonly type: "noop";
+}
+
+/** One condition that did not hold: step `index` (0 for a single put or delete) on `key`, whose version is `currentVersion` (0 = absent). */
+export interface ConditionFailure {
+  readonly index: number;
+  readonly key: string;
+  readonly currentVersion: number;
+}
+
+/** Nothing was written because conditions failed; `failures` names every failed step in order. */
+export interface ConditionFailed {
+  readonly ok: false;
+  readonly code: "conditionFailed";
+  readonly failures: readonly ConditionFailure[];
+}
+
+/**
+ * The command's seq is below the last seq applied for its client, so its result is no longer kept:
+ * the client has already moved past it (a late duplicate). Nothing was applied. `lastSeq` is the
+ * client's last applied seq.
+ */
+export interface SessionExpired {
+  readonly ok: false;
+  readonly code: "sessionExpired";
+  readonly lastSeq: number;
+}
+
+/** Any outcome of KvStateMachine.apply. */
+export type ApplyResult =
+  | PutApplied
+  | DeleteApplied
+  | BatchApplied
+  | NoopApplied
+  | ConditionFailed
+  | BadCommand
+  | SessionExpired;

@@ -1,0 +1,246 @@
+/**
+ * The KV state machine that every Raft group applies: versioned records, conditional writes,
+ * atomic batches, client sessions (Raft thesis 6.3), ordered paged scans and full snapshots.
+ * Deterministic: the same entries in the same order give the same state and results on every replica.
+ */
+import { assert, assertIndex } from "../shared/assert.ts";
+import { scanLimitMax, sessionsMax } from "../shared/limits.ts";
+import { planBatch, conditionHolds } from "./batch-plan.ts";
+import { decodeCommand } from "./command-codec.ts";
+import type { BatchOperation, Command, DeleteOperation, Operation, PutOperation } from "./command.ts";
+import { keySuccessor, laterKey, utf8BytesOf } from "./key-order.ts";
+import type { ApplyResult, ConditionFailed, ConditionFailure } from "./result.ts";
+import { SessionTable } from "./sessions.ts";
+import { decodeSnapshot, encodeSnapshot } from "./snapshot-codec.ts";
+import type { KvEntry, KvRecord, KvStore, ScanRange } from "./store.ts";
+
+/** Default idle time after which a client session expires, in milliseconds (10 minutes). */
+export const sessionTtlMsDefault = 10 * 60 * 1000;
+
+/** How many records snapshot() reads from the store at a time. */
+const snapshotPageLength = 4096;
+
+/** Options of a KvStateMachine; every replica of a group must use the same ones. */
+export interface KvStateMachineOptions {
+  /** Sessions idle longer than this expire, in milliseconds; default sessionTtlMsDefault. */
+  readonly sessionTtlMs?: number;
+  /** Most sessions kept; the least recently used is evicted past it. Default and ceiling: limits.sessionsMax. */
+  readonly sessionsMax?: number;
+}
+
+/** A scan request: a range, a page size (1..scanLimitMax, default scanLimitMax) and the cursor of the previous page. */
+export interface ScanRequest extends ScanRange {
+  readonly limit?: number;
+  /** The `cursor` of the previous page; absent for the first page. */
+  readonly cursor?: string;
+}
+
+/** One page of a scan: records in ascending key order, and a cursor when more records may follow. */
+export interface ScanPage {
+  readonly entries: KvEntry[];
+  /** Pass back as `cursor` with the same range to read the next page. It is the key to resume at, inclusive. */
+  readonly cursor?: string;
+}
+
+/** The outcome of restore: success, or why the bytes are not a snapshot (state then unchanged). */
+export type RestoreResult = { readonly ok: true } | { readonly ok: false; readonly code: "badSnapshot"; readonly reason: string };
+
+/**
+ * The KV state machine over a KvStore.
+ *
+ * Versions: one counter; every write (each put and delete, also inside a batch) takes ++counter, so
+ * a key's version strictly increases with every write, also across delete and re-create. A delete
+ * removes the record; no tombstone is needed because the counter is global.
+ *
+ * Sessions: a command whose seq equals its client's last applied seq is not applied again and gets
+ * the cached result; a lower seq gets sessionExpired. A command from a client without a session
+ * (new, expired or evicted) is applied whatever its seq: it is new to us. So retries are applied
+ * exactly once while the session lives (sessionTtlMs of idleness, and within sessionsMax clients);
+ * a retry that arrives after its session expired is applied again.
+ */
+export class KvStateMachine {
+  private readonly store: KvStore;
+  private readonly sessions: SessionTable;
+  private appliedIndexValue = 0;
+  private versionCounterValue = 0;
+  private clockMsValue = 0;
+
+  /** A state machine over an empty `store`; load earlier state with restore. */
+  constructor(store: KvStore, options: KvStateMachineOptions = {}) {
+    assert(store.count() === 0, "a new state machine starts from an empty store");
+    const countMax = options.sessionsMax ?? sessionsMax;
+    assert(countMax <= sessionsMax, "sessionsMax option is within limits.sessionsMax");
+    this.store = store;
+    this.sessions = new SessionTable({ ttlMs: options.sessionTtlMs ?? sessionTtlMsDefault, countMax });
+  }
+
+  /** Index of the last applied entry (0 before the first). */
+  get appliedIndex(): number {
+    return this.appliedIndexValue;
+  }
+
+  /** The last version handed out (0 before the first write). */
+  get versionCounter(): number {
+    return this.versionCounterValue;
+  }
+
+  /** The largest timeMs of any applied command: the clock that expires sessions. */
+  get clockMs(): number {
+    return this.clockMsValue;
+  }
+
+  /** How many client sessions are live. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Applies the command in the entry at `index`; indexes strictly increase (gaps are fine). */
+  apply(index: number, data: Uint8Array): ApplyResult {
+    assertIndex(index, "apply index");
+    assert(index > this.appliedIndexValue, `apply index ${index} must exceed the applied index ${this.appliedIndexValue}`);
+    this.appliedIndexValue = index;
+    const decoded = decodeCommand(data);
+    return decoded.ok ? this.applyCommand(decoded.command) : decoded;
+  }
+
+  /** The record at `key`, read locally without the log, or undefined when absent. */
+  get(key: string): KvRecord | undefined {
+    return this.store.get(key);
+  }
+
+  /** One page of records in `request`'s range, read locally without the log. */
+  scan(request: ScanRequest = {}): ScanPage {
+    const limit = request.limit ?? scanLimitMax;
+    assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= scanLimitMax, `scan limit ${limit} is within 1..${scanLimitMax}`);
+    for (const bound of [request.start, request.end, request.prefix, request.cursor]) {
+      assert(bound === undefined || utf8BytesOf(bound) !== undefined, "scan bounds are well-formed strings");
+    }
+    const range = { start: laterKey(request.start, request.cursor), end: request.end, prefix: request.prefix };
+    const entries = this.store.scan(range, limit + 1);
+    if (entries.length <= limit) return { entries };
+    entries.length = limit;
+    return { entries, cursor: keySuccessor((entries[limit - 1] as KvEntry).key) };
+  }
+
+  /** The full state (records, versions, counter, clock, sessions, applied index) as bytes. */
+  snapshot(): Uint8Array {
+    const entries = this.allEntries();
+    assert(entries.length === this.store.count(), "snapshot holds every record");
+    return encodeSnapshot({
+      appliedIndex: this.appliedIndexValue,
+      versionCounter: this.versionCounterValue,
+      clockMs: this.clockMsValue,
+      sessions: this.sessions.entries(),
+      entries,
+    });
+  }
+
+  /** Replaces the whole state with the snapshot in `data`; leaves the state unchanged when `data` is malformed. */
+  restore(data: Uint8Array): RestoreResult {
+    const decoded = decodeSnapshot(data);
+    if (!decoded.ok) return decoded;
+    const { snapshot } = decoded;
+    this.store.clear();
+    for (const entry of snapshot.entries) this.store.set(entry.key, { value: entry.value, version: entry.version });
+    this.sessions.load(snapshot.sessions);
+    this.appliedIndexValue = snapshot.appliedIndex;
+    this.versionCounterValue = snapshot.versionCounter;
+    this.clockMsValue = snapshot.clockMs;
+    assert(this.store.count() === snapshot.entries.length, "restore stored every record");
+    return { ok: true };
+  }
+
+  /** Every record in key order, read from the store a page at a time. */
+  private allEntries(): KvEntry[] {
+    const entries: KvEntry[] = [];
+    let start: string | undefined;
+    for (;;) {
+      const page = this.store.scan(start === undefined ? {} : { start }, snapshotPageLength);
+      for (const entry of page) entries.push(entry);
+      const last = page[page.length - 1];
+      if (page.length < snapshotPageLength || last === undefined) return entries;
+      start = keySuccessor(last.key);
+    }
+  }
+
+  private applyCommand(command: Command): ApplyResult {
+    this.clockMsValue = Math.max(this.clockMsValue, command.timeMs);
+    this.sessions.expire(this.clockMsValue);
+    const session = this.sessions.find(command.clientId);
+    if (session !== undefined && command.seq <= session.lastSeq) {
+      this.sessions.touch(command.clientId, this.clockMsValue);
+      if (command.seq === session.lastSeq) return session.result;
+      return { ok: false, code: "sessionExpired", lastSeq: session.lastSeq };
+    }
+    const result = this.execute(command.operation);
+    this.sessions.record(command.clientId, { lastSeq: command.seq, result, lastUsedMs: this.clockMsValue });
+    return result;
+  }
+
+  private execute(operation: Operation): ApplyResult {
+    switch (operation.type) {
+      case "put":
+        return this.put(operation);
+      case "delete":
+        return this.delete(operation);
+      case "batch":
+        return this.batch(operation);
+      case "noop":
+        return { ok: true, type: "noop" };
+    }
+  }
+
+  private put(operation: PutOperation): ApplyResult {
+    const failure = this.conditionFailureOf(operation);
+    if (failure !== undefined) return failure;
+    const version = this.takeVersion();
+    this.store.set(operation.key, { value: operation.value, version });
+    return { ok: true, type: "put", version };
+  }
+
+  private delete(operation: DeleteOperation): ApplyResult {
+    const failure = this.conditionFailureOf(operation);
+    if (failure !== undefined) return failure;
+    const version = this.takeVersion();
+    const deleted = this.store.delete(operation.key);
+    return { ok: true, type: "delete", version, deleted };
+  }
+
+  /** The failure of a single write's condition, or undefined when it holds (or there is none). */
+  private conditionFailureOf(operation: PutOperation | DeleteOperation): ConditionFailed | undefined {
+    if (operation.condition === undefined) return undefined;
+    const currentVersion = this.versionOf(operation.key);
+    if (conditionHolds(operation.condition, currentVersion)) return undefined;
+    return conditionFailed([{ index: 0, key: operation.key, currentVersion }]);
+  }
+
+  private batch(operation: BatchOperation): ApplyResult {
+    const plan = planBatch(operation.ops, (key) => this.versionOf(key), this.versionCounterValue);
+    if (plan.failures.length > 0) return conditionFailed(plan.failures);
+    operation.ops.forEach((step, index) => {
+      if (step.type === "check") return;
+      const version = this.takeVersion();
+      assert(version === plan.versions[index], "a batch applies the versions it planned");
+      if (step.type === "put") this.store.set(step.key, { value: step.value, version });
+      else this.store.delete(step.key);
+    });
+    return { ok: true, type: "batch", versions: plan.versions };
+  }
+
+  /** Advances the version counter for one write and returns the version that write takes. */
+  private takeVersion(): number {
+    const version = this.versionCounterValue + 1;
+    assertIndex(version, "version counter");
+    this.versionCounterValue = version;
+    return version;
+  }
+
+  private versionOf(key: string): number {
+    return this.store.get(key)?.version ?? 0;
+  }
+}
+
+function conditionFailed(failures: readonly ConditionFailure[]): ConditionFailed {
+  assert(failures.length > 0, "a failed condition names at least one key");
+  return { ok: false, code: "conditionFailed", failures };
+}
