@@ -11,7 +11,7 @@ import type { BatchOperation, Command, DeleteOperation, Operation, PutOperation 
 import { keySuccessor, laterKey, utf8BytesOf } from "./key-order.ts";
 import type { ApplyResult, ConditionFailed, ConditionFailure } from "./result.ts";
 import { SessionTable } from "./sessions.ts";
-import { decodeSnapshot, encodeSnapshot } from "./snapshot-codec.ts";
+import { decodeSnapshot, encodeSnapshot, type KvSnapshot } from "./snapshot-codec.ts";
 import type { KvEntry, KvRecord, KvStore, ScanRange } from "./store.ts";
 
 /** Default idle time after which a client session expires, in milliseconds (10 minutes). */
@@ -26,6 +26,11 @@ export interface KvStateMachineOptions {
   readonly sessionTtlMs?: number;
   /** Most sessions kept; the least recently used is evicted past it. Default and ceiling: limits.sessionsMax. */
   readonly sessionsMax?: number;
+  /**
+   * Reopens durable state: bytes written by metaSnapshot(), while `store` already holds the records
+   * that went with them (a host whose store is durable, such as SQLite, restarting).
+   */
+  readonly resume?: Uint8Array;
 }
 
 /** A scan request: a range, a page size (1..scanLimitMax, default scanLimitMax) and the cursor of the previous page. */
@@ -65,13 +70,33 @@ export class KvStateMachine {
   private versionCounterValue = 0;
   private clockMsValue = 0;
 
-  /** A state machine over an empty `store`; load earlier state with restore. */
+  /** A state machine over an empty `store` (load earlier state with restore), or over durable state with options.resume. */
   constructor(store: KvStore, options: KvStateMachineOptions = {}) {
-    assert(store.count() === 0, "a new state machine starts from an empty store");
     const countMax = options.sessionsMax ?? sessionsMax;
     assert(countMax <= sessionsMax, "sessionsMax option is within limits.sessionsMax");
     this.store = store;
     this.sessions = new SessionTable({ ttlMs: options.sessionTtlMs ?? sessionTtlMsDefault, countMax });
+    if (options.resume === undefined) {
+      assert(store.count() === 0, "a new state machine starts from an empty store");
+      return;
+    }
+    const decoded = decodeSnapshot(options.resume);
+    assert(decoded.ok && decoded.snapshot.entries.length === 0, "resume bytes come from metaSnapshot()");
+    this.loadMeta(decoded.snapshot);
+  }
+
+  /**
+   * Everything but the records (applied index, counter, clock, sessions): what a host with a
+   * durable store persists next to it after applying, to reopen with options.resume.
+   */
+  metaSnapshot(): Uint8Array {
+    return encodeSnapshot({
+      appliedIndex: this.appliedIndexValue,
+      versionCounter: this.versionCounterValue,
+      clockMs: this.clockMsValue,
+      sessions: this.sessions.entries(),
+      entries: [],
+    });
   }
 
   /** Index of the last applied entry (0 before the first). */
@@ -142,12 +167,16 @@ export class KvStateMachine {
     const { snapshot } = decoded;
     this.store.clear();
     for (const entry of snapshot.entries) this.store.set(entry.key, { value: entry.value, version: entry.version });
+    this.loadMeta(snapshot);
+    assert(this.store.count() === snapshot.entries.length, "restore stored every record");
+    return { ok: true };
+  }
+
+  private loadMeta(snapshot: KvSnapshot): void {
     this.sessions.load(snapshot.sessions);
     this.appliedIndexValue = snapshot.appliedIndex;
     this.versionCounterValue = snapshot.versionCounter;
     this.clockMsValue = snapshot.clockMs;
-    assert(this.store.count() === snapshot.entries.length, "restore stored every record");
-    return { ok: true };
   }
 
   /** Every record in key order, read from the store a page at a time. */

@@ -164,6 +164,20 @@ export class RawNode {
     }
   }
 
+  /** The cheap part of status(), for hot paths: no copies. */
+  brief(): { term: number; leader: NodeId; role: SoftState["role"]; quiesced: boolean; commit: number; applied: number; lastIndex: number } {
+    const raft = this.raft;
+    return {
+      term: raft.term,
+      leader: raft.leader,
+      role: raft.role,
+      quiesced: raft.quiesced,
+      commit: raft.log.committed,
+      applied: raft.log.applied,
+      lastIndex: raft.log.lastIndex(),
+    };
+  }
+
   /** A point-in-time view for health reports and tests. */
   status(): Status {
     const raft = this.raft;

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { Command } from "../../src/kv/command.ts";
 import { MemoryKvStore } from "../../src/kv/memory-store.ts";
+import { encodeCommand } from "../../src/kv/command-codec.ts";
 import { KvStateMachine, sessionTtlMsDefault } from "../../src/kv/state-machine.ts";
 import { Harness, put } from "./harness.ts";
 
@@ -127,5 +128,24 @@ describe("sessions in snapshots", () => {
       expect(machine.applyCommand(command("b", 1, 0, "b"))).toMatchObject({ version: 4 });
     }
     expect(restored.machine.snapshot()).toEqual(harness.machine.snapshot());
+  });
+});
+
+describe("reopening durable state", () => {
+  it("metaSnapshot plus the same store resumes with identical sessions, counter and results", () => {
+    const store = new MemoryKvStore();
+    const first = new KvStateMachine(store);
+    const put = (seq: number, key: string) =>
+      encodeCommand({ clientId: "c", seq, timeMs: 1000 + seq, operation: { type: "put", key, value: new Uint8Array([seq]) } });
+    const original = first.apply(1, put(1, "a"));
+    first.apply(2, put(2, "b"));
+    const reopened = new KvStateMachine(store, { resume: first.metaSnapshot() });
+    expect(reopened.appliedIndex).toBe(2);
+    expect(reopened.versionCounter).toBe(first.versionCounter);
+    expect(reopened.sessionCount).toBe(1);
+    expect(reopened.apply(3, put(2, "b"))).toEqual({ ok: true, type: "put", version: 2 }); // a retry: cached result
+    expect(reopened.apply(4, put(3, "c"))).toEqual({ ok: true, type: "put", version: 3 });
+    expect(original).toEqual({ ok: true, type: "put", version: 1 });
+    expect(() => new KvStateMachine(store, { resume: first.snapshot() })).toThrow();
   });
 });

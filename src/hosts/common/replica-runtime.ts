@@ -1,0 +1,265 @@
+/**
+ * One replica of one group as a host runs it: the engine, the shared driver loop, the KV state
+ * machine, and the bookkeeping that turns client requests into proposals and reads and back into
+ * answers. Runtime-agnostic: hosts (Durable Objects, Deno) supply storage, transport and a clock.
+ * Single-threaded by construction: every method runs the driver synchronously to completion, so
+ * two events can never be inside the driver at once; only the callers await.
+ */
+import { createRng } from "../../shared/rng.ts";
+import { RawNode } from "../../raft/raw-node.ts";
+import { drive, type DriverPorts } from "../../raft/driver.ts";
+import type { LogStore } from "../../raft/storage.ts";
+import type { ConfChange, ConfState, Entry, Message, NodeId, Status } from "../../raft/types.ts";
+import type { KvStateMachine, ScanPage, ScanRequest } from "../../kv/state-machine.ts";
+import type { KvRecord } from "../../kv/store.ts";
+import type { ApplyResult } from "../../kv/result.ts";
+import type { Command } from "../../kv/command.ts";
+import { encodeCommand } from "../../kv/command-codec.ts";
+import { validateCommand } from "../../kv/command.ts";
+import { WaiterBook } from "./waiters.ts";
+
+/** Timing and engine settings of a replica; every replica of a group should use the same. */
+export interface ReplicaTiming {
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  /** Compact the log after this many applied entries. */
+  snapshotEntries: number;
+  /** A client request that is not answered within this is answered "unknown outcome". */
+  requestTimeoutMs: number;
+  /**
+   * Serve `lease` reads from the leader's lease (see docs/engine.md for the clock assumption).
+   * Off by default: Durable Object clocks only move across I/O and alarms may be late, so a lease
+   * read is then answered by a ReadIndex round like a linearizable one.
+   */
+  leaseReads: boolean;
+}
+
+/** Default timing: 100 ms ticks, heartbeat every 200 ms, elections after 1 to 2 s. */
+export const defaultTiming: ReplicaTiming = {
+  tickMs: 100,
+  electionTicks: 10,
+  heartbeatTicks: 2,
+  snapshotEntries: 10_000,
+  requestTimeoutMs: 5_000,
+  leaseReads: false,
+};
+
+/** What a host gives a replica. */
+export interface ReplicaRuntimeOptions {
+  group: string;
+  id: NodeId;
+  logStore: LogStore;
+  stateMachine: KvStateMachine;
+  /** Hands a batch for one peer to the transport; must not block (the host sends asynchronously). */
+  send(to: NodeId, messages: Message[]): void;
+  /** Wall clock in milliseconds (for ticks and session expiry). */
+  nowMs(): number;
+  seed: number;
+  timing?: Partial<ReplicaTiming>;
+  /** Runs `work` atomically against durable storage (one SQLite transaction on a Durable Object). */
+  transaction<T>(work: () => T): T;
+  /** Called inside the transaction after entries were applied, so hosts persist state-machine metadata with them. */
+  applied?(): void;
+}
+
+/** The outcome of a client write at this replica. */
+export type WriteResponse =
+  | { kind: "applied"; result: ApplyResult; index: number }
+  | { kind: "notLeader"; leader: NodeId }
+  | { kind: "busy" }
+  | { kind: "unknown"; reason: string };
+
+/** The outcome of a client read at this replica. */
+export type ReadResponse<T> = { kind: "ok"; value: T } | { kind: "notLeader"; leader: NodeId } | { kind: "unknown"; reason: string };
+
+/** How a read must be ordered. */
+export type ReadConsistency = "linearizable" | "lease" | "stale";
+
+/** A replica of one group. */
+export class ReplicaRuntime {
+  readonly group: string;
+  readonly id: NodeId;
+  readonly node: RawNode;
+  readonly timing: ReplicaTiming;
+  private readonly options: ReplicaRuntimeOptions;
+  private readonly stateMachine: KvStateMachine;
+  private readonly waiters: WaiterBook;
+  private readonly outbox = new Map<NodeId, Message[]>();
+  private lastTickMs: number;
+  private readCounter = 0;
+  private leading = false;
+
+  constructor(options: ReplicaRuntimeOptions) {
+    this.options = options;
+    this.group = options.group;
+    this.id = options.id;
+    this.stateMachine = options.stateMachine;
+    this.timing = { ...defaultTiming, ...options.timing };
+    const t = this.timing;
+    this.node = new RawNode(
+      {
+        id: options.id,
+        electionTicks: t.electionTicks,
+        heartbeatTicks: t.heartbeatTicks,
+        rng: createRng(options.seed),
+        applied: options.logStore.firstIndex() - 1, // replay from the snapshot; the state machine skips what it has
+        leaseReads: t.leaseReads,
+      },
+      options.logStore,
+    );
+    this.lastTickMs = options.nowMs();
+    this.waiters = new WaiterBook();
+    this.pump();
+  }
+
+  /** Steps a batch from a peer; returns the messages for `replyTo` produced meanwhile (they ride on the response). */
+  receive(messages: Message[], replyTo?: NodeId): Message[] {
+    for (const m of messages) this.node.step(m);
+    return this.pump(replyTo);
+  }
+
+  /** Advances logical time to the wall clock; hosts call it from their timer (a DO alarm). */
+  tick(): void {
+    const now = this.options.nowMs();
+    const elapsed = Math.floor((now - this.lastTickMs) / this.timing.tickMs);
+    // After a long sleep, a few ticks are enough to fire every timer; more would only burn CPU.
+    const ticks = Math.min(elapsed, this.timing.electionTicks * 2);
+    for (let i = 0; i < ticks; i++) this.node.tick();
+    if (elapsed > 0) this.lastTickMs = ticks === elapsed ? this.lastTickMs + elapsed * this.timing.tickMs : now;
+    this.pump();
+    this.waiters.expire(now, (reason) => ({ kind: "unknown", reason }));
+  }
+
+  /** When the host should call tick() next, or null when the replica is quiet and waits for nothing. */
+  nextTickAtMs(): number | null {
+    if (this.node.brief().quiesced && this.waiters.size === 0) return null;
+    return this.lastTickMs + this.timing.tickMs;
+  }
+
+  /** Proposes a command (at the leader) and resolves once it is applied here, with its result. */
+  write(command: Command): Promise<WriteResponse> {
+    const invalid = validateCommand(command);
+    if (invalid !== undefined) return Promise.resolve({ kind: "applied", result: invalid, index: 0 });
+    const brief = this.node.brief();
+    if (brief.role !== "leader") return Promise.resolve({ kind: "notLeader", leader: brief.leader });
+    const proposal = this.node.propose(encodeCommand(command));
+    if (!proposal.ok) {
+      if (proposal.error === "busy") return Promise.resolve({ kind: "busy" });
+      return Promise.resolve({ kind: "notLeader", leader: proposal.leader });
+    }
+    const index = this.node.brief().lastIndex;
+    const promise = this.waiters.waitForEntry<WriteResponse>(index, brief.term, this.deadline());
+    this.pump();
+    return promise;
+  }
+
+  /** Reads one key with the requested consistency. */
+  get(key: string, consistency: ReadConsistency): Promise<ReadResponse<KvRecord | undefined>> {
+    return this.read(consistency, () => this.stateMachine.get(key));
+  }
+
+  /** Reads one page of a scan with the requested consistency. */
+  scan(request: ScanRequest, consistency: ReadConsistency): Promise<ReadResponse<ScanPage>> {
+    return this.read(consistency, () => this.stateMachine.scan(request));
+  }
+
+  /** Starts an election here now (bootstrap, tests). */
+  campaign(): void {
+    this.node.campaign();
+    this.pump();
+  }
+
+  /** Asks the leader to hand leadership to `to`. */
+  transferLeader(to: NodeId): void {
+    this.node.transferLeader(to);
+    this.pump();
+  }
+
+  /** Proposes a membership change (at the leader). */
+  changeMembership(change: ConfChange): { ok: boolean; error?: string; leader: NodeId } {
+    const result = this.node.proposeConfChange(change);
+    this.pump();
+    return result.ok ? { ok: true, leader: this.id } : { ok: false, error: result.error, leader: result.leader };
+  }
+
+  /** A peer could not be reached: restart its pipeline. */
+  unreachable(peer: NodeId): void {
+    this.node.reportUnreachable(peer);
+  }
+
+  /** Engine status plus the state machine's applied index. */
+  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number } {
+    return { ...this.node.status(), group: this.group, stateMachineApplied: this.stateMachine.appliedIndex, pendingRequests: this.waiters.size };
+  }
+
+  /** Fails every waiting request (the host is shutting down or resetting). */
+  abandon(reason: string): void {
+    this.waiters.expire(Number.POSITIVE_INFINITY, () => ({ kind: "unknown", reason }));
+  }
+
+  private read<T>(consistency: ReadConsistency, perform: () => T): Promise<ReadResponse<T>> {
+    if (consistency === "stale") return Promise.resolve({ kind: "ok", value: perform() });
+    const brief = this.node.brief();
+    if (brief.role !== "leader" && brief.leader === 0) return Promise.resolve({ kind: "notLeader", leader: 0 });
+    const context = `${this.id}:${++this.readCounter}`;
+    const promise = this.waiters.waitForRead(context, this.deadline(), perform);
+    this.node.readIndex(context, { lease: consistency === "lease" });
+    this.pump();
+    return promise;
+  }
+
+  private deadline(): number {
+    return this.options.nowMs() + this.timing.requestTimeoutMs;
+  }
+
+  /** Runs the driver to quiescence inside one storage transaction, then hands batches to the transport. */
+  private pump(replyTo?: NodeId): Message[] {
+    let appliedAny = false;
+    this.options.transaction(() => {
+      drive(this.node, this.ports((applied) => (appliedAny ||= applied)), { snapshotEntries: this.timing.snapshotEntries });
+      if (appliedAny) this.options.applied?.();
+    });
+    this.waiters.applied(this.node.brief().applied);
+    let replies: Message[] = [];
+    for (const [to, messages] of this.outbox) {
+      if (to === replyTo) replies = messages;
+      else this.options.send(to, messages);
+    }
+    this.outbox.clear();
+    return replies;
+  }
+
+  private ports(noteApplied: (applied: boolean) => void): DriverPorts {
+    const machine = this.stateMachine;
+    return {
+      store: this.options.logStore,
+      send: (messages) => {
+        for (const m of messages) {
+          const queue = this.outbox.get(m.to);
+          if (queue === undefined) this.outbox.set(m.to, [m]);
+          else queue.push(m);
+        }
+      },
+      apply: (entry: Entry) => {
+        noteApplied(true);
+        if (entry.index <= machine.appliedIndex) return; // durable state already has it (replay after restart)
+        if (entry.data.byteLength === 0) return this.waiters.entryApplied(entry, undefined); // a leader's no-op
+        this.waiters.entryApplied(entry, machine.apply(entry.index, entry.data));
+      },
+      restore: (snapshot) => {
+        const restored = machine.restore(snapshot.data);
+        if (!restored.ok) throw new Error(`snapshot from the leader is unreadable: ${restored.reason}`);
+        noteApplied(true);
+      },
+      takeSnapshot: () => machine.snapshot(),
+      readStates: (states) => this.waiters.readStates(states),
+      confChanged: (_conf: ConfState, entry: Entry) => this.waiters.entryApplied(entry, undefined),
+      softState: (state) => {
+        const wasLeading = this.leading;
+        this.leading = state.role === "leader";
+        if (wasLeading && !this.leading) this.waiters.leadershipLost();
+      },
+    };
+  }
+}

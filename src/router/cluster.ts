@@ -1,0 +1,126 @@
+/**
+ * The port between the HTTP front door (the Hono app) and the cluster behind it. The app parses,
+ * authenticates and shapes responses; a Cluster resolves keys to groups, finds leaders, retries
+ * and talks to replicas. Implementations: the Durable Object cluster client (src/router/do-cluster)
+ * and, later, the Deno node transport.
+ */
+import type { KvEntry } from "../kv/store.ts";
+
+/** Which keyspace a request addresses: the shared one, or a tenant's own (created on first use). */
+export type Keyspace = { readonly kind: "shared" } | { readonly kind: "tenant"; readonly tenant: string };
+
+/** How fresh a read must be. */
+export type Consistency = "linearizable" | "lease" | "stale";
+
+/** A write precondition: current version equals ifVersion (0 = absent), or the key is absent. */
+export type WriteCondition = { readonly ifVersion: number } | { readonly ifAbsent: true };
+
+/** A stored value with its version. */
+export interface VersionedValue {
+  readonly value: Uint8Array;
+  readonly version: number;
+}
+
+/** Where a key lives, as reported with every successful write. */
+export interface WriteOutcome {
+  readonly key: string;
+  readonly version: number;
+  readonly group: string;
+}
+
+/** One operation of POST /v1/batch. */
+export type BatchRequestOperation =
+  | { readonly op: "get"; readonly key: string }
+  | { readonly op: "put"; readonly key: string; readonly value: Uint8Array; readonly condition?: WriteCondition }
+  | { readonly op: "delete"; readonly key: string; readonly condition?: WriteCondition };
+
+/** The result of one batch operation, in request order. */
+export type BatchResultItem =
+  | { readonly ok: true; readonly key: string; readonly group: string; readonly version: number; readonly value?: Uint8Array; readonly found?: boolean }
+  | { readonly ok: false; readonly key: string; readonly error: ClusterError };
+
+/** A page of an ordered scan across groups. */
+export interface ScanResult {
+  readonly entries: KvEntry[];
+  /** Opaque; pass back to continue. Absent on the last page. */
+  readonly cursor?: string;
+}
+
+/** Shape of a group as the API shows it. */
+export interface GroupView {
+  readonly name: string;
+  readonly state: "creating" | "active" | "deleting";
+  /** The keys it owns: a prefix, a half-open range, or a tenant's keyspace. */
+  readonly owns: { readonly prefix: string } | { readonly start: string; readonly end?: string } | { readonly tenant: string } | { readonly default: true };
+  readonly replicas: readonly { readonly id: number; readonly location: string }[];
+  readonly epoch: number;
+}
+
+/** A request to create a group. */
+export interface GroupSpec {
+  readonly name: string;
+  readonly owns: { readonly prefix: string } | { readonly start: string; readonly end?: string };
+  readonly replicas?: number;
+  readonly locations?: readonly string[];
+}
+
+/** Health of one group as reported by its replicas. */
+export interface GroupHealth {
+  readonly name: string;
+  readonly leader: number;
+  readonly term: number;
+  readonly healthy: boolean;
+  readonly replicas: readonly { readonly id: number; readonly reachable: boolean; readonly role?: string; readonly commit?: number; readonly applied?: number; readonly quiesced?: boolean }[];
+}
+
+/**
+ * A failure the HTTP layer maps to a status and a stable problem code. `retryable` failures were
+ * already retried by the cluster client before surfacing.
+ */
+export type ClusterError =
+  | { readonly code: "conditionFailed"; readonly currentVersion: number }
+  | { readonly code: "notFound" }
+  | { readonly code: "groupExists" }
+  | { readonly code: "groupNotFound" }
+  | { readonly code: "badRequest"; readonly detail: string }
+  | { readonly code: "unavailable"; readonly detail: string }
+  | { readonly code: "outcomeUnknown"; readonly detail: string };
+
+/** Result type of cluster operations: data or a ClusterError. */
+export type ClusterResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ClusterError };
+
+/** Who a bearer token belongs to. */
+export type Principal = { readonly role: "admin" } | { readonly role: "tenant"; readonly tenant: string };
+
+/** Everything the HTTP layer needs from the cluster. */
+export interface Cluster {
+  get(keyspace: Keyspace, key: string, consistency: Consistency): Promise<ClusterResult<VersionedValue & { group: string }>>;
+  put(keyspace: Keyspace, key: string, value: Uint8Array, condition?: WriteCondition): Promise<ClusterResult<WriteOutcome>>;
+  delete(keyspace: Keyspace, key: string, condition?: WriteCondition): Promise<ClusterResult<WriteOutcome & { deleted: boolean }>>;
+  scan(keyspace: Keyspace, request: { prefix?: string; start?: string; end?: string; limit: number; cursor?: string }, consistency: Consistency): Promise<ClusterResult<ScanResult>>;
+  batch(keyspace: Keyspace, operations: readonly BatchRequestOperation[]): Promise<ClusterResult<BatchResultItem[]>>;
+  listGroups(): Promise<ClusterResult<GroupView[]>>;
+  createGroup(spec: GroupSpec): Promise<ClusterResult<GroupView>>;
+  getGroup(name: string): Promise<ClusterResult<GroupView & { health: GroupHealth }>>;
+  deleteGroup(name: string): Promise<ClusterResult<{ deleted: true }>>;
+  /** Issues a new token for `tenant`; only its hash is stored. */
+  issueTenantToken(tenant: string): Promise<ClusterResult<{ token: string }>>;
+  /** The tenant a tenant token belongs to, or undefined for an unknown token. */
+  tenantOfToken(token: string): Promise<string | undefined>;
+  health(): Promise<ClusterResult<{ healthy: boolean; groups: GroupHealth[] }>>;
+}
+
+/** A fault to inject between the replicas of one group (dev and test only: FAULTS=on). */
+export type FaultSpec =
+  | { readonly kind: "isolate"; readonly group: string; readonly replica: number }
+  | { readonly kind: "drop"; readonly group: string; readonly fraction: number }
+  | { readonly kind: "delay"; readonly group: string; readonly fraction: number; readonly delayMs: number }
+  | { readonly kind: "crash"; readonly group: string; readonly replica: number }
+  | { readonly kind: "heal"; readonly group?: string };
+
+/** Fault injection, present only when the FAULTS=on setting is. */
+export interface FaultControl {
+  inject(fault: FaultSpec): Promise<ClusterResult<{ applied: true }>>;
+  /** The faults in force, for the dev page and tests. */
+  list(): Promise<ClusterResult<FaultSpec[]>>;
+}
