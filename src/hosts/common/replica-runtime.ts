@@ -142,7 +142,7 @@ export class ReplicaRuntime {
     const invalid = validateCommand(command);
     if (invalid !== undefined) return Promise.resolve({ kind: "applied", result: invalid, index: 0 });
     const brief = this.node.brief();
-    if (brief.role !== "leader") return Promise.resolve({ kind: "notLeader", leader: brief.leader });
+    if (brief.role !== "leader") return Promise.resolve(this.redirect(brief.leader));
     const proposal = this.node.propose(encodeCommand(command));
     if (!proposal.ok) {
       if (proposal.error === "busy") return Promise.resolve({ kind: "busy" });
@@ -201,12 +201,22 @@ export class ReplicaRuntime {
   private read<T>(consistency: ReadConsistency, perform: () => T): Promise<ReadResponse<T>> {
     if (consistency === "stale") return Promise.resolve({ kind: "ok", value: perform() });
     const brief = this.node.brief();
-    if (brief.role !== "leader" && brief.leader === 0) return Promise.resolve({ kind: "notLeader", leader: 0 });
+    if (brief.role !== "leader" && brief.leader === 0) return Promise.resolve(this.redirect(0));
     const context = `${this.id}:${++this.readCounter}`;
     const promise = this.waiters.waitForRead(context, this.deadline(), perform);
     this.node.readIndex(context, { lease: consistency === "lease" });
     this.pump();
     return promise;
+  }
+
+  /**
+   * Answers "not leader". With no leader known (a group woken from hibernation, or one whose
+   * leader died while it was quiet) it also starts an election at once instead of waiting for a
+   * timeout; PreVote keeps that harmless when a leader does exist.
+   */
+  private redirect(leader: NodeId): { kind: "notLeader"; leader: NodeId } {
+    if (leader === 0) this.campaign();
+    return { kind: "notLeader", leader };
   }
 
   private deadline(): number {

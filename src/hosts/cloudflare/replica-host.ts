@@ -1,0 +1,161 @@
+/**
+ * Plumbing between one replica Durable Object and the runtime-agnostic ReplicaRuntime: SQLite
+ * stores, identity (which group and replica this object is), the peer transport, and the one DO
+ * alarm carrying the runtime's next tick. A quiet replica sets no alarm, so an idle group costs
+ * nothing and its objects may hibernate.
+ */
+import { ReplicaRuntime, type ReplicaTiming } from "../common/replica-runtime.ts";
+import { KvStateMachine } from "../../kv/state-machine.ts";
+import { bootstrapWrite } from "../../raft/storage.ts";
+import { emptyConfState } from "../../raft/storage.ts";
+import type { BootstrapRequest, Ownership, ReplicaFaults } from "../../multiraft/protocol.ts";
+import type { Message } from "../../raft/types.ts";
+import { migrate, type SqlRunner } from "./schema.ts";
+import { SqliteLogStore } from "./sqlite-log-store.ts";
+import { SqliteKvStore } from "./sqlite-kv-store.ts";
+import { PeerTransport } from "./transport.ts";
+
+/** Which group and replica a Durable Object is; stored once, at bootstrap or first contact. */
+export interface ReplicaIdentity {
+  group: string;
+  replica: number;
+  locations: Record<string, string>;
+  owns: Ownership;
+  epoch: number;
+  /** The group was deleted: every client request is answered "stale epoch". */
+  retired: boolean;
+}
+
+/** One replica's host state inside its Durable Object. */
+export class ReplicaHost {
+  identity: ReplicaIdentity | undefined;
+  runtime: ReplicaRuntime | undefined;
+  transport: PeerTransport | undefined;
+  private readonly storage: DurableObjectStorage;
+  private readonly namespace: DurableObjectNamespace;
+  private readonly timing: Partial<ReplicaTiming>;
+  private alarmAtMs: number | null = null;
+
+  constructor(storage: DurableObjectStorage, namespace: DurableObjectNamespace, timing: Partial<ReplicaTiming>) {
+    this.storage = storage;
+    this.namespace = namespace;
+    this.timing = timing;
+  }
+
+  private get sql(): SqlRunner {
+    return this.storage.sql as unknown as SqlRunner;
+  }
+
+  /** Migrates the schema and, when this object already belongs to a group, starts its replica. */
+  open(): void {
+    migrate(this.sql);
+    const row = this.sql.exec("SELECT value FROM raft_state WHERE name = 'identity'").toArray()[0];
+    if (row !== undefined) this.start(JSON.parse(String(row.value)) as ReplicaIdentity);
+  }
+
+  /** Makes this object a founding replica of a group; idempotent. Returns false on a conflicting identity. */
+  bootstrap(request: BootstrapRequest): boolean {
+    if (this.identity !== undefined) return this.identity.group === request.group && this.identity.replica === request.replica;
+    const identity: ReplicaIdentity = {
+      group: request.group,
+      replica: request.replica,
+      locations: request.locations,
+      owns: request.owns,
+      epoch: request.epoch,
+      retired: false,
+    };
+    this.storage.transactionSync(() => {
+      this.saveIdentity(identity);
+      new SqliteLogStore(this.sql).save(bootstrapWrite({ ...emptyConfState(), voters: request.voters }));
+    });
+    this.start(identity);
+    return true;
+  }
+
+  /** First contact from a peer of a group this object was added to: it joins with an empty log. */
+  adopt(group: string, replica: number): void {
+    if (this.identity !== undefined) return;
+    const identity: ReplicaIdentity = { group, replica, locations: {}, owns: { default: true }, epoch: 0, retired: false };
+    this.saveIdentity(identity);
+    this.start(identity);
+  }
+
+  /** Marks the group deleted (client requests then get "stale epoch"). */
+  retire(): void {
+    if (this.identity === undefined) return;
+    this.identity = { ...this.identity, retired: true };
+    this.saveIdentity(this.identity);
+  }
+
+  /** Steps peer messages and returns the replies for `from`. */
+  receive(messages: Message[], from: number): Message[] {
+    if (this.runtime === undefined || this.transport?.faults.isolated) return [];
+    const replies = this.runtime.receive(messages, from);
+    this.schedule();
+    return replies;
+  }
+
+  /** Sets fault injection on this replica's transport. */
+  setFaults(faults: ReplicaFaults): void {
+    if (this.transport !== undefined) this.transport.faults = faults;
+  }
+
+  /** The alarm fired: advance time, then arm the next tick (or nothing when quiet). */
+  alarm(): void {
+    this.alarmAtMs = null;
+    this.runtime?.tick();
+    this.schedule();
+  }
+
+  /** Arms the DO alarm at the runtime's next tick, or clears it when the replica is quiet. */
+  schedule(): void {
+    const next = this.runtime?.nextTickAtMs() ?? null;
+    if (next === null) {
+      if (this.alarmAtMs !== null) void this.storage.deleteAlarm();
+      this.alarmAtMs = null;
+      return;
+    }
+    if (this.alarmAtMs !== null && this.alarmAtMs <= next) return;
+    this.alarmAtMs = next;
+    void this.storage.setAlarm(next);
+  }
+
+  private start(identity: ReplicaIdentity): void {
+    this.identity = identity;
+    const logStore = new SqliteLogStore(this.sql);
+    const kvStore = new SqliteKvStore(this.sql);
+    const stateMachine = new KvStateMachine(kvStore, { resume: kvStore.readMeta() });
+    const transport = new PeerTransport({
+      namespace: this.namespace,
+      group: identity.group,
+      self: identity.replica,
+      locations: identity.locations,
+      onReplies: (messages) => {
+        this.runtime?.receive(messages);
+        this.schedule();
+      },
+      onUnreachable: (peer) => this.runtime?.unreachable(peer),
+    });
+    this.transport = transport;
+    this.runtime = new ReplicaRuntime({
+      group: identity.group,
+      id: identity.replica,
+      logStore,
+      stateMachine,
+      send: (to, messages) => transport.send(to, messages),
+      nowMs: () => Date.now(),
+      seed: Math.floor(Math.random() * 2 ** 31),
+      timing: this.timing,
+      transaction: (work) => this.storage.transactionSync(work),
+      applied: () => kvStore.writeMeta(stateMachine.metaSnapshot()),
+    });
+    this.schedule();
+  }
+
+  private saveIdentity(identity: ReplicaIdentity): void {
+    this.sql.exec(
+      "INSERT INTO raft_state (name, value) VALUES ('identity', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+      JSON.stringify(identity),
+    );
+  }
+}

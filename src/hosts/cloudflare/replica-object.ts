@@ -1,0 +1,153 @@
+/**
+ * The Durable Object classes: ReplicaObject (a replica of a data group) and MetaObject (a replica
+ * of the metadata group). Thin: internal routes (itty-router) hand over to ReplicaHost and the
+ * ReplicaRuntime. Only the Worker talks to these routes; they are never exposed publicly.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { Router, type IRequest } from "itty-router";
+import { decodeBatch, encodeBatch } from "../../multiraft/wire.ts";
+import { commandFromJson, noFaults, ownsKey, type BootstrapRequest, type ReplicaFaults, type ReplicaRefusal } from "../../multiraft/protocol.ts";
+import { encodeBase64 } from "../../shared/base64.ts";
+import { keyProblemOf } from "../../kv/key-order.ts";
+import { scanLimitMax } from "../../shared/limits.ts";
+import type { ReadResponse } from "../common/replica-runtime.ts";
+import { ReplicaHost } from "./replica-host.ts";
+import type { Env } from "./env.ts";
+
+const json = (body: unknown, status = 200): Response => Response.json(body, { status });
+
+/** A replica of a data group (one object per `<group>/<replica>`). */
+export class ReplicaObject extends DurableObject<Env> {
+  protected readonly host: ReplicaHost;
+  private readonly router = Router();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const tickMs = Number(env.RAFT_TICK_MS ?? "");
+    this.host = new ReplicaHost(ctx.storage, this.peers(env), Number.isFinite(tickMs) && tickMs > 0 ? { tickMs } : {});
+    void ctx.blockConcurrencyWhile(async () => this.host.open());
+    this.routes();
+  }
+
+  /** The namespace holding this object's peers. */
+  protected peers(env: Env): DurableObjectNamespace {
+    return env.REPLICA;
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    return (await this.router.fetch(request)) ?? json({ kind: "notFound" }, 404);
+  }
+
+  override async alarm(): Promise<void> {
+    this.host.alarm();
+  }
+
+  private routes(): void {
+    const r = this.router;
+    r.post("/internal/raft", (request) => this.raft(request));
+    r.post("/internal/bootstrap", async (request) => {
+      const body = (await request.json()) as BootstrapRequest;
+      const ok = this.host.bootstrap(body);
+      return json({ ok }, ok ? 200 : 409);
+    });
+    r.post("/internal/write", (request) => this.client(request, async (runtime, body) => {
+      const command = commandFromJson(body.command);
+      if (command === undefined) return { kind: "badRequest" };
+      const answer = await runtime.write(command);
+      return answer.kind === "applied" ? { kind: "applied", result: answer.result } : answer;
+    }));
+    r.post("/internal/get", (request) => this.client(request, async (runtime, body) => {
+      if (typeof body.key !== "string" || keyProblemOf(body.key) !== undefined) return { kind: "badRequest" };
+      return readAnswer(await runtime.get(body.key, consistencyOf(body.consistency)), (record) =>
+        record === undefined ? { kind: "ok", found: false } : { kind: "ok", found: true, valueBase64: encodeBase64(record.value), version: record.version },
+      );
+    }, (body) => body.key as string));
+    r.post("/internal/scan", (request) => this.client(request, async (runtime, body) => {
+      const limit = typeof body.limit === "number" && body.limit >= 1 && body.limit <= scanLimitMax ? body.limit : 100;
+      const range = { start: optionalText(body.start), end: optionalText(body.end), prefix: optionalText(body.prefix), cursor: optionalText(body.cursor), limit };
+      return readAnswer(await runtime.scan(range, consistencyOf(body.consistency)), (page) => ({
+        kind: "ok",
+        entries: page.entries.map((e) => ({ key: e.key, valueBase64: encodeBase64(e.value), version: e.version })),
+        ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+      }));
+    }));
+    r.get("/internal/status", () => json(this.host.runtime === undefined ? { kind: "uninitialized" } : { kind: "ok", identity: this.host.identity, status: this.host.runtime.status() }));
+    r.post("/internal/campaign", () => this.admin((runtime) => runtime.campaign()));
+    r.post("/internal/transfer", async (request) => {
+      const body = (await request.json()) as { to?: unknown };
+      return this.admin((runtime) => typeof body.to === "number" && runtime.transferLeader(body.to));
+    });
+    r.post("/internal/retire", () => {
+      this.host.retire();
+      return json({ ok: true });
+    });
+    r.post("/internal/faults", async (request) => {
+      const body = (await request.json()) as Partial<ReplicaFaults>;
+      this.host.setFaults({ ...noFaults, ...body });
+      return json({ ok: true });
+    });
+    r.post("/internal/crash", () => {
+      this.host.runtime?.abandon("crash requested");
+      this.ctx.abort("crash requested through the fault routes");
+      return json({ ok: true });
+    });
+  }
+
+  private async raft(request: IRequest): Promise<Response> {
+    const decoded = decodeBatch(await request.text());
+    if (!decoded.ok) return json({ kind: "badRequest", error: decoded.error }, 400);
+    const { group, from, to, messages } = decoded.batch;
+    if (this.host.identity === undefined) this.host.adopt(group, to);
+    if (this.host.identity?.group !== group || this.host.identity.replica !== to) return json({ kind: "wrongReplica" }, 409);
+    const replies = this.host.receive(messages, from);
+    return new Response(encodeBatch({ group, from: to, to: from, messages: replies }), { headers: { "content-type": "application/json" } });
+  }
+
+  /** Runs a client request: identity and epoch checks first, then the handler; schedules the alarm after. */
+  private async client(
+    request: IRequest,
+    handle: (runtime: NonNullable<ReplicaHost["runtime"]>, body: Record<string, unknown>) => Promise<unknown>,
+    keyOf?: (body: Record<string, unknown>) => string,
+  ): Promise<Response> {
+    const body = (await request.json()) as Record<string, unknown>;
+    const { identity, runtime } = this.host;
+    if (identity === undefined || runtime === undefined) return json({ kind: "uninitialized" } satisfies ReplicaRefusal, 503);
+    const epoch = typeof body.epoch === "number" ? body.epoch : 0;
+    const key = keyOf?.(body);
+    if (identity.retired || epoch < identity.epoch || (key !== undefined && !ownsKey(identity.owns, key))) {
+      return json({ kind: "staleEpoch", epoch: identity.epoch } satisfies ReplicaRefusal, 409);
+    }
+    try {
+      const answer = await handle(runtime, body);
+      return json(answer);
+    } finally {
+      this.host.schedule();
+    }
+  }
+
+  private admin(action: (runtime: NonNullable<ReplicaHost["runtime"]>) => unknown): Response {
+    if (this.host.runtime === undefined) return json({ kind: "uninitialized" }, 503);
+    action(this.host.runtime);
+    this.host.schedule();
+    return json({ ok: true });
+  }
+}
+
+/** A replica of the metadata group (`meta/1` to `meta/3`); same engine, its own namespace. */
+export class MetaObject extends ReplicaObject {
+  protected override peers(env: Env): DurableObjectNamespace {
+    return env.META;
+  }
+}
+
+function readAnswer<T>(answer: ReadResponse<T>, ok: (value: T) => unknown): unknown {
+  return answer.kind === "ok" ? ok(answer.value) : answer;
+}
+
+function consistencyOf(value: unknown): "linearizable" | "lease" | "stale" {
+  return value === "stale" || value === "lease" ? value : "linearizable";
+}
+
+function optionalText(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}

@@ -1,0 +1,54 @@
+/**
+ * The SQLite schema of a replica Durable Object, with migrations kept as data: numbered, applied
+ * in order once, never edited after release (add a new one instead). The applied version lives in
+ * a table because Durable Objects do not allow PRAGMA user_version.
+ */
+
+/** One schema step. */
+export interface Migration {
+  version: number;
+  statements: string[];
+}
+
+/** Every migration, in order. */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    statements: [
+      "CREATE TABLE raft_log (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, kind INTEGER NOT NULL, data BLOB NOT NULL)",
+      "CREATE TABLE raft_state (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+      "CREATE TABLE raft_snapshot_chunk (position INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+      "CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID",
+      "CREATE TABLE kv_meta (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL)",
+    ],
+  },
+];
+
+/** The minimal SQL surface the stores need (ctx.storage.sql on a Durable Object). */
+export interface SqlRunner {
+  exec(query: string, ...bindings: unknown[]): Iterable<Record<string, unknown>> & {
+    toArray(): Record<string, unknown>[];
+    readonly rowsWritten: number;
+  };
+}
+
+/** Brings the schema up to the newest migration; returns the version now in force. */
+export function migrate(sql: SqlRunner): number {
+  sql.exec("CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
+  const row = sql.exec("SELECT version FROM schema_version WHERE id = 1").toArray()[0];
+  let current = row === undefined ? 0 : Number(row.version);
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    for (const statement of migration.statements) sql.exec(statement);
+    sql.exec("INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version", migration.version);
+    current = migration.version;
+  }
+  return current;
+}
+
+/** Bytes of a BLOB column as a Uint8Array (Durable Objects return ArrayBuffer). */
+export function blob(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  throw new Error(`expected a BLOB, got ${typeof value}`);
+}

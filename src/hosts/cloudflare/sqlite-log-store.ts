@@ -1,0 +1,145 @@
+/**
+ * The engine's LogStore on a Durable Object's SQLite: entries in raft_log, hard state and snapshot
+ * metadata in raft_state, snapshot bytes in raft_snapshot_chunk (rows stay under the 2 MB limit).
+ * It does not open transactions itself: the replica runtime wraps each driver pass in one.
+ */
+import { assert } from "../../shared/assert.ts";
+import { emptyConfState, limitBytes, type LogStore, type LogWrite } from "../../raft/storage.ts";
+import type { ConfState, Entry, HardState, Index, Snapshot, SnapshotMeta, Term } from "../../raft/types.ts";
+import { blob, type SqlRunner } from "./schema.ts";
+
+/** Largest snapshot chunk row, in bytes. */
+const snapshotRowBytesMax = 1024 * 1024;
+
+/** LogStore over SQLite; caches what the engine asks for most (bounds, hard state, snapshot). */
+export class SqliteLogStore implements LogStore {
+  private readonly sql: SqlRunner;
+  private hardState: HardState;
+  private snapshotMeta: SnapshotMeta;
+  private snapshotData: Uint8Array | undefined;
+  private last: Index;
+
+  constructor(sql: SqlRunner) {
+    this.sql = sql;
+    this.hardState = this.readJson<HardState>("hardState") ?? { term: 0, vote: 0, commit: 0 };
+    this.snapshotMeta = this.readJson<SnapshotMeta>("snapshotMeta") ?? { index: 0, term: 0, conf: emptyConfState() };
+    const row = sql.exec("SELECT MAX(idx) AS last FROM raft_log").toArray()[0];
+    this.last = row?.last === null || row?.last === undefined ? this.snapshotMeta.index : Number(row.last);
+  }
+
+  initialState(): { hardState: HardState; conf: ConfState } {
+    return { hardState: { ...this.hardState }, conf: structuredClone(this.snapshotMeta.conf) };
+  }
+
+  firstIndex(): Index {
+    return this.snapshotMeta.index + 1;
+  }
+
+  lastIndex(): Index {
+    return this.last;
+  }
+
+  term(index: Index): Term | null {
+    if (index === this.snapshotMeta.index) return this.snapshotMeta.term;
+    if (index < this.snapshotMeta.index || index > this.last) return null;
+    const row = this.sql.exec("SELECT term FROM raft_log WHERE idx = ?", index).toArray()[0];
+    assert(row !== undefined, `entry ${index} is missing inside the log`);
+    return Number(row.term);
+  }
+
+  entries(low: Index, high: Index, bytesMax: number): Entry[] {
+    assert(low >= this.firstIndex() && high <= this.last + 1 && low <= high, `entries [${low}, ${high}) unavailable`);
+    const result: Entry[] = [];
+    let total = 0;
+    for (const row of this.sql.exec("SELECT idx, term, kind, data FROM raft_log WHERE idx >= ? AND idx < ? ORDER BY idx", low, high)) {
+      const entry: Entry = { index: Number(row.idx), term: Number(row.term), type: row.kind === 1 ? "confChange" : "normal", data: blob(row.data) };
+      total += entry.data.byteLength + 16;
+      if (total > bytesMax && result.length > 0) break;
+      result.push(entry);
+    }
+    assert(result.length === high - low || total > bytesMax, "the log has no holes");
+    return limitBytes(result, bytesMax);
+  }
+
+  snapshot(): Snapshot {
+    if (this.snapshotData === undefined) {
+      const chunks = this.sql.exec("SELECT data FROM raft_snapshot_chunk ORDER BY position").toArray().map((row) => blob(row.data));
+      this.snapshotData = concat(chunks);
+    }
+    return { meta: this.snapshotMeta, data: this.snapshotData };
+  }
+
+  save(write: LogWrite): void {
+    if (write.snapshot !== null) this.installSnapshot(write.snapshot);
+    if (write.entries.length > 0) this.append(write.entries);
+    if (write.hardState !== null) {
+      assert(write.hardState.commit >= this.hardState.commit || write.snapshot !== null, "commit never goes back");
+      this.hardState = { ...write.hardState };
+      this.writeJson("hardState", this.hardState);
+    }
+  }
+
+  compact(snapshot: Snapshot): void {
+    const index = snapshot.meta.index;
+    if (index <= this.snapshotMeta.index) return;
+    assert(index <= this.last && this.term(index) === snapshot.meta.term, "compaction point is in the log");
+    this.sql.exec("DELETE FROM raft_log WHERE idx <= ?", index);
+    this.storeSnapshot(snapshot);
+  }
+
+  private installSnapshot(snapshot: Snapshot): void {
+    const index = snapshot.meta.index;
+    if (index <= this.snapshotMeta.index) return;
+    if (this.term(index) === snapshot.meta.term) this.sql.exec("DELETE FROM raft_log WHERE idx <= ?", index);
+    else {
+      this.sql.exec("DELETE FROM raft_log");
+      this.last = index;
+    }
+    this.storeSnapshot(snapshot);
+    if (this.hardState.commit < index) {
+      this.hardState = { ...this.hardState, commit: index };
+      this.writeJson("hardState", this.hardState);
+    }
+  }
+
+  private storeSnapshot(snapshot: Snapshot): void {
+    this.sql.exec("DELETE FROM raft_snapshot_chunk");
+    for (let offset = 0, position = 0; offset < snapshot.data.byteLength; offset += snapshotRowBytesMax, position++) {
+      this.sql.exec("INSERT INTO raft_snapshot_chunk (position, data) VALUES (?, ?)", position, snapshot.data.subarray(offset, offset + snapshotRowBytesMax));
+    }
+    this.snapshotMeta = snapshot.meta;
+    this.snapshotData = snapshot.data;
+    this.writeJson("snapshotMeta", snapshot.meta);
+    if (this.last < snapshot.meta.index) this.last = snapshot.meta.index;
+  }
+
+  private append(entries: Entry[]): void {
+    const first = entries[0]!.index;
+    assert(first > this.snapshotMeta.index && first <= this.last + 1, `append at ${first} outside (${this.snapshotMeta.index}, ${this.last + 1}]`);
+    if (first <= this.last) this.sql.exec("DELETE FROM raft_log WHERE idx >= ?", first);
+    for (const entry of entries) {
+      this.sql.exec("INSERT INTO raft_log (idx, term, kind, data) VALUES (?, ?, ?, ?)", entry.index, entry.term, entry.type === "normal" ? 0 : 1, entry.data);
+    }
+    this.last = entries[entries.length - 1]!.index;
+  }
+
+  private readJson<T>(name: string): T | undefined {
+    const row = this.sql.exec("SELECT value FROM raft_state WHERE name = ?", name).toArray()[0];
+    return row === undefined ? undefined : (JSON.parse(String(row.value)) as T);
+  }
+
+  private writeJson(name: string, value: unknown): void {
+    this.sql.exec("INSERT INTO raft_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, JSON.stringify(value));
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const total = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

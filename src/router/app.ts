@@ -1,0 +1,50 @@
+/**
+ * The HTTP front door: a runtime-agnostic Hono app serving the public v1 API over a Cluster. Hosts
+ * call `app.fetch(request, env, ctx)`; nothing here imports a runtime (only Web-standard APIs,
+ * hono and zod). Unknown paths, including internal replica routes, are 404 `routeNotFound`.
+ */
+import { Hono } from "hono";
+import { assert } from "../shared/assert.ts";
+import { valueBytesMax } from "../shared/limits.ts";
+import { registerBatchRoutes } from "./batch-routes.ts";
+import type { Cluster, FaultControl } from "./cluster.ts";
+import { registerFaultRoutes } from "./fault-routes.ts";
+import { registerGroupRoutes } from "./group-routes.ts";
+import { registerKvRoutes } from "./kv-routes.ts";
+import { problem, problemResponse, ProblemError } from "./problem.ts";
+import { createGuards } from "./route.ts";
+import { registerServiceRoutes } from "./service-routes.ts";
+import { registerTenantRoutes } from "./tenant-routes.ts";
+
+/** What the app is built from. */
+export interface AppOptions {
+  /** The cluster every data and admin route is served by. */
+  readonly cluster: Cluster;
+  /** The admin bearer token (secret ADMIN_TOKEN); undefined or empty makes every authenticated route 503. */
+  readonly adminToken: string | undefined;
+  /** Fault injection; the /v1/faults routes exist only when this is given (FAULTS=on). */
+  readonly faults?: FaultControl;
+  /** Largest value a write may carry, in bytes: 1..valueBytesMax, default valueBytesMax. */
+  readonly maxValueBytes?: number;
+}
+
+/** The Hono app serving the v1 API over `options.cluster`. */
+export function createApp(options: AppOptions): Hono {
+  const maxValueBytes = options.maxValueBytes ?? valueBytesMax;
+  assert(Number.isSafeInteger(maxValueBytes) && maxValueBytes >= 1 && maxValueBytes <= valueBytesMax, "maxValueBytes is 1..valueBytesMax");
+  const app = new Hono();
+  const guards = createGuards({ adminToken: options.adminToken, cluster: options.cluster });
+  registerServiceRoutes(app, guards, options.cluster);
+  registerKvRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
+  registerBatchRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
+  registerGroupRoutes(app, guards, options.cluster);
+  registerTenantRoutes(app, guards, options.cluster);
+  if (options.faults !== undefined) registerFaultRoutes(app, guards, options.faults);
+  app.notFound((context) => problemResponse(problem("routeNotFound", `no route for ${context.req.method} ${new URL(context.req.url).pathname}`)));
+  app.onError((error) => {
+    if (error instanceof ProblemError) return problemResponse(error);
+    console.error("edgeraft router: unexpected error", error);
+    return problemResponse(problem("internal", "an unexpected error occurred; it has been logged"));
+  });
+  return app;
+}

@@ -1,0 +1,82 @@
+/**
+ * Reading request bodies under a byte limit. The declared Content-Length is checked first (so an
+ * honest oversized upload is refused before it is read) and the bytes actually received are
+ * counted too (so a lying or absent Content-Length cannot push more than the limit into memory).
+ */
+import type { z } from "zod";
+import { problem } from "./problem.ts";
+import type { ProblemCode } from "./problem.ts";
+
+/** Largest JSON body of POST /v1/batch, in bytes: room for several large values in base64. */
+export const batchBodyBytesMax = 8 * 1024 * 1024;
+/** Largest JSON body of the small admin requests (groups, faults), in bytes. */
+export const jsonBodyBytesMax = 64 * 1024;
+
+/** What to say when a body is over its limit. */
+export interface BodyLimit {
+  readonly bytesMax: number;
+  readonly code: Extract<ProblemCode, "valueTooLarge" | "bodyTooLarge">;
+}
+
+/** The request body as bytes, or a thrown 413 problem when it is (or claims to be) over `limit.bytesMax`. */
+export async function readBodyLimited(request: Request, limit: BodyLimit): Promise<Uint8Array> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\s*\d+\s*$/.test(declared) && Number(declared) > limit.bytesMax) {
+    throw tooLarge(limit, `Content-Length ${declared.trim()} is over the limit`);
+  }
+  if (request.body === null) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > limit.bytesMax) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(limit, `the body is over the limit`);
+    }
+    chunks.push(value);
+  }
+  return concatenate(chunks, received);
+}
+
+/** The request body parsed as JSON (UTF-8), or a thrown 400 badJson / 413 problem. */
+export async function readJson(request: Request, limit: BodyLimit): Promise<unknown> {
+  const bytes = await readBodyLimited(request, limit);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw problem("badJson", "the body is not valid UTF-8");
+  }
+  if (text.trim() === "") throw problem("badJson", "the body is empty; a JSON document is required");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw problem("badJson", `the body is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** `value` checked against `schema`, or a thrown 400 badRequest naming zod's first issue. */
+export function parseWithSchema<Schema extends z.ZodType>(schema: Schema, value: unknown): z.output<Schema> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue === undefined || issue.path.length === 0 ? "body" : issue.path.map(String).join(".");
+  throw problem("badRequest", `${where}: ${issue?.message ?? "does not match the schema"}`);
+}
+
+function tooLarge(limit: BodyLimit, reason: string): Error {
+  return problem(limit.code, `${reason}: at most ${limit.bytesMax} bytes are accepted`, { extensions: { bytesMax: limit.bytesMax } });
+}
+
+function concatenate(chunks: readonly Uint8Array[], totalBytes: number): Uint8Array {
+  const bytes = new Uint8Array(totalBytes);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}

@@ -1,0 +1,103 @@
+/**
+ * The key routes: GET/PUT/DELETE /v1/kv/{key} and the scan GET /v1/kv, in the shared keyspace and
+ * again under /v1/tenants/{tenant}/kv in a tenant's own. The key is the whole rest of the path,
+ * percent-decoded, so `/v1/kv/a/b` and `/v1/kv/a%2Fb` address the same key `a/b`.
+ */
+import type { Hono } from "hono";
+import type { Cluster, Keyspace } from "./cluster.ts";
+import { readBodyLimited } from "./body.ts";
+import { valueViewOf } from "./encoding.ts";
+import { consistencyOf, keyOfPath, limitOf, queryOf, rawPathOf, scanBoundOf, writeConditionOf } from "./parse.ts";
+import { problem, problemOfClusterError } from "./problem.ts";
+import { addRoute, jsonResponse } from "./route.ts";
+import type { Guards } from "./route.ts";
+
+/** Longest scan cursor accepted, in characters (cursors are opaque, made by the cluster). */
+export const cursorCharsMax = 8192;
+
+/** What the key routes need. */
+export interface KvRouteOptions {
+  readonly cluster: Cluster;
+  /** Largest value a PUT may carry, in bytes. */
+  readonly valueBytesMax: number;
+}
+
+/** Registers the key and scan routes for the shared keyspace and for tenants. */
+export function registerKvRoutes(app: Hono, guards: Guards, options: KvRouteOptions): void {
+  const handlers = kvHandlers(options);
+  for (const base of ["/v1/kv", "/v1/tenants/:tenant/kv"]) {
+    addRoute(app, base, { GET: guards.data(handlers.scan) });
+    addRoute(app, `${base}/:key{.*}`, {
+      GET: guards.data(handlers.get),
+      PUT: guards.data(handlers.put),
+      DELETE: guards.data(handlers.delete),
+    });
+  }
+}
+
+/** Where the key starts in the path: after /v1/kv/ or after /v1/tenants/{tenant}/kv/. */
+function keySegmentOf(keyspace: Keyspace): number {
+  return keyspace.kind === "shared" ? 3 : 5;
+}
+
+function describeKey(key: string): string {
+  return `key ${JSON.stringify(key)}`;
+}
+
+function kvHandlers({ cluster, valueBytesMax }: KvRouteOptions) {
+  return {
+    async get(request: Request, keyspace: Keyspace): Promise<Response> {
+      const key = keyOfPath(rawPathOf(request), keySegmentOf(keyspace));
+      const consistency = consistencyOf(queryOf(request, ["consistency"]));
+      const result = await cluster.get(keyspace, key, consistency);
+      if (!result.ok) throw problemOfClusterError(result.error, describeKey(key));
+      const { value, version, group } = result.value;
+      return new Response(value, {
+        headers: { "content-type": "application/octet-stream", etag: `"${version}"`, "x-edgeraft-group": group },
+      });
+    },
+
+    async put(request: Request, keyspace: Keyspace): Promise<Response> {
+      const key = keyOfPath(rawPathOf(request), keySegmentOf(keyspace));
+      const condition = writeConditionOf(request.headers, true);
+      const value = await readBodyLimited(request, { bytesMax: valueBytesMax, code: "valueTooLarge" });
+      const result = await cluster.put(keyspace, key, value, condition);
+      if (!result.ok) throw problemOfClusterError(result.error, describeKey(key));
+      const { version, group } = result.value;
+      return jsonResponse({ key: result.value.key, version, group }, 200, { etag: `"${version}"`, "x-edgeraft-group": group });
+    },
+
+    async delete(request: Request, keyspace: Keyspace): Promise<Response> {
+      const key = keyOfPath(rawPathOf(request), keySegmentOf(keyspace));
+      const condition = writeConditionOf(request.headers, false);
+      const result = await cluster.delete(keyspace, key, condition);
+      if (!result.ok) throw problemOfClusterError(result.error, describeKey(key));
+      const { version, group, deleted } = result.value;
+      return jsonResponse({ key: result.value.key, version, group, deleted }, 200, { "x-edgeraft-group": group });
+    },
+
+    async scan(request: Request, keyspace: Keyspace): Promise<Response> {
+      const query = queryOf(request, ["prefix", "start", "end", "limit", "cursor", "consistency"]);
+      const consistency = consistencyOf(query);
+      const limit = limitOf(query);
+      const cursor = query.get("cursor") || undefined;
+      if (cursor !== undefined && cursor.length > cursorCharsMax) throw problem("badQuery", `cursor is longer than ${cursorCharsMax} characters`);
+      const scanRequest = {
+        limit,
+        ...optional("prefix", scanBoundOf(query, "prefix")),
+        ...optional("start", scanBoundOf(query, "start")),
+        ...optional("end", scanBoundOf(query, "end")),
+        ...optional("cursor", cursor),
+      };
+      const result = await cluster.scan(keyspace, scanRequest, consistency);
+      if (!result.ok) throw problemOfClusterError(result.error, "the scan");
+      const entries = result.value.entries.map((entry) => ({ key: entry.key, version: entry.version, ...valueViewOf(entry.value) }));
+      return jsonResponse({ entries, ...optional("cursor", result.value.cursor) });
+    },
+  };
+}
+
+/** `{ [name]: value }` when value is defined, `{}` otherwise (keeps absent fields absent, not undefined). */
+function optional<Name extends string, Value>(name: Name, value: Value | undefined): { [key in Name]?: Value } {
+  return value === undefined ? {} : ({ [name]: value } as { [key in Name]?: Value });
+}

@@ -1,0 +1,66 @@
+/**
+ * How routes are declared: a path, a handler per method, and a guard per handler that decides who
+ * may call it. Handlers see only the Web-standard Request (and, for data routes, the keyspace the
+ * guard authorized), so they stay independent of Hono. Every other method on a declared path is a
+ * 405 with an `Allow` header; route matching (404, 405) happens before authentication.
+ */
+import type { Hono } from "hono";
+import { authenticate, authorizeKeyspace, requireAdmin } from "./auth.ts";
+import type { AuthOptions } from "./auth.ts";
+import type { Keyspace } from "./cluster.ts";
+import { rawPathOf } from "./parse.ts";
+import { problem } from "./problem.ts";
+
+/** The methods the API serves (HEAD is served wherever GET is). */
+export type Method = "GET" | "PUT" | "POST" | "DELETE";
+
+/** A request handler after its guard has passed. */
+export type RouteHandler = (request: Request) => Promise<Response>;
+
+/** A data-route handler: gets the keyspace the caller is allowed to address. */
+export type DataHandler = (request: Request, keyspace: Keyspace) => Promise<Response>;
+
+/** Wrappers that put authentication and authorization in front of a handler. */
+export interface Guards {
+  /** No authentication (liveness, the root pointer). */
+  open(handler: RouteHandler): RouteHandler;
+  /** The admin token only. */
+  admin(handler: RouteHandler): RouteHandler;
+  /** The admin, or a tenant token on its own tenant's paths. */
+  data(handler: DataHandler): RouteHandler;
+}
+
+/** Guards that authenticate against `options`. */
+export function createGuards(options: AuthOptions): Guards {
+  return {
+    open: (handler) => handler,
+    admin: (handler) => async (request) => {
+      requireAdmin(await authenticate(request, options));
+      return handler(request);
+    },
+    data: (handler) => async (request) => {
+      const principal = await authenticate(request, options);
+      return handler(request, authorizeKeyspace(principal, rawPathOf(request)));
+    },
+  };
+}
+
+/** Registers `handlers` on the Hono `path` pattern, and a 405 problem for every other method there. */
+export function addRoute(app: Hono, path: string, handlers: Partial<Record<Method, RouteHandler>>): void {
+  const methods = Object.keys(handlers) as Method[];
+  for (const method of methods) {
+    const handler = handlers[method];
+    if (handler !== undefined) app.on(method, path, (context) => handler(context.req.raw));
+  }
+  const allow = methods.flatMap((method) => (method === "GET" ? ["GET", "HEAD"] : [method])).join(", ");
+  app.all(path, (context) => {
+    throw problem("methodNotAllowed", `${context.req.method} is not allowed here; use ${allow}`, { headers: { allow } });
+  });
+}
+
+/** A JSON response with `status` and extra `headers`. */
+export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  const all = new Headers(headers);
+  all.set("content-type", "application/json");
+  return new Response(JSON.stringify(body), { status, headers: all });
+}

@@ -1,0 +1,27 @@
+/**
+ * The routes about the service itself: GET / (a pointer to the docs, no auth), GET /v1/health/live
+ * (liveness for load balancers: no auth, never touches the cluster) and GET /v1/health (the
+ * cluster's health aggregate, admin only: 200 when healthy, 503 when not).
+ */
+import type { Hono } from "hono";
+import type { Cluster } from "./cluster.ts";
+import { problemOfClusterError } from "./problem.ts";
+import { addRoute, jsonResponse } from "./route.ts";
+import type { Guards } from "./route.ts";
+
+/** Registers the root, liveness and health routes. */
+export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluster): void {
+  addRoute(app, "/", {
+    GET: guards.open(async () =>
+      jsonResponse({ service: "edgeraft", api: "v1", docs: "docs/api.md", live: "/v1/health/live", health: "/v1/health" }),
+    ),
+  });
+  addRoute(app, "/v1/health/live", { GET: guards.open(async () => jsonResponse({ ok: true })) });
+  addRoute(app, "/v1/health", {
+    GET: guards.admin(async () => {
+      const result = await cluster.health();
+      if (!result.ok) throw problemOfClusterError(result.error, "the health check");
+      return jsonResponse(result.value, result.value.healthy ? 200 : 503, { "cache-control": "no-store" });
+    }),
+  });
+}
