@@ -46,7 +46,7 @@ export async function readJson(request: Request, limit: BodyLimit): Promise<unkn
   const bytes = await readBodyLimited(request, limit);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw problem("badJson", "the body is not valid UTF-8");
   }

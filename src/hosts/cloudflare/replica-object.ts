@@ -71,7 +71,13 @@ export class ReplicaObject extends DurableObject<Env> {
         ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
       }));
     }));
-    r.get("/internal/status", () => json(this.host.runtime === undefined ? { kind: "uninitialized" } : { kind: "ok", identity: this.host.identity, status: this.host.runtime.status() }));
+    r.get("/internal/status", () => {
+      const runtime = this.host.runtime;
+      if (runtime === undefined) return json({ kind: "uninitialized" });
+      if (runtime.node.brief().leader === 0) runtime.campaign(); // a status check wakes a hibernated group
+      this.host.schedule();
+      return json({ kind: "ok", identity: this.host.identity, status: runtime.status() });
+    });
     r.post("/internal/campaign", () => this.admin((runtime) => runtime.campaign()));
     r.post("/internal/transfer", async (request) => {
       const body = (await request.json()) as { to?: unknown };

@@ -1,0 +1,54 @@
+/**
+ * Fault injection for dev and tests (FAULTS=on only): sets transport faults on a group's replicas
+ * and crash-restarts a replica by aborting its Durable Object, which then reloads from SQLite.
+ */
+import type { ClusterResult, FaultControl, FaultSpec } from "../../router/cluster.ts";
+import type { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
+import type { ReplicaFaults } from "../../multiraft/protocol.ts";
+import { metaGroup } from "../../router/cluster-client/directory.ts";
+
+/** FaultControl over the cluster client's replica caller. */
+export class DurableObjectFaults implements FaultControl {
+  private readonly cluster: ClusterClient;
+  private readonly active: FaultSpec[] = [];
+
+  constructor(cluster: ClusterClient) {
+    this.cluster = cluster;
+  }
+
+  async inject(fault: FaultSpec): Promise<ClusterResult<{ applied: true }>> {
+    if (fault.kind === "heal") return this.heal(fault.group);
+    const group = fault.group === "meta" ? { ok: true as const, value: metaGroup } : await this.cluster.groups.get(fault.group);
+    if (!group.ok) return group;
+    const caller = this.cluster.caller;
+    const replicas = group.value.replicas.map((r) => r.id);
+    if (fault.kind === "crash") {
+      await caller.direct(group.value, fault.replica, "/internal/crash", {});
+      return { ok: true, value: { applied: true } };
+    }
+    const settings = (id: number): Partial<ReplicaFaults> => {
+      if (fault.kind === "isolate") return { isolated: id === fault.replica };
+      if (fault.kind === "drop") return { dropFraction: fault.fraction };
+      return { delayFraction: fault.fraction, delayMs: fault.delayMs };
+    };
+    await Promise.all(replicas.map((id) => caller.direct(group.value, id, "/internal/faults", settings(id))));
+    this.active.push(fault);
+    return { ok: true, value: { applied: true } };
+  }
+
+  async list(): Promise<ClusterResult<FaultSpec[]>> {
+    return { ok: true, value: [...this.active] };
+  }
+
+  private async heal(group: string | undefined): Promise<ClusterResult<{ applied: true }>> {
+    const names = group === undefined ? [...new Set(this.active.map((fault) => ("group" in fault ? fault.group : undefined)))] : [group];
+    for (const name of names) {
+      if (name === undefined) continue;
+      const record = name === "meta" ? { ok: true as const, value: metaGroup } : await this.cluster.groups.get(name);
+      if (!record.ok) continue;
+      await Promise.all(record.value.replicas.map((r) => this.cluster.caller.direct(record.value, r.id, "/internal/faults", {})));
+    }
+    this.active.splice(0, this.active.length, ...this.active.filter((fault) => group !== undefined && "group" in fault && fault.group !== group));
+    return { ok: true, value: { applied: true } };
+  }
+}

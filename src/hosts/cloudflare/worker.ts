@@ -1,0 +1,30 @@
+/**
+ * The Worker entry: the Hono app over a cluster of Durable Objects. One app per isolate; the
+ * Durable Object classes are exported for wrangler's bindings.
+ */
+import type { Hono } from "hono";
+import { createApp } from "../../router/app.ts";
+import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
+import { DurableObjectDirectory } from "./directory.ts";
+import { DurableObjectFaults } from "./faults.ts";
+import type { Env } from "./env.ts";
+
+export { ReplicaObject, MetaObject } from "./replica-object.ts";
+
+let built: { env: Env; app: Hono } | undefined;
+
+function appFor(env: Env): Hono {
+  if (built?.env === env) return built.app;
+  const locations = (env.LOCATIONS ?? "wnam,weur,apac").split(",").map((l) => l.trim()).filter((l) => l !== "");
+  const cluster = new ClusterClient({ directory: new DurableObjectDirectory(env), locations });
+  const faults = env.FAULTS === "on" ? new DurableObjectFaults(cluster) : undefined;
+  const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, ...(faults === undefined ? {} : { faults }) });
+  built = { env, app };
+  return app;
+}
+
+export default {
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
+    return appFor(env).fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

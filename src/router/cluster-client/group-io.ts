@@ -1,0 +1,79 @@
+/**
+ * Key-level operations on one group, over the internal replica protocol: writes with a client
+ * session (retries reuse it), reads and scans at a requested consistency. Results come back as
+ * plain values or a ClusterError; "stale epoch" is surfaced so the caller can re-route.
+ */
+import { commandToJson, type GetReply, type ScanReply, type WriteReply } from "../../multiraft/protocol.ts";
+import { decodeBase64 } from "../../shared/base64.ts";
+import type { Operation } from "../../kv/command.ts";
+import type { ApplyResult } from "../../kv/result.ts";
+import type { KvEntry } from "../../kv/store.ts";
+import type { ClusterError, Consistency } from "../cluster.ts";
+import type { GroupDescriptor } from "./directory.ts";
+import type { ReplicaCaller } from "./replica-caller.ts";
+import type { SessionPool } from "./session-pool.ts";
+
+/** A group operation's result; `stale` means the group no longer owns what was asked (re-route). */
+export type GroupResult<T> = { ok: true; value: T } | { ok: false; error: ClusterError } | { ok: false; stale: true };
+
+/** Reads and writes on groups. */
+export class GroupIo {
+  private readonly caller: ReplicaCaller;
+  private readonly sessions: SessionPool;
+
+  constructor(caller: ReplicaCaller, sessions: SessionPool) {
+    this.caller = caller;
+    this.sessions = sessions;
+  }
+
+  /** Proposes `operation` with a fresh session slot and returns the applied result. */
+  async write(group: GroupDescriptor, operation: Operation): Promise<GroupResult<ApplyResult>> {
+    const slot = this.sessions.acquire();
+    try {
+      const command = { clientId: slot.clientId, seq: slot.seq, timeMs: Date.now(), operation };
+      const outcome = await this.caller.call<WriteReply>(group, "/internal/write", { epoch: group.epoch, command: commandToJson(command) }, true);
+      if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
+      if (outcome.kind === "unknown") return { ok: false, error: { code: "outcomeUnknown", detail: outcome.detail } };
+      if (outcome.kind === "unavailable") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
+      const answer = outcome.answer;
+      if (answer.kind !== "applied") return { ok: false, error: { code: "badRequest", detail: `replica refused the write (${answer.kind})` } };
+      return { ok: true, value: answer.result };
+    } finally {
+      this.sessions.release(slot);
+    }
+  }
+
+  /** Reads `key`; found is false when absent. */
+  async get(group: GroupDescriptor, key: string, consistency: Consistency): Promise<GroupResult<{ found: boolean; value?: Uint8Array; version?: number }>> {
+    const outcome = await this.caller.call<GetReply>(group, "/internal/get", { epoch: group.epoch, key, consistency }, false);
+    if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
+    if (outcome.kind !== "answer") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
+    const answer = outcome.answer;
+    if (answer.kind !== "ok") return { ok: false, error: { code: "badRequest", detail: `replica refused the read (${answer.kind})` } };
+    if (!answer.found) return { ok: true, value: { found: false } };
+    return { ok: true, value: { found: true, value: decodeBase64(answer.valueBase64) ?? new Uint8Array(), version: answer.version } };
+  }
+
+  /** One page of a scan of `group`. */
+  async scan(
+    group: GroupDescriptor,
+    range: { start?: string; end?: string; prefix?: string; limit: number; cursor?: string },
+    consistency: Consistency,
+  ): Promise<GroupResult<{ entries: KvEntry[]; cursor?: string }>> {
+    const outcome = await this.caller.call<ScanReply>(group, "/internal/scan", { epoch: group.epoch, ...range, consistency }, false);
+    if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
+    if (outcome.kind !== "answer") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
+    const answer = outcome.answer;
+    if (answer.kind !== "ok") return { ok: false, error: { code: "badRequest", detail: `replica refused the scan (${answer.kind})` } };
+    const entries = answer.entries.map((e) => ({ key: e.key, value: decodeBase64(e.valueBase64) ?? new Uint8Array(), version: e.version }));
+    return { ok: true, value: answer.cursor === undefined ? { entries } : { entries, cursor: answer.cursor } };
+  }
+}
+
+/** The ClusterError for an applied result that is a refusal (condition failed, bad command). */
+export function applyError(result: ApplyResult): ClusterError | undefined {
+  if (result.ok) return undefined;
+  if (result.code === "conditionFailed") return { code: "conditionFailed", currentVersion: result.failures[0]?.currentVersion ?? 0 };
+  if (result.code === "badCommand") return { code: "badRequest", detail: result.reason };
+  return { code: "outcomeUnknown", detail: "the write's session expired before its retry arrived" };
+}

@@ -1,0 +1,27 @@
+/** Health of a group, from each replica's own status (reachable, role, term, commit, applied). */
+import type { GroupHealth } from "../cluster.ts";
+import type { GroupDescriptor } from "./directory.ts";
+import type { ReplicaCaller } from "./replica-caller.ts";
+
+interface StatusReply {
+  kind: string;
+  status?: { role: string; term: number; leader: number; commit: number; applied: number; quiesced: boolean };
+}
+
+/** Asks every replica of `group` for its status; healthy when one leader is known to a majority. */
+export async function groupHealth(caller: ReplicaCaller, group: GroupDescriptor): Promise<GroupHealth> {
+  const replies = await Promise.all(group.replicas.map((replica) => caller.direct<StatusReply>(group, replica.id, "/internal/status", undefined)));
+  const replicas = group.replicas.map((replica, i) => {
+    const status = replies[i]?.status;
+    if (status === undefined) return { id: replica.id, reachable: false };
+    return { id: replica.id, reachable: true, role: status.role, commit: status.commit, applied: status.applied, quiesced: status.quiesced };
+  });
+  const statuses = replies.map((reply) => reply?.status).filter((status) => status !== undefined);
+  const term = Math.max(0, ...statuses.map((status) => status.term));
+  const leaders = statuses.filter((status) => status.term === term && status.leader > 0).map((status) => status.leader);
+  const leader = leaders[0] ?? 0;
+  const majority = Math.floor(group.replicas.length / 2) + 1;
+  const healthy = leader > 0 && leaders.filter((id) => id === leader).length >= majority;
+  // A quiet group whose replicas all agree on the leader is healthy too; one with no leader is not.
+  return { name: group.name, leader, term, healthy, replicas };
+}

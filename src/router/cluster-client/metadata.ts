@@ -1,0 +1,123 @@
+/**
+ * The metadata group seen from the router: JSON records in the meta group's KV (groups, the
+ * routing table, tenant tokens), read linearizably and changed with compare-and-set, so two
+ * routers racing on the same change cannot both win. Group creation is a saga whose progress is
+ * recorded in the group's record ("creating" -> "active"); every step is idempotent, so any router
+ * that finds an unfinished record finishes it, whoever crashed in between.
+ */
+import { emptyRoutingTable, type RoutingTable } from "../../multiraft/routing.ts";
+import type { BootstrapRequest, Ownership } from "../../multiraft/protocol.ts";
+import type { BatchStep } from "../../kv/command.ts";
+import type { ClusterError } from "../cluster.ts";
+import { metaGroup, type GroupDescriptor } from "./directory.ts";
+import { applyError, type GroupIo } from "./group-io.ts";
+import type { ReplicaCaller } from "./replica-caller.ts";
+
+/** A group as the metadata group records it. */
+export interface GroupRecord extends GroupDescriptor {
+  state: "creating" | "active" | "deleting";
+  owns: Ownership;
+}
+
+/** A record read from the metadata group with the version to compare-and-set against. */
+export interface Versioned<T> {
+  value: T;
+  version: number;
+}
+
+type MetaResult<T> = { ok: true; value: T } | { ok: false; error: ClusterError };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Access to metadata records. */
+export class Metadata {
+  private readonly io: GroupIo;
+  private readonly caller: ReplicaCaller;
+  private readonly locations: string[];
+  private bootstrapped: Promise<void> | undefined;
+
+  constructor(io: GroupIo, caller: ReplicaCaller, locations: string[]) {
+    this.io = io;
+    this.caller = caller;
+    this.locations = locations;
+  }
+
+  /** Bootstraps the metadata group's replicas once per isolate (idempotent on the replicas). */
+  ensureBootstrapped(): Promise<void> {
+    this.bootstrapped ??= (async () => {
+      const voters = metaGroup.replicas.map((r) => r.id);
+      const locations = Object.fromEntries(metaGroup.replicas.map((r) => [String(r.id), r.location]));
+      await Promise.all(voters.map((replica) => {
+        const request: BootstrapRequest = { group: metaGroup.name, replica, voters, locations, owns: { default: true }, epoch: 0 };
+        return this.caller.direct(metaGroup, replica, "/internal/bootstrap", request);
+      }));
+    })().catch((error: unknown) => {
+      this.bootstrapped = undefined;
+      throw error;
+    });
+    return this.bootstrapped;
+  }
+
+  /** Reads a JSON record; undefined value when absent. */
+  async read<T>(key: string): Promise<MetaResult<Versioned<T> | undefined>> {
+    await this.ensureBootstrapped();
+    const result = await this.io.get(metaGroup, key, "linearizable");
+    if (!result.ok) return { ok: false, error: "error" in result ? result.error : { code: "unavailable", detail: "metadata moved" } };
+    if (!result.value.found) return { ok: true, value: undefined };
+    return { ok: true, value: { value: JSON.parse(decoder.decode(result.value.value)) as T, version: result.value.version! } };
+  }
+
+  /** Reads every record under `prefix`. */
+  async list<T>(prefix: string): Promise<MetaResult<T[]>> {
+    await this.ensureBootstrapped();
+    const values: T[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.io.scan(metaGroup, { prefix, limit: 1000, ...(cursor === undefined ? {} : { cursor }) }, "linearizable");
+      if (!page.ok) return { ok: false, error: "error" in page ? page.error : { code: "unavailable", detail: "metadata moved" } };
+      for (const entry of page.value.entries) values.push(JSON.parse(decoder.decode(entry.value)) as T);
+      cursor = page.value.cursor;
+    } while (cursor !== undefined);
+    return { ok: true, value: values };
+  }
+
+  /** Applies put/delete/check steps atomically; conditionFailed when any check fails. */
+  async apply(steps: BatchStep[]): Promise<MetaResult<true>> {
+    await this.ensureBootstrapped();
+    const result = await this.io.write(metaGroup, { type: "batch", ops: steps });
+    if (!result.ok) return { ok: false, error: "error" in result ? result.error : { code: "unavailable", detail: "metadata moved" } };
+    const error = applyError(result.value);
+    return error === undefined ? { ok: true, value: true } : { ok: false, error };
+  }
+
+  /** A put step of a JSON record. */
+  static put(key: string, value: unknown, ifVersion?: number): BatchStep {
+    const step = { type: "put" as const, key, value: encoder.encode(JSON.stringify(value)) };
+    return ifVersion === undefined ? step : { ...step, condition: { ifVersion } };
+  }
+
+  /** The routing table of the shared keyspace (an empty table before the first group is added). */
+  async routing(): Promise<MetaResult<Versioned<RoutingTable>>> {
+    const result = await this.read<RoutingTable>("routing");
+    if (!result.ok) return result;
+    return { ok: true, value: result.value ?? { value: emptyRoutingTable, version: 0 } };
+  }
+
+  /** Replicas and locationHints for a new group of `count` replicas. */
+  placement(count: number, locations?: readonly string[]): { id: number; location: string }[] {
+    const pool = locations !== undefined && locations.length > 0 ? locations : this.locations;
+    return Array.from({ length: count }, (_, i) => ({ id: i + 1, location: pool[i % pool.length]! }));
+  }
+
+  /** Runs the idempotent steps of a "creating" group: bootstrap every replica, then one campaign. */
+  async bootstrapGroup(record: GroupRecord): Promise<void> {
+    const voters = record.replicas.map((r) => r.id);
+    const locations = Object.fromEntries(record.replicas.map((r) => [String(r.id), r.location]));
+    await Promise.all(record.replicas.map((replica) => {
+      const request: BootstrapRequest = { group: record.name, replica: replica.id, voters, locations, owns: record.owns, epoch: record.epoch };
+      return this.caller.direct(record, replica.id, "/internal/bootstrap", request);
+    }));
+    await this.caller.direct(record, voters[0]!, "/internal/campaign", {});
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Calls a group's leader: follows "not leader" redirects, remembers leader hints, retries
+ * retryable answers (unknown outcome, busy, no leader yet, unreachable replica) with exponential
+ * backoff and jitter until a deadline. Writes are retried with the same client session, so a
+ * retry that reaches a replica after the first attempt was applied is answered from the session
+ * table instead of being applied twice.
+ */
+import type { ReplicaRefusal } from "../../multiraft/protocol.ts";
+import type { GroupDescriptor, ReplicaDirectory } from "./directory.ts";
+
+/** Retry settings. */
+export interface RetryPolicy {
+  deadlineMs: number;
+  backoffFirstMs: number;
+  backoffMaxMs: number;
+}
+
+/** Default: retry for up to 10 s, backing off from 20 ms to 500 ms. */
+export const defaultRetryPolicy: RetryPolicy = { deadlineMs: 10_000, backoffFirstMs: 20, backoffMaxMs: 500 };
+
+/** What a call ended with: the replica's answer, or why there is none. */
+export type CallOutcome<T> =
+  | { kind: "answer"; answer: T }
+  | { kind: "staleEpoch"; epoch: number }
+  | { kind: "unavailable"; detail: string }
+  | { kind: "unknown"; detail: string };
+
+const retryableKinds = new Set(["notLeader", "busy", "unknown", "uninitialized"]);
+
+/** Leader-aware caller shared by every request of one Worker isolate. */
+export class ReplicaCaller {
+  private readonly directory: ReplicaDirectory;
+  private readonly policy: RetryPolicy;
+  private readonly leaders = new Map<string, number>();
+
+  constructor(directory: ReplicaDirectory, policy: RetryPolicy = defaultRetryPolicy) {
+    this.directory = directory;
+    this.policy = policy;
+  }
+
+  /** The cached leader of `group`, if any. */
+  leaderOf(group: string): number | undefined {
+    return this.leaders.get(group);
+  }
+
+  /**
+   * Calls `path` at the group's leader until it gives a final answer. `isWrite` decides what an
+   * exhausted retry means: "unknown" (may have been applied) for writes, "unavailable" for reads.
+   */
+  async call<T>(group: GroupDescriptor, path: string, body: unknown, isWrite: boolean): Promise<CallOutcome<T>> {
+    const deadline = Date.now() + this.policy.deadlineMs;
+    let target = this.leaders.get(group.name) ?? group.replicas[0]!.id;
+    let mayHaveApplied = false;
+    let lastProblem = "no replica answered";
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      if (attempt > 0) await sleep(this.backoff(attempt));
+      let answer: Record<string, unknown>;
+      try {
+        const response = await this.directory.call(group, target, path, body);
+        answer = (await response.json()) as Record<string, unknown>;
+      } catch (error) {
+        mayHaveApplied ||= isWrite;
+        lastProblem = `replica ${target} unreachable: ${String(error)}`;
+        target = this.next(group, target);
+        continue;
+      }
+      const kind = typeof answer.kind === "string" ? answer.kind : undefined;
+      if (kind === "staleEpoch") return { kind: "staleEpoch", epoch: Number(answer.epoch) };
+      if (kind === undefined || !retryableKinds.has(kind)) {
+        this.leaders.set(group.name, target);
+        return { kind: "answer", answer: answer as T };
+      }
+      if (kind === "unknown") mayHaveApplied ||= isWrite;
+      lastProblem = `replica ${target} answered ${kind}`;
+      const leader = kind === "notLeader" ? Number((answer as Partial<ReplicaRefusal & { leader: number }>).leader ?? 0) : 0;
+      if (leader > 0 && group.replicas.some((r) => r.id === leader)) {
+        target = leader;
+        this.leaders.set(group.name, leader);
+        if (attempt < 3) attempt = 0; // a redirect is not a failure: no backoff for the first hops
+      } else if (kind !== "unknown") {
+        this.leaders.delete(group.name);
+        target = kind === "notLeader" ? target : this.next(group, target);
+      }
+    }
+    return mayHaveApplied ? { kind: "unknown", detail: lastProblem } : { kind: "unavailable", detail: lastProblem };
+  }
+
+  /** Calls one specific replica once (status, bootstrap, faults); undefined when unreachable. */
+  async direct<T>(group: GroupDescriptor, id: number, path: string, body: unknown): Promise<T | undefined> {
+    try {
+      const response = await this.directory.call(group, id, path, body);
+      return (await response.json()) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private next(group: GroupDescriptor, current: number): number {
+    const ids = group.replicas.map((r) => r.id);
+    return ids[(ids.indexOf(current) + 1) % ids.length]!;
+  }
+
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.policy.backoffMaxMs, this.policy.backoffFirstMs * 2 ** Math.min(attempt, 10));
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
