@@ -10,7 +10,7 @@ import { SortedKeys } from "../../src/kv/sorted-keys.ts";
 import { createRng } from "../../src/shared/rng.ts";
 import { kvStoreConformance } from "./kv-store-conformance.ts";
 
-kvStoreConformance("MemoryKvStore", () => new MemoryKvStore());
+kvStoreConformance("MemoryKvStore", (body) => body(() => new MemoryKvStore()));
 
 describe("SortedKeys", () => {
   it("agrees with a sorted array through 60k random inserts and removes that split and merge chunks", () => {

@@ -1,17 +1,20 @@
 /**
  * The conformance suite every LogStore implementation must pass (memory, SQLite on Durable
  * Objects, node:sqlite on Deno): call logStoreConformance(name, factory) from a test file.
- * `reopen`, when given, models a restart: it must return a store over the same durable data.
+ * `reopen` models a restart: it must return a store over the same durable data.
  */
 import { describe, expect, it } from "vitest";
 import { bootstrapWrite, type LogStore } from "../../src/raft/storage.ts";
 import type { Entry } from "../../src/raft/types.ts";
 
-/** Creates stores for one test; `reopen` returns a new handle on the same durable data. */
+/** Creates stores for one test: `create` gives an empty store, `reopen` a new handle on the same durable data. */
 export interface LogStoreFactory {
   create(): LogStore;
-  reopen?(store: LogStore): LogStore;
+  reopen(store: LogStore): LogStore;
 }
+
+/** Runs one test body with a factory (inside a Durable Object for SQLite; directly for memory). */
+export type LogStoreRunner = (body: (factory: LogStoreFactory) => void) => void | Promise<void>;
 
 const entry = (index: number, term: number, text = `e${index}`): Entry => ({
   index,
@@ -21,93 +24,101 @@ const entry = (index: number, term: number, text = `e${index}`): Entry => ({
 });
 
 /** Registers the LogStore conformance tests for one implementation. */
-export function logStoreConformance(name: string, factory: LogStoreFactory): void {
+export function logStoreConformance(name: string, run: LogStoreRunner): void {
   describe(`LogStore conformance: ${name}`, () => {
-    it("starts empty: no entries, snapshot at 0, zero hard state", () => {
-      const store = factory.create();
-      expect(store.firstIndex()).toBe(1);
-      expect(store.lastIndex()).toBe(0);
-      expect(store.term(0)).toBe(0);
-      expect(store.term(1)).toBeNull();
-      expect(store.initialState().hardState).toEqual({ term: 0, vote: 0, commit: 0 });
-    });
+    it("starts empty: no entries, snapshot at 0, zero hard state", () =>
+      run((factory) => {
+        const store = factory.create();
+        expect(store.firstIndex()).toBe(1);
+        expect(store.lastIndex()).toBe(0);
+        expect(store.term(0)).toBe(0);
+        expect(store.term(1)).toBeNull();
+        expect(store.initialState().hardState).toEqual({ term: 0, vote: 0, commit: 0 });
+      }));
 
-    it("stores the bootstrap write and reports its configuration entry", () => {
-      const store = factory.create();
-      store.save(bootstrapWrite({ voters: [1, 2, 3], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false }));
-      expect(store.lastIndex()).toBe(1);
-      expect(store.entries(1, 2, 1e9)[0]!.type).toBe("confChange");
-      expect(store.initialState().hardState).toEqual({ term: 1, vote: 0, commit: 1 });
-    });
+    it("stores the bootstrap write and reports its configuration entry", () =>
+      run((factory) => {
+        const store = factory.create();
+        store.save(bootstrapWrite({ voters: [1, 2, 3], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false }));
+        expect(store.lastIndex()).toBe(1);
+        expect(store.entries(1, 2, 1e9)[0]!.type).toBe("confChange");
+        expect(store.initialState().hardState).toEqual({ term: 1, vote: 0, commit: 1 });
+      }));
 
-    it("appends entries and hard state atomically and reads them back byte for byte", () => {
-      const store = factory.create();
-      store.save({ hardState: { term: 2, vote: 3, commit: 1 }, entries: [entry(1, 1), entry(2, 2), entry(3, 2)], snapshot: null });
-      expect(store.lastIndex()).toBe(3);
-      expect(store.term(2)).toBe(2);
-      const read = store.entries(1, 4, 1e9);
-      expect(read.map((e) => [e.index, e.term, new TextDecoder().decode(e.data)])).toEqual([[1, 1, "e1"], [2, 2, "e2"], [3, 2, "e3"]]);
-      expect(store.initialState().hardState).toEqual({ term: 2, vote: 3, commit: 1 });
-    });
+    it("appends entries and hard state atomically and reads them back byte for byte", () =>
+      run((factory) => {
+        const store = factory.create();
+        store.save({ hardState: { term: 2, vote: 3, commit: 1 }, entries: [entry(1, 1), entry(2, 2), entry(3, 2)], snapshot: null });
+        expect(store.lastIndex()).toBe(3);
+        expect(store.term(2)).toBe(2);
+        const read = store.entries(1, 4, 1e9);
+        expect(read.map((e) => [e.index, e.term, new TextDecoder().decode(e.data)])).toEqual([[1, 1, "e1"], [2, 2, "e2"], [3, 2, "e3"]]);
+        expect(store.initialState().hardState).toEqual({ term: 2, vote: 3, commit: 1 });
+      }));
 
-    it("truncates a conflicting suffix when entries overwrite it", () => {
-      const store = factory.create();
-      store.save({ hardState: null, entries: [entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)], snapshot: null });
-      store.save({ hardState: null, entries: [entry(3, 2, "new3")], snapshot: null });
-      expect(store.lastIndex()).toBe(3);
-      expect(store.term(3)).toBe(2);
-      expect(new TextDecoder().decode(store.entries(3, 4, 1e9)[0]!.data)).toBe("new3");
-      expect(store.term(4)).toBeNull();
-    });
+    it("truncates a conflicting suffix when entries overwrite it", () =>
+      run((factory) => {
+        const store = factory.create();
+        store.save({ hardState: null, entries: [entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)], snapshot: null });
+        store.save({ hardState: null, entries: [entry(3, 2, "new3")], snapshot: null });
+        expect(store.lastIndex()).toBe(3);
+        expect(store.term(3)).toBe(2);
+        expect(new TextDecoder().decode(store.entries(3, 4, 1e9)[0]!.data)).toBe("new3");
+        expect(store.term(4)).toBeNull();
+      }));
 
-    it("limits entries by bytes but always returns at least one", () => {
-      const store = factory.create();
-      const large = Array.from({ length: 10 }, (_, i) => ({ ...entry(i + 1, 1), data: new Uint8Array(100).fill(i) }));
-      store.save({ hardState: null, entries: large, snapshot: null });
-      expect(store.entries(1, 11, 1).length).toBe(1);
-      const some = store.entries(1, 11, 350);
-      expect(some.length).toBeGreaterThanOrEqual(2);
-      expect(some.length).toBeLessThan(10);
-      expect([...some[1]!.data.subarray(0, 3)]).toEqual([1, 1, 1]);
-    });
+    it("limits entries by bytes but always returns at least one", () =>
+      run((factory) => {
+        const store = factory.create();
+        const large = Array.from({ length: 10 }, (_, i) => ({ ...entry(i + 1, 1), data: new Uint8Array(100).fill(i) }));
+        store.save({ hardState: null, entries: large, snapshot: null });
+        expect(store.entries(1, 11, 1).length).toBe(1);
+        const some = store.entries(1, 11, 350);
+        expect(some.length).toBeGreaterThanOrEqual(2);
+        expect(some.length).toBeLessThan(10);
+        expect([...some[1]!.data.subarray(0, 3)]).toEqual([1, 1, 1]);
+      }));
 
-    it("compacts up to a snapshot and keeps the rest", () => {
-      const store = factory.create();
-      store.save({ hardState: { term: 1, vote: 0, commit: 5 }, entries: [1, 2, 3, 4, 5, 6].map((i) => entry(i, 1)), snapshot: null });
-      const conf = { voters: [1, 2], votersOutgoing: [], learners: [3], learnersNext: [], autoLeave: false };
-      store.compact({ meta: { index: 4, term: 1, conf }, data: new Uint8Array([9, 9]) });
-      expect(store.firstIndex()).toBe(5);
-      expect(store.lastIndex()).toBe(6);
-      expect(store.term(4)).toBe(1);
-      expect(store.term(3)).toBeNull();
-      expect(store.snapshot().meta).toEqual({ index: 4, term: 1, conf });
-      expect([...store.snapshot().data]).toEqual([9, 9]);
-      expect(store.initialState().conf).toEqual(conf);
-    });
+    it("compacts up to a snapshot and keeps the rest", () =>
+      run((factory) => {
+        const store = factory.create();
+        store.save({ hardState: { term: 1, vote: 0, commit: 5 }, entries: [1, 2, 3, 4, 5, 6].map((i) => entry(i, 1)), snapshot: null });
+        const conf = { voters: [1, 2], votersOutgoing: [], learners: [3], learnersNext: [], autoLeave: false };
+        store.compact({ meta: { index: 4, term: 1, conf }, data: new Uint8Array([9, 9]) });
+        expect(store.firstIndex()).toBe(5);
+        expect(store.lastIndex()).toBe(6);
+        expect(store.term(4)).toBe(1);
+        expect(store.term(3)).toBeNull();
+        expect(store.snapshot().meta).toEqual({ index: 4, term: 1, conf });
+        expect([...store.snapshot().data]).toEqual([9, 9]);
+        expect(store.initialState().conf).toEqual(conf);
+      }));
 
-    it("installs a leader's snapshot, dropping a log that disagrees with it", () => {
-      const store = factory.create();
-      store.save({ hardState: null, entries: [entry(1, 1), entry(2, 1)], snapshot: null });
-      const conf = { voters: [1], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
-      store.save({ hardState: { term: 3, vote: 0, commit: 10 }, entries: [], snapshot: { meta: { index: 10, term: 3, conf }, data: new Uint8Array([1]) } });
-      expect(store.firstIndex()).toBe(11);
-      expect(store.lastIndex()).toBe(10);
-      expect(store.term(10)).toBe(3);
-      store.save({ hardState: null, entries: [entry(11, 3)], snapshot: null });
-      expect(store.lastIndex()).toBe(11);
-    });
+    it("installs a leader's snapshot, dropping a log that disagrees with it", () =>
+      run((factory) => {
+        const store = factory.create();
+        store.save({ hardState: null, entries: [entry(1, 1), entry(2, 1)], snapshot: null });
+        const conf = { voters: [1], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
+        store.save({ hardState: { term: 3, vote: 0, commit: 10 }, entries: [], snapshot: { meta: { index: 10, term: 3, conf }, data: new Uint8Array([1]) } });
+        expect(store.firstIndex()).toBe(11);
+        expect(store.lastIndex()).toBe(10);
+        expect(store.term(10)).toBe(3);
+        store.save({ hardState: null, entries: [entry(11, 3)], snapshot: null });
+        expect(store.lastIndex()).toBe(11);
+      }));
 
-    it.runIf(factory.reopen !== undefined)("keeps everything across a reopen", () => {
-      const store = factory.create();
-      store.save({ hardState: { term: 4, vote: 2, commit: 3 }, entries: [1, 2, 3, 4].map((i) => entry(i, 4)), snapshot: null });
-      const conf = { voters: [1, 2, 3], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
-      store.compact({ meta: { index: 2, term: 4, conf }, data: new Uint8Array([5]) });
-      const again = factory.reopen!(store);
-      expect(again.initialState()).toEqual({ hardState: { term: 4, vote: 2, commit: 3 }, conf });
-      expect(again.firstIndex()).toBe(3);
-      expect(again.lastIndex()).toBe(4);
-      expect(again.entries(3, 5, 1e9).map((e) => e.index)).toEqual([3, 4]);
-      expect([...again.snapshot().data]).toEqual([5]);
-    });
+    it("keeps everything across a reopen", () =>
+      run((factory) => {
+        const store = factory.create();
+        store.save({ hardState: { term: 4, vote: 2, commit: 3 }, entries: [1, 2, 3, 4].map((i) => entry(i, 4)), snapshot: null });
+        const conf = { voters: [1, 2, 3], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
+        store.compact({ meta: { index: 2, term: 4, conf }, data: new Uint8Array([5]) });
+        const again = factory.reopen(store);
+        expect(again.initialState()).toEqual({ hardState: { term: 4, vote: 2, commit: 3 }, conf });
+        expect(again.firstIndex()).toBe(3);
+        expect(again.lastIndex()).toBe(4);
+        expect(again.entries(3, 5, 1e9).map((e) => e.index)).toEqual([3, 4]);
+        expect([...again.snapshot().data]).toEqual([5]);
+      }));
   });
 }

@@ -2,4 +2,4 @@
 import { MemoryStorage } from "../../src/raft/storage.ts";
 import { logStoreConformance } from "./log-store-conformance.ts";
 
-logStoreConformance("MemoryStorage", { create: () => new MemoryStorage(), reopen: (store) => store });
+logStoreConformance("MemoryStorage", (body) => body({ create: () => new MemoryStorage(), reopen: (store) => store }));

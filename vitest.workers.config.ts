@@ -1,0 +1,16 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Tests that run inside workerd with real Durable Objects and SQLite (the Workers Vitest plugin).
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: { bindings: { ADMIN_TOKEN: "workers-test-admin", FAULTS: "on", RAFT_TICK_MS: "20" } },
+    }),
+  ],
+  test: {
+    include: ["test/workers/**/*.test.ts"],
+    testTimeout: 60_000,
+  },
+});
