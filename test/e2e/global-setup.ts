@@ -1,0 +1,26 @@
+/** Starts one wrangler dev for the end-to-end suite and stops it afterwards. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { startWrangler, type RunningWrangler } from "./wrangler.ts";
+
+let running: RunningWrangler | undefined;
+let persistDir: string | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  persistDir = mkdtempSync(join(tmpdir(), "edgeraft-e2e-"));
+  running = await startWrangler({ persistDir });
+  project.provide("baseUrl", running.url);
+}
+
+export async function teardown(): Promise<void> {
+  await running?.stop();
+  if (persistDir !== undefined) rmSync(persistDir, { recursive: true, force: true });
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    baseUrl: string;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Starts a real `wrangler dev` (workerd, real Durable Objects, local SQLite) for end-to-end tests,
+ * offline, on a free loopback port, with its state in a directory the caller chooses.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+
+/** A running wrangler dev. */
+export interface RunningWrangler {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  output(): string;
+}
+
+/** The admin token the end-to-end runs use. */
+export const e2eAdminToken = "e2e-admin-token";
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts wrangler dev and waits until it answers; FAULTS=on and a fast tick for tests. */
+export async function startWrangler(options: { persistDir: string; port?: number }): Promise<RunningWrangler> {
+  const port = options.port ?? (await freePort());
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", options.persistDir,
+    "--var", `ADMIN_TOKEN:${e2eAdminToken}`, "--var", "FAULTS:on", "--var", "RAFT_TICK_MS:50", "--inspector-port", "0"];
+  const child: ChildProcess = spawn("node_modules/.bin/wrangler", args, {
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false", NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let log = "";
+  child.stdout?.on("data", (chunk) => (log += String(chunk)));
+  child.stderr?.on("data", (chunk) => (log += String(chunk)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early:\n${log}`);
+    try {
+      const response = await fetch(`${url}/v1/health/live`);
+      if (response.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      process.kill(-child.pid!, "SIGKILL");
+      throw new Error(`wrangler dev did not start in time:\n${log}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return {
+    url,
+    port,
+    output: () => log,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        process.kill(-child.pid!, "SIGTERM");
+        setTimeout(() => child.exitCode === null && process.kill(-child.pid!, "SIGKILL"), 5_000).unref();
+      }),
+  };
+}
