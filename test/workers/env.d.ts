@@ -1,4 +1,8 @@
 // The bindings the Workers Vitest plugin provides to tests (those of wrangler.toml).
-declare module "cloudflare:test" {
-  interface ProvidedEnv extends import("../../src/hosts/cloudflare/env.ts").Env {}
+import type { Env as EdgeraftEnv } from "../../src/hosts/cloudflare/env.ts";
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends EdgeraftEnv {}
+  }
 }
