@@ -4,7 +4,7 @@
  */
 import type { ClusterResult, FaultControl, FaultSpec } from "../../router/cluster.ts";
 import type { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
-import type { ReplicaFaults } from "../../multiraft/protocol.ts";
+import { noFaults, type ReplicaFaults } from "../../multiraft/protocol.ts";
 import { metaGroup } from "../../router/cluster-client/directory.ts";
 
 /** FaultControl over the cluster client's replica caller. */
@@ -46,7 +46,7 @@ export class DurableObjectFaults implements FaultControl {
       if (name === undefined) continue;
       const record = name === "meta" ? { ok: true as const, value: metaGroup } : await this.cluster.groups.get(name);
       if (!record.ok) continue;
-      await Promise.all(record.value.replicas.map((r) => this.cluster.caller.direct(record.value, r.id, "/internal/faults", {})));
+      await Promise.all(record.value.replicas.map((r) => this.cluster.caller.direct(record.value, r.id, "/internal/faults", noFaults)));
     }
     this.active.splice(0, this.active.length, ...this.active.filter((fault) => group !== undefined && "group" in fault && fault.group !== group));
     return { ok: true, value: { applied: true } };

@@ -89,7 +89,7 @@ export class ReplicaObject extends DurableObject<Env> {
     });
     r.post("/internal/faults", async (request) => {
       const body = (await request.json()) as Partial<ReplicaFaults>;
-      this.host.setFaults({ ...noFaults, ...body });
+      this.host.setFaults({ ...(this.host.transport?.faults ?? noFaults), ...body }); // faults add up; heal sends all zeros
       return json({ ok: true });
     });
     r.post("/internal/crash", () => {
