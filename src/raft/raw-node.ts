@@ -42,6 +42,15 @@ export class RawNode {
     this.raft.tick(this.raft);
   }
 
+  /**
+   * Leaves quiescence (restarts the election timer) without proposing anything: a host calls it
+   * when a client turns up at a quiet follower, so a leader that died while the group was quiet is
+   * noticed and replaced.
+   */
+  wake(): void {
+    this.raft.wake(true);
+  }
+
   /** Starts an election now (tests, or a host that knows the leader is gone). */
   campaign(): void {
     this.raft.wake(false);

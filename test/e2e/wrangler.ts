@@ -9,7 +9,11 @@ import { createServer } from "node:net";
 export interface RunningWrangler {
   url: string;
   port: number;
+  /** The process id of wrangler, which leads its own process group (workerd included). */
+  pid: number;
   stop(): Promise<void>;
+  /** Kills the whole process group at once (SIGKILL): a crash, not a shutdown. */
+  kill(): Promise<void>;
   output(): string;
 }
 
@@ -58,10 +62,16 @@ export async function startWrangler(options: { persistDir: string; port?: number
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+  const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", () => resolve())));
   return {
     url,
     port,
+    pid: child.pid!,
     output: () => log,
+    kill: () => {
+      if (child.exitCode === null) process.kill(-child.pid!, "SIGKILL");
+      return exited;
+    },
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -126,4 +126,21 @@ describe("replica runtime", () => {
     await advance(6_000);
     expect(await until(pending)).toMatchObject({ kind: "unknown" });
   });
+
+  it("a client at a quiet follower whose leader died wakes it, and a new leader takes over", async () => {
+    const { runtimes, settle, advance, until } = trio();
+    runtimes.get(1)!.campaign();
+    await settle();
+    await until(runtimes.get(1)!.write(put("c", 1, "k", "before")));
+    await advance(2_000); // idle: the group goes quiet
+    expect(runtimes.get(2)!.status().quiesced).toBe(true);
+    runtimes.delete(1); // the leader dies while nobody is watching
+    await advance(5_000);
+    expect(runtimes.get(2)!.status().leader).toBe(1); // still believed: nothing was expected of it
+    expect(await runtimes.get(2)!.write(put("c", 2, "k", "after"))).toEqual({ kind: "notLeader", leader: 1 });
+    await advance(4_000);
+    const leader = [2, 3].map((id) => runtimes.get(id)!).find((r) => r.status().role === "leader");
+    expect(leader).toBeDefined();
+    expect(await until(leader!.write(put("c", 3, "k", "after")))).toMatchObject({ kind: "applied" });
+  });
 });

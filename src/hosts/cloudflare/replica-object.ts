@@ -123,9 +123,14 @@ export class ReplicaObject extends DurableObject<Env> {
     if (identity.retired || epoch < identity.epoch || (key !== undefined && !ownsKey(identity.owns, key))) {
       return json({ kind: "staleEpoch", epoch: identity.epoch } satisfies ReplicaRefusal, 409);
     }
+    const pending = handle(runtime, body);
+    // The handler has proposed or asked for a read index by now and may wait for peers. Arm the
+    // alarm before waiting: a quiesced replica has none, and when no peer answers (isolated, or
+    // every peer unreachable) nothing else would arm it, so neither the engine's timers (CheckQuorum
+    // step-down, elections) nor the request's own deadline would ever run and the call would hang.
+    this.host.schedule();
     try {
-      const answer = await handle(runtime, body);
-      return json(answer);
+      return json(await pending);
     } finally {
       this.host.schedule();
     }

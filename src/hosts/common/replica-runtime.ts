@@ -89,6 +89,7 @@ export class ReplicaRuntime {
   private lastTickMs: number;
   private readCounter = 0;
   private leading = false;
+  private knownLeader: NodeId = 0;
 
   constructor(options: ReplicaRuntimeOptions) {
     this.options = options;
@@ -216,6 +217,12 @@ export class ReplicaRuntime {
    */
   private redirect(leader: NodeId): { kind: "notLeader"; leader: NodeId } {
     if (leader === 0) this.campaign();
+    else {
+      // A quiet follower may believe in a leader that died while the group was idle: wake it so
+      // its election timer runs again (and it tells the leader, which wakes too if it is alive).
+      this.node.wake();
+      this.pump();
+    }
     return { kind: "notLeader", leader };
   }
 
@@ -267,8 +274,13 @@ export class ReplicaRuntime {
       confChanged: (_conf: ConfState, entry: Entry) => this.waiters.entryApplied(entry, undefined),
       softState: (state) => {
         const wasLeading = this.leading;
+        const leaderBefore = this.knownLeader;
         this.leading = state.role === "leader";
-        if (wasLeading && !this.leading) this.waiters.leadershipLost();
+        this.knownLeader = state.leader;
+        // Lost leadership: nothing asked of us will be answered. A follower whose leader changed:
+        // reads it forwarded to the old leader will not be answered either; fail them now so the
+        // router retries at once instead of waiting for the deadline.
+        if ((wasLeading && !this.leading) || (!this.leading && leaderBefore !== state.leader)) this.waiters.leadershipLost();
       },
     };
   }

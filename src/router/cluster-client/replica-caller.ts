@@ -56,8 +56,8 @@ export class ReplicaCaller {
       if (attempt > 0) await sleep(this.backoff(attempt));
       let answer: Record<string, unknown>;
       try {
-        const response = await this.directory.call(group, target, path, body);
-        answer = (await response.json()) as Record<string, unknown>;
+        // Bounded by the deadline: a replica that never answers must not hold the request forever.
+        answer = await withDeadline(deadline, async () => (await (await this.directory.call(group, target, path, body)).json()) as Record<string, unknown>);
       } catch (error) {
         mayHaveApplied ||= isWrite;
         lastProblem = `replica ${target} unreachable: ${String(error)}`;
@@ -79,7 +79,11 @@ export class ReplicaCaller {
         if (attempt < 3) attempt = 0; // a redirect is not a failure: no backoff for the first hops
       } else if (kind !== "unknown") {
         this.leaders.delete(group.name);
-        target = kind === "notLeader" ? target : this.next(group, target);
+        // "busy" comes from the leader itself: stay. A replica that knows no leader (cut off from
+        // its peers, or just woken) cannot tell where the leader is, but another replica may know
+        // one or elect one: move on, or a partitioned old leader would keep the request until the
+        // deadline while the majority already serves under a new leader.
+        target = kind === "busy" ? target : this.next(group, target);
       }
     }
     return mayHaveApplied ? { kind: "unknown", detail: lastProblem } : { kind: "unavailable", detail: lastProblem };
@@ -103,6 +107,19 @@ export class ReplicaCaller {
   private backoff(attempt: number): number {
     const ceiling = Math.min(this.policy.backoffMaxMs, this.policy.backoffFirstMs * 2 ** Math.min(attempt, 10));
     return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+}
+
+/** Runs `work`, or throws once `deadline` (epoch milliseconds) passes without its result. */
+async function withDeadline<T>(deadline: number, work: () => Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("no answer before the deadline")), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work(), expired]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
 
