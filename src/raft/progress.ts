@@ -41,6 +41,13 @@ export class Inflights {
     }
   }
 
+  /** Frees the oldest message (its acknowledgement may have been lost), so that one more may be sent. */
+  freeFirstOne(): void {
+    if (this.count === 0) return;
+    this.start = (this.start + 1) % this.capacity;
+    this.count--;
+  }
+
   /** Frees everything (state change). */
   reset(): void {
     this.start = 0;

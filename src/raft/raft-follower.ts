@@ -43,7 +43,12 @@ export function stepCandidate(raft: Raft, m: Message): void {
       const expected = raft.role === "preCandidate" ? "preVoteResp" : "voteResp";
       if (m.type !== expected) return;
       const result = raft.tracker.recordVote(m.from, !m.reject);
-      if (result === "won") {
+      if (result === "won" && !raft.promotable()) {
+        // A membership change applied during the election removed us from the voters: the votes
+        // were counted in the new configuration, but a replica outside it must not lead it.
+        // (Found by the simulator, seed 204: a pre-candidate removed mid-election became leader.)
+        becomeFollower(raft, raft.term, noNode);
+      } else if (result === "won") {
         if (raft.role === "preCandidate") campaign(raft, "vote", false);
         else becomeLeader(raft);
       } else if (result === "lost") {
@@ -85,7 +90,9 @@ function handleHeartbeat(raft: Raft, m: Message): void {
       raft.log.commitTo(m.commit);
       raft.quiesced = true;
     }
-    raft.send(m.from, message("heartbeatResp", { quiesce: caughtUp }));
+    // Carry our last index like every heartbeat response: without it the leader reads 0 and takes
+    // the follower for stalled, probing it (and waking the group) right after it went quiet.
+    raft.send(m.from, message("heartbeatResp", { quiesce: caughtUp, rejectHint: raft.log.lastIndex() }));
     return;
   }
   raft.log.commitTo(m.commit);

@@ -69,8 +69,8 @@ export function flushLeader(raft: Raft): void {
 }
 
 /** Sends as many appends as the window allows; an empty one only to carry a newer commit index. */
-function sendAppends(raft: Raft, to: NodeId, progress: Progress): void {
-  let sendEmpty = progress.commitSent < raft.log.committed;
+function sendAppends(raft: Raft, to: NodeId, progress: Progress, forceEmpty = false): void {
+  let sendEmpty = forceEmpty || progress.commitSent < raft.log.committed;
   while (sendAppend(raft, to, progress, sendEmpty)) {
     sendEmpty = false;
     if (progress.state !== "replicate") break;
@@ -172,7 +172,9 @@ function quiesce(raft: Raft): void {
 
 /** Whether a lease read may be served now without a heartbeat round. */
 function leaseValid(raft: Raft): boolean {
-  if (!raft.leaseReads || raft.leadTransferee !== noNode || raft.quiesced) return false;
+  // Not after a transfer this term: a late TimeoutNow can still elect its target (found by the
+  // simulator's straggler messages; see Raft.transferStarted).
+  if (!raft.leaseReads || raft.transferStarted || raft.quiesced) return false;
   const oldest = raft.ticksTotal - (raft.electionTicks - raft.leaseSafetyTicks);
   const fresh = new Set<NodeId>([raft.id]);
   for (const [id, tick] of raft.heartbeatAckTicks) if (tick > oldest) fresh.add(id);
@@ -281,8 +283,18 @@ function handleHeartbeatResponse(raft: Raft, m: Message, progress: Progress): vo
       progress.becomeProbe();
       sendAppends(raft, m.from, progress);
     }
+  } else if (progress.state === "probe") {
+    // Probe even when nothing is new (an empty append), as etcd-io/raft does: only an append's
+    // answer returns the peer to replicate, and a peer left probing keeps the group from ever
+    // quiescing. (Found by the simulator, seed 843: probing with match = last index, nothing sent.)
+    sendAppend(raft, m.from, progress, true);
   } else if (progress.match < raft.log.lastIndex() || progress.commitSent < raft.log.committed) {
-    sendAppends(raft, m.from, progress);
+    // The peer's acknowledgements may have been lost: a full window would then never drain, and
+    // with everything already sent nothing new would be sent to draw a fresh one. Free the oldest
+    // slot and send even an empty append, whose answer re-reports the peer's match, as etcd-io/raft
+    // does on heartbeat responses. (Found by the simulator, seed 925: window of 1, its ack lost.)
+    if (progress.state === "replicate" && progress.inflights.full()) progress.inflights.freeFirstOne();
+    sendAppends(raft, m.from, progress, progress.match < raft.log.lastIndex());
   }
   if (m.context === "") return;
   const acks = raft.readOnly.ack(m.context, m.from);
@@ -295,6 +307,7 @@ function handleTransferLeader(raft: Raft, target: NodeId): void {
   if (progress === undefined || progress.isLearner || target === raft.id) return;
   if (raft.leadTransferee === target) return;
   raft.leadTransferee = target;
+  raft.transferStarted = true;
   raft.electionElapsed = 0; // the transfer is abandoned after one election timeout
   raft.heartbeatAckTicks.clear(); // no lease reads while another replica may be taking over
   if (progress.match === raft.log.lastIndex()) raft.send(target, message("timeoutNow", {}));

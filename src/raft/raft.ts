@@ -108,6 +108,12 @@ export class Raft {
   /** Idle: no heartbeats (leader) and no election timer (follower) until something wakes it. */
   quiesced = false;
   leadTransferee: NodeId = noNode;
+  /**
+   * Leader: a transfer was started in this term. A TimeoutNow may arrive arbitrarily late, after
+   * the transfer was abandoned, and the vote it triggers bypasses the followers' lease; so after the
+   * first transfer a leader serves no lease reads for the rest of its term (ReadIndex instead).
+   */
+  transferStarted = false;
   /** Index of the last conf change appended by this leader; no new one until it is applied. */
   pendingConfIndex = 0;
   /** Bytes proposed by this leader and not yet applied (proposal backpressure). */
@@ -205,6 +211,7 @@ function reset(raft: Raft, term: Term): void {
   raft.heartbeatElapsed = 0;
   raft.resetRandomizedElectionTicks();
   raft.leadTransferee = noNode;
+  raft.transferStarted = false;
   raft.tracker.votes.clear();
   raft.tracker.resetAll(raft.log.lastIndex(), raft.id);
   raft.pendingConfIndex = 0;
@@ -299,8 +306,19 @@ export function campaign(raft: Raft, kind: "preVote" | "vote", transfer: boolean
 
 /** Entry point for every message: term bookkeeping and votes here, the rest by role. */
 export function stepRaft(raft: Raft, m: Message): void {
-  const quiet = (m.type === "heartbeat" || m.type === "heartbeatResp") && m.quiesce;
-  if (!quiet) raft.wake(m.from !== raft.leader);
+  // Heartbeats and their responses never wake a quiesced replica. Under reordering, one sent before
+  // the group went quiet can arrive after it: a leader woken by a late response heartbeats again and
+  // draws more late responses (it never stays quiet), and a follower woken by a late heartbeat runs
+  // an election timer that no heartbeat resets, then campaigns against its quiet leader. Everything
+  // that needs the group awake (proposals, reads, appends, snapshots, votes, wake) still wakes it;
+  // a heartbeat of a higher term resets the replica anyway. (Found by the simulator, seed 1.)
+  // A woken follower always tells its leader, even when the message came from the leader: a late
+  // message (a straggler append, an old vote answer) says nothing about whether the leader is
+  // awake, and a follower whose timer runs while its leader stays quiet campaigns against it.
+  // (Found by the simulator, seed 30390: a late pre-vote answer woke a follower of a quiet group.)
+  const heartbeat = m.type === "heartbeat" || m.type === "heartbeatResp";
+  if (!heartbeat) raft.wake(true);
+  if (m.type === "voteResp" || m.type === "preVoteResp") learnCommit(raft, m);
   if (m.term > raft.term && !stepHigherTerm(raft, m)) return;
   if (m.term !== 0 && m.term < raft.term) {
     stepLowerTerm(raft, m);
@@ -326,8 +344,11 @@ function stepHigherTerm(raft: Raft, m: Message): boolean {
 }
 
 function stepLowerTerm(raft: Raft, m: Message): void {
-  if ((raft.checkQuorum || raft.preVote) && (m.type === "heartbeat" || m.type === "app")) {
-    // A stale leader learns our term and steps down (needed with CheckQuorum; thesis 9.6).
+  if (m.type === "heartbeat" || m.type === "app" || m.type === "snap") {
+    // A stale leader learns our term and steps down (thesis figure 3.1: the reply carries our
+    // term). Always, not only with CheckQuorum or PreVote as in etcd-io/raft: a replica whose term
+    // ran ahead and that cannot campaign (a learner in its own view) otherwise ignores the leader
+    // forever and never catches up. (Found by the simulator, seed 242 with 20000 steps, both off.)
     raft.send(m.from, message("appResp", {}));
   } else if (m.type === "preVote") {
     raft.send(m.from, message("preVoteResp", { reject: true }));
@@ -340,14 +361,32 @@ function handleVoteRequest(raft: Raft, m: Message): void {
     raft.vote === m.from ||
     (raft.vote === noNode && raft.leader === noNode) ||
     (m.type === "preVote" && m.term > raft.term);
+  // Every answer carries our commit index and its term, so a candidate can learn what is committed
+  // (see learnCommit).
+  const commit = { commit: raft.log.committed, logTerm: raft.log.term(raft.log.committed) ?? 0 };
   if (canVote && raft.log.isUpToDate(m.index, m.logTerm)) {
     // Respond with the term of the request so a pre-candidate can count it (thesis 9.6).
-    raft.send(m.from, message(responseType, { term: m.term }));
+    raft.send(m.from, message(responseType, { term: m.term, ...commit }));
     if (m.type === "vote") {
       raft.electionElapsed = 0;
       raft.vote = m.from;
     }
   } else {
-    raft.send(m.from, message(responseType, { reject: true }));
+    raft.send(m.from, message(responseType, { reject: true, ...commit }));
   }
+}
+
+/**
+ * A (pre-)candidate learns the commit index from vote answers (the fix proposed for etcd-io/etcd
+ * issue 12359). Configurations take effect when applied, so a voter that does not know a
+ * membership change committed still runs the old configuration and may need a vote that a removed
+ * replica, whose log is longer, refuses, while the voters that know better cannot win without it:
+ * nobody is ever elected. If our entry at the voter's commit index has the same term, log matching
+ * makes our log up to there the committed one, so committing it is safe; we then apply the change
+ * and campaign in the new configuration. (Found by the simulator, seed 5862 before the clock-drift
+ * change: joint {3,6}/{2,3} on replica 3, whose C_new was committed but not known to it.)
+ */
+function learnCommit(raft: Raft, m: Message): void {
+  if (raft.role === "leader" || m.commit <= raft.log.committed) return;
+  if (raft.log.matchTerm(m.commit, m.logTerm)) raft.log.commitTo(m.commit);
 }

@@ -112,7 +112,7 @@ export interface Message {
   from: NodeId;
   to: NodeId;
   term: Term;
-  /** app: term of the entry at `index`; vote: candidate's last log term; appResp reject: hint term. */
+  /** app: term of the entry at `index`; vote: candidate's last log term; appResp reject: hint term; voteResp/preVoteResp: term of the entry at `commit`. */
   logTerm: Term;
   /** app: index preceding `entries`; appResp: highest matched index or rejected index; vote: last index. */
   index: Index;
