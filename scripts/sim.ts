@@ -39,6 +39,7 @@ function parseArguments(list: readonly string[]): Arguments | string {
       parsed.verbose = true;
       continue;
     }
+    if (!["--seed", "--seed-start", "--seeds", "--steps", "--jobs"].includes(name)) return `unknown option ${name}`;
     const value = Number(list[++index]);
     if (!Number.isSafeInteger(value) || value < 0) return `${name} needs a non-negative integer`;
     if (name === "--seed") {
@@ -47,8 +48,7 @@ function parseArguments(list: readonly string[]): Arguments | string {
     } else if (name === "--seed-start") parsed.seedStart = value;
     else if (name === "--seeds") parsed.seedsCount = value;
     else if (name === "--steps") parsed.steps = value;
-    else if (name === "--jobs") parsed.jobs = Math.max(1, value);
-    else return `unknown option ${name}`;
+    else parsed.jobs = Math.max(1, value);
   }
   if (single) parsed.seedsCount = 1;
   if (parsed.verbose && parsed.seedsCount !== 1) return "--verbose traces one seed: use it with --seed";

@@ -37,6 +37,7 @@ export function runLiveness(world: World, workload: Workload): void {
 }
 
 function healEverything(world: World): void {
+  world.midReadyCrashes = false;
   const network = world.network;
   network.heal();
   const delayTicksMax = Math.min(network.faults.delayTicksMax, Math.max(0, Math.floor(world.options.electionTicks / 4) - 1));

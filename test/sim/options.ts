@@ -41,6 +41,8 @@ export interface NemesisSettings {
   quietTicks: number;
   /** Chance that a quiet period also calms the network (heals it and stops random loss). */
   calmProbability: number;
+  /** Chance, at each send or apply of a Ready, that the host dies right there. */
+  midReadyCrashProbability: number;
   /** Chance of crashing a leader one tick after it was elected. */
   newLeaderCrashProbability: number;
   /** Chance per tick, while the leader is quiesced, of crashing it. */
@@ -157,6 +159,7 @@ function nemesisSettings(rng: Rng, replicaCount: number, electionTicks: number):
     calmProbability: pick(rng, [0.3, 0.7, 1]),
     quiescedLeaderCrashProbability: pick(rng, [0.05, 0.2, 0.5]),
     newLeaderCrashProbability: pick(rng, [0, 0.1, 0.3]),
+    midReadyCrashProbability: pick(rng, [0, 0.0005, 0.002]),
   };
 }
 

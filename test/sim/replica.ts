@@ -30,6 +30,10 @@ export interface ReplicaHost {
   newRng(): Rng;
   /** The engine settings every replica of the group shares. */
   engine: EngineSettings;
+  /** Whether the host crashes right now, in the middle of handling a Ready (after a send or an apply). */
+  crashesMidReady(): boolean;
+  /** The replica crashed by itself (in the middle of a Ready). */
+  crashed(replica: Replica): void;
   snapshotEntries: number;
 }
 
@@ -193,7 +197,14 @@ export class Replica {
 
   private drive(): void {
     const node = this.running();
-    drive(node, this.ports!, { snapshotEntries: this.host.snapshotEntries });
+    try {
+      drive(node, this.ports!, { snapshotEntries: this.host.snapshotEntries });
+    } catch (error) {
+      if (!(error instanceof HostCrash)) throw error;
+      this.crash(); // the Ready was half done: what was saved is on disk, what was sent is on the wire
+      this.host.crashed(this);
+      return;
+    }
     this.settleReads();
   }
 
@@ -201,8 +212,14 @@ export class Replica {
     const observer = this.host.observer;
     return {
       store: new ObservedStore(this.storage, (write) => observer.persisted(this, write)),
-      send: (messages) => this.host.send(messages),
-      apply: (entry) => this.apply(entry),
+      send: (messages) => {
+        this.host.send(messages);
+        if (this.host.crashesMidReady()) throw new HostCrash();
+      },
+      apply: (entry) => {
+        this.apply(entry);
+        if (this.host.crashesMidReady()) throw new HostCrash();
+      },
       restore: (snapshot) => {
         this.machine = machineFrom(snapshot);
         this.appliedIndex = snapshot.meta.index;
@@ -251,6 +268,11 @@ export class Replica {
       waiter.done(this.machine.get(waiter.key));
     }
   }
+}
+
+/** Thrown from a driver port to model the host dying in the middle of a Ready. */
+class HostCrash extends Error {
+  override name = "HostCrash";
 }
 
 /** A state machine holding `snapshot`'s contents (empty for the bootstrap snapshot). */

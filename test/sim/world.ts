@@ -37,6 +37,8 @@ export class World {
   readonly electedAt = new Map<NodeId, number>();
   /** Replicas stopped for good (removed from the group and garbage-collected by their host). */
   readonly retired = new Set<NodeId>();
+  /** Whether replicas may crash in the middle of a Ready (the safety phase only). */
+  midReadyCrashes = true;
   /** Virtual time in ticks. */
   now = 0;
   /** Steps taken so far. */
@@ -101,6 +103,12 @@ export class World {
       newRng: () => this.replicaRng.fork(),
       engine: this.options.engine,
       snapshotEntries: this.options.snapshotEntries,
+      crashesMidReady: () => this.crashesMidReady(),
+      crashed: (crashed) => {
+        this.checker.observeDown(crashed.id);
+        this.stats.crashes++;
+        this.log(`crash ${crashed.id} in the middle of a Ready`);
+      },
     });
     this.replicas.set(id, replica);
     replica.start();
@@ -176,6 +184,11 @@ export class World {
       this.touch(replica);
     }
     this.onTick?.();
+  }
+
+  private crashesMidReady(): boolean {
+    if (!this.midReadyCrashes || !this.rng.chance(this.options.nemesis.midReadyCrashProbability)) return false;
+    return this.replicas.size - this.alive().length < this.options.nemesis.crashedMax;
   }
 
   /**
