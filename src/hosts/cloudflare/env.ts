@@ -10,6 +10,8 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** "on" exposes fault-injection routes; dev only, never in a deployed config. */
   FAULTS?: string;
+  /** "on" exposes the bench-only load routes (/v1/bench/*) for `npm run bench`; dev only, never deployed. */
+  BENCH?: string;
   /** Comma-separated locationHints for the replicas of new groups (default wnam,weur,apac). */
   LOCATIONS?: string;
   /** Raft tick in milliseconds (default 100). */

@@ -7,6 +7,7 @@ import { createApp } from "../../router/app.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
 import { DurableObjectDirectory } from "./directory.ts";
 import { DurableObjectFaults } from "./faults.ts";
+import { registerBenchRoutes } from "./bench-route.ts";
 import type { Env } from "./env.ts";
 
 export { ReplicaObject, MetaObject } from "./replica-object.ts";
@@ -19,6 +20,7 @@ function appFor(env: Env): Hono {
   const cluster = new ClusterClient({ directory: new DurableObjectDirectory(env), locations });
   const faults = env.FAULTS === "on" ? new DurableObjectFaults(cluster) : undefined;
   const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, ...(faults === undefined ? {} : { faults }) });
+  if (env.BENCH === "on") registerBenchRoutes(app, { cluster, adminToken: env.ADMIN_TOKEN });
   built = { env, app };
   return app;
 }
