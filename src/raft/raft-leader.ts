@@ -117,6 +117,7 @@ function sendSnapshotChunk(raft: Raft, to: NodeId, progress: Progress): void {
 
 /** Broadcasts a heartbeat carrying `context` (a ReadIndex round) and our tick for lease accounting. */
 export function bcastHeartbeat(raft: Raft, context: string): void {
+  if (context !== "") raft.readRoundContext = context;
   for (const [id, progress] of raft.tracker.progress) {
     if (id === raft.id) continue;
     const commit = Math.min(progress.match, raft.log.committed);
@@ -201,7 +202,11 @@ export function handleReadIndex(raft: Raft, m: Message): void {
     return;
   }
   raft.readOnly.add(m.context, raft.log.committed, from, raft.id);
-  bcastHeartbeat(raft, m.context);
+  // One confirmation round at a time (thesis 6.4): reads that arrive while a round is in flight
+  // wait for the next one, which starts when this one completes, so a burst of reads costs one
+  // heartbeat round instead of one each. The round is sent after the read arrived, so its
+  // acknowledgements prove leadership at a time after the read's commit index was taken.
+  if (raft.readRoundContext === "") raft.heartbeatPending = true;
 }
 
 function answerRead(raft: Raft, from: NodeId, index: number, context: string): void {
@@ -300,6 +305,10 @@ function handleHeartbeatResponse(raft: Raft, m: Message, progress: Progress): vo
   const acks = raft.readOnly.ack(m.context, m.from);
   if (acks === undefined || !raft.tracker.quorumOf(acks)) return;
   for (const read of raft.readOnly.release(m.context)) answerRead(raft, read.from, read.index, read.context);
+  if (!raft.readOnly.has(raft.readRoundContext)) {
+    raft.readRoundContext = "";
+    if (raft.readOnly.size > 0) raft.heartbeatPending = true; // the next round, for reads that queued meanwhile
+  }
 }
 
 function handleTransferLeader(raft: Raft, target: NodeId): void {

@@ -124,6 +124,8 @@ export class Raft {
   appendsPending = false;
   /** Leader: a heartbeat round must go out at the next flush (after waking). */
   heartbeatPending = false;
+  /** Leader: the context of the ReadIndex heartbeat round in flight, "" when none (one round at a time). */
+  readRoundContext = "";
   incomingSnapshot: IncomingSnapshot | null = null;
   private readonly rng: Rng;
   step: (raft: Raft, m: Message) => void = stepFollower;
@@ -222,6 +224,7 @@ function reset(raft: Raft, term: Term): void {
   raft.quiesced = false;
   raft.appendsPending = false;
   raft.heartbeatPending = false;
+  raft.readRoundContext = "";
 }
 
 /** Becomes a follower of `leader` (or of nobody yet) in `term`. */

@@ -39,6 +39,11 @@ export class ReadOnlyQueue {
     return read.acks;
   }
 
+  /** Whether a read with `context` is queued. */
+  has(context: string): boolean {
+    return this.byContext.has(context);
+  }
+
   /** Removes and returns every read up to and including `context`, oldest first. */
   release(context: string): PendingRead[] {
     const position = this.queue.indexOf(context);

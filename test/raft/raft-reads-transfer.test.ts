@@ -17,10 +17,29 @@ describe("ReadIndex (thesis 6.4)", () => {
     cluster.deliver();
     expect(leader.readStates).toEqual([]);
     cluster.drop = () => false;
-    leader.node.readIndex("r2");
+    leader.node.readIndex("r2"); // r1's round is still in flight (its answers were lost): r2 waits
     cluster.deliver();
+    expect(leader.readStates).toEqual([]);
+    cluster.tick(1); // the next heartbeat carries the newest read and confirms both
     expect(leader.readStates.map((r) => r.context)).toEqual(["r1", "r2"]); // confirming r2 confirms r1
     expect(leader.readStates[0]!.index).toBe(leader.node.status().commit);
+  });
+
+  it("reads that arrive while a confirmation round is in flight share the next round", () => {
+    const cluster = new TestCluster({ size: 3 });
+    cluster.elect(1);
+    const leader = cluster.get(1);
+    let heartbeats = 0;
+    cluster.drop = (m) => {
+      if (m.type === "heartbeat" && m.context !== "") heartbeats++;
+      return false;
+    };
+    leader.node.readIndex("first");
+    cluster.process(); // the round for "first" is sent, not yet answered
+    for (let i = 0; i < 50; i++) leader.node.readIndex(`burst-${i}`);
+    cluster.deliver();
+    expect(leader.readStates.length).toBe(51);
+    expect(heartbeats).toBe(2 * 2); // two rounds to two followers, not 51
   });
 
   it("a deposed leader that cannot reach a quorum never answers a read", () => {
