@@ -233,10 +233,13 @@ export class ReplicaRuntime {
   /** Runs the driver to quiescence inside one storage transaction, then hands batches to the transport. */
   private pump(replyTo?: NodeId): Message[] {
     let appliedAny = false;
-    this.options.transaction(() => {
-      drive(this.node, this.ports((applied) => (appliedAny ||= applied)), { snapshotEntries: this.timing.snapshotEntries });
-      if (appliedAny) this.options.applied?.();
-    });
+    // No storage transaction when the engine has nothing to do (most reads, idle ticks).
+    if (this.node.hasReady()) {
+      this.options.transaction(() => {
+        drive(this.node, this.ports((applied) => (appliedAny ||= applied)), { snapshotEntries: this.timing.snapshotEntries });
+        if (appliedAny) this.options.applied?.();
+      });
+    }
     this.waiters.applied(this.node.brief().applied);
     let replies: Message[] = [];
     for (const [to, messages] of this.outbox) {
