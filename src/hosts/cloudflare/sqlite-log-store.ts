@@ -10,6 +10,8 @@ import { blob, type SqlRunner } from "./schema.ts";
 
 /** Largest snapshot chunk row, in bytes. */
 const snapshotRowBytesMax = 1024 * 1024;
+/** Terms of the newest entries kept in memory: the engine asks for them on every append. */
+const termCacheLengthMax = 4096;
 
 /** LogStore over SQLite; caches what the engine asks for most (bounds, hard state, snapshot). */
 export class SqliteLogStore implements LogStore {
@@ -18,6 +20,9 @@ export class SqliteLogStore implements LogStore {
   private snapshotMeta: SnapshotMeta;
   private snapshotData: Uint8Array | undefined;
   private last: Index;
+  /** Terms of the entries [termCacheFirst, last], a suffix of the log; empty when unknown. */
+  private termCache: Term[] = [];
+  private termCacheFirst: Index = 1;
 
   constructor(sql: SqlRunner) {
     this.sql = sql;
@@ -42,6 +47,8 @@ export class SqliteLogStore implements LogStore {
   term(index: Index): Term | null {
     if (index === this.snapshotMeta.index) return this.snapshotMeta.term;
     if (index < this.snapshotMeta.index || index > this.last) return null;
+    const cached = this.termCache[index - this.termCacheFirst];
+    if (index >= this.termCacheFirst && cached !== undefined) return cached;
     const row = this.sql.exec("SELECT term FROM raft_log WHERE idx = ?", index).toArray()[0];
     assert(row !== undefined, `entry ${index} is missing inside the log`);
     return Number(row.term);
@@ -94,6 +101,7 @@ export class SqliteLogStore implements LogStore {
     else {
       this.sql.exec("DELETE FROM raft_log");
       this.last = index;
+      this.termCache = [];
     }
     this.storeSnapshot(snapshot);
     if (this.hardState.commit < index) {
@@ -121,6 +129,24 @@ export class SqliteLogStore implements LogStore {
       this.sql.exec("INSERT INTO raft_log (idx, term, kind, data) VALUES (?, ?, ?, ?)", entry.index, entry.term, entry.type === "normal" ? 0 : 1, entry.data);
     }
     this.last = entries[entries.length - 1]!.index;
+    this.cacheTerms(entries);
+  }
+
+  /** Keeps the terms of freshly appended entries (the log's new tail) in memory. */
+  private cacheTerms(entries: Entry[]): void {
+    const first = entries[0]!.index;
+    const contiguous = this.termCache.length > 0 && first >= this.termCacheFirst && first <= this.termCacheFirst + this.termCache.length;
+    if (contiguous) this.termCache.length = first - this.termCacheFirst; // drop the overwritten suffix
+    else {
+      this.termCache = [];
+      this.termCacheFirst = first;
+    }
+    for (const entry of entries) this.termCache.push(entry.term);
+    const excess = this.termCache.length - termCacheLengthMax;
+    if (excess > 0) {
+      this.termCache = this.termCache.slice(excess);
+      this.termCacheFirst += excess;
+    }
   }
 
   private readJson<T>(name: string): T | undefined {
