@@ -8,7 +8,6 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { WorkerBundle } from "./bundle.ts";
-import { createServer } from "node:net";
 import { onCleanup } from "./cleanup.ts";
 
 /** Longest wait for wrangler dev to answer, in milliseconds. */
@@ -22,18 +21,8 @@ export interface WranglerHost {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../test/e2e/wrangler.ts";
+import { freePort } from "../../test/e2e/wrangler.ts";
 
 /** Starts wrangler dev and waits until it answers. */
 export async function startWrangler(options: { bundle: WorkerBundle; persistDirectory: string; adminToken: string }): Promise<WranglerHost> {

@@ -3,6 +3,7 @@
  * (including the leader's quiesce notice), chunked snapshots, and counting votes.
  */
 import { becomeFollower, becomeLeader, campaign, hup, message, type Raft } from "./raft.ts";
+import { concatBytes } from "../shared/bytes.ts";
 import { noNode, type Message, type Snapshot } from "./types.ts";
 
 /** Role step for a follower. */
@@ -128,12 +129,7 @@ function handleSnapshotChunk(raft: Raft, m: Message): void {
     return;
   }
   raft.incomingSnapshot = null;
-  const data = new Uint8Array(incoming.received);
-  let offset = 0;
-  for (const piece of incoming.chunks) {
-    data.set(piece, offset);
-    offset += piece.byteLength;
-  }
+  const data = concatBytes(incoming.chunks, incoming.received);
   const restored = restore(raft, { meta: chunk.meta, data });
   raft.send(m.from, message("appResp", { index: restored ? raft.log.lastIndex() : raft.log.committed }));
 }

@@ -3,6 +3,7 @@
  * honest oversized upload is refused before it is read) and the bytes actually received are
  * counted too (so a lying or absent Content-Length cannot push more than the limit into memory).
  */
+import { concatBytes } from "../shared/bytes.ts";
 import type { z } from "zod";
 import { problem } from "./problem.ts";
 import type { ProblemCode } from "./problem.ts";
@@ -38,7 +39,7 @@ export async function readBodyLimited(request: Request, limit: BodyLimit): Promi
     }
     chunks.push(value);
   }
-  return concatenate(chunks, received);
+  return concatBytes(chunks, received);
 }
 
 /** The request body parsed as JSON (UTF-8), or a thrown 400 badJson / 413 problem. */
@@ -69,14 +70,4 @@ export function parseWithSchema<Schema extends z.ZodType>(schema: Schema, value:
 
 function tooLarge(limit: BodyLimit, reason: string): Error {
   return problem(limit.code, `${reason}: at most ${limit.bytesMax} bytes are accepted`, { extensions: { bytesMax: limit.bytesMax } });
-}
-
-function concatenate(chunks: readonly Uint8Array[], totalBytes: number): Uint8Array {
-  const bytes = new Uint8Array(totalBytes);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }

@@ -4,6 +4,7 @@
  * It does not open transactions itself: the replica runtime wraps each driver pass in one.
  */
 import { assert } from "../../shared/assert.ts";
+import { concatBytes } from "../../shared/bytes.ts";
 import { emptyConfState, limitBytes, type LogStore, type LogWrite } from "../../raft/storage.ts";
 import type { ConfState, Entry, HardState, Index, Snapshot, SnapshotMeta, Term } from "../../raft/types.ts";
 import { blob, type SqlRunner } from "./schema.ts";
@@ -71,7 +72,7 @@ export class SqliteLogStore implements LogStore {
   snapshot(): Snapshot {
     if (this.snapshotData === undefined) {
       const chunks = this.sql.exec("SELECT data FROM raft_snapshot_chunk ORDER BY position").toArray().map((row) => blob(row.data));
-      this.snapshotData = concat(chunks);
+      this.snapshotData = concatBytes(chunks);
     }
     return { meta: this.snapshotMeta, data: this.snapshotData };
   }
@@ -157,15 +158,4 @@ export class SqliteLogStore implements LogStore {
   private writeJson(name: string, value: unknown): void {
     this.sql.exec("INSERT INTO raft_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, JSON.stringify(value));
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
