@@ -7,7 +7,11 @@ import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DurableObjectDirectory } from "../../src/hosts/cloudflare/directory.ts";
 
-type Status = { kind: string; status?: { role: string; leader: number; term: number; commit: number; applied: number } };
+type Status = {
+  kind: string;
+  status?: { role: string; leader: number; term: number; commit: number; applied: number };
+  traffic?: { received: { batches: number; messages: number }; sent: { batchesSent: number; messagesSent: number } };
+};
 
 const stubOf = (group: string, id: number) => env.REPLICA.get(env.REPLICA.idFromName(`${group}/${id}`));
 const post = (stub: DurableObjectStub, path: string, body: unknown) =>
@@ -84,5 +88,32 @@ describe("replica Durable Objects", () => {
     await expect(directory.call(group, 1, "/internal/crash", {})).rejects.toThrow();
     const again = await directory.call(group, 1, "/internal/status", undefined);
     expect(((await again.json()) as Status).kind).toBe("ok");
+  });
+
+  it("a leader under concurrent writes sends each follower batches, not a request per write", async () => {
+    const stubs = await bootstrap("batched-transport", [1, 2, 3]);
+    await post(stubs[0]!, "/internal/campaign", {});
+    for (let round = 0; round < 200 && (await statusOf(stubs[0]!)).status?.role !== "leader"; round++) await sleep(10);
+    expect((await statusOf(stubs[0]!)).status?.role).toBe("leader");
+    const before = await Promise.all(stubs.map(statusOf));
+    const writes = 60;
+    const answers = await Promise.all(
+      Array.from({ length: writes }, async (_, i) => (await (await post(stubs[0]!, "/internal/write", put(i + 1, `b${i}`, `v${i}`))).json()) as { kind: string }),
+    );
+    expect(answers.map((a) => a.kind)).toEqual(Array.from({ length: writes }, () => "applied"));
+    const after = await Promise.all(stubs.map(statusOf));
+    for (const follower of [1, 2]) {
+      const batches = after[follower]!.traffic!.received.batches - before[follower]!.traffic!.received.batches;
+      const messages = after[follower]!.traffic!.received.messages - before[follower]!.traffic!.received.messages;
+      // One request per write (or two, with the commit index) without batching; far fewer with it.
+      expect(batches, `follower ${follower + 1}: ${batches} requests for ${writes} writes`).toBeLessThan(writes / 3);
+      expect(messages).toBeGreaterThanOrEqual(batches);
+    }
+    const leaderSent = after[0]!.traffic!.sent.batchesSent - before[0]!.traffic!.sent.batchesSent;
+    expect(leaderSent).toBeLessThan((2 * writes) / 3);
+    for (const stub of stubs) {
+      const read = (await (await post(stub, "/internal/get", { epoch: 1, key: "b59", consistency: "stale" })).json()) as { kind: string };
+      expect(read.kind).toBe("ok");
+    }
   });
 });

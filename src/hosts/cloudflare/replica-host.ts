@@ -35,6 +35,8 @@ export class ReplicaHost {
   private readonly namespace: DurableObjectNamespace;
   private readonly timing: Partial<ReplicaTiming>;
   private alarmAtMs: number | null = null;
+  /** Peer requests and messages this object received since it started (reported by /internal/status). */
+  readonly received = { batches: 0, messages: 0 };
 
   constructor(storage: DurableObjectStorage, namespace: DurableObjectNamespace, timing: Partial<ReplicaTiming>) {
     this.storage = storage;
@@ -90,6 +92,8 @@ export class ReplicaHost {
   /** Steps peer messages and returns the replies for `from`. */
   receive(messages: Message[], from: number): Message[] {
     if (this.runtime === undefined || this.transport?.faults.isolated) return [];
+    this.received.batches++;
+    this.received.messages += messages.length;
     const replies = this.runtime.receive(messages, from);
     this.schedule();
     return replies;

@@ -76,7 +76,8 @@ export class ReplicaObject extends DurableObject<Env> {
       if (runtime === undefined) return json({ kind: "uninitialized" });
       if (runtime.node.brief().leader === 0) runtime.campaign(); // a status check wakes a hibernated group
       this.host.schedule();
-      return json({ kind: "ok", identity: this.host.identity, status: runtime.status() });
+      const traffic = { received: this.host.received, sent: this.host.transport?.counters };
+      return json({ kind: "ok", identity: this.host.identity, status: runtime.status(), traffic });
     });
     r.post("/internal/campaign", () => this.admin((runtime) => runtime.campaign()));
     r.post("/internal/transfer", async (request) => {

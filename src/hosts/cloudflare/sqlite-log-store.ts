@@ -5,14 +5,18 @@
  */
 import { assert } from "../../shared/assert.ts";
 import { concatBytes } from "../../shared/bytes.ts";
-import { emptyConfState, limitBytes, type LogStore, type LogWrite } from "../../raft/storage.ts";
+import { emptyConfState, entryBytes, limitBytes, type LogStore, type LogWrite } from "../../raft/storage.ts";
 import type { ConfState, Entry, HardState, Index, Snapshot, SnapshotMeta, Term } from "../../raft/types.ts";
 import { blob, type SqlRunner } from "./schema.ts";
 
 /** Largest snapshot chunk row, in bytes. */
 const snapshotRowBytesMax = 1024 * 1024;
-/** Terms of the newest entries kept in memory: the engine asks for them on every append. */
-const termCacheLengthMax = 4096;
+/**
+ * The newest entries are kept in memory, up to this many and this many bytes: a leader reads them
+ * right back to send them to its followers, and the engine asks for their terms on every append.
+ */
+const tailEntriesMax = 4096;
+const tailBytesMax = 8 * 1024 * 1024;
 
 /** LogStore over SQLite; caches what the engine asks for most (bounds, hard state, snapshot). */
 export class SqliteLogStore implements LogStore {
@@ -21,9 +25,10 @@ export class SqliteLogStore implements LogStore {
   private snapshotMeta: SnapshotMeta;
   private snapshotData: Uint8Array | undefined;
   private last: Index;
-  /** Terms of the entries [termCacheFirst, last], a suffix of the log; empty when unknown. */
-  private termCache: Term[] = [];
-  private termCacheFirst: Index = 1;
+  /** The entries [tailFirst, last], a suffix of the log; empty when unknown. */
+  private tail: Entry[] = [];
+  private tailFirst: Index = 1;
+  private tailBytes = 0;
 
   constructor(sql: SqlRunner) {
     this.sql = sql;
@@ -48,8 +53,7 @@ export class SqliteLogStore implements LogStore {
   term(index: Index): Term | null {
     if (index === this.snapshotMeta.index) return this.snapshotMeta.term;
     if (index < this.snapshotMeta.index || index > this.last) return null;
-    const cached = this.termCache[index - this.termCacheFirst];
-    if (index >= this.termCacheFirst && cached !== undefined) return cached;
+    if (index >= this.tailFirst && this.tail.length > 0) return this.tail[index - this.tailFirst]!.term;
     const row = this.sql.exec("SELECT term FROM raft_log WHERE idx = ?", index).toArray()[0];
     assert(row !== undefined, `entry ${index} is missing inside the log`);
     return Number(row.term);
@@ -57,6 +61,7 @@ export class SqliteLogStore implements LogStore {
 
   entries(low: Index, high: Index, bytesMax: number): Entry[] {
     assert(low >= this.firstIndex() && high <= this.last + 1 && low <= high, `entries [${low}, ${high}) unavailable`);
+    if (low >= this.tailFirst && this.tail.length > 0) return limitBytes(this.tail.slice(low - this.tailFirst, high - this.tailFirst), bytesMax);
     const result: Entry[] = [];
     let total = 0;
     for (const row of this.sql.exec("SELECT idx, term, kind, data FROM raft_log WHERE idx >= ? AND idx < ? ORDER BY idx", low, high)) {
@@ -93,6 +98,7 @@ export class SqliteLogStore implements LogStore {
     assert(index <= this.last && this.term(index) === snapshot.meta.term, "compaction point is in the log");
     this.sql.exec("DELETE FROM raft_log WHERE idx <= ?", index);
     this.storeSnapshot(snapshot);
+    if (index >= this.tailFirst) this.trimTail(Math.min(index - this.tailFirst + 1, this.tail.length));
   }
 
   private installSnapshot(snapshot: Snapshot): void {
@@ -102,7 +108,7 @@ export class SqliteLogStore implements LogStore {
     else {
       this.sql.exec("DELETE FROM raft_log");
       this.last = index;
-      this.termCache = [];
+      this.dropTail();
     }
     this.storeSnapshot(snapshot);
     if (this.hardState.commit < index) {
@@ -130,24 +136,38 @@ export class SqliteLogStore implements LogStore {
       this.sql.exec("INSERT INTO raft_log (idx, term, kind, data) VALUES (?, ?, ?, ?)", entry.index, entry.term, entry.type === "normal" ? 0 : 1, entry.data);
     }
     this.last = entries[entries.length - 1]!.index;
-    this.cacheTerms(entries);
+    this.cacheTail(entries);
   }
 
-  /** Keeps the terms of freshly appended entries (the log's new tail) in memory. */
-  private cacheTerms(entries: Entry[]): void {
+  /** Keeps freshly appended entries (the log's new tail) in memory, within the cache's bounds. */
+  private cacheTail(entries: Entry[]): void {
     const first = entries[0]!.index;
-    const contiguous = this.termCache.length > 0 && first >= this.termCacheFirst && first <= this.termCacheFirst + this.termCache.length;
-    if (contiguous) this.termCache.length = first - this.termCacheFirst; // drop the overwritten suffix
-    else {
-      this.termCache = [];
-      this.termCacheFirst = first;
+    const contiguous = this.tail.length > 0 && first >= this.tailFirst && first <= this.tailFirst + this.tail.length;
+    if (!contiguous) this.dropTail();
+    if (this.tail.length === 0) this.tailFirst = first;
+    for (const dropped of this.tail.splice(first - this.tailFirst)) this.tailBytes -= entryBytes(dropped); // overwritten suffix
+    for (const entry of entries) {
+      this.tail.push(entry);
+      this.tailBytes += entryBytes(entry);
     }
-    for (const entry of entries) this.termCache.push(entry.term);
-    const excess = this.termCache.length - termCacheLengthMax;
-    if (excess > 0) {
-      this.termCache = this.termCache.slice(excess);
-      this.termCacheFirst += excess;
-    }
+    let excess = Math.max(0, this.tail.length - tailEntriesMax);
+    let bytes = this.tailBytes;
+    for (let i = 0; i < excess; i++) bytes -= entryBytes(this.tail[i]!);
+    while (excess < this.tail.length - 1 && bytes > tailBytesMax) bytes -= entryBytes(this.tail[excess++]!);
+    this.trimTail(excess);
+  }
+
+  /** Forgets the `count` oldest cached entries. */
+  private trimTail(count: number): void {
+    if (count <= 0) return;
+    for (let i = 0; i < count; i++) this.tailBytes -= entryBytes(this.tail[i]!);
+    this.tail = this.tail.slice(count);
+    this.tailFirst += count;
+  }
+
+  private dropTail(): void {
+    this.tail = [];
+    this.tailBytes = 0;
   }
 
   private readJson<T>(name: string): T | undefined {

@@ -1,7 +1,10 @@
 /**
  * Raft traffic from one replica Durable Object to its peers: one stub per peer (re-created after
- * a failure, since a stub whose call failed fails every later call), one fetch per batch, replies
- * riding on the response. Dev-only fault injection (isolate, drop, delay) lives here too.
+ * a failure, since a stub whose call failed fails every later call), replies riding on the
+ * response, and at most one fetch in flight per peer: messages handed over while one is out wait
+ * and leave together in the next, so a busy leader sends one request per follower per round trip
+ * (and the follower persists them in one transaction) instead of one per client write.
+ * Dev-only fault injection (isolate, drop, delay) lives here too.
  */
 import { decodeBatch, encodeBatch } from "../../multiraft/wire.ts";
 import { noFaults, type ReplicaFaults } from "../../multiraft/protocol.ts";
@@ -25,11 +28,35 @@ export function replicaName(group: string, replica: number): string {
   return `${group}/${replica}`;
 }
 
+/**
+ * A fetch to a peer that has not answered after this long no longer holds back the next batch
+ * (it may still answer; Raft tolerates the duplicate or the loss). Checked when the next batch is
+ * handed over: heartbeats hand one over every few ticks.
+ */
+const stalledFetchMs = 2_000;
+
+/** Messages waiting for a peer beyond this many are dropped (Raft resends what matters). */
+const queuedMessagesMax = 10_000;
+
+/** What a transport has sent since its object started (reported by /internal/status). */
+export interface TransportCounters {
+  /** Requests to peers (each carries one batch). */
+  batchesSent: number;
+  messagesSent: number;
+  /** Requests that failed (peer unreachable or aborted). */
+  batchesFailed: number;
+}
+
 /** Sends batches to peers with per-peer stubs. */
 export class PeerTransport {
   faults: ReplicaFaults = { ...noFaults };
+  readonly counters: TransportCounters = { batchesSent: 0, messagesSent: 0, batchesFailed: 0 };
   private readonly options: TransportOptions;
   private readonly stubs = new Map<number, DurableObjectStub>();
+  /** Messages waiting for the fetch in flight to their peer to finish. */
+  private readonly queued = new Map<number, Message[]>();
+  /** Per peer, when the fetch in flight was sent (an object, so a stalled one that finishes late is told apart). */
+  private readonly inFlight = new Map<number, { sentAtMs: number }>();
 
   constructor(options: TransportOptions) {
     this.options = options;
@@ -42,15 +69,36 @@ export class PeerTransport {
     const kept = faults.dropFraction > 0 ? messages.filter(() => Math.random() >= faults.dropFraction) : messages;
     if (kept.length === 0) return;
     if (faults.delayFraction > 0 && Math.random() < faults.delayFraction) {
-      setTimeout(() => void this.dispatch(to, kept), faults.delayMs);
+      setTimeout(() => void this.dispatch(to, kept), faults.delayMs); // out of line: delayed messages overtake
       return;
     }
-    void this.dispatch(to, kept);
+    const queue = this.queued.get(to);
+    if (queue === undefined) this.queued.set(to, kept.slice());
+    else if (queue.length + kept.length > queuedMessagesMax) this.queued.set(to, kept.slice());
+    else for (const m of kept) queue.push(m);
+    const flight = this.inFlight.get(to);
+    if (flight === undefined || Date.now() - flight.sentAtMs > stalledFetchMs) this.sendQueued(to);
+  }
+
+  /** Sends everything queued for `to` in one fetch; when it finishes (or stalls), the next batch goes. */
+  private sendQueued(to: number): void {
+    const messages = this.queued.get(to);
+    if (messages === undefined) return;
+    this.queued.delete(to);
+    const flight = { sentAtMs: Date.now() };
+    this.inFlight.set(to, flight);
+    void this.dispatch(to, messages).finally(() => {
+      if (this.inFlight.get(to) !== flight) return; // it stalled and a newer fetch took its place
+      this.inFlight.delete(to);
+      this.sendQueued(to);
+    });
   }
 
   private async dispatch(to: number, messages: Message[]): Promise<void> {
     const { group, self } = this.options;
     const body = encodeBatch({ group, from: self, to, messages });
+    this.counters.batchesSent++;
+    this.counters.messagesSent += messages.length;
     try {
       const response = await this.stub(to).fetch("https://replica/internal/raft", { method: "POST", body, headers: { "content-type": "application/json" } });
       if (response.status !== 200) {
@@ -60,6 +108,7 @@ export class PeerTransport {
       const decoded = decodeBatch(await response.text());
       if (decoded.ok && decoded.batch.messages.length > 0) this.options.onReplies(decoded.batch.messages);
     } catch {
+      this.counters.batchesFailed++;
       this.stubs.delete(to); // the outcome is unknown; Raft tolerates that. A new stub next time.
       this.options.onUnreachable(to);
     }
