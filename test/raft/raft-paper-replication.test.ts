@@ -26,6 +26,28 @@ describe("log replication (paper 5.3)", () => {
     expect(appliedData(cluster, 1)).toEqual(["a"]);
   });
 
+  it("a write costs one append and one answer per follower: the commit index rides on the next append or heartbeat", () => {
+    const cluster = new TestCluster({ size: 3, config: { quiesce: false } });
+    cluster.elect(1);
+    const types: string[] = [];
+    cluster.drop = (m) => {
+      types.push(`${m.type}:${m.entries.length}`);
+      return false;
+    };
+    cluster.get(1).node.propose(bytes("a"));
+    cluster.deliver();
+    expect(types.sort()).toEqual(["app:1", "app:1", "appResp:0", "appResp:0"]);
+    const commit = cluster.get(1).node.status().commit;
+    expect(appliedData(cluster, 1)).toEqual(["a"]);
+    expect(cluster.get(2).node.status().commit).toBe(commit - 1);
+    cluster.get(1).node.propose(bytes("b"));
+    cluster.deliver(); // the next append carries the commit of "a"
+    expect(appliedData(cluster, 2)).toEqual(["a"]);
+    cluster.tick(1); // and a heartbeat the commit of "b"
+    expect(appliedData(cluster, 2)).toEqual(["a", "b"]);
+    expect(appliedData(cluster, 3)).toEqual(["a", "b"]);
+  });
+
   it("followers apply committed entries in log order, the same on every replica", () => {
     const cluster = new TestCluster({ size: 3 });
     cluster.elect(1);

@@ -66,6 +66,27 @@ describe("ReadIndex (thesis 6.4)", () => {
     expect(cluster.get(3).readStates).toEqual([{ index: commit, context: "f1" }]);
   });
 
+  it.each([
+    ["linearizable", false],
+    ["lease", true],
+  ])("a follower that forwarded a %s read learns the commit index with the answer, so it can serve the read at once", (_name, lease) => {
+    const cluster = new TestCluster({ size: 3, config: { leaseReads: lease, quiesce: false } });
+    cluster.tick(30); // past the restart lease, a leader is elected and its heartbeats answered
+    const leader = cluster.leader()!;
+    const follower = cluster.get(leader.id === 3 ? 2 : 3);
+    leader.node.propose(bytes("w"));
+    cluster.deliver(); // no tick: the followers store "w" but are not told it committed
+    const commit = leader.node.status().commit;
+    expect(follower.node.status().commit).toBeLessThan(commit);
+    const sent = cluster.sent;
+    follower.node.readIndex("f1", { lease });
+    cluster.deliver();
+    expect(follower.readStates).toEqual([{ index: commit, context: "f1" }]);
+    expect(follower.node.status().applied).toBe(commit);
+    // A lease read costs no heartbeat round: the request, its answer, and one append with the commit index.
+    if (lease) expect(cluster.sent - sent).toBe(4);
+  });
+
   it("a new leader answers reads only once an entry of its own term is committed", () => {
     const cluster = new TestCluster({ size: 3, config: { quiesce: false } });
     cluster.elect(1);

@@ -41,6 +41,7 @@ describe("snapshots and compaction", () => {
     expect(cluster.get(3).node.status().applied).toBe(cluster.get(1).node.status().applied);
     cluster.get(1).node.propose(bytes("after"));
     cluster.deliver();
+    cluster.tick(1); // the heartbeat carries the commit index
     expect(new TextDecoder().decode(cluster.get(3).applied.at(-1)!.data)).toBe("after");
   });
 
@@ -94,6 +95,7 @@ describe("membership by joint consensus", () => {
     cluster.tick(3);
     cluster.get(1).node.propose(bytes("to-learner"));
     cluster.deliver();
+    cluster.tick(1); // the heartbeat carries the commit index
     expect(new TextDecoder().decode(cluster.get(4).applied.at(-1)!.data)).toBe("to-learner");
     cluster.get(4).node.campaign();
     cluster.deliver();
@@ -117,6 +119,7 @@ describe("membership by joint consensus", () => {
     expect([2, 3]).toContain(leader?.id);
     leader!.node.propose(bytes("without-1"));
     cluster.deliver();
+    cluster.tick(1); // the heartbeat carries the commit index
     expect(new TextDecoder().decode(cluster.get(2).applied.at(-1)!.data)).toBe("without-1");
   });
 });

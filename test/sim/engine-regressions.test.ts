@@ -130,6 +130,7 @@ describe("membership changes that take effect when applied (seed 5862)", () => {
     cluster.drop = (m) => m.to === 3 && (m.type === "heartbeat" || (m.type === "app" && m.entries.length === 0));
     cluster.get(1).node.propose(bytes("committed, but 3 is not told"));
     cluster.deliver();
+    cluster.tick(1); // 2 learns the commit index from a heartbeat; 3 does not
     const committed = cluster.get(2).node.status().commit;
     expect(cluster.get(3).node.status().lastIndex).toBe(committed);
     expect(cluster.get(3).node.status().commit).toBeLessThan(committed);
@@ -188,6 +189,7 @@ describe("lease reads and late messages (straggler messages)", () => {
     expect(cluster.get(target).node.status().role).toBe("leader");
     cluster.get(target).node.propose(bytes("newer"));
     cluster.deliver();
+    cluster.tick(1); // the heartbeat carries the commit index
     expect(new TextDecoder().decode(cluster.get(other).applied.at(-1)!.data)).toBe("newer");
     const newer = cluster.get(target).node.status().commit;
     cluster.get(leader).node.readIndex("late", { lease: true });
