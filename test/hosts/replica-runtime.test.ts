@@ -11,7 +11,23 @@ import { KvStateMachine } from "../../src/kv/state-machine.ts";
 import type { Command } from "../../src/kv/command.ts";
 import type { Message } from "../../src/raft/types.ts";
 
-function trio() {
+/** A flush the test finishes by hand: whenDurable() returns `pending` until `finish()` is called. */
+function manualFlushes() {
+  let finish = () => {};
+  let calls = 0;
+  return {
+    whenDurable: () => {
+      calls++;
+      return new Promise<void>((resolve) => (finish = resolve));
+    },
+    finish: () => finish(),
+    get calls() {
+      return calls;
+    },
+  };
+}
+
+function trio(options: { whenDurable?: () => Promise<void> } = {}) {
   let now = 1_000_000;
   const queue: { to: number; messages: Message[] }[] = [];
   const runtimes = new Map<number, ReplicaRuntime>();
@@ -28,6 +44,7 @@ function trio() {
       seed: id,
       transaction: (work) => work(),
       applied: () => meta.set(id, runtimes.get(id)?.["stateMachine"].metaSnapshot()),
+      ...(id === 1 && options.whenDurable !== undefined ? { whenDurable: options.whenDurable } : {}),
     });
     runtimes.set(id, runtime);
     return runtime;
@@ -62,7 +79,7 @@ function trio() {
     }
     return pending;
   };
-  return { runtimes, start, advance, settle, until };
+  return { runtimes, start, advance, settle, until, queue };
 }
 
 const put = (clientId: string, seq: number, key: string, value: string): Command => ({
@@ -142,5 +159,33 @@ describe("replica runtime", () => {
     const leader = [2, 3].map((id) => runtimes.get(id)!).find((r) => r.status().role === "leader");
     expect(leader).toBeDefined();
     expect(await until(leader!.write(put("c", 3, "k", "after")))).toMatchObject({ kind: "applied" });
+  });
+
+  it("a leader commits in groups: proposals that arrive during a flush share the next transaction and append", async () => {
+    const flushes = manualFlushes();
+    const { runtimes, settle, until, queue } = trio({ whenDurable: flushes.whenDurable });
+    const leader = runtimes.get(1)!;
+    leader.campaign();
+    flushes.finish();
+    await settle();
+    flushes.finish();
+    await until(leader.write(put("c0", 1, "k0", "first")));
+    flushes.finish();
+    await settle();
+    queue.length = 0;
+    const before = leader.status().transactions;
+    const first = leader.write(put("c1", 1, "k1", "v1")); // persisted at once; its flush stays in flight
+    expect(leader.status().transactions).toBe(before + 1);
+    const sent = queue.length;
+    const rest = Array.from({ length: 9 }, (_, i) => leader.write(put(`c${i + 2}`, 1, `k${i + 2}`, `v${i + 2}`)));
+    expect(leader.status().transactions).toBe(before + 1); // they wait in the engine
+    expect(queue.length).toBe(sent);
+    flushes.finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(leader.status().transactions).toBe(before + 2); // all nine in one transaction...
+    const appends = queue.slice(sent).flatMap((batch) => batch.messages).filter((m) => m.type === "app" && m.entries.length > 0);
+    expect(appends.map((m) => [m.to, m.entries.length])).toEqual([[2, 9], [3, 9]]); // ...and one append per follower
+    for (const pending of [first, ...rest]) expect(await until(pending)).toMatchObject({ kind: "applied" });
+    expect(leader.status().proposals).toBe(11);
   });
 });

@@ -151,6 +151,8 @@ export class ReplicaHost {
       seed: Math.floor(Math.random() * 2 ** 31),
       timing: this.timing,
       transaction: (work) => this.storage.transactionSync(work),
+      whenDurable: () => this.storage.sync(),
+      pumped: () => this.schedule(),
       applied: () => kvStore.writeMeta(stateMachine.metaSnapshot()),
     });
     this.schedule();

@@ -61,6 +61,15 @@ export interface ReplicaRuntimeOptions {
   transaction<T>(work: () => T): T;
   /** Called inside the transaction after entries were applied, so hosts persist state-machine metadata with them. */
   applied?(): void;
+  /**
+   * Resolves once every transaction so far is durable (`ctx.storage.sync()` on a Durable Object).
+   * With it the leader commits in groups: proposals that arrive while a flush is in flight wait in
+   * the engine and the next pass persists all of them in one transaction and sends them in one
+   * AppendEntries per follower. Without it every proposal is persisted and sent at once.
+   */
+  whenDurable?(): Promise<void>;
+  /** Called after a pass the runtime ran on its own (a group commit), so the host can re-arm its timer. */
+  pumped?(): void;
 }
 
 /** The outcome of a client write at this replica. */
@@ -90,6 +99,12 @@ export class ReplicaRuntime {
   private readCounter = 0;
   private leading = false;
   private knownLeader: NodeId = 0;
+  /** A transaction was written and is not yet known durable (only with options.whenDurable). */
+  private flushing = false;
+  /** Proposals wait in the engine for the flush in flight to finish (group commit). */
+  private proposalsWaiting = false;
+  /** Driver passes and storage transactions since start (reported in status()). */
+  private readonly counters = { proposals: 0, transactions: 0 };
 
   constructor(options: ReplicaRuntimeOptions) {
     this.options = options;
@@ -151,7 +166,9 @@ export class ReplicaRuntime {
     }
     const index = this.node.brief().lastIndex;
     const promise = this.waiters.waitForEntry<WriteResponse>(index, brief.term, this.deadline());
-    this.pump();
+    this.counters.proposals++;
+    if (this.flushing) this.proposalsWaiting = true; // joins the next transaction (group commit)
+    else this.pump();
     return promise;
   }
 
@@ -190,8 +207,14 @@ export class ReplicaRuntime {
   }
 
   /** Engine status plus the state machine's applied index. */
-  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number } {
-    return { ...this.node.status(), group: this.group, stateMachineApplied: this.stateMachine.appliedIndex, pendingRequests: this.waiters.size };
+  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number; proposals: number; transactions: number } {
+    return {
+      ...this.node.status(),
+      group: this.group,
+      stateMachineApplied: this.stateMachine.appliedIndex,
+      pendingRequests: this.waiters.size,
+      ...this.counters,
+    };
   }
 
   /** Fails every waiting request (the host is shutting down or resetting). */
@@ -239,6 +262,9 @@ export class ReplicaRuntime {
         drive(this.node, this.ports((applied) => (appliedAny ||= applied)), { snapshotEntries: this.timing.snapshotEntries });
         if (appliedAny) this.options.applied?.();
       });
+      this.counters.transactions++;
+      this.proposalsWaiting = false; // whatever waited was persisted by this pass
+      this.watchFlush();
     }
     this.waiters.applied(this.node.brief().applied);
     let replies: Message[] = [];
@@ -248,6 +274,20 @@ export class ReplicaRuntime {
     }
     this.outbox.clear();
     return replies;
+  }
+
+  /** After a transaction, notes that a flush is in flight and runs the waiting proposals once it is durable. */
+  private watchFlush(): void {
+    const whenDurable = this.options.whenDurable;
+    if (whenDurable === undefined || this.flushing) return;
+    this.flushing = true;
+    const durable = () => {
+      this.flushing = false;
+      if (!this.proposalsWaiting) return;
+      this.pump();
+      this.options.pumped?.();
+    };
+    whenDurable().then(durable, durable);
   }
 
   private ports(noteApplied: (applied: boolean) => void): DriverPorts {
