@@ -2,6 +2,8 @@
  * The KV state machine that every Raft group applies: versioned records, conditional writes,
  * atomic batches, client sessions (Raft thesis 6.3), ordered paged scans and full snapshots.
  * Deterministic: the same entries in the same order give the same state and results on every replica.
+ * A host with a durable store persists the rest of the state beside the records: whole with
+ * metaSnapshot(), or after every apply with takeMetaChanges() (the counters and the changed sessions).
  */
 import { assert, assertIndex } from "../shared/assert.ts";
 import { scanLimitMax, sessionsMax } from "../shared/limits.ts";
@@ -10,7 +12,7 @@ import { decodeCommand } from "./command-codec.ts";
 import type { BatchOperation, Command, DeleteOperation, Operation, PutOperation } from "./command.ts";
 import { keySuccessor, laterKey, utf8BytesOf } from "./key-order.ts";
 import type { ApplyResult, ConditionFailed, ConditionFailure } from "./result.ts";
-import { SessionTable } from "./sessions.ts";
+import { SessionTable, type SessionChanges, type StoredSession } from "./sessions.ts";
 import { decodeSnapshot, encodeSnapshot, type KvSnapshot } from "./snapshot-codec.ts";
 import type { KvEntry, KvRecord, KvStore, ScanRange } from "./store.ts";
 
@@ -27,10 +29,26 @@ export interface KvStateMachineOptions {
   /** Most sessions kept; the least recently used is evicted past it. Default and ceiling: limits.sessionsMax. */
   readonly sessionsMax?: number;
   /**
-   * Reopens durable state: bytes written by metaSnapshot(), while `store` already holds the records
-   * that went with them (a host whose store is durable, such as SQLite, restarting).
+   * Reopens durable state: bytes written by metaSnapshot() or takeMetaChanges().counters, while
+   * `store` already holds the records that went with them (a host whose store is durable, such as
+   * SQLite, restarting).
    */
   readonly resume?: Uint8Array;
+  /**
+   * With resume: the session rows the host stored from takeMetaChanges(), in any order. When the
+   * resume bytes carry sessions themselves (metaSnapshot(), or a host from before session rows),
+   * there must be no rows; those sessions are then all upserted at the next takeMetaChanges().
+   */
+  readonly resumeSessions?: readonly StoredSession[];
+}
+
+/**
+ * What a host writes after applying to keep its durable copy equal to the state machine: the
+ * counters, and the session rows changed since it last took changes.
+ */
+export interface MetaChanges extends SessionChanges {
+  /** Applied index, version counter and clock: metaSnapshot() bytes without sessions, to pass back as resume. */
+  readonly counters: Uint8Array;
 }
 
 /** A scan request: a range, a page size (1..scanLimitMax, default scanLimitMax) and the cursor of the previous page. */
@@ -76,27 +94,38 @@ export class KvStateMachine {
     assert(countMax <= sessionsMax, "sessionsMax option is within limits.sessionsMax");
     this.store = store;
     this.sessions = new SessionTable({ ttlMs: options.sessionTtlMs ?? sessionTtlMsDefault, countMax });
+    const storedSessions = options.resumeSessions ?? [];
     if (options.resume === undefined) {
       assert(store.count() === 0, "a new state machine starts from an empty store");
+      assert(storedSessions.length === 0, "stored sessions come with the counters stored beside them");
       return;
     }
     const decoded = decodeSnapshot(options.resume);
-    assert(decoded.ok && decoded.snapshot.entries.length === 0, "resume bytes come from metaSnapshot()");
+    assert(decoded.ok && decoded.snapshot.entries.length === 0, "resume bytes come from metaSnapshot() or takeMetaChanges()");
     this.loadMeta(decoded.snapshot);
+    if (options.resumeSessions === undefined || decoded.snapshot.sessions.length > 0) {
+      assert(storedSessions.length === 0, "sessions are stored inside the resume bytes or as rows, never both");
+      return;
+    }
+    this.sessions.loadStored(storedSessions, this.clockMsValue);
   }
 
   /**
    * Everything but the records (applied index, counter, clock, sessions): what a host with a
-   * durable store persists next to it after applying, to reopen with options.resume.
+   * durable store may persist next to it after applying, to reopen with options.resume. It encodes
+   * every session; a host that persists after every apply should use takeMetaChanges() instead.
    */
   metaSnapshot(): Uint8Array {
-    return encodeSnapshot({
-      appliedIndex: this.appliedIndexValue,
-      versionCounter: this.versionCounterValue,
-      clockMs: this.clockMsValue,
-      sessions: this.sessions.entries(),
-      entries: [],
-    });
+    return this.encodeMeta(this.sessions.entries());
+  }
+
+  /**
+   * The counters and the sessions changed (used, evicted, expired, or all of them after a restore)
+   * since the previous call or since construction; the next call reports only later changes. A host
+   * that writes these after every apply reopens with resume: counters and resumeSessions: its rows.
+   */
+  takeMetaChanges(): MetaChanges {
+    return { counters: this.encodeMeta([]), ...this.sessions.takeChanges() };
   }
 
   /** Index of the last applied entry (0 before the first). */
@@ -170,6 +199,16 @@ export class KvStateMachine {
     this.loadMeta(snapshot);
     assert(this.store.count() === snapshot.entries.length, "restore stored every record");
     return { ok: true };
+  }
+
+  private encodeMeta(sessions: KvSnapshot["sessions"]): Uint8Array {
+    return encodeSnapshot({
+      appliedIndex: this.appliedIndexValue,
+      versionCounter: this.versionCounterValue,
+      clockMs: this.clockMsValue,
+      sessions,
+      entries: [],
+    });
   }
 
   private loadMeta(snapshot: KvSnapshot): void {

@@ -128,7 +128,7 @@ export class ReplicaHost {
     this.identity = identity;
     const logStore = new SqliteLogStore(this.sql);
     const kvStore = new SqliteKvStore(this.sql);
-    const stateMachine = new KvStateMachine(kvStore, { resume: kvStore.readMeta() });
+    const stateMachine = new KvStateMachine(kvStore, { resume: kvStore.readMeta(), resumeSessions: kvStore.readSessions() });
     const transport = new PeerTransport({
       namespace: this.namespace,
       group: identity.group,
@@ -153,7 +153,7 @@ export class ReplicaHost {
       transaction: (work) => this.storage.transactionSync(work),
       whenDurable: () => this.storage.sync(),
       pumped: () => this.schedule(),
-      applied: () => kvStore.writeMeta(stateMachine.metaSnapshot()),
+      applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
     });
     this.schedule();
   }

@@ -22,6 +22,15 @@ export const migrations: readonly Migration[] = [
       "CREATE TABLE kv_meta (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL)",
     ],
   },
+  {
+    // Client sessions, one row per client, written only when they change. They were inside the
+    // kv_meta blob before: a replica reopening such a blob writes them as rows at its next persist.
+    // `ord` rebuilds the least-recently-used order on reopen; `result` is the cached result as JSON.
+    version: 2,
+    statements: [
+      "CREATE TABLE kv_session (client_id TEXT PRIMARY KEY, ord INTEGER NOT NULL, last_seq INTEGER NOT NULL, last_used_ms INTEGER NOT NULL, result TEXT NOT NULL) WITHOUT ROWID",
+    ],
+  },
 ];
 
 /** The minimal SQL surface the stores need (ctx.storage.sql on a Durable Object). */
