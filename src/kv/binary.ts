@@ -1,7 +1,9 @@
 /**
- * Byte framing shared by the command and snapshot encodings: big-endian integers, length-prefixed
- * UTF-8, a writer that fills one array of a precomputed size, and a reader that reports running
- * past the end (or invalid UTF-8) as a value instead of throwing.
+ * Byte framing shared by the command and snapshot encodings and the Raft wire format
+ * (multiraft/wire.ts): big-endian integers, varints, length-prefixed UTF-8, a writer that fills
+ * one array of a precomputed size, and a reader that reports running past the end (or invalid
+ * UTF-8, or a varint that is not the one canonical encoding of a safe integer) as a value instead
+ * of throwing.
  */
 import { assert } from "../shared/assert.ts";
 import { utf8BytesOf } from "./key-order.ts";
@@ -23,6 +25,21 @@ function decodeUtf8(bytes: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Longest varint, in bytes: 8 groups of 7 bits hold every safe integer (53 bits). */
+export const varintBytesMax = 8;
+
+/** Bytes of the varint (unsigned LEB128) encoding of the non-negative safe integer `value`. */
+export function varintLengthOf(value: number): number {
+  assert(Number.isSafeInteger(value) && value >= 0, "varint is a non-negative safe integer");
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x20_0000) return 3;
+  if (value < 0x1000_0000) return 4;
+  let length = 4;
+  for (let rest = Math.floor(value / 0x1000_0000); rest > 0; rest = Math.floor(rest / 0x80)) length++;
+  return length;
 }
 
 /** Parses JSON text, or undefined when it is not JSON. */
@@ -71,6 +88,17 @@ export class ByteWriter {
     this.offset += 8;
   }
 
+  /** A non-negative safe integer as a varint: 7 bits a byte, low bits first, high bit set on all but the last. */
+  writeVarint(value: number): void {
+    assert(Number.isSafeInteger(value) && value >= 0, "varint is a non-negative safe integer");
+    const bytes = this.bytes;
+    let rest = value;
+    for (; rest >= 0x8000_0000; rest = Math.floor(rest / 0x80)) bytes[this.offset++] = (rest % 0x80) | 0x80;
+    for (; rest >= 0x80; rest >>>= 7) bytes[this.offset++] = (rest & 0x7f) | 0x80;
+    bytes[this.offset++] = rest;
+    assert(this.offset <= bytes.length, "varint fits in the computed length");
+  }
+
   /** Raw bytes. */
   writeBytes(bytes: Uint8Array): void {
     this.bytes.set(bytes, this.offset);
@@ -80,8 +108,14 @@ export class ByteWriter {
   /** Well-formed text as UTF-8 framed by its 4-byte length `utf8Length` (see utf8BytesOf). */
   writeFramedText(text: string, utf8Length: number): void {
     this.writeUint32(utf8Length);
+    this.writeText(text, utf8Length);
+  }
+
+  /** Well-formed text as UTF-8 of `utf8Length` bytes (see utf8BytesOf), without a length. */
+  writeText(text: string, utf8Length: number): void {
+    if (utf8Length === 0 && text === "") return;
     const { written } = utf8Encoder.encodeInto(text, this.bytes.subarray(this.offset, this.offset + utf8Length));
-    assert(written === utf8Length, "framed text has the announced UTF-8 length");
+    assert(written === utf8Length, "text has the announced UTF-8 length");
     this.offset += utf8Length;
   }
 
@@ -131,6 +165,29 @@ export class ByteReader {
     return Number.isSafeInteger(value) ? value : undefined;
   }
 
+  /**
+   * A varint, or undefined past the end, or when it is longer than varintBytesMax, not minimal (a
+   * last byte of zero after the first) or above the largest safe integer: so each value has one
+   * encoding and decoding then re-encoding gives the same bytes.
+   */
+  readVarint(): number | undefined {
+    const bytes = this.bytes;
+    const end = Math.min(this.offset + varintBytesMax, bytes.length);
+    let value = 0;
+    let scale = 1;
+    for (let position = this.offset; position < end; position++) {
+      const byte = bytes[position]!;
+      value += (byte & 0x7f) * scale; // exact: below 2^53 every partial sum is an exact integer
+      if (byte < 0x80) {
+        if (byte === 0 && position > this.offset) return undefined;
+        this.offset = position + 1;
+        return Number.isSafeInteger(value) ? value : undefined;
+      }
+      scale *= 0x80;
+    }
+    return undefined;
+  }
+
   /** A copy of the next `length` bytes, or undefined past the end. */
   readBytes(length: number): Uint8Array | undefined {
     if (!Number.isSafeInteger(length) || length < 0 || this.remaining < length) return undefined;
@@ -142,7 +199,14 @@ export class ByteReader {
   /** UTF-8 text framed by a 4-byte length, or undefined past the end or when not valid UTF-8. */
   readFramedText(): string | undefined {
     const length = this.readUint32();
-    if (length === undefined || this.remaining < length) return undefined;
+    if (length === undefined) return undefined;
+    return this.readText(length);
+  }
+
+  /** The next `length` bytes as UTF-8 text, or undefined past the end or when not valid UTF-8. */
+  readText(length: number): string | undefined {
+    if (!Number.isSafeInteger(length) || length < 0 || this.remaining < length) return undefined;
+    if (length === 0) return "";
     const text = decodeUtf8(this.bytes.subarray(this.offset, this.offset + length));
     this.offset += length;
     return text;

@@ -101,13 +101,13 @@ export class ReplicaObject extends DurableObject<Env> {
   }
 
   private async raft(request: IRequest): Promise<Response> {
-    const decoded = decodeBatch(await request.text());
+    const decoded = decodeBatch(new Uint8Array(await request.arrayBuffer()));
     if (!decoded.ok) return json({ kind: "badRequest", error: decoded.error }, 400);
     const { group, from, to, messages } = decoded.batch;
     if (this.host.identity === undefined) this.host.adopt(group, to);
     if (this.host.identity?.group !== group || this.host.identity.replica !== to) return json({ kind: "wrongReplica" }, 409);
     const replies = this.host.receive(messages, from);
-    return new Response(encodeBatch({ group, from: to, to: from, messages: replies }), { headers: { "content-type": "application/json" } });
+    return new Response(encodeBatch({ group, from: to, to: from, messages: replies }), { headers: { "content-type": "application/octet-stream" } });
   }
 
   /** Runs a client request: identity and epoch checks first, then the handler; schedules the alarm after. */

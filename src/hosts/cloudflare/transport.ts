@@ -100,12 +100,13 @@ export class PeerTransport {
     this.counters.batchesSent++;
     this.counters.messagesSent += messages.length;
     try {
-      const response = await this.stub(to).fetch("https://replica/internal/raft", { method: "POST", body, headers: { "content-type": "application/json" } });
+      const headers = { "content-type": "application/octet-stream" };
+      const response = await this.stub(to).fetch("https://replica/internal/raft", { method: "POST", body, headers });
       if (response.status !== 200) {
         await response.body?.cancel();
         return;
       }
-      const decoded = decodeBatch(await response.text());
+      const decoded = decodeBatch(new Uint8Array(await response.arrayBuffer()));
       if (decoded.ok && decoded.batch.messages.length > 0) this.options.onReplies(decoded.batch.messages);
     } catch {
       this.counters.batchesFailed++;
