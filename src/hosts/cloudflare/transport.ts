@@ -1,9 +1,11 @@
 /**
  * Raft traffic from one replica Durable Object to its peers: one stub per peer (re-created after
  * a failure, since a stub whose call failed fails every later call), replies riding on the
- * response, and at most one fetch in flight per peer: messages handed over while one is out wait
- * and leave together in the next, so a busy leader sends one request per follower per round trip
- * (and the follower persists them in one transaction) instead of one per client write.
+ * response, and a small window of fetches in flight per peer (inFlightMax): messages handed over
+ * while the window is full wait and leave together in the next fetch, so a busy leader sends a
+ * few requests per follower per round trip (and the follower persists each in one transaction)
+ * instead of one per client write. E-order (calls on one stub arrive in the order made) keeps
+ * pipelined batches in order.
  * Dev-only fault injection (isolate, drop, delay) lives here too.
  */
 import { decodeBatch, encodeBatch } from "../../multiraft/wire.ts";
@@ -35,6 +37,15 @@ export function replicaName(group: string, replica: number): string {
  */
 const stalledFetchMs = 2_000;
 
+/**
+ * Requests in flight to one peer at most; later messages wait and leave together in the next.
+ * Two, not one: the next batch goes out before the previous one is answered (pipelining), so a
+ * write that arrives while one batch travels does not wait a whole round trip for it first, which
+ * matters between regions. Locally, where every replica shares one thread, one in flight gives
+ * bigger batches and 10 to 18 % more replicated writes/s at 16 to 64 clients.
+ */
+const inFlightMax = 2;
+
 /** Messages waiting for a peer beyond this many are dropped (Raft resends what matters). */
 const queuedMessagesMax = 10_000;
 
@@ -53,10 +64,10 @@ export class PeerTransport {
   readonly counters: TransportCounters = { batchesSent: 0, messagesSent: 0, batchesFailed: 0 };
   private readonly options: TransportOptions;
   private readonly stubs = new Map<number, DurableObjectStub>();
-  /** Messages waiting for the fetch in flight to their peer to finish. */
+  /** Messages waiting for a free slot in their peer's window. */
   private readonly queued = new Map<number, Message[]>();
-  /** Per peer, when the fetch in flight was sent (an object, so a stalled one that finishes late is told apart). */
-  private readonly inFlight = new Map<number, { sentAtMs: number }>();
+  /** Per peer, the fetches in flight and when each was sent. */
+  private readonly inFlight = new Map<number, Set<{ sentAtMs: number }>>();
 
   constructor(options: TransportOptions) {
     this.options = options;
@@ -76,21 +87,30 @@ export class PeerTransport {
     if (queue === undefined) this.queued.set(to, kept.slice());
     else if (queue.length + kept.length > queuedMessagesMax) this.queued.set(to, kept.slice());
     else for (const m of kept) queue.push(m);
-    const flight = this.inFlight.get(to);
-    if (flight === undefined || Date.now() - flight.sentAtMs > stalledFetchMs) this.sendQueued(to);
+    if (this.liveFlights(to) < inFlightMax) this.sendQueued(to);
   }
 
-  /** Sends everything queued for `to` in one fetch; when it finishes (or stalls), the next batch goes. */
+  /** Fetches to `to` in flight that have not stalled (stalled ones are forgotten). */
+  private liveFlights(to: number): number {
+    const flights = this.inFlight.get(to);
+    if (flights === undefined) return 0;
+    const now = Date.now();
+    for (const flight of flights) if (now - flight.sentAtMs > stalledFetchMs) flights.delete(flight);
+    return flights.size;
+  }
+
+  /** Sends everything queued for `to` in one fetch; when a fetch finishes (or stalls), the next batch goes. */
   private sendQueued(to: number): void {
     const messages = this.queued.get(to);
     if (messages === undefined) return;
     this.queued.delete(to);
     const flight = { sentAtMs: Date.now() };
-    this.inFlight.set(to, flight);
+    let flights = this.inFlight.get(to);
+    if (flights === undefined) this.inFlight.set(to, (flights = new Set()));
+    flights.add(flight);
     void this.dispatch(to, messages).finally(() => {
-      if (this.inFlight.get(to) !== flight) return; // it stalled and a newer fetch took its place
-      this.inFlight.delete(to);
-      this.sendQueued(to);
+      if (!flights.delete(flight)) return; // it stalled and was forgotten
+      if (this.liveFlights(to) < inFlightMax) this.sendQueued(to);
     });
   }
 
