@@ -279,7 +279,7 @@ export class ReplicaRuntime {
   /** After a transaction, notes that a flush is in flight and runs the waiting proposals once it is durable. */
   private watchFlush(): void {
     const whenDurable = this.options.whenDurable;
-    if (whenDurable === undefined || this.flushing) return;
+    if (whenDurable === undefined || this.flushing || !this.leading) return; // only a leader takes proposals
     this.flushing = true;
     const durable = () => {
       this.flushing = false;
