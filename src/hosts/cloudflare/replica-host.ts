@@ -34,14 +34,17 @@ export class ReplicaHost {
   private readonly storage: DurableObjectStorage;
   private readonly namespace: DurableObjectNamespace;
   private readonly timing: Partial<ReplicaTiming>;
+  private readonly reset: (reason: string) => void;
   private alarmAtMs: number | null = null;
   /** Peer requests and messages this object received since it started (reported by /internal/status). */
   readonly received = { batches: 0, messages: 0 };
 
-  constructor(storage: DurableObjectStorage, namespace: DurableObjectNamespace, timing: Partial<ReplicaTiming>) {
+  /** `reset` throws the object away (`ctx.abort`): the next request builds it again from storage. */
+  constructor(storage: DurableObjectStorage, namespace: DurableObjectNamespace, timing: Partial<ReplicaTiming>, reset: (reason: string) => void) {
     this.storage = storage;
     this.namespace = namespace;
     this.timing = timing;
+    this.reset = reset;
   }
 
   private get sql(): SqlRunner {
@@ -150,12 +153,27 @@ export class ReplicaHost {
       nowMs: () => Date.now(),
       seed: Math.floor(Math.random() * 2 ** 31),
       timing: this.timing,
-      transaction: (work) => this.storage.transactionSync(work),
+      transaction: (work) => this.atomically(work),
       whenDurable: () => this.storage.sync(),
       pumped: () => this.schedule(),
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
     });
     this.schedule();
+  }
+
+  /**
+   * Runs one driver pass in one SQLite transaction. A pass that throws (a bug, a storage error) is
+   * rolled back, but the engine and state machine moved ahead of storage in memory: going on from
+   * them would serve and replicate state that is not on disk. So the object is reset and reloads.
+   */
+  private atomically<T>(work: () => T): T {
+    try {
+      return this.storage.transactionSync(work);
+    } catch (error) {
+      this.runtime?.abandon("the replica failed and restarts");
+      this.reset(`a driver pass failed and was rolled back: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
+    }
   }
 
   private saveIdentity(identity: ReplicaIdentity): void {

@@ -24,7 +24,8 @@ export class ReplicaObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const tickMs = Number(env.RAFT_TICK_MS ?? "");
-    this.host = new ReplicaHost(ctx.storage, this.peers(env), Number.isFinite(tickMs) && tickMs > 0 ? { tickMs } : {});
+    const timing = Number.isFinite(tickMs) && tickMs > 0 ? { tickMs } : {};
+    this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason));
     void ctx.blockConcurrencyWhile(async () => this.host.open());
     this.routes();
   }
