@@ -103,7 +103,7 @@ export class ReplicaRuntime {
   private flushing = false;
   /** Proposals wait in the engine for the flush in flight to finish (group commit). */
   private proposalsWaiting = false;
-  /** Driver passes and storage transactions since start (reported in status()). */
+  /** Proposals taken and storage transactions run since start (reported in status()). */
   private readonly counters = { proposals: 0, transactions: 0 };
 
   constructor(options: ReplicaRuntimeOptions) {
