@@ -20,6 +20,8 @@ export interface MiniflareHost {
   workerdVersion: string;
   /** Mean Durable Object to Durable Object round trip over `count` sequential fetches (with a row written on each side, or not). */
   objectRoundTripMs(options: { count: number; write: boolean }): Promise<number>;
+  /** Mean write step of the probe: with one peer a row and its flush; with two, the replicated shape (see probe-object.ts). */
+  writeStepMs(options: { count: number; peers: number }): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,13 @@ export async function startMiniflare(options: { bundle: WorkerBundle; stateDirec
     objectRoundTripMs: async ({ count, write }) => {
       const namespace = await miniflare.getDurableObjectNamespace("PROBE");
       const response = await namespace.get(namespace.idFromName("probe-1")).fetch(`https://probe/ping?peer=probe-2&count=${count}&write=${write ? 1 : 0}`);
+      const body = (await response.json()) as { count: number; elapsedMs: number };
+      return body.elapsedMs / body.count;
+    },
+    writeStepMs: async ({ count, peers }) => {
+      const namespace = await miniflare.getDurableObjectNamespace("PROBE");
+      const names = Array.from({ length: peers }, (_, i) => `probe-step-peer-${i + 1}`).join(",");
+      const response = await namespace.get(namespace.idFromName("probe-step")).fetch(`https://probe/step?count=${count}&peers=${names}`);
       const body = (await response.json()) as { count: number; elapsedMs: number };
       return body.elapsedMs / body.count;
     },

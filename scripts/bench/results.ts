@@ -52,7 +52,17 @@ export interface RoundTrips {
    * fetch, and one where each side writes a row first (flush, hop, flush). Measured before and
    * after the load; the means are over both.
    */
-  objectToObject?: { emptyMs: number; withWriteMs: number; samplesWithWriteMs: number[]; count: number };
+  objectToObject?: { emptyMs: number; withWriteMs: number; samplesWithWriteMs: number[]; count: number; writeStep: WriteStep };
+}
+
+/**
+ * The probe's write steps with no engine (probe-object.ts /step), before and after the load
+ * averaged: an object writing a row and waiting for its flush, and the replicated shape with two
+ * peers. Their difference is what replication adds on this machine before any engine work.
+ */
+export interface WriteStep {
+  soloMs: number;
+  replicatedMs: number;
 }
 
 /** A whole run. */

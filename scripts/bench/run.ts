@@ -72,6 +72,10 @@ export async function runBenchmark(options: BenchOptions, command: string, log: 
         withWriteMs: round((before.withWriteMs + after.withWriteMs) / 2),
         samplesWithWriteMs: [round(before.withWriteMs), round(after.withWriteMs)],
         count: options.pingCount,
+        writeStep: {
+          soloMs: round((before.soloStepMs + after.soloStepMs) / 2),
+          replicatedMs: round((before.replicatedStepMs + after.replicatedStepMs) / 2),
+        },
       };
       await host.stop();
     }
@@ -104,9 +108,14 @@ async function setUp(endpoint: Endpoint, runtime: string, options: BenchOptions,
   for (const scenario of scenarios) await warmUp(endpoint, scenario, options);
 }
 
-/** Mean object-to-object round trips, empty and with a write on each side. */
-async function objectRoundTrips(host: MiniflareHost, count: number): Promise<{ emptyMs: number; withWriteMs: number }> {
-  return { emptyMs: await host.objectRoundTripMs({ count, write: false }), withWriteMs: await host.objectRoundTripMs({ count, write: true }) };
+/** Mean object-to-object round trips, empty and with a write on each side, and the probe's write steps. */
+async function objectRoundTrips(host: MiniflareHost, count: number): Promise<{ emptyMs: number; withWriteMs: number; soloStepMs: number; replicatedStepMs: number }> {
+  return {
+    emptyMs: await host.objectRoundTripMs({ count, write: false }),
+    withWriteMs: await host.objectRoundTripMs({ count, write: true }),
+    soloStepMs: await host.writeStepMs({ count, peers: 1 }),
+    replicatedStepMs: await host.writeStepMs({ count, peers: 2 }),
+  };
 }
 
 /** Writes every key of the scenario once (bounded in time), which also elects and caches leaders. */

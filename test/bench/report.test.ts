@@ -45,7 +45,7 @@ function fakeRun(): BenchRun {
     settings: { valueBytes: 100, keysPerPrefix: 32, cellDurationMs: 3000, rounds: 2, cellOperationsMax: 50_000, concurrencies, modes },
     source: { commit: "abc1234", uncommittedSourceFiles: 0 },
     runtimes: [{ name: "miniflare", workerdVersion: "1.0", compatibilityDate: "2026-04-26" }, { name: "wrangler dev", workerdVersion: "1.1" }],
-    roundTrips: { workerToObject: [{ runtime: "miniflare", meanMs: 0.2, count: 100 }], objectToObject: { emptyMs: 0.1, withWriteMs: 3, samplesWithWriteMs: [2.5, 3.5], count: 100 } },
+    roundTrips: { workerToObject: [{ runtime: "miniflare", meanMs: 0.2, count: 100 }], objectToObject: { emptyMs: 0.1, withWriteMs: 3, samplesWithWriteMs: [2.5, 3.5], count: 100, writeStep: { soloMs: 0.2, replicatedMs: 0.9 } } },
     cells,
   };
 }
@@ -105,6 +105,8 @@ describe("output", () => {
     expect(text).toMatch(/\(b\)\/\(a\) runtime-miniflare\s+64 \|\s+0\.25/);
     expect(text).toContain("[PASS]");
     expect(text).toContain("[FAIL]");
+    expect(text).toContain("with two peers (a row, both peers write a row, first answer, a second row) 0.9 ms");
+    expect(text).toContain("replication with no engine adds 0.7 ms here");
   });
 
   it("writes a JSON document that reads back the same", () => {
