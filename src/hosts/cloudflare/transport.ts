@@ -41,8 +41,8 @@ const stalledFetchMs = 2_000;
  * Requests in flight to one peer at most; later messages wait and leave together in the next.
  * Two, not one: the next batch goes out before the previous one is answered (pipelining), so a
  * write that arrives while one batch travels does not wait a whole round trip for it first, which
- * matters between regions. Locally, where every replica shares one thread, one in flight gives
- * bigger batches and 10 to 18 % more replicated writes/s at 16 to 64 clients.
+ * matters between regions. Locally one in flight gives bigger batches, but repeated benchmark runs
+ * could not tell the two apart (docs/benchmarks.md).
  */
 const inFlightMax = 2;
 
