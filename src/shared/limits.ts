@@ -24,6 +24,10 @@ export const pendingReadsMax = 100_000;
 export const sessionsMax = 100_000;
 /** Most operations in one batch or transaction command. */
 export const batchOperationsMax = 1_000;
+/** Most records (and most client sessions) one range install command carries. */
+export const rangeInstallEntriesMax = 1_000;
+/** Most value bytes one range install command carries; a single larger record still travels alone. */
+export const rangeInstallBytesMax = 1024 * 1024;
 /** Most keys returned by one scan page. */
 export const scanLimitMax = 1_000;
 /** Most replicas (voters plus learners) in one group. */
