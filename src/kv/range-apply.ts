@@ -86,6 +86,16 @@ export function exportPage(store: KvStore, ownership: RangeOwnership | undefined
   return { records, versionFloor: context.versionCounter, sessions, ...(next === undefined ? {} : { cursor: next }) };
 }
 
+/** The middle key of the records `ownership` serves (all records when undefined); undefined with fewer than two. */
+export function medianServedKey(store: KvStore, ownership: RangeOwnership | undefined): string | undefined {
+  const served = (key: string) => ownership === undefined || ownership.spans.some((span) => spanContains(span, positionOf(ownership.mode, key)));
+  const keys = Array.from(recordsIn(store, ownership ?? everything, { start: "" }, undefined), (record) => record.key).filter(served);
+  return keys.length < 2 ? undefined : keys[Math.floor(keys.length / 2)];
+}
+
+/** The ownership of a group that was never given ranges: it serves every key. */
+const everything: RangeOwnership = { mode: "range", epoch: 1, spans: [{ start: "" }], frozen: [], incoming: [], departed: [], ended: [] };
+
 function install(target: RangeTarget, current: RangeOwnership, change: Extract<RangeChange, { action: "install" }>): ApplyResult {
   const step = ownershipSteps.beginInstall(current, change.saga, change.span);
   if (!step.ok) return { ok: false, code: "rangeRefused", reason: step.reason };

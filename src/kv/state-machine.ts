@@ -11,7 +11,7 @@ import { planBatch, conditionHolds } from "./batch-plan.ts";
 import { decodeCommand } from "./command-codec.ts";
 import type { BatchOperation, Command, DeleteOperation, InstalledSession, Operation, PutOperation } from "./command.ts";
 import { readRefusal, scanRefusal, writeRefusal, type RangeOwnership } from "./ownership.ts";
-import { applyRangeChange, exportPage, type ExportPage, type RangeTarget } from "./range-apply.ts";
+import { applyRangeChange, exportPage, medianServedKey, type ExportPage, type RangeTarget } from "./range-apply.ts";
 import { scanSpanOf, type Span } from "./span.ts";
 import { keySuccessor, laterKey, utf8BytesOf } from "./key-order.ts";
 import type { ApplyResult, ConditionFailed, ConditionFailure, KeyRefusal } from "./result.ts";
@@ -186,6 +186,11 @@ export class KvStateMachine {
   /** One page of a span that `saga` froze here, for the saga to install in the target; undefined when not frozen by it. */
   exportRange(saga: string, span: Span, cursor?: string): ExportPage | undefined {
     return exportPage(this.store, this.ownershipValue, saga, span, cursor, { versionCounter: this.versionCounterValue, sessions: this.sessions.entries() });
+  }
+
+  /** The key in the middle of the records this group serves (undefined with fewer than two). */
+  medianKey(): string | undefined {
+    return medianServedKey(this.store, this.ownershipValue);
   }
 
   /** One page of records in `request`'s range, read locally without the log. */
