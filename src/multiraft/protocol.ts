@@ -32,7 +32,9 @@ export type ReplicaRefusal =
   | { kind: "busy" }
   | { kind: "unknown"; reason: string }
   | { kind: "staleEpoch"; epoch: number }
-  | { kind: "uninitialized" };
+  | { kind: "uninitialized" }
+  | { kind: "wrongRange"; epoch: number; movedTo?: string }
+  | { kind: "rangeFrozen"; epoch: number; movedTo?: undefined };
 
 /** Body of POST /internal/write. */
 export interface WriteRequest {
