@@ -185,6 +185,7 @@ export function rebalanceMoves(table: RangeTable, newGroup: string): RangeMove[]
     for (let left = take; left > 0; ) {
       const span = nextChunk(working, donor, newGroup, left);
       const { first, end } = slotsIn(span);
+      assert(end > first && end - first <= left, "each chunk moves some of the slots still wanted, no more");
       moves.push({ span, from: donor, to: newGroup });
       working = assignSpan(working, span, newGroup);
       left -= end - first;
@@ -248,7 +249,7 @@ function nextChunk(table: RangeTable, donor: string, receiver: string, wanted: n
   const { entry, index, first, end } = chosen;
   if (end - first === wanted) return spanOf(entry.start, entry.end);
   if (table.ranges[index - 1]?.group === receiver) return spanOf(entry.start, slotPosition(first + wanted));
-  return spanOf(slotPosition(end - wanted + 1), entry.end);
+  return spanOf(slotPosition(end - wanted), entry.end);
 }
 
 /** Hash mode: the table where every one of `groups` owns an equal contiguous share of the slots (a new hashed keyspace). */
