@@ -73,10 +73,10 @@ export class Groups {
    * through its log, mark "active"). The default group and tenant groups start owning their whole
    * keyspace; every other group starts owning nothing and receives ranges by move sagas.
    */
-  async create(spec: GroupSpec | { name: string; owns: Ownership; replicas?: number; locations?: readonly string[] }): Promise<ClusterResult<GroupRecord>> {
+  async create(spec: (GroupSpec | { name: string; owns: Ownership; replicas?: number; locations?: readonly string[] }) & { auto?: boolean }): Promise<ClusterResult<GroupRecord>> {
     const replicas = this.meta.placement(spec.replicas ?? 3, spec.locations);
     const wholeKeyspace = "default" in spec.owns || "tenant" in spec.owns;
-    const record: GroupRecord = { name: spec.name, state: "creating", owns: spec.owns, replicas, epoch: 1, initialSpans: wholeKeyspace ? [{ start: "" }] : [] };
+    const record: GroupRecord = { name: spec.name, state: "creating", owns: spec.owns, replicas, epoch: 1, initialSpans: wholeKeyspace ? [{ start: "" }] : [], ...(spec.auto === true ? { auto: true } : {}) };
     const created = await this.meta.apply([Metadata.put(`groups/${spec.name}`, record, 0)]);
     if (!created.ok) {
       if (created.error.code !== "conditionFailed") return created;
