@@ -10,6 +10,7 @@ import { commandFromJson, noFaults, ownsKey, type BootstrapRequest, type Replica
 import { encodeBase64 } from "../../shared/base64.ts";
 import { keyProblemOf } from "../../kv/key-order.ts";
 import { scanLimitMax } from "../../shared/limits.ts";
+import { injectedFaultMessage } from "../../shared/injected-fault.ts";
 import type { ReadResponse } from "../common/replica-runtime.ts";
 import { ReplicaHost } from "./replica-host.ts";
 import type { Env } from "./env.ts";
@@ -96,7 +97,7 @@ export class ReplicaObject extends DurableObject<Env> {
     });
     r.post("/internal/crash", () => {
       this.host.runtime?.abandon("crash requested");
-      this.ctx.abort("crash requested through the fault routes");
+      this.ctx.abort(injectedFaultMessage("crash requested through the fault routes"));
       return json({ ok: true });
     });
   }
