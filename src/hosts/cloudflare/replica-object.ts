@@ -12,6 +12,7 @@ import { keyProblemOf } from "../../kv/key-order.ts";
 import type { KeyRefusal } from "../../kv/result.ts";
 import { spanProblemOf, type Span } from "../../kv/span.ts";
 import { scanLimitMax } from "../../shared/limits.ts";
+import { injectedFaultMessage } from "../../shared/injected-fault.ts";
 import type { ReadResponse } from "../common/replica-runtime.ts";
 import { ReplicaHost } from "./replica-host.ts";
 import { locationsOf, thresholdsOf, type Env } from "./env.ts";
@@ -118,7 +119,7 @@ export class ReplicaObject extends DurableObject<Env> {
     });
     r.post("/internal/crash", () => {
       this.host.runtime?.abandon("crash requested");
-      this.ctx.abort("crash requested through the fault routes");
+      this.ctx.abort(injectedFaultMessage("crash requested through the fault routes"));
       return json({ ok: true });
     });
   }
