@@ -8,6 +8,7 @@ import { assert } from "../shared/assert.ts";
 import { valueBytesMax } from "../shared/limits.ts";
 import { registerBatchRoutes } from "./batch-routes.ts";
 import type { Cluster, FaultControl } from "./cluster.ts";
+import { registerDashboardRoutes } from "./dashboard/routes.ts";
 import { registerFaultRoutes } from "./fault-routes.ts";
 import { registerGroupRoutes } from "./group-routes.ts";
 import { registerKvRoutes } from "./kv-routes.ts";
@@ -40,6 +41,7 @@ export function createApp(options: AppOptions): Hono {
   registerGroupRoutes(app, guards, options.cluster);
   registerTenantRoutes(app, guards, options.cluster);
   if (options.faults !== undefined) registerFaultRoutes(app, guards, options.faults);
+  registerDashboardRoutes(app, guards);
   app.notFound((context) => problemResponse(problem("routeNotFound", `no route for ${context.req.method} ${new URL(context.req.url).pathname}`)));
   app.onError((error) => {
     if (error instanceof ProblemError) return problemResponse(error);
