@@ -41,6 +41,7 @@ export const dashboardPage = `<!doctype html>
       <div class="stat"><b id="stat-replicas">0</b><span>replicas</span></div>
       <div class="stat"><b id="stat-leaders">0</b><span>with leader</span></div>
       <div class="stat"><b id="stat-rate">0</b><span>commits/s</span></div>
+      <div class="stat"><b id="stat-requests">–</b><span>data requests/s</span></div>
     </div>
     <div class="controls">
       <span id="updated"></span>

@@ -95,14 +95,40 @@ export const dashboardScript = keyspaceScript + String.raw`
     return total;
   }
 
+  // Data requests (key, scan and batch routes) counted by GET /metrics: this isolate's counter, so
+  // the rate is exact locally and one isolate's share on Cloudflare. Null when /metrics is absent.
+  function dataRequestsTotal() {
+    return fetch("/metrics", { headers: { authorization: "Bearer " + state.token }, cache: "no-store" }).then(function (response) {
+      if (!response.ok) return null;
+      return response.text().then(function (text) {
+        var total = 0;
+        text.split("\n").forEach(function (line) {
+          var match = /^edgeraft_http_requests_total\{.*route="([^"]*)".*\} (\S+)$/.exec(line);
+          if (match && (match[1].indexOf("/kv") >= 0 || match[1].indexOf("/batch") >= 0)) total += Number(match[2]);
+        });
+        return total;
+      });
+    }).catch(function () { return null; });
+  }
+  function requestRate(total, now) {
+    var previous = state.requests;
+    state.requests = total === null ? null : { total: total, at: now };
+    if (total === null || !previous || total < previous.total || now - previous.at < 200) return state.requestRate === undefined ? null : state.requestRate;
+    state.requestRate = (total - previous.total) / ((now - previous.at) / 1000);
+    return state.requestRate;
+  }
+
   function refresh() {
     clearTimeout(state.timer);
     if (!state.token) return;
-    Promise.all([api("GET", "/v1/groups"), api("GET", "/v1/health")]).then(function (answers) {
+    Promise.all([api("GET", "/v1/groups"), api("GET", "/v1/health"), dataRequestsTotal()]).then(function (answers) {
       state.groups = answers[0].groups;
       state.health = answers[1];
       state.lastError = "";
-      var rate = record(Date.now());
+      var now = Date.now();
+      var rate = record(now);
+      var requests = requestRate(answers[2], now);
+      byId("stat-requests").textContent = requests === null ? "\u2013" : requests.toFixed(requests < 10 ? 1 : 0);
       render(rate);
     }).catch(function (error) {
       if (error.message === "signed out") return;
@@ -114,6 +140,8 @@ export const dashboardScript = keyspaceScript + String.raw`
   }
 
   function render(rate) {
+    if (rate === undefined) rate = state.lastRate || 0;
+    state.lastRate = rate;
     var healthOf = {};
     (state.health ? state.health.groups : []).forEach(function (group) { healthOf[group.name] = group; });
     var unhealthy = state.groups.filter(function (group) { return healthOf[group.name] && !healthOf[group.name].healthy; });
@@ -169,7 +197,7 @@ export const dashboardScript = keyspaceScript + String.raw`
     if (name === "default") return null;
     var confirming = state.confirming === name;
     return h("button", { class: "danger" + (confirming ? " confirm" : ""), "data-action": "remove", text: confirming ? "Confirm remove" : "Remove", onclick: function () {
-      if (state.confirming !== name) { state.confirming = name; render(0); setTimeout(function () { if (state.confirming === name) { state.confirming = ""; } }, 5000); return; }
+      if (state.confirming !== name) { state.confirming = name; render(); setTimeout(function () { if (state.confirming === name) { state.confirming = ""; } }, 5000); return; }
       state.confirming = "";
       api("DELETE", "/v1/groups/" + encodeURIComponent(name)).then(function () { toast("Removed group " + name, "good"); refresh(); })
         .catch(function (error) { if (error.message !== "signed out") toast("Could not remove " + name + ": " + error.message, "bad"); });
