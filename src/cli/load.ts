@@ -51,20 +51,46 @@ function progressLine(progress: Progress): string {
   return `[${"#".repeat(filled)}${"-".repeat(30 - filled)}] ${done}/${progress.total} ${Math.floor(fraction * 100)}%  ${rate} keys/s${progress.failed > 0 ? `  ${progress.failed} failed` : ""}`;
 }
 
-async function sendBatch(client: EdgeraftClient, operations: readonly BatchOperation[], progress: Progress): Promise<void> {
+/** Rounds of resending the operations a batch answered with 503 unavailable (not applied, so safe to resend). */
+const retryRoundsMax = 4;
+/** Pause before the first resend round, in milliseconds; it doubles per round. */
+const retryDelayMsInitial = 250;
+
+/**
+ * Sends one batch and counts its results. Operations answered 503 `unavailable` (the group had no
+ * leader at that moment and applied nothing) go into `retry`; other failures are final.
+ */
+async function sendBatch(client: EdgeraftClient, operations: readonly BatchOperation[], progress: Progress, retry: BatchOperation[] | undefined): Promise<void> {
   try {
     const results = await client.batch(operations);
-    for (const result of results) {
+    results.forEach((result, index) => {
       if (result.status === 200) progress.written++;
+      else if (retry !== undefined && result.status === 503 && result.code === "unavailable") retry.push(operations[index]!);
       else {
         progress.failed++;
         if (progress.failures.length < failuresShownMax) progress.failures.push(`${result.key}: ${result.status} ${result.code}: ${result.detail}`);
       }
-    }
+    });
   } catch (error) {
     progress.failed += operations.length;
     if (progress.failures.length < failuresShownMax) progress.failures.push(`a batch of ${operations.length} from ${operations[0]?.key}: ${describeError(error)}`);
   }
+}
+
+/** Sends `operations` in batches of `batchSize`, `concurrency` at a time; returns those to resend. */
+async function sendAll(client: EdgeraftClient, operations: readonly BatchOperation[], options: { batchSize: number; concurrency: number; lastRound: boolean }, progress: Progress, shown: () => void): Promise<BatchOperation[]> {
+  const retry: BatchOperation[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < operations.length) {
+      const batch = operations.slice(next, next + options.batchSize);
+      next += batch.length;
+      await sendBatch(client, batch, progress, options.lastRound ? undefined : retry);
+      shown();
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  return retry;
 }
 
 /** `load FILE`. */
@@ -84,28 +110,29 @@ export const loadCommand: Command = {
     const progress: Progress = { total: operations.length, written: 0, failed: 0, failures: [], beganMs: performance.now() };
     const tty = process.stderr.isTTY === true;
     let lastShownMs = 0;
+    let lastLine = "";
     const show = (final: boolean) => {
       const now = performance.now();
       if (!final && now - lastShownMs < (tty ? 100 : 1000)) return;
+      const line = progressLine(progress);
+      if (final && line === lastLine && !tty) return;
       lastShownMs = now;
-      process.stderr.write(tty ? `\r${progressLine(progress)}${final ? "\n" : ""}` : `${progressLine(progress)}\n`);
+      lastLine = line;
+      process.stderr.write(tty ? `\r${line}${final ? "\n" : ""}` : `${line}\n`);
     };
-    let next = 0;
-    const worker = async () => {
-      while (next < operations.length) {
-        const batch = operations.slice(next, next + batchSize);
-        next += batch.length;
-        await sendBatch(context.client, batch, progress);
-        show(false);
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    let pending: readonly BatchOperation[] = operations;
+    let resent = 0;
+    for (let round = 0; pending.length > 0; round++) {
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, retryDelayMsInitial * 2 ** (round - 1)));
+      resent += round > 0 ? pending.length : 0;
+      pending = await sendAll(context.client, pending, { batchSize, concurrency, lastRound: round >= retryRoundsMax }, progress, () => show(false));
+    }
     show(true);
     const seconds = (performance.now() - progress.beganMs) / 1000;
-    const summary = { lines: operations.length, written: progress.written, failed: progress.failed, seconds: Number(seconds.toFixed(3)), keysPerSecond: Math.round(progress.written / Math.max(seconds, 0.001)) };
+    const summary = { lines: operations.length, written: progress.written, failed: progress.failed, resent, seconds: Number(seconds.toFixed(3)), keysPerSecond: Math.round(progress.written / Math.max(seconds, 0.001)) };
     if (context.json) sayJson({ ...summary, failures: progress.failures });
     else {
-      say(`loaded ${summary.written} of ${summary.lines} keys in ${summary.seconds.toFixed(1)} s (${summary.keysPerSecond} keys/s), ${summary.failed} failed`);
+      say(`loaded ${summary.written} of ${summary.lines} keys in ${summary.seconds.toFixed(1)} s (${summary.keysPerSecond} keys/s), ${summary.failed} failed${resent > 0 ? `, ${resent} resent after 503 unavailable` : ""}`);
       for (const failure of progress.failures) say(`  failed: ${failure}`);
     }
     return progress.failed === 0 ? exitCodes.ok : exitCodes.serverOrNetwork;
