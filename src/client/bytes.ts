@@ -1,7 +1,7 @@
 /** Bytes, text and base64 for the client, with Web-standard APIs only (no Buffer). */
 
 const encoder = new TextEncoder();
-const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** The bytes of a value given as text (UTF-8) or bytes. */
 export function bytesOf(value: string | Uint8Array): Uint8Array {
