@@ -5,6 +5,7 @@
 import type { Hono } from "hono";
 import { createApp } from "../../router/app.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
+import { statsOfClusterClient } from "../../router/metrics/replica-stats.ts";
 import { DurableObjectDirectory } from "./directory.ts";
 import { DurableObjectFaults } from "./faults.ts";
 import { registerBenchRoutes } from "./bench-route.ts";
@@ -19,7 +20,7 @@ function appFor(env: Env): Hono {
   const locations = locationsOf(env);
   const cluster = new ClusterClient({ directory: new DurableObjectDirectory(env), locations });
   const faults = env.FAULTS === "on" ? new DurableObjectFaults(cluster) : undefined;
-  const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, ...(faults === undefined ? {} : { faults }) });
+  const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, replicaStats: statsOfClusterClient(cluster), ...(faults === undefined ? {} : { faults }) });
   if (env.BENCH === "on") registerBenchRoutes(app, { cluster, adminToken: env.ADMIN_TOKEN });
   built = { env, app };
   return app;
