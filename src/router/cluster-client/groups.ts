@@ -88,7 +88,7 @@ export class Groups {
     return this.finish(record);
   }
 
-  /** Removes a group: unroute it, retire its replicas, delete its record. */
+  /** Removes a group: mark it deleting, retire its replicas, delete its record (its ranges were moved away first, see Reshape.remove). */
   async remove(name: string): Promise<ClusterResult<{ deleted: true }>> {
     const current = await this.meta.read<GroupRecord>(`groups/${name}`);
     if (!current.ok) return current;
@@ -133,7 +133,9 @@ export class Groups {
 
   private async finish(record: GroupRecord): Promise<ClusterResult<GroupRecord>> {
     await this.meta.bootstrapGroup(record);
-    const initialized = await this.initRanges(record, record.initialSpans ?? [{ start: "" }]);
+    // A record from before initialSpans: the default and tenant groups owned everything, others nothing yet.
+    const wholeKeyspace = "default" in record.owns || "tenant" in record.owns;
+    const initialized = await this.initRanges(record, record.initialSpans ?? (wholeKeyspace ? [{ start: "" }] : []));
     if (!initialized.ok) return initialized;
     const active: GroupRecord = { ...record, state: "active" };
     for (let attempt = 0; attempt < 5; attempt++) {
