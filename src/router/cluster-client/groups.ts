@@ -75,8 +75,7 @@ export class Groups {
    */
   async create(spec: (GroupSpec | { name: string; owns: Ownership; replicas?: number; locations?: readonly string[] }) & { auto?: boolean }): Promise<ClusterResult<GroupRecord>> {
     const replicas = this.meta.placement(spec.replicas ?? 3, spec.locations);
-    const wholeKeyspace = "default" in spec.owns || "tenant" in spec.owns;
-    const record: GroupRecord = { name: spec.name, state: "creating", owns: spec.owns, replicas, epoch: 1, initialSpans: wholeKeyspace ? [{ start: "" }] : [], ...(spec.auto === true ? { auto: true } : {}) };
+    const record: GroupRecord = { name: spec.name, state: "creating", owns: spec.owns, replicas, epoch: 1, initialSpans: initialSpansOf(spec.owns), ...(spec.auto === true ? { auto: true } : {}) };
     const created = await this.meta.apply([Metadata.put(`groups/${spec.name}`, record, 0)]);
     if (!created.ok) {
       if (created.error.code !== "conditionFailed") return created;
@@ -133,9 +132,7 @@ export class Groups {
 
   private async finish(record: GroupRecord): Promise<ClusterResult<GroupRecord>> {
     await this.meta.bootstrapGroup(record);
-    // A record from before initialSpans: the default and tenant groups owned everything, others nothing yet.
-    const wholeKeyspace = "default" in record.owns || "tenant" in record.owns;
-    const initialized = await this.initRanges(record, record.initialSpans ?? (wholeKeyspace ? [{ start: "" }] : []));
+    const initialized = await this.initRanges(record, record.initialSpans ?? initialSpansOf(record.owns)); // a record from before initialSpans
     if (!initialized.ok) return initialized;
     const active: GroupRecord = { ...record, state: "active" };
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -226,4 +223,9 @@ export class Groups {
     this.records.set(record.name, { record, readAtMs: Date.now() });
     return { ok: true, value: record };
   }
+}
+
+/** The spans a new group starts with: the whole keyspace for the default group and a tenant's, nothing for any other (it receives ranges by moves). */
+function initialSpansOf(owns: Ownership): Span[] {
+  return "default" in owns || "tenant" in owns ? [{ start: "" }] : [];
 }
