@@ -157,9 +157,9 @@ export class ClusterClient implements Cluster {
     return table.ok ? { ok: true, value: viewOf(record.value, table.value) } : table;
   }
 
-  /** Waits before retrying a key whose range is moving; after a few tries, resumes a saga whose driver went quiet. */
+  /** Waits before retrying a key whose range is moving; every few tries, resumes a saga whose driver went quiet. */
   private async waitForMove(attempt: number): Promise<void> {
-    if (attempt === 8) await this.driver.resumeStale();
+    if (attempt > 0 && attempt % 8 === 0) await this.driver.resumeStale();
     await sleep(Math.min(500, 25 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2));
   }
 
