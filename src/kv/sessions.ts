@@ -111,6 +111,18 @@ export class SessionTable {
     assert(this.sessions.size <= this.countMax, "session count stays within countMax");
   }
 
+  /**
+   * Takes the sessions of another group (a range moved here), used now at `nowMs`: per client the
+   * later seq wins, so a retry that crossed the move is still answered from its session.
+   */
+  adopt(sessions: readonly { readonly clientId: string; readonly lastSeq: number; readonly result: ApplyResult }[], nowMs: number): void {
+    for (const session of sessions) {
+      const mine = this.sessions.get(session.clientId);
+      if (mine !== undefined && mine.lastSeq >= session.lastSeq) continue;
+      this.record(session.clientId, { lastSeq: session.lastSeq, result: session.result, lastUsedMs: nowMs });
+    }
+  }
+
   /** Drops every session idle longer than ttlMs at `nowMs`; returns how many it dropped. */
   expire(nowMs: number): number {
     let expired = 0;

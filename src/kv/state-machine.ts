@@ -9,8 +9,8 @@ import { assert, assertIndex } from "../shared/assert.ts";
 import { scanLimitMax, sessionsMax } from "../shared/limits.ts";
 import { planBatch, conditionHolds } from "./batch-plan.ts";
 import { decodeCommand } from "./command-codec.ts";
-import type { BatchOperation, Command, DeleteOperation, InstalledSession, Operation, PutOperation } from "./command.ts";
-import { readRefusal, scanRefusal, writeRefusal, type RangeOwnership } from "./ownership.ts";
+import type { BatchOperation, Command, DeleteOperation, Operation, PutOperation } from "./command.ts";
+import { readRefusal, scanRefusal, servesKey, writeRefusal, type RangeOwnership } from "./ownership.ts";
 import { applyRangeChange, exportPage, medianServedKey, type ExportPage, type RangeTarget } from "./range-apply.ts";
 import { scanSpanOf, type Span } from "./span.ts";
 import { keySuccessor, laterKey, utf8BytesOf } from "./key-order.ts";
@@ -177,10 +177,12 @@ export class KvStateMachine {
     return readRefusal(this.ownershipValue, key) ?? { ok: true, record: this.store.get(key) };
   }
 
-  /** One page of `request` when this group serves every key of its range (range mode), or why it does not. */
+  /** One page of `request`: in range mode when this group serves its whole range (else why not); in hash mode the keys of its slots. */
   scanOwned(request: ScanRequest): { readonly ok: true; readonly page: ScanPage } | KeyRefusal {
-    const refusal = this.ownershipValue?.mode === "range" ? scanRefusal(this.ownershipValue, scanSpanOf(request)) : undefined;
-    return refusal ?? { ok: true, page: this.scan(request) };
+    const ownership = this.ownershipValue;
+    if (ownership?.mode !== "hash") return (ownership && scanRefusal(ownership, scanSpanOf(request))) ?? { ok: true, page: this.scan(request) };
+    const page = this.scan(request); // hash mode: this group's slots are spread over every key range
+    return { ok: true, page: { ...page, entries: page.entries.filter((entry) => servesKey(ownership, entry.key)) } };
   }
 
   /** One page of a span that `saga` froze here, for the saga to install in the target; undefined when not frozen by it. */
@@ -329,18 +331,11 @@ export class KvStateMachine {
       raiseVersionCounter: (floor) => {
         this.versionCounterValue = Math.max(this.versionCounterValue, floor);
       },
-      mergeSessions: (sessions) => this.mergeSessions(sessions),
+      mergeSessions: (sessions) => this.sessions.adopt(sessions, this.clockMsValue),
     };
   }
 
-  /** Takes a source group's sessions: per client, the later seq wins, so a retry that crossed the move still applies once. */
-  private mergeSessions(sessions: readonly InstalledSession[]): void {
-    for (const session of sessions) {
-      const mine = this.sessions.find(session.clientId);
-      if (mine !== undefined && mine.lastSeq >= session.lastSeq) continue;
-      this.sessions.record(session.clientId, { lastSeq: session.lastSeq, result: session.result, lastUsedMs: this.clockMsValue });
-    }
-  }
+
 
   private put(operation: PutOperation): ApplyResult {
     const failure = this.conditionFailureOf(operation);

@@ -32,6 +32,8 @@ export interface MoveSaga {
   readonly copied: number;
   /** Why it rolled back, when it did. */
   readonly reason?: string;
+  /** The metadata record holding the range table the span belongs to (absent: the shared keyspace's). */
+  readonly table?: string;
 }
 
 /** What the driver must do next. */
@@ -40,8 +42,8 @@ export type MoveAction =
   | { readonly kind: "propose"; readonly group: string; readonly change: RangeChange }
   /** Read one page of the frozen span at `from` (from `cursor`) and propose it as an install in `to`. */
   | { readonly kind: "copy"; readonly from: string; readonly to: string; readonly saga: string; readonly span: Span; readonly cursor?: string }
-  /** Assign the span to `to` in the metadata group's range table (idempotent). */
-  | { readonly kind: "route"; readonly span: Span; readonly to: string }
+  /** Assign the span to `to` in the metadata group's range table `table` (idempotent). */
+  | { readonly kind: "route"; readonly span: Span; readonly to: string; readonly table: string }
   /** Nothing: the saga is over (done or rolled back). */
   | { readonly kind: "finished"; readonly committed: boolean };
 
@@ -52,10 +54,14 @@ export type MoveOutcome =
   | { readonly kind: "copied"; readonly records: number; readonly cursor?: string }
   | { readonly kind: "routed" };
 
-/** A new saga, before any step. */
-export function startMove(id: string, span: Span, from: string, to: string): MoveSaga {
+/** The metadata record of the shared keyspace's range table. */
+export const sharedTableRecord = "keyspace";
+
+/** A new saga, before any step; `table` names the range table's record when it is not the shared keyspace's. */
+export function startMove(id: string, span: Span, from: string, to: string, table?: string): MoveSaga {
   assert(from !== to, "a move goes to another group");
-  return { id, span, from, to, phase: "freeze", copied: 0 };
+  const saga: MoveSaga = { id, span, from, to, phase: "freeze", copied: 0 };
+  return table === undefined || table === sharedTableRecord ? saga : { ...saga, table };
 }
 
 /** The action of the saga's current phase. */
@@ -71,7 +77,7 @@ export function nextAction(saga: MoveSaga): MoveAction {
     case "acquire":
       return { kind: "propose", group: to, change: { action: "acquire", saga: id, span } };
     case "route":
-      return { kind: "route", span, to };
+      return { kind: "route", span, to, table: saga.table ?? sharedTableRecord };
     case "unfreeze":
       return { kind: "propose", group: from, change: { action: "unfreeze", saga: id } };
     case "abort":

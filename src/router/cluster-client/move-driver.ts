@@ -101,7 +101,7 @@ export class MoveDriver {
       case "copy":
         return this.copy(action);
       case "route":
-        return this.route(action.span, action.to);
+        return this.route(action.table, action.span, action.to);
       case "finished":
         throw new Error("a finished saga has no action");
     }
@@ -133,14 +133,14 @@ export class MoveDriver {
     return { ok: true, value: page.cursor === undefined ? { kind: "copied", records: records.length } : { kind: "copied", records: records.length, cursor: page.cursor } };
   }
 
-  private async route(span: MoveSaga["span"], to: string): Promise<ClusterResult<MoveOutcome>> {
+  private async route(record: string, span: MoveSaga["span"], to: string): Promise<ClusterResult<MoveOutcome>> {
     for (let attempt = 0; attempt < 10; attempt++) {
-      const current = await this.meta.read<RangeTable>("keyspace");
+      const current = await this.meta.read<RangeTable>(record);
       if (!current.ok) return current;
       if (current.value === undefined) return { ok: false, error: { code: "unavailable", detail: "the range table is missing" } };
       const table = assignSpan(current.value.value, span, to);
       if (table === current.value.value) return this.routed();
-      const written = await this.meta.apply([Metadata.put("keyspace", table, current.value.version)]);
+      const written = await this.meta.apply([Metadata.put(record, table, current.value.version)]);
       if (written.ok) return this.routed();
       if (written.error.code !== "conditionFailed") return written;
     }
