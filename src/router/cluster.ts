@@ -58,6 +58,8 @@ export interface GroupView {
   readonly ranges: readonly { readonly start: string; readonly end?: string }[];
   /** Present when an automatic split made the group; the balancer may merge it back when it goes quiet. */
   readonly auto?: true;
+  /** Present for a group of a hashed tenant keyspace: its `ranges` are hash slot positions (4 hex digits each). */
+  readonly hashed?: true;
 }
 
 /** One range move done by POST /v1/ranges/move: the span, its new group, and how many records travelled. */
@@ -119,6 +121,10 @@ export interface Cluster {
   splitGroup(name: string, options: { at?: string; newName?: string }): Promise<ClusterResult<GroupView>>;
   /** `name` absorbs the adjacent group `other`, which is then removed. Answers the surviving group. */
   mergeGroups(name: string, other: string): Promise<ClusterResult<GroupView>>;
+  /** Creates a tenant's keyspace hashed over `groups` groups (before the tenant's first use). */
+  createTenantKeyspace(tenant: string, options: { mode: "hash"; groups: number }): Promise<ClusterResult<{ mode: "hash"; groups: GroupView[] }>>;
+  /** Adds a group to a hashed tenant keyspace; it takes its fair share of hash slots. Answers the new group. */
+  addTenantGroup(tenant: string): Promise<ClusterResult<GroupView>>;
   /** Moves the keys in [start, end) to group `to`, from whichever groups hold them. */
   moveRange(span: { readonly start: string; readonly end?: string }, to: string): Promise<ClusterResult<{ moves: RangeMoveReport[] }>>;
   /** Issues a new token for `tenant`; only its hash is stored. */

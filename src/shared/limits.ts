@@ -28,6 +28,8 @@ export const batchOperationsMax = 1_000;
 export const rangeInstallEntriesMax = 1_000;
 /** Most value bytes one range install command carries; a single larger record still travels alone. */
 export const rangeInstallBytesMax = 1024 * 1024;
+/** Most groups a hashed tenant keyspace has. */
+export const hashedTenantGroupsMax = 64;
 /** Most keys returned by one scan page. */
 export const scanLimitMax = 1_000;
 /** Most replicas (voters plus learners) in one group. */

@@ -153,7 +153,7 @@ describe("body size", () => {
 
 describe("routes", () => {
   it("answers 404 routeNotFound for unknown paths, internal replica routes and later-milestone pages", async () => {
-    const paths = ["/v2/kv/k", "/raft/append", "/internal/step", "/v1", "/v1/kvx", "/v1/groups/a/b", "/v1/tenants/acme", "/v1/tenants//kv/k"];
+    const paths = ["/v2/kv/k", "/raft/append", "/internal/step", "/v1", "/v1/kvx", "/v1/groups/a/b", "/v1/tenants//kv/k"];
     paths.push("/v1/tenants/acme/tokens/x", "/v1/txn", "/openapi.json", "/docs", "/v1/faults", "/v1/health/ready");
     const cases = paths.flatMap((path) => ["GET", "POST"].map((method) => ({ method, path, status: 404, code: "routeNotFound" })));
     await expectProblems(cases);
@@ -169,6 +169,7 @@ describe("routes", () => {
       ["GET", "/v1/batch", "POST"],
       ["PUT", "/v1/tenants/acme/batch", "POST"],
       ["DELETE", "/v1/groups", "GET, HEAD, POST"],
+      ["GET", "/v1/tenants/acme", "PUT"],
       ["PUT", "/v1/groups/default", "GET, HEAD, DELETE"],
       ["GET", "/v1/tenants/acme/tokens", "POST"],
       ["POST", "/v1/health", "GET, HEAD"],

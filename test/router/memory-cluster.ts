@@ -156,6 +156,26 @@ export class MemoryCluster implements Cluster {
     return this.call(`moveRange ${to}`, () => (this.groups.has(to) ? success({ moves: [{ ...span, to, moved: 0 }] }) : failure({ code: "groupNotFound" })));
   }
 
+  async createTenantKeyspace(tenant: string, options: { mode: "hash"; groups: number }): Promise<ClusterResult<{ mode: "hash"; groups: GroupView[] }>> {
+    return this.call(`createTenantKeyspace ${tenant}`, () => {
+      const names = Array.from({ length: options.groups }, (_, index) => `tenant-${tenant}-h${index + 1}`);
+      if (names.some((name) => this.groups.has(name))) return failure({ code: "groupExists" });
+      const views = names.map((name): GroupView => ({ name, state: "active", owns: { tenant }, replicas: replicasAt(["wnam", "weur", "apac"]), epoch: 1, ranges: [], hashed: true }));
+      for (const view of views) this.groups.set(view.name, view);
+      return success({ mode: "hash" as const, groups: views });
+    });
+  }
+
+  async addTenantGroup(tenant: string): Promise<ClusterResult<GroupView>> {
+    return this.call(`addTenantGroup ${tenant}`, () => {
+      const count = [...this.groups.keys()].filter((name) => name.startsWith(`tenant-${tenant}-h`)).length;
+      if (count === 0) return failure({ code: "badRequest", detail: "no hashed keyspace" });
+      const view: GroupView = { name: `tenant-${tenant}-h${count + 1}`, state: "active", owns: { tenant }, replicas: replicasAt(["wnam"]), epoch: 1, ranges: [], hashed: true };
+      this.groups.set(view.name, view);
+      return success(view);
+    });
+  }
+
   async issueTenantToken(tenant: string): Promise<ClusterResult<{ token: string }>> {
     return this.call(`issueTenantToken ${tenant}`, () => {
       this.tokensIssued += 1;

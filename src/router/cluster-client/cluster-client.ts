@@ -29,7 +29,8 @@ import { Groups } from "./groups.ts";
 import { MoveDriver } from "./move-driver.ts";
 import { Reshape, type MoveReport } from "./reshape.ts";
 import { scanKeyspace } from "./scan.ts";
-import { spansOf, type RangeTable } from "../../multiraft/keyspace.ts";
+import { spansOf } from "../../multiraft/keyspace.ts";
+import { HashedTenants } from "./hashed-tenants.ts";
 import type { Span } from "../../kv/span.ts";
 import { groupHealth } from "./health.ts";
 
@@ -51,6 +52,7 @@ export class ClusterClient implements Cluster {
 
   private readonly driver: MoveDriver;
   private readonly reshape: Reshape;
+  private readonly hashedTenants: HashedTenants;
 
   constructor(options: ClusterClientOptions) {
     this.caller = new ReplicaCaller(options.directory, options.retry);
@@ -59,6 +61,7 @@ export class ClusterClient implements Cluster {
     this.groups = new Groups(this.meta, this.caller, this.io);
     this.driver = new MoveDriver({ meta: this.meta, io: this.io, caller: this.caller, record: (name) => this.groups.get(name), tableChanged: () => this.groups.invalidate() });
     this.reshape = new Reshape(this.groups, this.driver, this.caller);
+    this.hashedTenants = new HashedTenants(this.groups, this.driver, this.meta);
   }
 
   async get(keyspace: Keyspace, key: string, consistency: Consistency): Promise<ClusterResult<VersionedValue & { group: string }>> {
@@ -107,9 +110,13 @@ export class ClusterClient implements Cluster {
     await this.groups.ensureDefault();
     const records = await this.groups.list();
     if (!records.ok) return records;
-    const table = await this.groups.keyspace(true);
-    if (!table.ok) return table;
-    return { ok: true, value: records.value.map((record) => viewOf(record, table.value)) };
+    const views: GroupView[] = [];
+    for (const record of records.value) {
+      const view = await this.viewed({ ok: true, value: record }, true);
+      if (!view.ok) return view;
+      views.push(view.value);
+    }
+    return { ok: true, value: views };
   }
 
   async createGroup(spec: GroupSpec): Promise<ClusterResult<GroupView>> {
@@ -135,6 +142,22 @@ export class ClusterClient implements Cluster {
     return this.viewed(await this.reshape.split(name, { newName, auto: options.auto === true, ...(options.at === undefined ? {} : { at: options.at }) }));
   }
 
+  async createTenantKeyspace(tenant: string, options: { mode: "hash"; groups: number }): Promise<ClusterResult<{ mode: "hash"; groups: GroupView[] }>> {
+    const created = await this.hashedTenants.create(tenant, options.groups);
+    if (!created.ok) return created;
+    const views: GroupView[] = [];
+    for (const record of created.value) {
+      const view = await this.viewed({ ok: true, value: record });
+      if (!view.ok) return view;
+      views.push(view.value);
+    }
+    return { ok: true, value: { mode: "hash", groups: views } };
+  }
+
+  async addTenantGroup(tenant: string): Promise<ClusterResult<GroupView>> {
+    return this.viewed(await this.hashedTenants.addGroup(tenant));
+  }
+
   /** Resumes every range move left unfinished (a crashed driver's), whatever its age. */
   resumeOperations(): Promise<void> {
     return this.driver.resumeStale(true);
@@ -150,11 +173,14 @@ export class ClusterClient implements Cluster {
     return moved.ok ? { ok: true, value: { moves: moved.value } } : moved;
   }
 
-  /** The view of a group record, with the ranges the range table gives it. */
-  private async viewed(record: ClusterResult<GroupRecord>): Promise<ClusterResult<GroupView>> {
+  /** The view of a group record, with the ranges its range table (the shared one, or its hashed tenant's) gives it. */
+  private async viewed(record: ClusterResult<GroupRecord>, fresh = false): Promise<ClusterResult<GroupView>> {
     if (!record.ok) return record;
-    const table = await this.groups.keyspace();
-    return table.ok ? { ok: true, value: viewOf(record.value, table.value) } : table;
+    const owns = record.value.owns;
+    if ("tenant" in owns && record.value.hashed !== true) return { ok: true, value: viewOf(record.value, [{ start: "" }]) };
+    const table = "tenant" in owns ? await this.groups.tenantTable(owns.tenant, fresh) : await this.groups.keyspace(fresh);
+    if (!table.ok) return table;
+    return { ok: true, value: viewOf(record.value, table.value === undefined ? [] : spansOf(table.value, record.value.name)) };
   }
 
   /** Waits before retrying a key whose range is moving; every few tries, resumes a saga whose driver went quiet. */
@@ -239,10 +265,9 @@ export class ClusterClient implements Cluster {
 /** How long a request waits for a moving range before answering unavailable, in milliseconds. */
 const moveWaitMs = 10_000;
 
-function viewOf(record: GroupRecord, table: RangeTable): GroupView {
-  const ranges = "tenant" in record.owns ? [{ start: "" }] : spansOf(table, record.name);
+function viewOf(record: GroupRecord, ranges: readonly Span[]): GroupView {
   const view = { name: record.name, state: record.state, owns: record.owns, replicas: record.replicas, epoch: record.epoch, ranges };
-  return record.auto === true ? { ...view, auto: true } : view;
+  return { ...view, ...(record.auto === true ? { auto: true as const } : {}), ...(record.hashed === true ? { hashed: true as const } : {}) };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -23,6 +23,7 @@ export class Groups {
   private readonly records = new Map<string, { record: GroupRecord; readAtMs: number }>();
   private table: { table: RangeTable; readAtMs: number } | undefined;
   private readonly loading = new Map<string, Promise<unknown>>();
+  private readonly tenantTables = new Map<string, { table: RangeTable | undefined; readAtMs: number }>();
 
   constructor(meta: Metadata, caller: ReplicaCaller, io: GroupIo) {
     this.meta = meta;
@@ -32,10 +33,29 @@ export class Groups {
 
   /** The group that owns `key` in `keyspace`, creating a tenant's group on first use. */
   async resolve(keyspace: Keyspace, key: string): Promise<ClusterResult<GroupRecord>> {
-    if (keyspace.kind === "tenant") return this.tenantGroup(keyspace.tenant);
+    if (keyspace.kind === "tenant") {
+      const hashed = await this.tenantTable(keyspace.tenant);
+      if (!hashed.ok) return hashed;
+      return hashed.value === undefined ? this.tenantGroup(keyspace.tenant) : this.active(lookupKey(hashed.value, key).group);
+    }
     const table = await this.keyspace();
     if (!table.ok) return table;
     return this.active(lookupKey(table.value, key).group);
+  }
+
+  /**
+   * The range table of a tenant whose keyspace was created hashed over several groups, or undefined
+   * for a tenant served by its one group (cached like the shared table).
+   */
+  async tenantTable(tenant: string, fresh = false): Promise<ClusterResult<RangeTable | undefined>> {
+    const cached = this.tenantTables.get(tenant);
+    if (!fresh && cached !== undefined && Date.now() - cached.readAtMs < cacheTtlMs) return { ok: true, value: cached.table };
+    return this.once(`tenant-table:${tenant}`, async () => {
+      const stored = await this.meta.read<RangeTable>(tenantTableRecord(tenant));
+      if (!stored.ok) return stored;
+      this.tenantTables.set(tenant, { table: stored.value?.value, readAtMs: Date.now() });
+      return { ok: true, value: stored.value?.value };
+    });
   }
 
   /** The tenant's group (created on first use). */
@@ -66,6 +86,7 @@ export class Groups {
   invalidate(): void {
     this.records.clear();
     this.table = undefined;
+    this.tenantTables.clear();
   }
 
   /**
@@ -73,9 +94,12 @@ export class Groups {
    * through its log, mark "active"). The default group and tenant groups start owning their whole
    * keyspace; every other group starts owning nothing and receives ranges by move sagas.
    */
-  async create(spec: (GroupSpec | { name: string; owns: Ownership; replicas?: number; locations?: readonly string[] }) & { auto?: boolean }): Promise<ClusterResult<GroupRecord>> {
+  async create(
+    spec: (GroupSpec | { name: string; owns: Ownership; replicas?: number; locations?: readonly string[] }) & { auto?: boolean; hashSlots?: Span[] },
+  ): Promise<ClusterResult<GroupRecord>> {
     const replicas = this.meta.placement(spec.replicas ?? 3, spec.locations);
-    const record: GroupRecord = { name: spec.name, state: "creating", owns: spec.owns, replicas, epoch: 1, initialSpans: initialSpansOf(spec.owns), ...(spec.auto === true ? { auto: true } : {}) };
+    const initial = spec.hashSlots === undefined ? { initialSpans: initialSpansOf(spec.owns) } : { initialSpans: spec.hashSlots, hashed: true as const };
+    const record: GroupRecord = { name: spec.name, state: "creating", owns: spec.owns, replicas, epoch: 1, ...initial, ...(spec.auto === true ? { auto: true } : {}) };
     const created = await this.meta.apply([Metadata.put(`groups/${spec.name}`, record, 0)]);
     if (!created.ok) {
       if (created.error.code !== "conditionFailed") return created;
@@ -125,7 +149,8 @@ export class Groups {
 
   /** Gives a group its first spans through its log (a no-op for a group that already has ranges). */
   async initRanges(record: GroupRecord, spans: readonly Span[]): Promise<ClusterResult<true>> {
-    const result = await this.io.write(record, { type: "range", change: { action: "init", mode: "range", spans } });
+    const mode = record.hashed === true ? "hash" : "range";
+    const result = await this.io.write(record, { type: "range", change: { action: "init", mode, spans } });
     if (result.ok) return result.value.ok ? { ok: true, value: true } : { ok: false, error: { code: "unavailable", detail: `group ${record.name} refused its ranges` } };
     return { ok: false, error: "error" in result ? result.error : { code: "unavailable", detail: `group ${record.name} is not serving` } };
   }
@@ -228,4 +253,9 @@ export class Groups {
 /** The spans a new group starts with: the whole keyspace for the default group and a tenant's, nothing for any other (it receives ranges by moves). */
 function initialSpansOf(owns: Ownership): Span[] {
   return "default" in owns || "tenant" in owns ? [{ start: "" }] : [];
+}
+
+/** The metadata record of a hashed tenant keyspace's range table. */
+export function tenantTableRecord(tenant: string): string {
+  return `tenants/${tenant}/keyspace`;
 }

@@ -23,6 +23,8 @@ export interface GroupRecord extends GroupDescriptor {
   initialSpans?: Span[];
   /** Made by an automatic split: the balancer may merge it back into a neighbour when it goes quiet. */
   auto?: true;
+  /** One of the groups of a hashed tenant keyspace: its spans are hash slots. */
+  hashed?: true;
 }
 
 /** A record read from the metadata group with the version to compare-and-set against. */

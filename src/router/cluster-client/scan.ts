@@ -4,10 +4,10 @@
  * parallel) and the pages are joined in order until the page is full. The cursor is the key after
  * the last one returned, so a range that moves between two pages is read from its new group.
  */
-import { keySuccessor } from "../../kv/key-order.ts";
+import { compareKeys, keySuccessor } from "../../kv/key-order.ts";
 import { scanSpanOf, spanIsEmpty } from "../../kv/span.ts";
 import type { KvEntry } from "../../kv/store.ts";
-import { entriesWithin, type RangeEntry } from "../../multiraft/keyspace.ts";
+import { entriesWithin, groupsOf, type RangeEntry } from "../../multiraft/keyspace.ts";
 import type { ClusterResult, Consistency, Keyspace, ScanResult } from "../cluster.ts";
 import type { GroupIo, GroupResult } from "./group-io.ts";
 import type { Groups } from "./groups.ts";
@@ -48,6 +48,9 @@ export async function scanKeyspace(context: ScanContext, keyspace: Keyspace, req
 }
 
 async function tenantPage(context: ScanContext, tenant: string, request: ScanRequestOptions, consistency: Consistency): Promise<Attempt> {
+  const hashed = await context.groups.tenantTable(tenant);
+  if (!hashed.ok) return { done: true, result: hashed };
+  if (hashed.value !== undefined) return hashedPage(context, groupsOf(hashed.value), request, consistency);
   const group = await context.groups.tenant(tenant);
   if (!group.ok) return { done: true, result: group };
   const page = await context.io.scan(group.value, request, consistency);
@@ -72,6 +75,32 @@ async function sharedPage(context: ScanContext, request: ScanRequestOptions, con
     }
   }
   return { done: true, result: { ok: true, value: { entries: collected } } };
+}
+
+/**
+ * A page of a hashed keyspace: every group holds keys of the whole key range (its slots), so each
+ * is asked for a page of the same range and the pages are merged in key order. A group that filled
+ * its page may hold more keys from its cursor on, so the merged page stops before the smallest such
+ * cursor: nothing before it is missing, and every group resumes there.
+ */
+async function hashedPage(context: ScanContext, groups: readonly string[], request: ScanRequestOptions, consistency: Consistency): Promise<Attempt> {
+  const pages = await Promise.all(groups.map(async (name) => {
+    const group = await context.groups.activeGroup(name);
+    if (!group.ok) return group.error.code === "groupNotFound" ? ({ ok: false, stale: true } as const) : group;
+    return context.io.scan(group.value, request, consistency);
+  }));
+  const entries: KvEntry[] = [];
+  let bound: string | undefined; // every group returned all its keys before this one
+  for (const page of pages) {
+    if (!page.ok) return "error" in page ? { done: true, result: { ok: false, error: page.error } } : { done: false };
+    entries.push(...page.value.entries);
+    const cursor = page.value.cursor;
+    if (cursor !== undefined && (bound === undefined || compareKeys(cursor, bound) < 0)) bound = cursor;
+  }
+  entries.sort((a, b) => compareKeys(a.key, b.key));
+  const known = bound === undefined ? entries : entries.filter((entry) => compareKeys(entry.key, bound) < 0);
+  if (known.length > request.limit) return { done: true, result: { ok: true, value: pageOf(known, request.limit) } };
+  return { done: true, result: { ok: true, value: bound === undefined ? { entries: known } : { entries: known, cursor: bound } } };
 }
 
 async function readRange(context: ScanContext, range: RangeEntry, prefix: string | undefined, limit: number, consistency: Consistency): Promise<GroupResult<{ entries: KvEntry[]; cursor?: string }>> {
