@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { HistoryRecorder, checkHistory, describeKeyFailure } from "../../src/checker/index.ts";
 import { EdgeraftClient } from "../../src/client/index.ts";
 import { baseUrl, call } from "./client.ts";
+import { historyClient } from "./history-client.ts";
 import { e2eAdminToken } from "./wrangler.ts";
 
 const tenant = "crash-test";
@@ -24,36 +25,14 @@ async function currentLeader(): Promise<number> {
   throw new Error("the group has no leader");
 }
 
-/** One client process: reads, writes and compare-and-sets until `stopAt`. */
-async function client(process: number, history: HistoryRecorder, stopAt: number): Promise<void> {
-  for (let n = 0; Date.now() < stopAt; n++) {
-    const key = keys[(process + n) % keys.length]!;
-    const value = `p${process}-${n}`;
-    if (n % 3 === 0) {
-      history.invoke(process, "write", key, value);
-      const response = await call(path(key), { method: "PUT", body: value });
-      history.complete(process, response.status === 200 ? "ok" : "info");
-      continue;
-    }
-    history.invoke(process, "read", key, null);
-    const read = await call(path(key));
-    const seen = read.status === 200 ? await read.text() : null;
-    const etag = read.headers.get("etag");
-    if (read.status === 200 || read.status === 404) history.complete(process, "ok", seen);
-    else history.complete(process, "info");
-    if (n % 3 !== 2 || seen === null || etag === null) continue;
-    history.invoke(process, "cas", key, [seen, value]);
-    const swapped = await call(path(key), { method: "PUT", body: value, headers: { "if-match": etag } });
-    history.complete(process, swapped.status === 200 ? "ok" : swapped.status === 412 ? "fail" : "info");
-  }
-}
-
 describe("a leader crash under concurrent writes", () => {
   it("loses no acknowledged write and the history is linearizable", async () => {
     for (const key of keys) expect((await call(path(key), { method: "PUT", body: `initial-${key}` })).status).toBe(200);
     const history = new HistoryRecorder();
     const stopAt = Date.now() + 12_000;
-    const clients = Array.from({ length: 5 }, (_, process) => client(process, history, stopAt));
+    const clients = Array.from({ length: 5 }, (_, process) =>
+      historyClient({ process, history, running: () => Date.now() < stopAt, keyOf: (n) => keys[(process + n) % keys.length]!, pathOf: path }),
+    );
     const crashes: number[] = [];
     for (const delayMs of [2_500, 4_000]) {
       await new Promise((resolve) => setTimeout(resolve, delayMs));

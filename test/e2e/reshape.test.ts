@@ -9,39 +9,11 @@
 import { describe, expect, it } from "vitest";
 import { HistoryRecorder, checkHistory, describeKeyFailure } from "../../src/checker/index.ts";
 import { call, callJson } from "./client.ts";
+import { historyClient } from "./history-client.ts";
 
 const keys = Array.from({ length: 24 }, (_, index) => `shop/${String.fromCharCode(97 + index)}${index}`);
 const path = (key: string) => `/v1/kv/${key}`;
 type View = { name: string; ranges: { start: string; end?: string }[] };
-
-/** One client: reads, writes and compare-and-sets the prefix's keys while `running()`; notes every failed request. */
-async function client(process: number, history: HistoryRecorder, running: () => boolean, failures: string[]): Promise<void> {
-  for (let n = 0; running(); n++) {
-    const key = keys[(process * 7 + n) % keys.length]!;
-    const value = `p${process}-${n}`;
-    if (n % 3 === 0) {
-      history.invoke(process, "write", key, value);
-      const response = await call(path(key), { method: "PUT", body: value });
-      if (response.status !== 200) failures.push(`PUT ${key}: ${response.status} ${await response.text()}`);
-      history.complete(process, response.status === 200 ? "ok" : "info");
-      continue;
-    }
-    history.invoke(process, "read", key, null);
-    const read = await call(path(key));
-    const seen = read.status === 200 ? await read.text() : null;
-    const etag = read.headers.get("etag");
-    if (read.status === 200 || read.status === 404) history.complete(process, "ok", seen);
-    else {
-      failures.push(`GET ${key}: ${read.status}`);
-      history.complete(process, "info");
-    }
-    if (n % 3 !== 2 || seen === null || etag === null) continue;
-    history.invoke(process, "cas", key, [seen, value]);
-    const swapped = await call(path(key), { method: "PUT", body: value, headers: { "if-match": etag } });
-    if (swapped.status !== 200 && swapped.status !== 412) failures.push(`CAS ${key}: ${swapped.status}`);
-    history.complete(process, swapped.status === 200 ? "ok" : swapped.status === 412 ? "fail" : "info");
-  }
-}
 
 async function post<T>(url: string, body: unknown): Promise<{ status: number; body: T }> {
   return callJson<T>(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -62,7 +34,9 @@ describe("reshaping the keyspace under concurrent writes", () => {
     const failures: string[] = [];
     const deadline = Date.now() + 100_000;
     let operating = true;
-    const clients = Array.from({ length: 4 }, (_, process) => client(process, history, () => operating && Date.now() < deadline, failures));
+    const clients = Array.from({ length: 4 }, (_, process) =>
+      historyClient({ process, history, running: () => operating && Date.now() < deadline, keyOf: (n) => keys[(process * 7 + n) % keys.length]!, pathOf: path, failures }),
+    );
 
     const created = await post<View>("/v1/groups", { name: "shop", prefix: "shop/" });
     expect(created.status).toBe(201);

@@ -1,0 +1,51 @@
+/**
+ * One recorded client of the end-to-end consistency tests: writes, reads and compare-and-sets
+ * keys through the public API while `running()` holds, recording every operation for the
+ * linearizability checker, and noting every request that failed (anything but 200, 404 or 412).
+ */
+import type { HistoryRecorder } from "../../src/checker/index.ts";
+import { call } from "./client.ts";
+
+/** Which keys a client uses and how it reaches them. */
+export interface HistoryClientOptions {
+  readonly process: number;
+  readonly history: HistoryRecorder;
+  readonly running: () => boolean;
+  /** The key of the client's n-th operation. */
+  readonly keyOf: (n: number) => string;
+  /** The URL path of a key. */
+  readonly pathOf: (key: string) => string;
+  /** Failed requests, described, are pushed here. */
+  readonly failures?: string[];
+}
+
+/** Runs one client: every third operation a write, the others reads, every third read followed by a compare-and-set. */
+export async function historyClient(options: HistoryClientOptions): Promise<void> {
+  const { process, history, running, keyOf, pathOf } = options;
+  const failed = (what: string, status: number) => options.failures?.push(`${what}: ${status}`);
+  for (let n = 0; running(); n++) {
+    const key = keyOf(n);
+    const value = `p${process}-${n}`;
+    if (n % 3 === 0) {
+      history.invoke(process, "write", key, value);
+      const response = await call(pathOf(key), { method: "PUT", body: value });
+      if (response.status !== 200) failed(`PUT ${key}`, response.status);
+      history.complete(process, response.status === 200 ? "ok" : "info");
+      continue;
+    }
+    history.invoke(process, "read", key, null);
+    const read = await call(pathOf(key));
+    const seen = read.status === 200 ? await read.text() : null;
+    const etag = read.headers.get("etag");
+    if (read.status === 200 || read.status === 404) history.complete(process, "ok", seen);
+    else {
+      failed(`GET ${key}`, read.status);
+      history.complete(process, "info");
+    }
+    if (n % 3 !== 2 || seen === null || etag === null) continue;
+    history.invoke(process, "cas", key, [seen, value]);
+    const swapped = await call(pathOf(key), { method: "PUT", body: value, headers: { "if-match": etag } });
+    if (swapped.status !== 200 && swapped.status !== 412) failed(`CAS ${key}`, swapped.status);
+    history.complete(process, swapped.status === 200 ? "ok" : swapped.status === 412 ? "fail" : "info");
+  }
+}
