@@ -1,8 +1,8 @@
 /**
  * Proves that a range move survives crashes of the groups it runs between: 3,000 keys (three copy
  * pages) move into a new prefix group while clients write, read and compare-and-set some of them,
- * and the fault routes crash the source group's leader and then the target group's leader in the
- * middle of it. The move must finish, the clients' history must be linearizable, and every key
+ * and the fault routes crash the source group's leader, the target group's leader and every
+ * replica of the metadata group (where the saga is recorded) in the middle of it. The move must finish, the clients' history must be linearizable, and every key
  * must arrive once, with its value and version.
  */
 import { describe, expect, it } from "vitest";
@@ -89,6 +89,13 @@ describe("a range move under leader crashes", () => {
       await crashLeader(group);
       const after = await callJson<{ ranges?: unknown[] }>("/v1/groups/bulk");
       if (after.body.ranges?.length === 0) crashedMidMove.push(group);
+    }
+    // And every replica of the metadata group, where the saga is recorded (so its leader too).
+    for (const replica of [1, 2, 3]) {
+      const fault = await call("/v1/faults", { method: "POST", headers: json, body: JSON.stringify({ kind: "crash", group: "meta", replica }) });
+      expect(fault.status).toBeLessThan(300);
+      const after = await callJson<{ ranges?: unknown[] }>("/v1/groups/bulk");
+      if (after.body.ranges?.length === 0) crashedMidMove.push(`meta/${replica}`);
     }
     const created = await creating;
     expect(created.status).toBe(201);
