@@ -42,6 +42,8 @@ interface Driver {
   token: number;
   inFlight: boolean;
   deadline: number;
+  /** Attempts of the current step that timed out: each waits twice as long (a slow group is not flooded with retries). */
+  timeouts: number;
   stalledUntil: number;
   guesses: Map<string, NodeId>;
 }
@@ -153,7 +155,7 @@ export class Reshaper {
   }
 
   private addDriver(saga: MoveSaga, version: number): void {
-    this.drivers.push({ name: `driver${++this.counter}`, saga, version, seq: 0, token: 0, inFlight: false, deadline: 0, stalledUntil: 0, guesses: new Map() });
+    this.drivers.push({ name: `driver${++this.counter}`, saga, version, seq: 0, token: 0, inFlight: false, deadline: 0, timeouts: 0, stalledUntil: 0, guesses: new Map() });
   }
 
   /** A saga no running driver advanced for a while is resumed from its record by a new driver. */
@@ -172,7 +174,10 @@ export class Reshaper {
     const now = this.world.now;
     if (driver.stalledUntil > now) return;
     if (driver.inFlight && now < driver.deadline) return;
-    if (driver.inFlight) driver.token++; // timed out: try again
+    if (driver.inFlight) {
+      driver.token++; // timed out: try again, waiting longer
+      driver.timeouts = Math.min(driver.timeouts + 1, 5);
+    }
     driver.inFlight = false;
     if (!this.calm && this.rng.chance(0.01)) {
       this.crash(driver, "before its step");
@@ -188,7 +193,7 @@ export class Reshaper {
       return;
     }
     driver.inFlight = true;
-    driver.deadline = now + this.timeoutTicks;
+    driver.deadline = now + this.timeoutTicks * 2 ** driver.timeouts;
     this.carry(driver, action, driver.token);
   }
 
@@ -213,6 +218,7 @@ export class Reshaper {
       if (driver.token !== token || !this.drivers.includes(driver)) return;
       driver.inFlight = false;
       if (outcome === null) return; // not answered: the next tick tries again
+      driver.timeouts = 0;
       if (!this.calm && this.rng.chance(0.05)) {
         this.crash(driver, "after its step, before recording it");
         return;
