@@ -1,6 +1,7 @@
 /**
  * Runs one seed of the multi-group world: a safety phase of `steps` global steps (clients, random
- * splits, merges and moves, every group's nemesis, driver crashes and stalls), a healing phase
+ * splits, merges and moves, every group's nemesis including the metadata group's, driver crashes
+ * and stalls), a healing phase
  * (faults off, every saga driven to its end, every call finished), the final checks (the table
  * agrees with every group's ownership, nothing frozen or half installed, every replica of a group
  * holds the same state, a read of every key through the table) and the linearizability check of the
@@ -71,7 +72,7 @@ export function runMultiGroup(request: { seed: number; steps: number; trace?: Tr
     sagas.calm = true;
     const ticksMax = options.electionTicks * 400;
     waitFor(w, "every saga to finish and every call to end", ticksMax, () => sagas.idle && !clients.busy);
-    waitFor(w, "every group to apply its whole log on every replica", ticksMax, () => [...w.groups.values()].every((group) => groupSettled(group.world)));
+    waitFor(w, "every group to apply its whole log on every replica", ticksMax, () => [...w.groups.values(), w.metadata].every((group) => groupSettled(group.world)));
     phase = "final";
     checkOwnership(w);
     clients.readEveryKey();

@@ -1,13 +1,14 @@
 /**
- * The simulator's multi-group world: several Raft groups (each a single-group World of 3 replicas
- * running real RawNodes and KV state machines, with its own network and nemesis), the metadata
- * (the range table and the saga records, changed by compare-and-set like the metadata group's
- * records), one global clock and the "no key served by two groups" invariant, checked after every
- * step on each group's latest applied ownership.
+ * The simulator's multi-group world: several data groups and the metadata group, each a
+ * single-group World of 3 replicas running real RawNodes and KV state machines with its own network
+ * and nemesis; the metadata group's records are the range table (`keyspace`) and one record per
+ * saga (`sagas/<id>`), JSON values changed by compare-and-set like the router's. One global clock,
+ * and the "no key served by two groups" invariant checked after every step on each data group's
+ * latest applied ownership.
  */
 import { assert } from "../../src/shared/assert.ts";
 import { createRng, type Rng } from "../../src/shared/rng.ts";
-import { encodeCommand, type ApplyResult, type KvStateMachine } from "../../src/kv/index.ts";
+import { encodeCommand, type ApplyResult, type KvStateMachine, type Operation as KvOperation } from "../../src/kv/index.ts";
 import { servesKey, type RangeOwnership } from "../../src/kv/ownership.ts";
 import { spanContains, type Span } from "../../src/kv/span.ts";
 import { singleGroupTable, assignSpan, type RangeTable } from "../../src/multiraft/keyspace.ts";
@@ -42,9 +43,10 @@ export interface Versioned<T> {
 export class MultiGroupWorld {
   readonly options: SimulationOptions;
   readonly groups = new Map<string, Group>();
-  /** The metadata group's records: the range table and one record per saga. */
-  table: Versioned<RangeTable>;
-  readonly sagas = new Map<string, Versioned<MoveSaga>>();
+  /** The metadata group (not one of `groups`: it owns no range of the keyspace). */
+  readonly metadata: Group;
+  /** The metadata records at the highest index any metadata replica applied. */
+  private metadataView: { index: number; table: Versioned<RangeTable>; sagas: Map<string, Versioned<MoveSaga>> };
   /** Keys the clients use: the serving invariant is checked on them. */
   readonly keys: readonly string[];
   readonly rng: Rng;
@@ -67,7 +69,34 @@ export class MultiGroupWorld {
       this.createGroup(name, spans);
       for (const span of spans) table = assignSpan(table, span, name);
     }
-    this.table = { value: { ...table, epoch: 1 }, version: 1 };
+    this.metadataView = { index: 0, table: { value: table, version: 0 }, sagas: new Map() };
+    this.metadata = this.startGroup(metadataGroup, { type: "put", key: tableKey, value: encodeJson(table) }, (machine) => machine.get(tableKey) !== undefined);
+    this.refreshMetadata();
+  }
+
+  /** The range table as the metadata group holds it (latest applied state: what a fresh read returns). */
+  get table(): Versioned<RangeTable> {
+    return this.metadataView.table;
+  }
+
+  /** Every saga record, as the metadata group holds it. */
+  get sagas(): ReadonlyMap<string, Versioned<MoveSaga>> {
+    return this.metadataView.sagas;
+  }
+
+  /** Re-reads the metadata records when a metadata replica applied further (cheap when nothing changed). */
+  refreshMetadata(): void {
+    for (const replica of this.metadata.world.alive()) {
+      const machine = replica.stateMachine;
+      if (machine === null || replica.appliedIndex <= this.metadataView.index) continue;
+      const table = machine.get(tableKey);
+      assert(table !== undefined, "the metadata group holds the range table");
+      const sagas = new Map<string, Versioned<MoveSaga>>();
+      for (const record of machine.scan({ prefix: sagaKeyPrefix, limit: 1000 }).entries) {
+        sagas.set(record.key.slice(sagaKeyPrefix.length), { value: decodeJson(record.value) as MoveSaga, version: record.version });
+      }
+      this.metadataView = { index: replica.appliedIndex, table: { value: decodeJson(table.value) as RangeTable, version: table.version }, sagas };
+    }
   }
 
   /**
@@ -76,7 +105,16 @@ export class MultiGroupWorld {
    * group alone until every replica applied the init command.
    */
   createGroup(name: string, spans: Span[]): Group {
-    assert(!this.groups.has(name), `group ${name} is new`);
+    assert(!this.groups.has(name) && name !== metadataGroup, `group ${name} is new`);
+    const group = this.startGroup(name, { type: "range", change: { action: "init", mode: "range", spans } }, (machine) => machine.ownership !== undefined);
+    this.groups.set(name, group);
+    this.observe(group);
+    this.log(`group ${name} created, owning ${JSON.stringify(spans)}`);
+    return group;
+  }
+
+  /** Starts a group's replicas and runs it alone, calmly, until every replica applied `first` (`ready`). */
+  private startGroup(name: string, first: KvOperation, ready: (machine: KvStateMachine) => boolean): Group {
     const seed = (this.options.seed * 31 + ++this.groupSeed) >>> 0;
     const options: SimulationOptions = { ...this.options, seed, replicaCount: 3 };
     const world = new World(options, this.trace === null ? null : (line) => this.trace!(`${name} ${line}`));
@@ -86,30 +124,27 @@ export class MultiGroupWorld {
     const faults = world.network.faults;
     world.network.faults = { ...faults, dropProbability: 0, duplicateProbability: 0, stragglerProbability: 0 };
     world.midReadyCrashes = false;
-    const init = encodeCommand({ clientId: "host", seq: 1, timeMs: 0, operation: { type: "range", change: { action: "init", mode: "range", spans } } });
+    const command = encodeCommand({ clientId: "host", seq: 1, timeMs: 0, operation: first });
+    const done = () => world.alive().length === 3 && world.alive().every((replica) => replica.stateMachine !== null && ready(replica.stateMachine));
     let proposed = false;
-    for (let step = 0; step < 100_000; step++) {
+    for (let step = 0; step < 100_000 && !done(); step++) {
       const leader = world.leader();
-      if (!proposed && leader !== undefined) proposed = leader.propose(init).ok;
-      if (proposed && world.alive().length === 3 && world.alive().every((replica) => replica.stateMachine?.ownership !== undefined)) break;
+      if (!proposed && leader !== undefined) proposed = leader.propose(command).ok;
       world.step();
     }
-    assert(world.alive().every((replica) => replica.stateMachine?.ownership !== undefined), `group ${name} initialized its ranges`);
+    assert(done(), `group ${name} applied its first command`);
     world.network.faults = faults;
     world.midReadyCrashes = true;
     world.onTick = () => {
       if (this.faults) nemesis.onTick();
     };
-    this.groups.set(name, group);
-    this.observe(group);
     this.now = Math.max(this.now, world.now);
-    this.log(`group ${name} created, owning ${JSON.stringify(spans)}`);
     return group;
   }
 
   /** The group `name`, which must exist. */
   group(name: string): Group {
-    const group = this.groups.get(name);
+    const group = name === metadataGroup ? this.metadata : this.groups.get(name);
     assert(group !== undefined, `no group ${name}`);
     return group;
   }
@@ -121,8 +156,10 @@ export class MultiGroupWorld {
       group.world.step();
       this.observe(group);
     }
+    this.metadata.world.step();
+    this.refreshMetadata();
     this.checkServing();
-    const now = Math.min(...[...this.groups.values()].map((group) => group.world.now));
+    const now = Math.min(this.metadata.world.now, ...[...this.groups.values()].map((group) => group.world.now));
     while (this.now < now) {
       this.now++;
       this.onTick?.();
@@ -162,7 +199,7 @@ export class MultiGroupWorld {
   /** Heals every group: no partitions, no loss, every crashed replica restarted, no more faults. */
   heal(): void {
     this.faults = false;
-    for (const group of this.groups.values()) {
+    for (const group of [...this.groups.values(), this.metadata]) {
       const { world } = group;
       world.midReadyCrashes = false;
       group.nemesis.endQuiet();
@@ -205,6 +242,21 @@ export class MultiGroupWorld {
     for (const { value: saga } of this.sagas.values()) if (!isFinished(saga) && spanContains(saga.span, key)) return true;
     return false;
   }
+}
+
+/** The metadata group's name, its range table record, and the prefix of its saga records. */
+export const metadataGroup = "meta";
+export const tableKey = "keyspace";
+export const sagaKeyPrefix = "sagas/";
+
+/** A metadata record's bytes. */
+export function encodeJson(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}
+
+/** A metadata record's value. */
+export function decodeJson(bytes: Uint8Array): unknown {
+  return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
 }
 
 /** An ownership that serves nothing (a group whose latest state has no ranges yet). */

@@ -3,19 +3,19 @@
  * to a fresh group) and merges (every range of a group moved to an adjacent one), and saga drivers
  * that carry out each move's steps through the groups' replicas the way the router's MoveDriver
  * does: each action proposed at a leader and awaited, each outcome recorded in the saga's metadata
- * record by compare-and-set before the next step. A driver crashes at any step (it forgets
+ * record (a conditional put in the metadata group) before the next step. A driver crashes at any step (it forgets
  * everything; a new driver resumes from the record after some silence) or stalls and wakes up later
  * with its stale copy, racing the driver that resumed the saga.
  */
 import type { Rng } from "../../src/shared/rng.ts";
-import { encodeCommand, type ApplyResult } from "../../src/kv/index.ts";
+import { encodeCommand, type ApplyResult, type Operation as KvOperation } from "../../src/kv/index.ts";
 import type { RangeChange } from "../../src/kv/command.ts";
 import { spanOf, type Span } from "../../src/kv/span.ts";
 import { adjacent, assignSpan, entriesWithin, spansOf } from "../../src/multiraft/keyspace.ts";
 import { advance, isFinished, nextAction, rollBack, startMove, type MoveAction, type MoveOutcome, type MoveSaga, type MovePhase } from "../../src/multiraft/move-saga.ts";
 import { noNode, type NodeId } from "../../src/raft/types.ts";
 import { tickMs } from "./options.ts";
-import type { MultiGroupWorld } from "./multigroup-world.ts";
+import { encodeJson, metadataGroup, sagaKeyPrefix, tableKey, type MultiGroupWorld } from "./multigroup-world.ts";
 
 /** Most groups a run creates (each split makes one). */
 const groupsMax = 6;
@@ -46,6 +46,8 @@ interface Driver {
   timeouts: number;
   stalledUntil: number;
   guesses: Map<string, NodeId>;
+  /** The saga's next state, to record in the metadata group before the next step (version 0: create the record). */
+  pending: MoveSaga | null;
 }
 
 /** A split, merge or move: the moves still to start, one saga at a time. */
@@ -74,9 +76,10 @@ export class Reshaper {
     this.timeoutTicks = world.options.workload.requestTimeoutTicks;
   }
 
-  /** Whether every operation ended and every saga record is finished. */
+  /** Whether every operation ended, every saga record is finished, and no driver still has a saga to create. */
   get idle(): boolean {
-    return this.operations.length === 0 && [...this.world.sagas.values()].every((record) => isFinished(record.value));
+    const creating = this.drivers.some((driver) => driver.version === 0);
+    return !creating && this.operations.length === 0 && [...this.world.sagas.values()].every((record) => isFinished(record.value));
   }
 
   /** One tick: maybe start an operation, advance operations, resume silent sagas, run the drivers. */
@@ -131,7 +134,7 @@ export class Reshaper {
 
   /** Starts the operation's next move once its previous saga finished; ends the operation after the last. */
   private advanceOperation(operation: Operation): void {
-    if (operation.saga !== null && !isFinished(this.world.sagas.get(operation.saga)!.value)) return;
+    if (operation.saga !== null && !this.sagaOver(operation.saga)) return;
     const move = operation.moves.shift();
     if (move === undefined) {
       this.operations.splice(this.operations.indexOf(operation), 1);
@@ -147,15 +150,21 @@ export class Reshaper {
     if (pieces.length > 1) operation.moves.unshift(move); // the rest of the span next time
     const id = `m${++this.counter}`;
     const saga = startMove(id, spanOf(piece.start, piece.end), piece.group, move.to);
-    this.world.sagas.set(id, { value: saga, version: 1 });
     this.touchedAt.set(id, this.world.now);
     operation.saga = id;
-    this.addDriver(saga, 1);
+    this.addDriver(saga, 0, saga); // its first step records the saga
     this.world.log(`saga ${id}: move ${describeSpan(saga.span)} from ${saga.from} to ${saga.to}`);
   }
 
-  private addDriver(saga: MoveSaga, version: number): void {
-    this.drivers.push({ name: `driver${++this.counter}`, saga, version, seq: 0, token: 0, inFlight: false, deadline: 0, timeouts: 0, stalledUntil: 0, guesses: new Map() });
+  /** Whether a saga ended, or was never recorded and no driver will record it (its driver crashed first). */
+  private sagaOver(id: string): boolean {
+    const record = this.world.sagas.get(id);
+    if (record !== undefined) return isFinished(record.value);
+    return !this.drivers.some((driver) => driver.saga.id === id);
+  }
+
+  private addDriver(saga: MoveSaga, version: number, pending: MoveSaga | null = null): void {
+    this.drivers.push({ name: `driver${++this.counter}`, saga, version, seq: 0, token: 0, inFlight: false, deadline: 0, timeouts: 0, stalledUntil: 0, guesses: new Map(), pending });
   }
 
   /** A saga no running driver advanced for a while is resumed from its record by a new driver. */
@@ -183,8 +192,15 @@ export class Reshaper {
       this.crash(driver, "before its step");
       return;
     }
+    driver.inFlight = true;
+    driver.deadline = now + this.timeoutTicks * 2 ** driver.timeouts;
+    if (driver.pending !== null) {
+      this.record(driver, driver.pending, driver.token);
+      return;
+    }
     if (!this.calm && driver.saga.phase === "copy" && this.rng.chance(0.02)) {
-      this.finish(driver, rollBack(driver.saga, "cancelled by an operator"));
+      driver.pending = rollBack(driver.saga, "cancelled by an operator");
+      this.record(driver, driver.pending, driver.token);
       return;
     }
     const action = nextAction(driver.saga);
@@ -192,8 +208,6 @@ export class Reshaper {
       this.drivers.splice(this.drivers.indexOf(driver), 1);
       return;
     }
-    driver.inFlight = true;
-    driver.deadline = now + this.timeoutTicks * 2 ** driver.timeouts;
     this.carry(driver, action, driver.token);
   }
 
@@ -223,7 +237,7 @@ export class Reshaper {
         this.crash(driver, "after its step, before recording it");
         return;
       }
-      this.finish(driver, advance(driver.saga, outcome));
+      driver.pending = advance(driver.saga, outcome); // recorded from the next tick on
     };
     switch (action.kind) {
       case "propose":
@@ -233,20 +247,29 @@ export class Reshaper {
         this.copy(driver, action, done);
         return;
       case "route": {
+        // As MoveDriver.route: read the table, assign the span, write it back by compare-and-set (retried on a conflict).
         const table = this.world.table;
         const next = assignSpan(table.value, action.span, action.to);
-        if (next !== table.value) this.world.table = { value: next, version: table.version + 1 };
-        done({ kind: "routed" });
+        if (next === table.value) {
+          done({ kind: "routed" });
+          return;
+        }
+        const write = { type: "put" as const, key: tableKey, value: encodeJson(next), condition: { ifVersion: table.version } };
+        this.proposeOperation(driver, metadataGroup, write, (result) => done(result.ok ? { kind: "routed" } : null));
         return;
       }
     }
   }
 
   private propose(driver: Driver, group: string, change: RangeChange, done: (result: ApplyResult) => void): void {
+    this.proposeOperation(driver, group, { type: "range", change }, done);
+  }
+
+  private proposeOperation(driver: Driver, group: string, operation: KvOperation, done: (result: ApplyResult) => void): void {
     const replica = this.world.target(group, driver.guesses.get(group) ?? noNode, this.rng);
     if (replica === undefined || !replica.alive) return;
     const seq = ++driver.seq;
-    const command = encodeCommand({ clientId: driver.name, seq, timeMs: this.world.now * tickMs, operation: { type: "range", change } });
+    const command = encodeCommand({ clientId: driver.name, seq, timeMs: this.world.now * tickMs, operation });
     if (this.world.propose(replica, driver.name, seq, command, done)) driver.guesses.set(group, replica.id);
     else driver.guesses.set(group, replica.status().leader);
   }
@@ -272,27 +295,39 @@ export class Reshaper {
     });
   }
 
-  /** Records `next` by compare-and-set on the saga's record; on a conflict the driver adopts what another driver recorded. */
-  private finish(driver: Driver, next: MoveSaga): void {
-    const record = this.world.sagas.get(driver.saga.id)!;
-    this.touchedAt.set(driver.saga.id, this.world.now);
-    if (record.version !== driver.version) {
-      this.stats.racingRecords++;
-      driver.saga = record.value;
-      driver.version = record.version;
-      this.world.log(`saga ${next.id}: ${driver.name} lost a race, continues from the record (${record.value.phase})`);
-      return;
-    }
-    this.world.sagas.set(next.id, { value: next, version: record.version + 1 });
-    driver.saga = next;
-    driver.version = record.version + 1;
-    if (!isFinished(next)) {
-      this.world.log(`saga ${next.id}: ${driver.name} recorded ${next.phase}`);
-      return;
-    }
-    if (next.phase === "done") this.stats.sagasDone++;
-    else this.stats.sagasRolledBack++;
-    this.world.log(`saga ${next.id}: ${next.phase}${next.reason === undefined ? "" : ` (${next.reason})`}`);
+  /**
+   * Records `next` in the saga's metadata record by compare-and-set (a put conditioned on the
+   * version this driver read; version 0 creates it). On a conflict the driver adopts what another
+   * driver recorded, read from the metadata group after its answer.
+   */
+  private record(driver: Driver, next: MoveSaga, token: number): void {
+    const write = { type: "put" as const, key: `${sagaKeyPrefix}${next.id}`, value: encodeJson(next), condition: { ifVersion: driver.version } };
+    this.proposeOperation(driver, metadataGroup, write, (result) => {
+      if (driver.token !== token || !this.drivers.includes(driver)) return;
+      driver.inFlight = false;
+      driver.pending = null;
+      driver.timeouts = 0;
+      this.touchedAt.set(next.id, this.world.now);
+      this.world.refreshMetadata();
+      if (!result.ok || result.type !== "put") {
+        const recorded = this.world.sagas.get(next.id);
+        this.stats.racingRecords++;
+        if (recorded === undefined) return; // not created yet: the driver's saga starts over from its own copy
+        driver.saga = recorded.value;
+        driver.version = recorded.version;
+        this.world.log(`saga ${next.id}: ${driver.name} lost a race, continues from the record (${recorded.value.phase})`);
+        return;
+      }
+      driver.saga = next;
+      driver.version = result.version;
+      if (!isFinished(next)) {
+        this.world.log(`saga ${next.id}: ${driver.name} recorded ${next.phase}`);
+        return;
+      }
+      if (next.phase === "done") this.stats.sagasDone++;
+      else this.stats.sagasRolledBack++;
+      this.world.log(`saga ${next.id}: ${next.phase}${next.reason === undefined ? "" : ` (${next.reason})`}`);
+    });
   }
 }
 
