@@ -84,7 +84,7 @@ export class Reshaper {
 
   /** One tick: maybe start an operation, advance operations, resume silent sagas, run the drivers. */
   onTick(): void {
-    if (!this.calm && this.operations.length < 2 && this.rng.chance(0.02)) this.plan();
+    if (!this.calm && this.operations.length < 2 && this.rng.chance(0.03)) this.plan();
     for (const operation of [...this.operations]) this.advanceOperation(operation);
     this.resumeSilent();
     for (const driver of [...this.drivers]) this.runDriver(driver);
@@ -222,7 +222,7 @@ export class Reshaper {
       this.world.log(`saga ${driver.saga.id}: ${driver.name} crashed ${where} in ${phase}`);
     } else {
       this.stats.driverStalls++;
-      driver.stalledUntil = this.world.now + resumeAfterTicks + this.rng.int(resumeAfterTicks * 3);
+      driver.stalledUntil = this.world.now + resumeAfterTicks + this.rng.int(resumeAfterTicks * 12);
       this.world.log(`saga ${driver.saga.id}: ${driver.name} stalls ${where} in ${phase} until tick ${driver.stalledUntil}`);
     }
   }
