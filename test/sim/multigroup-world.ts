@@ -244,9 +244,11 @@ export class MultiGroupWorld {
   }
 }
 
-/** The metadata group's name, its range table record, and the prefix of its saga records. */
+/** The metadata group's name. */
 export const metadataGroup = "meta";
+/** The metadata record holding the range table. */
 export const tableKey = "keyspace";
+/** The prefix of the metadata records holding the sagas. */
 export const sagaKeyPrefix = "sagas/";
 
 /** A metadata record's bytes. */
