@@ -33,7 +33,7 @@ export interface DepartedSpan {
   readonly epoch: number;
 }
 
-/** A saga whose freeze here ended: released (committed) or unfrozen (rolled back). It cannot freeze again. */
+/** A saga that ended here: in its source released (committed) or unfrozen (rolled back), in its target acquired or aborted. It cannot freeze or install again. */
 export interface EndedSaga {
   readonly saga: string;
   readonly committed: boolean;
@@ -126,6 +126,10 @@ export function unfreeze(ownership: RangeOwnership, saga: string): OwnershipStep
  */
 export function beginInstall(ownership: RangeOwnership, saga: string, span: Span): OwnershipStep & { alreadyAcquired?: boolean } {
   if (ownership.incoming.some((incoming) => incoming.saga === saga && sameSpan(incoming.span, span))) return { ok: true, ownership };
+  // A late install (a retried proposal, a stale driver) after the saga ended here must write nothing:
+  // the span may have moved on since it was acquired, or its records were deleted by abortInstall.
+  const ended = ownership.ended.find((entry) => entry.saga === saga);
+  if (ended !== undefined) return ended.committed ? { ok: true, ownership, alreadyAcquired: true } : refused("this operation was rolled back here");
   if (spansCover(ownership.spans, span)) return { ok: true, ownership, alreadyAcquired: true };
   if (ownership.spans.some((owned) => spansOverlap(owned, span))) return refused("the span overlaps what this group owns");
   if (ownership.incoming.some((incoming) => spansOverlap(incoming.span, span))) return refused("another operation installs an overlapping span");
@@ -137,19 +141,26 @@ export function incomingSpanOf(ownership: RangeOwnership, saga: string): Span | 
   return ownership.incoming.find((incoming) => incoming.saga === saga)?.span;
 }
 
-/** Forgets `saga`'s incoming span (after its records were deleted). */
+/** Forgets `saga`'s incoming span (after its records were deleted); the saga can never install here again. */
 export function abortInstall(ownership: RangeOwnership, saga: string): OwnershipStep {
-  return { ok: true, ownership: { ...ownership, incoming: ownership.incoming.filter((incoming) => incoming.saga !== saga) } };
+  const incoming = ownership.incoming.filter((entry) => entry.saga !== saga);
+  const ended = ownership.ended.some((entry) => entry.saga === saga) ? ownership.ended : endedWith(ownership, saga, false);
+  return { ok: true, ownership: { ...ownership, incoming, ended } };
 }
 
-/** Starts serving `saga`'s installed span; a no-op when it is already served. */
+/**
+ * Starts serving `saga`'s installed span; a no-op when it is already served or when this saga
+ * already acquired here (a stale driver repeating acquire after the span moved on to another group).
+ */
 export function acquire(ownership: RangeOwnership, saga: string, span: Span): OwnershipStep {
+  if (ownership.ended.some((entry) => entry.saga === saga && entry.committed)) return { ok: true, ownership };
   if (spansCover(ownership.spans, span)) return { ok: true, ownership };
   const incoming = ownership.incoming.find((entry) => entry.saga === saga);
   if (incoming === undefined || !sameSpan(incoming.span, span)) return refused("the span was not installed by this operation");
   return changed(ownership, {
     spans: normalizeSpans([...ownership.spans, span]),
     incoming: ownership.incoming.filter((entry) => entry.saga !== saga),
+    ended: endedWith(ownership, saga, true),
   });
 }
 

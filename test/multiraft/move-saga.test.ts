@@ -171,6 +171,39 @@ describe("the move saga over KV state machines", () => {
     expect(world.group("A").change({ action: "freeze", saga: "m1", span })).toMatchObject({ ok: false, code: "rangeRefused" });
   });
 
+  it("ignores a stale driver's acquire or install after the saga ended in the target (found by the multi-group simulator)", () => {
+    const world = new World();
+    world.write("k1", "one", { clientId: "c", seq: 1 });
+    let there = startMove("m1", span, "A", "B");
+    const staleCopy = world.group("A").machine.exportRange("m1", span); // undefined: not frozen yet
+    expect(staleCopy).toBeUndefined();
+    there = advance(there, world.act(there)); // freeze
+    const page = world.group("A").machine.exportRange("m1", span)!; // what a slow driver holds
+    while (!isFinished(there)) there = advance(there, world.act(there));
+    let back = startMove("m2", span, "B", "A");
+    while (!isFinished(back)) back = advance(back, world.act(back));
+    expect(back.phase).toBe("done");
+    // The slow driver of m1 wakes up in acquire: B no longer serves the span, yet the step is a no-op, not a refusal.
+    expect(world.group("B").change({ action: "acquire", saga: "m1", span })).toMatchObject({ ok: true, type: "range" });
+    expect(world.group("B").machine.read("k1")).toMatchObject({ ok: false, code: "wrongRange" });
+    // Its late install writes nothing and leaves no incoming span behind.
+    const install = { action: "install" as const, saga: "m1", span, records: page.records, sessions: page.sessions, versionFloor: page.versionFloor };
+    expect(world.group("B").change(install)).toMatchObject({ ok: true });
+    expect(world.group("B").machine.get("k1")).toBeUndefined();
+    expect(world.group("B").machine.ownership!.incoming).toEqual([]);
+    // A rolled-back saga: an install arriving after abortInstall is refused and stores nothing.
+    let cancelled = startMove("m3", span, "A", "B");
+    cancelled = advance(cancelled, world.act(cancelled)); // freeze
+    const late = world.group("A").machine.exportRange("m3", span)!;
+    cancelled = { ...cancelled, phase: "unfreeze" };
+    while (!isFinished(cancelled)) cancelled = advance(cancelled, world.act(cancelled));
+    const lateInstall = { action: "install" as const, saga: "m3", span, records: late.records, sessions: late.sessions, versionFloor: late.versionFloor };
+    expect(world.group("B").change(lateInstall)).toMatchObject({ ok: false, code: "rangeRefused" });
+    expect(world.group("B").machine.get("k1")).toBeUndefined();
+    expect(world.group("B").machine.ownership!.incoming).toEqual([]);
+    world.checkServing(keys);
+  });
+
   it("never serves a key twice or loses a write under crashes, retries and a racing driver", () => {
     fc.assert(
       fc.property(fc.array(stepArbitrary, { minLength: 10, maxLength: 80 }), (steps) => {

@@ -9,7 +9,6 @@ import { replicasMax } from "../../src/shared/limits.ts";
 import { members } from "../../src/raft/confchange.ts";
 import type { ConfChangeSingle, NodeId } from "../../src/raft/types.ts";
 import type { NemesisSettings, NetworkFaults } from "./options.ts";
-import type { Workload } from "./workload.ts";
 import type { World } from "./world.ts";
 import { describeConf } from "./trace.ts";
 import { pick } from "./options.ts";
@@ -17,10 +16,15 @@ import { pick } from "./options.ts";
 /** Most replica ids ever created in one run (members come and go; ids are never reused). */
 export const replicaIdsMax = 16;
 
+/** What a quiet period pauses: the clients (a Workload, or the multi-group world's clients). */
+export interface Pausable {
+  paused: boolean;
+}
+
 /** Injects faults into a World during the safety phase. */
 export class Nemesis {
   private readonly world: World;
-  private readonly workload: Workload;
+  private readonly workload: Pausable;
   private readonly rng: Rng;
   private readonly settings: NemesisSettings;
   /** The seed's network faults, put back when a calm quiet period ends. */
@@ -29,7 +33,7 @@ export class Nemesis {
   private calm = false;
   private quietLeaderCrashed = false;
 
-  constructor(world: World, workload: Workload, rng: Rng, settings: NemesisSettings) {
+  constructor(world: World, workload: Pausable, rng: Rng, settings: NemesisSettings) {
     this.world = world;
     this.workload = workload;
     this.rng = rng;

@@ -53,10 +53,10 @@ interface WriteWaiter {
 
 /** A client read waiting for its ReadState, then for the state machine to catch up with it. */
 interface ReadWaiter {
-  key: string;
   /** The ReadState's index once it arrived. */
   index: Index | null;
-  done: (record: KvRecord | undefined) => void;
+  /** Reads what it needs from the state machine once it applied the read index. */
+  done: (machine: KvStateMachine) => void;
 }
 
 /** A replica of the simulated group. */
@@ -175,7 +175,17 @@ export class Replica {
 
   /** Calls `done` with the record read once the ReadState for `context` arrived and was applied. */
   awaitRead(context: string, key: string, done: (record: KvRecord | undefined) => void): void {
-    this.readWaiters.set(context, { key, index: null, done });
+    this.awaitMachine(context, (machine) => done(machine.get(key)));
+  }
+
+  /** Calls `done` with the state machine once the ReadState for `context` arrived and was applied (fenced reads, exports). */
+  awaitMachine(context: string, done: (machine: KvStateMachine) => void): void {
+    this.readWaiters.set(context, { index: null, done });
+  }
+
+  /** The state machine of this life (null while down), for invariant checks that look at applied state. */
+  get stateMachine(): KvStateMachine | null {
+    return this.machine;
   }
 
   /** Forgets a client's waiting request (the client gave up or retries elsewhere). */
@@ -265,7 +275,7 @@ export class Replica {
     for (const [context, waiter] of this.readWaiters) {
       if (waiter.index === null || waiter.index > this.appliedIndex) continue;
       this.readWaiters.delete(context);
-      waiter.done(this.machine.get(waiter.key));
+      waiter.done(this.machine);
     }
   }
 }

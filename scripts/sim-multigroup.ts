@@ -1,0 +1,115 @@
+/**
+ * The multi-group simulator's command line: several Raft groups, random splits, merges and moves
+ * as sagas under a concurrent workload and every fault kind (test/sim/multigroup-runner.ts).
+ *
+ *   npm run sim:multigroup -- --seed N [--steps S] [--verbose]     replay one seed (with a trace)
+ *   npm run sim:multigroup -- --seeds K [--seed-start N] [--steps S] [--jobs J]   a campaign
+ *
+ * Prints every failure with the command that replays it and a summary; exits 1 when a seed failed,
+ * 2 on bad usage. Seeds run in worker threads; results are printed in seed order.
+ */
+import { availableParallelism } from "node:os";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { multiGroupReplayCommand, multiGroupStepsDefault, runMultiGroup, type MultiGroupResult } from "../test/sim/multigroup-runner.ts";
+
+const usage = "usage: npm run sim:multigroup -- (--seed N [--verbose] | --seeds K [--seed-start N] [--jobs J]) [--steps S]";
+
+/** Work handed to a worker thread. */
+interface WorkerJob {
+  seeds: number[];
+  steps: number;
+}
+
+function parseArguments(list: readonly string[]): { seedStart: number; seedsCount: number; steps: number; verbose: boolean; jobs: number } | string {
+  const parsed = { seedStart: 1, seedsCount: 1, steps: multiGroupStepsDefault, verbose: false, jobs: Math.min(availableParallelism(), 8) };
+  let single = false;
+  for (let index = 0; index < list.length; index++) {
+    const name = list[index]!;
+    if (name === "--verbose") {
+      parsed.verbose = true;
+      continue;
+    }
+    if (!["--seed", "--seed-start", "--seeds", "--steps", "--jobs"].includes(name)) return `unknown option ${name}`;
+    const value = Number(list[++index]);
+    if (!Number.isSafeInteger(value) || value < 0) return `${name} needs a non-negative integer`;
+    if (name === "--seed") {
+      parsed.seedStart = value;
+      single = true;
+    } else if (name === "--seed-start") parsed.seedStart = value;
+    else if (name === "--seeds") parsed.seedsCount = value;
+    else if (name === "--steps") parsed.steps = value;
+    else parsed.jobs = Math.max(1, value);
+  }
+  if (single) parsed.seedsCount = 1;
+  if (parsed.verbose && parsed.seedsCount !== 1) return "--verbose traces one seed: use it with --seed";
+  return parsed;
+}
+
+async function main(): Promise<number> {
+  const parsed = parseArguments(process.argv.slice(2));
+  if (typeof parsed === "string") {
+    console.error(parsed);
+    console.error(usage);
+    return 2;
+  }
+  const started = performance.now();
+  const seeds = Array.from({ length: parsed.seedsCount }, (_, index) => parsed.seedStart + index);
+  let results: MultiGroupResult[];
+  if (parsed.verbose) results = [runMultiGroup({ seed: seeds[0]!, steps: parsed.steps, trace: (line) => console.log(line) })];
+  else if (parsed.jobs === 1 || seeds.length === 1) results = seeds.map((seed) => runMultiGroup({ seed, steps: parsed.steps }));
+  else results = await runInWorkers(seeds, parsed.steps, parsed.jobs);
+  let failures = 0;
+  const total = { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: 0, driverStalls: 0, racingRecords: 0, wrongRange: 0, movedToHints: 0, rangeFrozen: 0, faults: 0, groups: 0 };
+  const crashesByPhase: Record<string, number> = {};
+  for (const result of results.sort((a, b) => a.seed - b.seed)) {
+    total.operations += result.routing.operations;
+    total.wrongRange += result.routing.wrongRange;
+    total.movedToHints += result.routing.movedToHints;
+    total.rangeFrozen += result.routing.rangeFrozen;
+    total.sagasDone += result.reshape.sagasDone;
+    total.sagasRolledBack += result.reshape.sagasRolledBack;
+    total.driverStalls += result.reshape.driverStalls;
+    total.racingRecords += result.reshape.racingRecords;
+    total.faults += result.faults;
+    total.groups += result.groups;
+    for (const [phase, count] of Object.entries(result.reshape.driverCrashes)) {
+      crashesByPhase[phase] = (crashesByPhase[phase] ?? 0) + count;
+      total.driverCrashes += count;
+    }
+    if (result.failure === null) continue;
+    failures++;
+    console.log(`FAIL seed ${result.seed} in the ${result.phase} phase: ${result.failure}`);
+    console.log(`  settings: ${result.settings}`);
+    console.log(`  replay: ${multiGroupReplayCommand(result.seed, result.steps)}`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `sim:multigroup: ${results.length} seeds (seeds ${parsed.seedStart}..${parsed.seedStart + results.length - 1}) x ${parsed.steps} steps, ${failures} failed, ` +
+      `${total.operations} client ops, ${total.sagasDone} sagas done, ${total.sagasRolledBack} rolled back, ${total.groups} groups, ${seconds.toFixed(1)}s`,
+  );
+  console.log(
+    `  driver crashes ${total.driverCrashes} (${Object.entries(crashesByPhase).map(([phase, count]) => `${phase} ${count}`).join(", ")}), stalls ${total.driverStalls}, ` +
+      `lost record races ${total.racingRecords}; wrongRange ${total.wrongRange} (movedTo hints ${total.movedToHints}), rangeFrozen ${total.rangeFrozen}; replica and network faults ${total.faults}`,
+  );
+  return failures === 0 ? 0 : 1;
+}
+
+async function runInWorkers(seeds: number[], steps: number, jobs: number): Promise<MultiGroupResult[]> {
+  const shares = Array.from({ length: Math.min(jobs, seeds.length) }, (_, job) => seeds.filter((_, index) => index % jobs === job));
+  const runs = shares.map(
+    (share) =>
+      new Promise<MultiGroupResult[]>((resolve, reject) => {
+        const worker = new Worker(new URL(import.meta.url), { workerData: { seeds: share, steps } satisfies WorkerJob });
+        worker.once("message", (results: MultiGroupResult[]) => resolve(results));
+        worker.once("error", reject);
+      }),
+  );
+  return (await Promise.all(runs)).flat();
+}
+
+if (isMainThread) {
+  process.exitCode = await main();
+} else {
+  const job = workerData as WorkerJob;
+  parentPort!.postMessage(job.seeds.map((seed) => runMultiGroup({ seed, steps: job.steps })));
+}
