@@ -10,9 +10,9 @@ import { bootstrapWrite } from "../../raft/storage.ts";
 import { emptyConfState } from "../../raft/storage.ts";
 import type { BootstrapRequest, Ownership, ReplicaFaults } from "../../multiraft/protocol.ts";
 import type { Message } from "../../raft/types.ts";
-import { migrate, type SqlRunner } from "./schema.ts";
-import { SqliteLogStore } from "./sqlite-log-store.ts";
-import { SqliteKvStore } from "./sqlite-kv-store.ts";
+import { migrate, type SqlRunner } from "../common/sqlite/schema.ts";
+import { SqliteLogStore } from "../common/sqlite/sqlite-log-store.ts";
+import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
 import { PeerTransport } from "./transport.ts";
 
 /** Which group and replica a Durable Object is; stored once, at bootstrap or first contact. */
