@@ -1,0 +1,181 @@
+/**
+ * One Deno node of a self-hosted cluster: every replica placed on it (one SQLite file each) in one
+ * event loop, one ticker for all of them, one transport to the other nodes, and the public v1 API
+ * (the same Hono app as the Worker) over a cluster client whose directory reaches replicas here
+ * in-process and elsewhere over the transport. Any node accepts any request.
+ */
+import { mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Hono } from "hono";
+import { createApp } from "../../router/app.ts";
+import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
+import type { MessageBatch } from "../../multiraft/wire.ts";
+import type { Message } from "../../raft/types.ts";
+import { defaultTiming, type ReplicaTiming } from "../common/replica-runtime.ts";
+import { answerReplicaRequest, type ReplicaAnswer, type ReplicaEndpoint } from "../common/replica-requests.ts";
+import { NodeDirectory } from "./node-directory.ts";
+import { NodeReplica } from "./node-replica.ts";
+import { NodeTransport, peerPath, type NodeAddress } from "./node-transport.ts";
+import { nodeOfReplica } from "./placement.ts";
+
+/** How a node is configured. */
+export interface ClusterNodeOptions {
+  id: number;
+  /** Every node of the cluster, this one included. */
+  nodes: NodeAddress[];
+  /** Where this node keeps its replicas' files. */
+  dataDirectory: string;
+  /** Shared by all nodes; peers must present it. */
+  clusterSecret: string;
+  /** The admin bearer token of the public API (ADMIN_TOKEN). */
+  adminToken: string | undefined;
+  timing?: Partial<ReplicaTiming>;
+}
+
+/** A replica that does not exist here (never bootstrapped): answers "uninitialized". */
+const absentReplica: ReplicaEndpoint = {
+  identity: undefined,
+  runtime: undefined,
+  bootstrap: () => false,
+  retire: () => {},
+  schedule: () => {},
+  traffic: () => undefined,
+};
+
+/** A node process's replicas, transport and HTTP front door. */
+export class ClusterNode {
+  readonly id: number;
+  readonly transport: NodeTransport;
+  readonly app: Hono;
+  private readonly options: ClusterNodeOptions;
+  private readonly nodeIds: number[];
+  private readonly replicasDirectory: string;
+  private readonly replicas = new Map<string, NodeReplica>();
+  /** Replicas that have a next tick; the ticker only looks at these (idle groups cost nothing). */
+  private readonly awake = new Set<NodeReplica>();
+  private readonly timing: Partial<ReplicaTiming>;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: ClusterNodeOptions) {
+    this.options = options;
+    this.id = options.id;
+    this.timing = options.timing ?? {};
+    this.nodeIds = options.nodes.map((node) => node.id);
+    this.replicasDirectory = join(options.dataDirectory, "replicas");
+    mkdirSync(this.replicasDirectory, { recursive: true });
+    this.transport = new NodeTransport({
+      self: options.id,
+      peers: options.nodes.filter((node) => node.id !== options.id),
+      secret: options.clusterSecret,
+      onBatches: (_from, batches) => this.deliver(batches),
+      onRequest: (request) => this.answer(request.group, request.replica, request.path, request.body),
+    });
+    const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"] });
+    this.app = createApp({ cluster, adminToken: options.adminToken });
+    for (const file of readdirSync(this.replicasDirectory)) {
+      if (file.endsWith(".sqlite")) this.open(join(this.replicasDirectory, file));
+    }
+  }
+
+  /** Connects to the peers and starts the ticker. */
+  start(): void {
+    this.transport.start();
+    const tickMs = this.timing.tickMs ?? defaultTiming.tickMs;
+    this.ticker = setInterval(() => this.tick(), tickMs);
+  }
+
+  /** Stops ticking and connecting, and closes every replica's file. */
+  stop(): void {
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.transport.stop();
+    for (const replica of this.replicas.values()) replica.close();
+    this.replicas.clear();
+  }
+
+  /** The HTTP handler: peer connections on peerPath, the public API otherwise. */
+  fetch(request: Request): Response | Promise<Response> {
+    if (new URL(request.url).pathname === peerPath) return this.transport.accept(request);
+    return this.app.fetch(request);
+  }
+
+  /** Calls a replica wherever it lives (the directory's dispatcher). */
+  call(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
+    const node = nodeOfReplica(group, replica, this.nodeIds);
+    if (node === this.id) return this.answer(group, replica, path, body);
+    return this.transport.request(node, { group, replica, path, body });
+  }
+
+  /** Replicas hosted here and how many of them lead their group. */
+  summary(): { replicas: number; leading: number; awake: number } {
+    let leading = 0;
+    for (const replica of this.replicas.values()) if (replica.runtime?.node.brief().role === "leader") leading++;
+    return { replicas: this.replicas.size, leading, awake: this.awake.size };
+  }
+
+  private answer(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
+    if (nodeOfReplica(group, replica, this.nodeIds) !== this.id) return Promise.resolve({ status: 409, body: { kind: "wrongReplica" } });
+    const existing = this.replicas.get(keyOf(group, replica));
+    if (existing !== undefined) return answerReplicaRequest(existing, path, body);
+    if (path !== "/internal/bootstrap") return answerReplicaRequest(absentReplica, path, body);
+    return answerReplicaRequest(this.create(group, replica), path, body);
+  }
+
+  /** Steps batches from a peer node; a replica placed here that does not exist yet joins with an empty log. */
+  private deliver(batches: MessageBatch[]): void {
+    for (const batch of batches) {
+      let replica = this.replicas.get(keyOf(batch.group, batch.to));
+      if (replica === undefined) {
+        if (nodeOfReplica(batch.group, batch.to, this.nodeIds) !== this.id) continue;
+        replica = this.create(batch.group, batch.to);
+        replica.adopt(batch.group, batch.to);
+      }
+      replica.receive(batch.messages);
+    }
+  }
+
+  private send(group: string, from: number, to: number, messages: Message[]): void {
+    const node = nodeOfReplica(group, to, this.nodeIds);
+    const batch = { group, from, to, messages };
+    // Two replicas of one group on this node: deliver on a later turn, never inside the sender's pass.
+    if (node === this.id) setTimeout(() => this.deliver([batch]), 0);
+    else this.transport.send(node, batch);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const replica of this.awake) {
+      const runtime = replica.runtime;
+      const next = runtime?.nextTickAtMs() ?? null;
+      if (next !== null && next <= now) runtime!.tick();
+      if (runtime?.nextTickAtMs() === null || runtime === undefined) this.awake.delete(replica);
+    }
+  }
+
+  private create(group: string, replica: number): NodeReplica {
+    const path = join(this.replicasDirectory, `${encodeURIComponent(group)}~${replica}.sqlite`);
+    const created = this.replicaAt(path);
+    this.replicas.set(keyOf(group, replica), created);
+    return created;
+  }
+
+  private open(path: string): void {
+    const replica = this.replicaAt(path);
+    if (replica.identity === undefined) return replica.close();
+    this.replicas.set(keyOf(replica.identity.group, replica.identity.replica), replica);
+  }
+
+  private replicaAt(path: string): NodeReplica {
+    return new NodeReplica({
+      path,
+      timing: this.timing,
+      send: (group, from, to, messages) => this.send(group, from, to, messages),
+      wake: (replica) => {
+        if (replica.runtime?.nextTickAtMs() !== null) this.awake.add(replica);
+      },
+    });
+  }
+}
+
+function keyOf(group: string, replica: number): string {
+  return `${group}/${replica}`;
+}
