@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { nodeCommandLine } from "../../src/hosts/deno/arguments.ts";
 import { e2eAdminToken, freePort } from "./wrangler.ts";
 
 /** The cluster secret the test clusters use. */
@@ -34,18 +34,9 @@ export interface DenoCluster {
   output(id: number): string;
 }
 
-/** The arguments of node `id`'s process (also used by `npm run deno:cluster`). */
-export function nodeArguments(options: { id: number; dataDirectory: string; ports: number[]; tickMs?: number }): string[] {
-  const nodes = options.ports.map((port, i) => `${i + 1}=127.0.0.1:${port}`).join(",");
-  const args = ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "src/hosts/deno/main.ts"];
-  args.push("--id", String(options.id), "--data", join(options.dataDirectory, `node-${options.id}`), "--nodes", nodes);
-  if (options.tickMs !== undefined) args.push("--tick-ms", String(options.tickMs));
-  return args;
-}
-
 /** Spawns the process of node `id` (its output goes to `log`); it does not wait for it to listen. */
 export function spawnNode(options: { id: number; dataDirectory: string; ports: number[]; tickMs: number; secret: string }, log: (text: string) => void): ChildProcess {
-  const child = spawn("node_modules/deno/deno", nodeArguments(options), {
+  const child = spawn("node_modules/deno/deno", nodeCommandLine(options), {
     env: { ...process.env, EDGERAFT_CLUSTER_SECRET: options.secret, ADMIN_TOKEN: e2eAdminToken, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -39,3 +39,12 @@ export function parseNodeArguments(args: readonly string[], env: (name: string) 
     options: { id, nodes, dataDirectory, clusterSecret, adminToken: env("ADMIN_TOKEN"), ...(tickMs === undefined ? {} : { timing: { tickMs } }) },
   };
 }
+
+/** The `deno` arguments that start node `id` of a loopback cluster on `ports` (node i + 1 on ports[i]). */
+export function nodeCommandLine(options: { id: number; dataDirectory: string; ports: readonly number[]; tickMs?: number }): string[] {
+  const nodes = options.ports.map((port, i) => `${i + 1}=127.0.0.1:${port}`).join(",");
+  const args = ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "src/hosts/deno/main.ts"];
+  args.push("--id", String(options.id), "--data", `${options.dataDirectory}/node-${options.id}`, "--nodes", nodes);
+  if (options.tickMs !== undefined) args.push("--tick-ms", String(options.tickMs));
+  return args;
+}
