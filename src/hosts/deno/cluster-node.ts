@@ -15,7 +15,8 @@ import { defaultTiming, type ReplicaTiming } from "../common/replica-runtime.ts"
 import { answerReplicaRequest, type ReplicaAnswer, type ReplicaEndpoint } from "../common/replica-requests.ts";
 import { NodeDirectory } from "./node-directory.ts";
 import { NodeReplica } from "./node-replica.ts";
-import { NodeTransport, peerPath, type NodeAddress } from "./node-transport.ts";
+import { memoryUsage } from "node:process";
+import { NodeTransport, peerPath, secretMatches, type NodeAddress } from "./node-transport.ts";
 import { nodeOfReplica } from "./placement.ts";
 
 /** How a node is configured. */
@@ -31,6 +32,9 @@ export interface ClusterNodeOptions {
   adminToken: string | undefined;
   timing?: Partial<ReplicaTiming>;
 }
+
+/** Node statistics (replicas, leaders, transport counters, memory), for operators holding the cluster secret. */
+export const nodeStatsPath = "/internal/node";
 
 /** A replica that does not exist here (never bootstrapped): answers "uninitialized". */
 const absentReplica: ReplicaEndpoint = {
@@ -59,7 +63,9 @@ export class ClusterNode {
   constructor(options: ClusterNodeOptions) {
     this.options = options;
     this.id = options.id;
-    this.timing = options.timing ?? {};
+    // One engine tick per timer run (etcd's rule, see ReplicaTiming.ticksPerCallMax); lease reads
+    // stay off on Deno, as on Durable Objects.
+    this.timing = { ticksPerCallMax: 1, ...options.timing, leaseReads: false };
     this.nodeIds = options.nodes.map((node) => node.id);
     this.replicasDirectory = join(options.dataDirectory, "replicas");
     mkdirSync(this.replicasDirectory, { recursive: true });
@@ -92,9 +98,14 @@ export class ClusterNode {
     this.replicas.clear();
   }
 
-  /** The HTTP handler: peer connections on peerPath, the public API otherwise. */
+  /** The HTTP handler: peer connections on peerPath, node statistics for holders of the secret, the public API otherwise. */
   fetch(request: Request): Response | Promise<Response> {
-    if (new URL(request.url).pathname === peerPath) return this.transport.accept(request);
+    const path = new URL(request.url).pathname;
+    if (path === peerPath) return this.transport.accept(request);
+    if (path === nodeStatsPath) {
+      if (!secretMatches(request.headers.get("authorization"), this.options.clusterSecret)) return new Response("the cluster secret is required", { status: 401 });
+      return Response.json({ node: this.id, ...this.summary(), transport: this.transport.counters, rssBytes: memoryUsage().rss });
+    }
     return this.app.fetch(request);
   }
 
@@ -137,7 +148,7 @@ export class ClusterNode {
     const node = nodeOfReplica(group, to, this.nodeIds);
     const batch = { group, from, to, messages };
     // Two replicas of one group on this node: deliver on a later turn, never inside the sender's pass.
-    if (node === this.id) setTimeout(() => this.deliver([batch]), 0);
+    if (node === this.id) queueMicrotask(() => this.deliver([batch]));
     else this.transport.send(node, batch);
   }
 

@@ -6,6 +6,7 @@
 import { ReplicaRuntime, type ReplicaTiming } from "../common/replica-runtime.ts";
 import type { ReplicaEndpoint, ReplicaIdentity } from "../common/replica-requests.ts";
 import { SqliteLogStore } from "../common/sqlite/sqlite-log-store.ts";
+import { SyncNotingLogStore } from "./sync-noting-log-store.ts";
 import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
 import { KvStateMachine } from "../../kv/state-machine.ts";
 import { bootstrapWrite, emptyConfState } from "../../raft/storage.ts";
@@ -92,7 +93,7 @@ export class NodeReplica implements ReplicaEndpoint {
 
   private start(identity: ReplicaIdentity): void {
     this.identity = identity;
-    const logStore = new SqliteLogStore(this.database);
+    const logStore = new SyncNotingLogStore(this.database);
     const kvStore = new SqliteKvStore(this.database);
     const stateMachine = new KvStateMachine(kvStore, { resume: kvStore.readMeta(), resumeSessions: kvStore.readSessions() });
     this.runtime = new ReplicaRuntime({
@@ -104,7 +105,8 @@ export class NodeReplica implements ReplicaEndpoint {
       nowMs: () => Date.now(),
       seed: Math.floor(Math.random() * 2 ** 31),
       timing: this.options.timing,
-      transaction: (work) => this.database.transaction(work),
+      // Synced only when the pass wrote entries, a snapshot, a term or a vote (sqlite-database.ts).
+      transaction: (work) => this.database.transaction(work, () => logStore.takeMustSync()),
       // Commits are fsynced when transaction() returns; waiting one macrotask lets the requests
       // that arrived meanwhile join the leader's next transaction (group commit).
       whenDurable: () => new Promise((resolve) => setTimeout(resolve, 0)),

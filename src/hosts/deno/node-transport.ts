@@ -1,8 +1,7 @@
 /**
  * The one connection between two Deno nodes, carrying every group's traffic: a WebSocket opened by
  * the node with the lower id and used both ways. Raft batches for a node are queued and leave
- * together in one binary frame (multiraft/node-frame.ts) at the end of the current event-loop
- * turn, so the frames per tick between two nodes do not grow with the number of groups, and a
+ * together in one binary frame (multiraft/node-frame.ts) when the current task ends, so the frames per tick between two nodes do not grow with the number of groups, and a
  * quiesced group adds nothing. Router requests to replicas on the other node (JSON) travel as
  * text frames and are matched to their answers by id.
  *
@@ -107,7 +106,9 @@ export class NodeTransport {
     link.queue.push(batch);
     if (link.flushScheduled) return;
     link.flushScheduled = true;
-    setTimeout(() => this.flush(link), 0);
+    // After the current task: every replica that runs in it (a tick of all groups, a frame
+    // stepped into all groups) adds its batch first, and the node sends them as one frame.
+    queueMicrotask(() => this.flush(link));
   }
 
   /** Calls a replica on `node`; rejects when the node is not connected or does not answer in time. */
@@ -242,7 +243,7 @@ function parseObject(text: string): Record<string, unknown> | undefined {
 }
 
 /** Compares a bearer header with the secret in time that does not depend on where they differ. */
-function secretMatches(header: string | null, secret: string): boolean {
+export function secretMatches(header: string | null, secret: string): boolean {
   const encoder = new TextEncoder();
   const given = encoder.encode(header ?? "");
   const expected = encoder.encode(`Bearer ${secret}`);
