@@ -5,26 +5,16 @@
  * nothing and its objects may hibernate.
  */
 import { ReplicaRuntime, type ReplicaTiming } from "../common/replica-runtime.ts";
+import type { ReplicaIdentity } from "../common/replica-requests.ts";
 import { KvStateMachine } from "../../kv/state-machine.ts";
 import { bootstrapWrite } from "../../raft/storage.ts";
 import { emptyConfState } from "../../raft/storage.ts";
-import type { BootstrapRequest, Ownership, ReplicaFaults } from "../../multiraft/protocol.ts";
+import type { BootstrapRequest, ReplicaFaults } from "../../multiraft/protocol.ts";
 import type { Message } from "../../raft/types.ts";
 import { migrate, type SqlRunner } from "../common/sqlite/schema.ts";
 import { SqliteLogStore } from "../common/sqlite/sqlite-log-store.ts";
 import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
 import { PeerTransport } from "./transport.ts";
-
-/** Which group and replica a Durable Object is; stored once, at bootstrap or first contact. */
-export interface ReplicaIdentity {
-  group: string;
-  replica: number;
-  locations: Record<string, string>;
-  owns: Ownership;
-  epoch: number;
-  /** The group was deleted: every client request is answered "stale epoch". */
-  retired: boolean;
-}
 
 /** One replica's host state inside its Durable Object. */
 export class ReplicaHost {
