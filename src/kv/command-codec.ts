@@ -14,7 +14,7 @@ import { assert } from "../shared/assert.ts";
 import { valueBytesMax } from "../shared/limits.ts";
 import { ByteReader, ByteWriter, isJsonObject, parseJson, utf8LengthOf } from "./binary.ts";
 import { badCommand, validateCommand } from "./command.ts";
-import type { BadCommand, BatchStep, Command, Condition, Operation } from "./command.ts";
+import type { BadCommand, BatchStep, Command, Condition, Operation, RangeChange } from "./command.ts";
 
 /** The format version byte this module writes and reads. */
 export const commandFormatVersion = 1;
@@ -74,9 +74,21 @@ function wireOperationOf(operation: Operation, values: Uint8Array[]): object {
       return { type: "batch", ops: operation.ops.map((step) => wireStepOf(step, values)) };
     case "noop":
       return { type: "noop" };
+    case "range":
+      return { type: "range", change: wireRangeChangeOf(operation.change, values) };
     default:
       return wireStepOf(operation, values);
   }
+}
+
+/** A range change with each installed record's value replaced by `valueBytes` (values follow the header). */
+function wireRangeChangeOf(change: RangeChange, values: Uint8Array[]): object {
+  if (change.action !== "install") return change;
+  const records = change.records.map((record) => {
+    values.push(record.value);
+    return { key: record.key, version: record.version, valueBytes: record.value.length };
+  });
+  return { ...change, records };
 }
 
 function wireStepOf(step: BatchStep, values: Uint8Array[]): object {
@@ -103,6 +115,7 @@ const missingValue = Symbol("missingValue");
 function withValues(operation: unknown, reader: ByteReader): unknown {
   if (!isJsonObject(operation)) return operation;
   if (operation.type === "put") return putWithValue(operation, reader);
+  if (operation.type === "range") return rangeWithValues(operation, reader);
   if (operation.type !== "batch" || !Array.isArray(operation.ops)) return operation;
   const ops: unknown[] = [];
   for (const step of operation.ops as unknown[]) {
@@ -111,6 +124,21 @@ function withValues(operation: unknown, reader: ByteReader): unknown {
     ops.push(decoded);
   }
   return { type: "batch", ops };
+}
+
+function rangeWithValues(operation: Record<string, unknown>, reader: ByteReader): unknown {
+  const change = operation.change;
+  if (!isJsonObject(change) || change.action !== "install" || !Array.isArray(change.records)) return operation;
+  const records: unknown[] = [];
+  for (const record of change.records as unknown[]) {
+    if (!isJsonObject(record)) return missingValue;
+    const length = record.valueBytes;
+    if (typeof length !== "number" || !Number.isSafeInteger(length) || length > valueBytesMax) return missingValue;
+    const value = reader.readBytes(length);
+    if (value === undefined) return missingValue;
+    records.push({ key: record.key, version: record.version, value });
+  }
+  return { type: "range", change: { ...change, records } };
 }
 
 function putWithValue(put: Record<string, unknown>, reader: ByteReader): unknown {

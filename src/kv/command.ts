@@ -2,8 +2,10 @@
  * Commands that a Raft group replicates and the KV state machine applies, and their validation.
  * Validation is defensive about shapes, because decoded commands come from bytes off the log.
  */
-import { batchOperationsMax, clientIdBytesMax, requestIdBytesMax, valueBytesMax } from "../shared/limits.ts";
+import { batchOperationsMax, clientIdBytesMax, rangeInstallEntriesMax, requestIdBytesMax, valueBytesMax } from "../shared/limits.ts";
 import { keyProblemOf, utf8BytesOf } from "./key-order.ts";
+import type { ApplyResult } from "./result.ts";
+import { spanProblemOf, type KeyspaceMode, type Span } from "./span.ts";
 
 /** A write's precondition: the key's current version equals `ifVersion` (0 = absent), or the key is absent. */
 export type Condition = { readonly ifVersion: number } | { readonly ifAbsent: true };
@@ -44,8 +46,46 @@ export interface NoopOperation {
   readonly type: "noop";
 }
 
+/** A record as a range install carries it (its version is kept). */
+export interface InstalledRecord {
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly version: number;
+}
+
+/** A client session as a range install carries it from the source group. */
+export interface InstalledSession {
+  readonly clientId: string;
+  readonly lastSeq: number;
+  readonly result: ApplyResult;
+}
+
+/** One step of a range saga in one group (see ownership.ts for what each does). `saga` names the operation. */
+export type RangeChange =
+  | { readonly action: "init"; readonly mode: KeyspaceMode; readonly spans: readonly Span[] }
+  | { readonly action: "freeze"; readonly saga: string; readonly span: Span }
+  | { readonly action: "unfreeze"; readonly saga: string }
+  | {
+      readonly action: "install";
+      readonly saga: string;
+      readonly span: Span;
+      readonly records: readonly InstalledRecord[];
+      readonly sessions: readonly InstalledSession[];
+      /** The source's version counter: the target's counter rises to at least it, so versions keep increasing. */
+      readonly versionFloor: number;
+    }
+  | { readonly action: "abortInstall"; readonly saga: string }
+  | { readonly action: "acquire"; readonly saga: string; readonly span: Span }
+  | { readonly action: "release"; readonly saga: string; readonly span: Span; readonly to: string };
+
+/** Changes what the group owns. */
+export interface RangeOperation {
+  readonly type: "range";
+  readonly change: RangeChange;
+}
+
 /** What a command does. */
-export type Operation = PutOperation | DeleteOperation | BatchOperation | NoopOperation;
+export type Operation = PutOperation | DeleteOperation | BatchOperation | NoopOperation | RangeOperation;
 
 /**
  * One replicated command. `clientId` and `seq` identify it in the client's session (Raft thesis
@@ -100,9 +140,53 @@ function operationProblemOf(operation: Operation): string | undefined {
       return batchProblemOf(operation);
     case "noop":
       return undefined;
+    case "range":
+      return rangeChangeProblemOf(operation.change);
     default:
       return `unknown operation type ${JSON.stringify((operation as { type?: unknown }).type)}`;
   }
+}
+
+function rangeChangeProblemOf(change: RangeChange): string | undefined {
+  if (typeof change !== "object" || change === null) return "range change must be an object";
+  if (change.action !== "init" && (typeof change.saga !== "string" || change.saga.length === 0 || change.saga.length > 128)) {
+    return "range change needs a saga id of 1 to 128 characters";
+  }
+  switch (change.action) {
+    case "init":
+      if (change.mode !== "range" && change.mode !== "hash") return "init mode must be range or hash";
+      if (!Array.isArray(change.spans)) return "init spans must be an array";
+      return change.spans.map(spanProblemOf).find((problem) => problem !== undefined);
+    case "freeze":
+    case "acquire":
+      return spanProblemOf(change.span);
+    case "release":
+      return spanProblemOf(change.span) ?? (typeof change.to === "string" && change.to.length > 0 ? undefined : "release needs the receiving group");
+    case "install":
+      return spanProblemOf(change.span) ?? installProblemOf(change);
+    case "unfreeze":
+    case "abortInstall":
+      return undefined;
+    default:
+      return `unknown range action ${JSON.stringify((change as { action?: unknown }).action)}`;
+  }
+}
+
+function installProblemOf(change: Extract<RangeChange, { action: "install" }>): string | undefined {
+  if (!Array.isArray(change.records) || !Array.isArray(change.sessions)) return "install needs records and sessions arrays";
+  if (change.records.length > rangeInstallEntriesMax || change.sessions.length > rangeInstallEntriesMax) return `install holds more than ${rangeInstallEntriesMax} records or sessions`;
+  if (!isSafeInteger(change.versionFloor) || change.versionFloor < 0) return "versionFloor must be a non-negative safe integer";
+  for (const record of change.records) {
+    const problem = keyProblemOf(record?.key);
+    if (problem !== undefined) return `installed record: ${problem}`;
+    if (!(record.value instanceof Uint8Array) || record.value.length > valueBytesMax) return "installed record value must be bytes within valueBytesMax";
+    if (!isSafeInteger(record.version) || record.version < 1 || record.version > change.versionFloor) return "installed record version must be within 1..versionFloor";
+  }
+  for (const session of change.sessions) {
+    if (typeof session?.clientId !== "string" || session.clientId.length === 0 || !isSafeInteger(session.lastSeq) || session.lastSeq < 1) return "installed session is malformed";
+    if (typeof session.result !== "object" || session.result === null || typeof session.result.ok !== "boolean") return "installed session result is malformed";
+  }
+  return undefined;
 }
 
 function batchProblemOf(batch: BatchOperation): string | undefined {

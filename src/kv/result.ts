@@ -60,12 +60,47 @@ export interface SessionExpired {
   readonly lastSeq: number;
 }
 
+/** A range command was applied (or was a repeat); `epoch` is the group's ownership epoch after it. */
+export interface RangeApplied {
+  readonly ok: true;
+  readonly type: "range";
+  readonly epoch: number;
+}
+
+/** A range command was refused (the saga's assumption about this group does not hold); nothing changed. */
+export interface RangeRefused {
+  readonly ok: false;
+  readonly code: "rangeRefused";
+  readonly reason: string;
+}
+
+/** The key is not served by this group at this index; `movedTo` names the group it went to, when known. Not applied, not recorded in the session. */
+export interface WrongRange {
+  readonly ok: false;
+  readonly code: "wrongRange";
+  readonly epoch: number;
+  readonly movedTo?: string;
+}
+
+/** The key's range is frozen while it moves; retry shortly. Not applied, not recorded in the session. */
+export interface RangeFrozen {
+  readonly ok: false;
+  readonly code: "rangeFrozen";
+  readonly epoch: number;
+}
+
+/** Why a key cannot be served here. */
+export type KeyRefusal = WrongRange | RangeFrozen;
+
 /** Any outcome of KvStateMachine.apply. */
 export type ApplyResult =
   | PutApplied
   | DeleteApplied
   | BatchApplied
   | NoopApplied
+  | RangeApplied
   | ConditionFailed
   | BadCommand
-  | SessionExpired;
+  | SessionExpired
+  | RangeRefused
+  | KeyRefusal;

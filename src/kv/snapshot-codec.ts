@@ -15,6 +15,8 @@ import { compareKeys, keyProblemOf } from "./key-order.ts";
 import type { ApplyResult } from "./result.ts";
 import type { SessionEntry } from "./sessions.ts";
 import type { KvEntry } from "./store.ts";
+import type { RangeOwnership } from "./ownership.ts";
+import { spanProblemOf } from "./span.ts";
 
 /** The format version byte this module writes and reads. */
 export const snapshotFormatVersion = 1;
@@ -31,6 +33,8 @@ export interface KvSnapshot {
   readonly sessions: readonly SessionEntry[];
   /** Records in ascending key order. */
   readonly entries: readonly KvEntry[];
+  /** What the group owns; absent for a group that has never been given ranges (it serves every key). */
+  readonly ownership?: RangeOwnership;
 }
 
 /** The outcome of decoding a snapshot: the state, or why the bytes are not one. */
@@ -46,6 +50,7 @@ export function encodeSnapshot(snapshot: KvSnapshot): Uint8Array {
     clockMs: snapshot.clockMs,
     entryCount: snapshot.entries.length,
     sessions: snapshot.sessions.map((session) => [session.clientId, session.lastSeq, session.lastUsedMs, session.result]),
+    ...(snapshot.ownership === undefined ? {} : { ownership: snapshot.ownership }),
   };
   const headerText = JSON.stringify(header);
   const headerLength = utf8LengthOf(headerText);
@@ -84,7 +89,10 @@ export function decodeSnapshot(data: Uint8Array): DecodedSnapshot {
   const entries = readEntries(reader, entryCount, versionCounter);
   if (typeof entries === "string") return badSnapshot(entries);
   if (reader.remaining !== 0) return badSnapshot(`${reader.remaining} bytes follow the last entry`);
-  return { ok: true, snapshot: { appliedIndex, versionCounter, clockMs, sessions, entries } };
+  if (header.ownership === undefined) return { ok: true, snapshot: { appliedIndex, versionCounter, clockMs, sessions, entries } };
+  const ownership = readOwnership(header.ownership);
+  if (typeof ownership === "string") return badSnapshot(ownership);
+  return { ok: true, snapshot: { appliedIndex, versionCounter, clockMs, sessions, entries, ownership } };
 }
 
 function readSessions(rows: unknown, clockMs: number): SessionEntry[] | string {
@@ -108,6 +116,19 @@ function readSessions(rows: unknown, clockMs: number): SessionEntry[] | string {
     sessions.push({ clientId, lastSeq, lastUsedMs, result: result as unknown as ApplyResult });
   }
   return sessions;
+}
+
+function readOwnership(raw: unknown): RangeOwnership | string {
+  if (!isJsonObject(raw)) return "snapshot ownership must be an object";
+  const { mode, epoch, spans, frozen, incoming, departed, ended } = raw;
+  if (!Array.isArray(ended) || ended.some((item) => !isJsonObject(item) || typeof item.saga !== "string" || typeof item.committed !== "boolean")) return "snapshot ownership ended sagas are malformed";
+  if (mode !== "range" && mode !== "hash") return "snapshot ownership mode must be range or hash";
+  if (!isCount(epoch) || epoch < 1) return "snapshot ownership epoch must be a positive safe integer";
+  if (!Array.isArray(spans) || spans.some((span) => spanProblemOf(span) !== undefined)) return "snapshot ownership spans are malformed";
+  for (const list of [frozen, incoming, departed]) {
+    if (!Array.isArray(list) || list.some((item) => !isJsonObject(item) || spanProblemOf(item.span) !== undefined)) return "snapshot ownership lists are malformed";
+  }
+  return raw as unknown as RangeOwnership;
 }
 
 function readEntries(reader: ByteReader, entryCount: number, versionCounter: number): KvEntry[] | string {

@@ -9,9 +9,12 @@ import { assert, assertIndex } from "../shared/assert.ts";
 import { scanLimitMax, sessionsMax } from "../shared/limits.ts";
 import { planBatch, conditionHolds } from "./batch-plan.ts";
 import { decodeCommand } from "./command-codec.ts";
-import type { BatchOperation, Command, DeleteOperation, Operation, PutOperation } from "./command.ts";
+import type { BatchOperation, Command, DeleteOperation, InstalledSession, Operation, PutOperation } from "./command.ts";
+import { readRefusal, scanRefusal, writeRefusal, type RangeOwnership } from "./ownership.ts";
+import { applyRangeChange, exportPage, medianServedKey, type ExportPage, type RangeTarget } from "./range-apply.ts";
+import { scanSpanOf, type Span } from "./span.ts";
 import { keySuccessor, laterKey, utf8BytesOf } from "./key-order.ts";
-import type { ApplyResult, ConditionFailed, ConditionFailure } from "./result.ts";
+import type { ApplyResult, ConditionFailed, ConditionFailure, KeyRefusal } from "./result.ts";
 import { SessionTable, type SessionChanges, type StoredSession } from "./sessions.ts";
 import { decodeSnapshot, encodeSnapshot, type KvSnapshot } from "./snapshot-codec.ts";
 import type { KvEntry, KvRecord, KvStore, ScanRange } from "./store.ts";
@@ -87,6 +90,8 @@ export class KvStateMachine {
   private appliedIndexValue = 0;
   private versionCounterValue = 0;
   private clockMsValue = 0;
+  /** What the group owns; undefined until its first range command (it then serves every key, as the metadata group does). */
+  private ownershipValue: RangeOwnership | undefined;
 
   /** A state machine over an empty `store` (load earlier state with restore), or over durable state with options.resume. */
   constructor(store: KvStore, options: KvStateMachineOptions = {}) {
@@ -143,6 +148,11 @@ export class KvStateMachine {
     return this.clockMsValue;
   }
 
+  /** What the group owns (undefined: never given ranges, serves every key). */
+  get ownership(): RangeOwnership | undefined {
+    return this.ownershipValue;
+  }
+
   /** How many client sessions are live. */
   get sessionCount(): number {
     return this.sessions.size;
@@ -160,6 +170,27 @@ export class KvStateMachine {
   /** The record at `key`, read locally without the log, or undefined when absent. */
   get(key: string): KvRecord | undefined {
     return this.store.get(key);
+  }
+
+  /** The record at `key` when this group serves it (undefined = absent), or why it does not serve it. */
+  read(key: string): { readonly ok: true; readonly record: KvRecord | undefined } | KeyRefusal {
+    return readRefusal(this.ownershipValue, key) ?? { ok: true, record: this.store.get(key) };
+  }
+
+  /** One page of `request` when this group serves every key of its range (range mode), or why it does not. */
+  scanOwned(request: ScanRequest): { readonly ok: true; readonly page: ScanPage } | KeyRefusal {
+    const refusal = this.ownershipValue?.mode === "range" ? scanRefusal(this.ownershipValue, scanSpanOf(request)) : undefined;
+    return refusal ?? { ok: true, page: this.scan(request) };
+  }
+
+  /** One page of a span that `saga` froze here, for the saga to install in the target; undefined when not frozen by it. */
+  exportRange(saga: string, span: Span, cursor?: string): ExportPage | undefined {
+    return exportPage(this.store, this.ownershipValue, saga, span, cursor, { versionCounter: this.versionCounterValue, sessions: this.sessions.entries() });
+  }
+
+  /** The key in the middle of the records this group serves (undefined with fewer than two). */
+  medianKey(): string | undefined {
+    return medianServedKey(this.store, this.ownershipValue);
   }
 
   /** One page of records in `request`'s range, read locally without the log. */
@@ -186,6 +217,7 @@ export class KvStateMachine {
       clockMs: this.clockMsValue,
       sessions: this.sessions.entries(),
       entries,
+      ...this.ownershipField(),
     });
   }
 
@@ -208,7 +240,12 @@ export class KvStateMachine {
       clockMs: this.clockMsValue,
       sessions,
       entries: [],
+      ...this.ownershipField(),
     });
+  }
+
+  private ownershipField(): { ownership?: RangeOwnership } {
+    return this.ownershipValue === undefined ? {} : { ownership: this.ownershipValue };
   }
 
   private loadMeta(snapshot: KvSnapshot): void {
@@ -216,6 +253,7 @@ export class KvStateMachine {
     this.appliedIndexValue = snapshot.appliedIndex;
     this.versionCounterValue = snapshot.versionCounter;
     this.clockMsValue = snapshot.clockMs;
+    this.ownershipValue = snapshot.ownership;
   }
 
   /** Every record in key order, read from the store a page at a time. */
@@ -241,11 +279,16 @@ export class KvStateMachine {
       return { ok: false, code: "sessionExpired", lastSeq: session.lastSeq };
     }
     const result = this.execute(command.operation);
+    // A key this group does not serve (or serves frozen) was not touched: leave no trace in the
+    // session, so the router's retry of the same seq, here or in the group that owns the key, applies.
+    if (!result.ok && (result.code === "wrongRange" || result.code === "rangeFrozen")) return result;
     this.sessions.record(command.clientId, { lastSeq: command.seq, result, lastUsedMs: this.clockMsValue });
     return result;
   }
 
   private execute(operation: Operation): ApplyResult {
+    const refusal = this.writeRefusalOf(operation);
+    if (refusal !== undefined) return refusal;
     switch (operation.type) {
       case "put":
         return this.put(operation);
@@ -255,6 +298,47 @@ export class KvStateMachine {
         return this.batch(operation);
       case "noop":
         return { ok: true, type: "noop" };
+      case "range":
+        return applyRangeChange(this.rangeTarget(), operation.change);
+    }
+  }
+
+  /** The first key of a write that this group may not write now, or undefined. */
+  private writeRefusalOf(operation: Operation): KeyRefusal | undefined {
+    if (this.ownershipValue === undefined) return undefined;
+    if (operation.type === "put" || operation.type === "delete") return writeRefusal(this.ownershipValue, operation.key);
+    if (operation.type !== "batch") return undefined;
+    for (const step of operation.ops) {
+      const refusal = writeRefusal(this.ownershipValue, step.key);
+      if (refusal !== undefined) return refusal;
+    }
+    return undefined;
+  }
+
+  /** The view of this state machine that range commands change. */
+  private rangeTarget(): RangeTarget {
+    const machine = this;
+    return {
+      store: this.store,
+      get ownership() {
+        return machine.ownershipValue;
+      },
+      set ownership(value) {
+        machine.ownershipValue = value;
+      },
+      raiseVersionCounter: (floor) => {
+        this.versionCounterValue = Math.max(this.versionCounterValue, floor);
+      },
+      mergeSessions: (sessions) => this.mergeSessions(sessions),
+    };
+  }
+
+  /** Takes a source group's sessions: per client, the later seq wins, so a retry that crossed the move still applies once. */
+  private mergeSessions(sessions: readonly InstalledSession[]): void {
+    for (const session of sessions) {
+      const mine = this.sessions.find(session.clientId);
+      if (mine !== undefined && mine.lastSeq >= session.lastSeq) continue;
+      this.sessions.record(session.clientId, { lastSeq: session.lastSeq, result: session.result, lastUsedMs: this.clockMsValue });
     }
   }
 

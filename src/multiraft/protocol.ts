@@ -4,7 +4,7 @@
  * both sides so they cannot drift apart. Nothing here is reachable through the public Worker.
  */
 import { decodeBase64, encodeBase64 } from "../shared/base64.ts";
-import type { Command, Condition, Operation, BatchStep } from "../kv/command.ts";
+import type { Command, Condition, Operation, BatchStep, RangeChange } from "../kv/command.ts";
 import type { ApplyResult } from "../kv/result.ts";
 import { compareKeys } from "../kv/key-order.ts";
 
@@ -32,7 +32,9 @@ export type ReplicaRefusal =
   | { kind: "busy" }
   | { kind: "unknown"; reason: string }
   | { kind: "staleEpoch"; epoch: number }
-  | { kind: "uninitialized" };
+  | { kind: "uninitialized" }
+  | { kind: "wrongRange"; epoch: number; movedTo?: string }
+  | { kind: "rangeFrozen"; epoch: number; movedTo?: undefined };
 
 /** Body of POST /internal/write. */
 export interface WriteRequest {
@@ -84,7 +86,7 @@ type StepJson =
   | { type: "put"; key: string; valueBase64: string; condition?: ConditionJson }
   | { type: "delete"; key: string; condition?: ConditionJson }
   | { type: "check"; key: string; ifVersion: number };
-type OperationJson = StepJson | { type: "batch"; ops: StepJson[] } | { type: "noop" };
+type OperationJson = StepJson | { type: "batch"; ops: StepJson[] } | { type: "noop" } | { type: "range"; change: Record<string, unknown> };
 
 /** A Command with its byte values in base64. */
 export interface CommandJson {
@@ -114,7 +116,30 @@ function operationToJson(operation: Operation | BatchStep): OperationJson {
       return { type: "batch", ops: operation.ops.map((step) => operationToJson(step) as StepJson) };
     case "noop":
       return { type: "noop" };
+    case "range":
+      return { type: "range", change: rangeChangeToJson(operation.change) };
   }
+}
+
+/** A range change as JSON: installed records carry their values in base64. */
+function rangeChangeToJson(change: RangeChange): Record<string, unknown> {
+  if (change.action !== "install") return { ...change };
+  return { ...change, records: change.records.map((record) => ({ key: record.key, version: record.version, valueBase64: encodeBase64(record.value) })) };
+}
+
+/** A range change from JSON; undefined when an installed value is not base64 (validateCommand checks the rest). */
+function rangeChangeFromJson(raw: unknown): RangeChange | undefined {
+  if (!isObject(raw)) return undefined;
+  if (raw.action !== "install") return raw as unknown as RangeChange;
+  if (!Array.isArray(raw.records)) return undefined;
+  const records = [];
+  for (const record of raw.records as unknown[]) {
+    if (!isObject(record) || typeof record.valueBase64 !== "string") return undefined;
+    const value = decodeBase64(record.valueBase64);
+    if (value === undefined) return undefined;
+    records.push({ key: record.key, version: record.version, value });
+  }
+  return { ...(raw as unknown as RangeChange), records } as RangeChange;
 }
 
 function withCondition<T extends object>(value: T, condition: Condition | undefined): T {
@@ -152,13 +177,17 @@ function operationFromJson(raw: unknown, topLevel: boolean): Operation | BatchSt
       const ops: BatchStep[] = [];
       for (const item of raw.ops) {
         const step = operationFromJson(item, false);
-        if (step === undefined || step.type === "batch" || step.type === "noop") return undefined;
+        if (step === undefined || step.type === "batch" || step.type === "noop" || step.type === "range") return undefined;
         ops.push(step);
       }
       return { type: "batch", ops };
     }
     case "noop":
       return topLevel ? { type: "noop" } : undefined;
+    case "range": {
+      const change = topLevel ? rangeChangeFromJson(raw.change) : undefined;
+      return change === undefined ? undefined : { type: "range", change };
+    }
     default:
       return undefined;
   }

@@ -10,6 +10,7 @@ import { registerBatchRoutes } from "./batch-routes.ts";
 import type { Cluster, FaultControl } from "./cluster.ts";
 import { registerFaultRoutes } from "./fault-routes.ts";
 import { registerGroupRoutes } from "./group-routes.ts";
+import { registerReshapeRoutes } from "./reshape-routes.ts";
 import { registerKvRoutes } from "./kv-routes.ts";
 import { problem, problemResponse, ProblemError } from "./problem.ts";
 import { createGuards } from "./route.ts";
@@ -38,6 +39,7 @@ export function createApp(options: AppOptions): Hono {
   registerKvRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerBatchRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerGroupRoutes(app, guards, options.cluster);
+  registerReshapeRoutes(app, guards, options.cluster);
   registerTenantRoutes(app, guards, options.cluster);
   if (options.faults !== undefined) registerFaultRoutes(app, guards, options.faults);
   app.notFound((context) => problemResponse(problem("routeNotFound", `no route for ${context.req.method} ${new URL(context.req.url).pathname}`)));

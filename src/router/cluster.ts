@@ -54,6 +54,16 @@ export interface GroupView {
   readonly owns: { readonly prefix: string } | { readonly start: string; readonly end?: string } | { readonly tenant: string } | { readonly default: true };
   readonly replicas: readonly { readonly id: number; readonly location: string }[];
   readonly epoch: number;
+  /** The half-open key ranges [start, end) the group serves now (end absent: to the end of the keyspace). */
+  readonly ranges: readonly { readonly start: string; readonly end?: string }[];
+}
+
+/** One range move done by POST /v1/ranges/move: the span, its new group, and how many records travelled. */
+export interface RangeMoveReport {
+  readonly start: string;
+  readonly end?: string;
+  readonly to: string;
+  readonly moved: number;
 }
 
 /** A request to create a group. */
@@ -103,6 +113,12 @@ export interface Cluster {
   createGroup(spec: GroupSpec): Promise<ClusterResult<GroupView>>;
   getGroup(name: string): Promise<ClusterResult<GroupView & { health: GroupHealth }>>;
   deleteGroup(name: string): Promise<ClusterResult<{ deleted: true }>>;
+  /** Splits a group at `at` (default: its median key); a new group takes the keys from `at` on. Answers the new group. */
+  splitGroup(name: string, options: { at?: string; newName?: string }): Promise<ClusterResult<GroupView>>;
+  /** `name` absorbs the adjacent group `other`, which is then removed. Answers the surviving group. */
+  mergeGroups(name: string, other: string): Promise<ClusterResult<GroupView>>;
+  /** Moves the keys in [start, end) to group `to`, from whichever groups hold them. */
+  moveRange(span: { readonly start: string; readonly end?: string }, to: string): Promise<ClusterResult<{ moves: RangeMoveReport[] }>>;
   /** Issues a new token for `tenant`; only its hash is stored. */
   issueTenantToken(tenant: string): Promise<ClusterResult<{ token: string }>>;
   /** The tenant a tenant token belongs to, or undefined for an unknown token. */

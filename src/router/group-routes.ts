@@ -73,7 +73,7 @@ export function registerGroupRoutes(app: Hono, guards: Guards, cluster: Cluster)
 }
 
 /** The group named in the path; a name no group can have is a 404 (no such group), not a 400. */
-function groupNameOfPath(request: Request): string {
+export function groupNameOfPath(request: Request): string {
   const name = strictDecode(rawSegmentOf(rawPathOf(request), 3));
   if (name === undefined || !groupPathNamePattern.test(name)) throw problem("groupNotFound", "no group has that name");
   return name;

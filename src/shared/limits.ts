@@ -24,6 +24,10 @@ export const pendingReadsMax = 100_000;
 export const sessionsMax = 100_000;
 /** Most operations in one batch or transaction command. */
 export const batchOperationsMax = 1_000;
+/** Most records (and most client sessions) one range install command carries. */
+export const rangeInstallEntriesMax = 1_000;
+/** Most value bytes one range install command carries; a single larger record still travels alone. */
+export const rangeInstallBytesMax = 1024 * 1024;
 /** Most keys returned by one scan page. */
 export const scanLimitMax = 1_000;
 /** Most replicas (voters plus learners) in one group. */
@@ -32,7 +36,10 @@ export const replicasMax = 9;
 export const clientIdBytesMax = 256;
 /** Largest request id carried by a command, in bytes of UTF-8. */
 export const requestIdBytesMax = 256;
+/** Number of hash slots of a hashed keyspace; fixed forever, since a key's slot decides where its data lives. */
+export const hashSlotCount = 4096;
 
 assert(snapshotChunkBytesMax <= appendBytesMax, "a snapshot chunk fits in one message");
 assert(valueBytesMax + keyBytesMax <= uncommittedBytesMax, "one maximal write can always be proposed");
 assert(inflightMessagesMax >= 1, "the pipeline window holds at least one message");
+assert(Number.isSafeInteger(hashSlotCount) && hashSlotCount >= 1 && hashSlotCount <= 2 ** 32, "hash slots are a 32-bit hash's residues");

@@ -106,7 +106,7 @@ describe("replica runtime", () => {
     await until(runtimes.get(1)!.write(put("c", 1, "k", "v1")));
     const read = await until(runtimes.get(3)!.get("k", "linearizable"));
     expect(read.kind).toBe("ok");
-    expect(read.kind === "ok" && new TextDecoder().decode(read.value!.value)).toBe("v1");
+    expect(read.kind === "ok" && read.value.ok && new TextDecoder().decode(read.value.record!.value)).toBe("v1");
   });
 
   it("a retried write with the same session is applied once", async () => {
@@ -117,7 +117,7 @@ describe("replica runtime", () => {
     const retry = await until(runtimes.get(1)!.write(put("c", 7, "k", "once")));
     expect(first.kind === "applied" && retry.kind === "applied" && retry.result).toEqual(first.kind === "applied" && first.result);
     const read = await until(runtimes.get(1)!.get("k", "linearizable"));
-    expect(read.kind === "ok" && read.value!.version).toBe(1);
+    expect(read.kind === "ok" && read.value.ok && read.value.record!.version).toBe(1);
   });
 
   it("a replica restarted from its disks replays the log and elects again", async () => {
@@ -130,7 +130,7 @@ describe("replica runtime", () => {
     const leader = [...runtimes.values()].find((r) => r.status().role === "leader");
     expect(leader).toBeDefined();
     const read = await until(leader!.get("k", "linearizable"));
-    expect(read.kind === "ok" && new TextDecoder().decode(read.value!.value)).toBe("durable");
+    expect(read.kind === "ok" && read.value.ok && new TextDecoder().decode(read.value.record!.value)).toBe("durable");
   });
 
   it("an unanswerable write resolves as unknown at its deadline", async () => {

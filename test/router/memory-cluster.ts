@@ -49,7 +49,7 @@ export class MemoryCluster implements Cluster {
 
   /** A cluster holding only the default group. */
   constructor() {
-    this.groups.set("default", { name: "default", state: "active", owns: { default: true }, replicas: replicasAt(["wnam", "weur", "apac"]), epoch: 1 });
+    this.groups.set("default", { name: "default", state: "active", owns: { default: true }, replicas: replicasAt(["wnam", "weur", "apac"]), epoch: 1, ranges: [{ start: "" }] });
   }
 
   /** Registers `token` as belonging to `tenant` (tests issue tokens without going through HTTP). */
@@ -112,7 +112,8 @@ export class MemoryCluster implements Cluster {
       if (this.groups.has(spec.name)) return failure({ code: "groupExists" });
       const locations = spec.locations ?? ["wnam", "weur", "apac"];
       const replicas = Array.from({ length: spec.replicas ?? 3 }, (_, index) => locations[index % locations.length]!);
-      const view: GroupView = { name: spec.name, state: "active", owns: spec.owns, replicas: replicasAt(replicas), epoch: 1 };
+      const ranges = "prefix" in spec.owns ? [{ start: spec.owns.prefix }] : [spec.owns];
+      const view: GroupView = { name: spec.name, state: "active", owns: spec.owns, replicas: replicasAt(replicas), epoch: 1, ranges };
       this.groups.set(spec.name, view);
       return success(view);
     });
@@ -127,6 +128,32 @@ export class MemoryCluster implements Cluster {
 
   async deleteGroup(name: string): Promise<ClusterResult<{ deleted: true }>> {
     return this.call(`deleteGroup ${name}`, () => (this.groups.delete(name) ? success({ deleted: true as const }) : failure({ code: "groupNotFound" })));
+  }
+
+  async splitGroup(name: string, options: { at?: string; newName?: string }): Promise<ClusterResult<GroupView>> {
+    return this.call(`splitGroup ${name}`, () => {
+      const source = this.groups.get(name);
+      if (source === undefined) return failure({ code: "groupNotFound" });
+      const newName = options.newName ?? `${name}-split`;
+      if (this.groups.has(newName)) return failure({ code: "groupExists" });
+      const at = options.at ?? "m";
+      const view: GroupView = { ...source, name: newName, owns: { start: at }, ranges: [{ start: at }] };
+      this.groups.set(newName, view);
+      return success(view);
+    });
+  }
+
+  async mergeGroups(name: string, other: string): Promise<ClusterResult<GroupView>> {
+    return this.call(`mergeGroups ${name} ${other}`, () => {
+      const survivor = this.groups.get(name);
+      if (survivor === undefined || !this.groups.has(other)) return failure({ code: "groupNotFound" });
+      this.groups.delete(other);
+      return success(survivor);
+    });
+  }
+
+  async moveRange(span: { start: string; end?: string }, to: string): Promise<ClusterResult<{ moves: { start: string; end?: string; to: string; moved: number }[] }>> {
+    return this.call(`moveRange ${to}`, () => (this.groups.has(to) ? success({ moves: [{ ...span, to, moved: 0 }] }) : failure({ code: "groupNotFound" })));
   }
 
   async issueTenantToken(tenant: string): Promise<ClusterResult<{ token: string }>> {
@@ -209,7 +236,7 @@ export class MemoryCluster implements Cluster {
   private groupOf(keyspace: Keyspace, key: string): string {
     if (keyspace.kind === "tenant") {
       const name = `tenant-${keyspace.tenant}`;
-      if (!this.groups.has(name)) this.groups.set(name, { name, state: "active", owns: { tenant: keyspace.tenant }, replicas: replicasAt(["wnam", "weur", "apac"]), epoch: 1 });
+      if (!this.groups.has(name)) this.groups.set(name, { name, state: "active", owns: { tenant: keyspace.tenant }, replicas: replicasAt(["wnam", "weur", "apac"]), epoch: 1, ranges: [{ start: "" }] });
       return name;
     }
     for (const view of this.groups.values()) {

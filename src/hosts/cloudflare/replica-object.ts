@@ -9,6 +9,8 @@ import { decodeBatch, encodeBatch } from "../../multiraft/wire.ts";
 import { commandFromJson, noFaults, ownsKey, type BootstrapRequest, type ReplicaFaults, type ReplicaRefusal } from "../../multiraft/protocol.ts";
 import { encodeBase64 } from "../../shared/base64.ts";
 import { keyProblemOf } from "../../kv/key-order.ts";
+import type { KeyRefusal } from "../../kv/result.ts";
+import { spanProblemOf, type Span } from "../../kv/span.ts";
 import { scanLimitMax } from "../../shared/limits.ts";
 import type { ReadResponse } from "../common/replica-runtime.ts";
 import { ReplicaHost } from "./replica-host.ts";
@@ -59,19 +61,33 @@ export class ReplicaObject extends DurableObject<Env> {
     }));
     r.post("/internal/get", (request) => this.client(request, async (runtime, body) => {
       if (typeof body.key !== "string" || keyProblemOf(body.key) !== undefined) return { kind: "badRequest" };
-      return readAnswer(await runtime.get(body.key, consistencyOf(body.consistency)), (record) =>
-        record === undefined ? { kind: "ok", found: false } : { kind: "ok", found: true, valueBase64: encodeBase64(record.value), version: record.version },
-      );
+      return readAnswer(await runtime.get(body.key, consistencyOf(body.consistency)), (read) => {
+        if (!read.ok) return refusalAnswer(read);
+        const record = read.record;
+        return record === undefined ? { kind: "ok", found: false } : { kind: "ok", found: true, valueBase64: encodeBase64(record.value), version: record.version };
+      });
     }, (body) => body.key as string));
     r.post("/internal/scan", (request) => this.client(request, async (runtime, body) => {
       const limit = typeof body.limit === "number" && body.limit >= 1 && body.limit <= scanLimitMax ? body.limit : 100;
       const range = { start: optionalText(body.start), end: optionalText(body.end), prefix: optionalText(body.prefix), cursor: optionalText(body.cursor), limit };
-      return readAnswer(await runtime.scan(range, consistencyOf(body.consistency)), (page) => ({
-        kind: "ok",
-        entries: page.entries.map((e) => ({ key: e.key, valueBase64: encodeBase64(e.value), version: e.version })),
-        ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
-      }));
+      return readAnswer(await runtime.scan(range, consistencyOf(body.consistency)), (read) => {
+        if (!read.ok) return refusalAnswer(read);
+        return {
+          kind: "ok",
+          entries: read.page.entries.map((e) => ({ key: e.key, valueBase64: encodeBase64(e.value), version: e.version })),
+          ...(read.page.cursor === undefined ? {} : { cursor: read.page.cursor }),
+        };
+      });
     }));
+    r.post("/internal/export", (request) => this.client(request, async (runtime, body) => {
+      if (typeof body.saga !== "string" || spanProblemOf(body.span) !== undefined) return { kind: "badRequest" };
+      return readAnswer(await runtime.exportRange(body.saga, body.span as Span, optionalText(body.cursor)), (page) => {
+        if (page === undefined) return { kind: "notFrozen" };
+        const records = page.records.map((e) => ({ key: e.key, valueBase64: encodeBase64(e.value), version: e.version }));
+        return { kind: "ok", records, sessions: page.sessions, versionFloor: page.versionFloor, ...(page.cursor === undefined ? {} : { cursor: page.cursor }) };
+      });
+    }));
+    r.post("/internal/median", (request) => this.client(request, async (runtime) => readAnswer(await runtime.medianKey(), (key) => (key === undefined ? { kind: "ok" } : { kind: "ok", key }))));
     r.get("/internal/status", () => {
       const runtime = this.host.runtime;
       if (runtime === undefined) return json({ kind: "uninitialized" });
@@ -122,7 +138,10 @@ export class ReplicaObject extends DurableObject<Env> {
     if (identity === undefined || runtime === undefined) return json({ kind: "uninitialized" } satisfies ReplicaRefusal, 503);
     const epoch = typeof body.epoch === "number" ? body.epoch : 0;
     const key = keyOf?.(body);
-    if (identity.retired || epoch < identity.epoch || (key !== undefined && !ownsKey(identity.owns, key))) {
+    // Groups given ranges are fenced by their state machine (wrongRange); the bootstrap ownership
+    // only guards a group from before ranges were replicated state.
+    const unfenced = runtime.ownership === undefined && key !== undefined && !ownsKey(identity.owns, key);
+    if (identity.retired || epoch < identity.epoch || unfenced) {
       return json({ kind: "staleEpoch", epoch: identity.epoch } satisfies ReplicaRefusal, 409);
     }
     const pending = handle(runtime, body);
@@ -155,6 +174,12 @@ export class MetaObject extends ReplicaObject {
 
 function readAnswer<T>(answer: ReadResponse<T>, ok: (value: T) => unknown): unknown {
   return answer.kind === "ok" ? ok(answer.value) : answer;
+}
+
+function refusalAnswer(refusal: KeyRefusal): unknown {
+  return refusal.code === "wrongRange"
+    ? { kind: "wrongRange", epoch: refusal.epoch, ...(refusal.movedTo === undefined ? {} : { movedTo: refusal.movedTo }) }
+    : { kind: "rangeFrozen", epoch: refusal.epoch };
 }
 
 function consistencyOf(value: unknown): "linearizable" | "lease" | "stale" {

@@ -1,13 +1,16 @@
 /**
  * The internal replica protocol (multiraft/protocol.ts) served by one replica, host-neutral: a
- * request path and JSON body in, an HTTP status and JSON body out. The Deno host calls it for a
- * local replica directly and for a remote one on the node that holds it. Identity and epoch checks
- * come first: a retired replica, an old epoch or a key outside the replica's ownership is answered
- * "stale epoch", so the router re-resolves.
+ * request path and JSON body in, an HTTP status and JSON body out. Both hosts serve their JSON
+ * replica routes through it: a Durable Object from its fetch handler, a Deno node for a local
+ * replica directly and for a remote one on the node that holds it. Identity and epoch checks come
+ * first: a retired replica or an old epoch is answered "stale epoch", so the router re-resolves;
+ * a key outside the group's ranges gets the state machine's wrongRange or rangeFrozen.
  */
 import { commandFromJson, ownsKey, type BootstrapRequest, type Ownership, type ReplicaRefusal } from "../../multiraft/protocol.ts";
 import { encodeBase64 } from "../../shared/base64.ts";
 import { keyProblemOf } from "../../kv/key-order.ts";
+import type { KeyRefusal } from "../../kv/result.ts";
+import { spanProblemOf, type Span } from "../../kv/span.ts";
 import { scanLimitMax } from "../../shared/limits.ts";
 import type { ReadConsistency, ReadResponse, ReplicaRuntime } from "./replica-runtime.ts";
 
@@ -42,6 +45,12 @@ export interface ReplicaAnswer {
   body: unknown;
 }
 
+/** Every path answerReplicaRequest serves; /internal/status is a GET (no body), the rest are POSTs. */
+export const replicaRequestPaths = [
+  "/internal/bootstrap", "/internal/write", "/internal/get", "/internal/scan", "/internal/export", "/internal/median",
+  "/internal/status", "/internal/campaign", "/internal/transfer", "/internal/retire",
+] as const;
+
 const answer = (body: unknown, status = 200): ReplicaAnswer => ({ status, body });
 
 /** Serves `path` with `body` (undefined for GET) at `endpoint`. */
@@ -63,21 +72,37 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
       const key = fields.key;
       if (typeof key !== "string" || keyProblemOf(key) !== undefined) return answer({ kind: "badRequest" });
       return client(endpoint, fields, key, async (runtime) =>
-        readAnswer(await runtime.get(key, consistencyOf(fields.consistency)), (record) =>
-          record === undefined ? { kind: "ok", found: false } : { kind: "ok", found: true, valueBase64: encodeBase64(record.value), version: record.version },
-        ),
+        readAnswer(await runtime.get(key, consistencyOf(fields.consistency)), (read) => {
+          if (!read.ok) return refusalAnswer(read);
+          const record = read.record;
+          return record === undefined ? { kind: "ok", found: false } : { kind: "ok", found: true, valueBase64: encodeBase64(record.value), version: record.version };
+        }),
       );
     }
     case "/internal/scan":
       return client(endpoint, fields, undefined, async (runtime) => {
         const limit = typeof fields.limit === "number" && fields.limit >= 1 && fields.limit <= scanLimitMax ? fields.limit : 100;
         const range = { start: text(fields.start), end: text(fields.end), prefix: text(fields.prefix), cursor: text(fields.cursor), limit };
-        return readAnswer(await runtime.scan(range, consistencyOf(fields.consistency)), (page) => ({
-          kind: "ok",
-          entries: page.entries.map((e) => ({ key: e.key, valueBase64: encodeBase64(e.value), version: e.version })),
-          ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
-        }));
+        return readAnswer(await runtime.scan(range, consistencyOf(fields.consistency)), (read) => {
+          if (!read.ok) return refusalAnswer(read);
+          return {
+            kind: "ok",
+            entries: read.page.entries.map((e) => ({ key: e.key, valueBase64: encodeBase64(e.value), version: e.version })),
+            ...(read.page.cursor === undefined ? {} : { cursor: read.page.cursor }),
+          };
+        });
       });
+    case "/internal/export":
+      return client(endpoint, fields, undefined, async (runtime) => {
+        if (typeof fields.saga !== "string" || spanProblemOf(fields.span) !== undefined) return { kind: "badRequest" };
+        return readAnswer(await runtime.exportRange(fields.saga, fields.span as Span, text(fields.cursor)), (page) => {
+          if (page === undefined) return { kind: "notFrozen" };
+          const records = page.records.map((e) => ({ key: e.key, valueBase64: encodeBase64(e.value), version: e.version }));
+          return { kind: "ok", records, sessions: page.sessions, versionFloor: page.versionFloor, ...(page.cursor === undefined ? {} : { cursor: page.cursor }) };
+        });
+      });
+    case "/internal/median":
+      return client(endpoint, fields, undefined, async (runtime) => readAnswer(await runtime.medianKey(), (key) => (key === undefined ? { kind: "ok" } : { kind: "ok", key })));
     case "/internal/status": {
       const runtime = endpoint.runtime;
       if (runtime === undefined) return answer({ kind: "uninitialized" });
@@ -107,7 +132,10 @@ async function client(
   const { identity, runtime } = endpoint;
   if (identity === undefined || runtime === undefined) return answer({ kind: "uninitialized" } satisfies ReplicaRefusal, 503);
   const epoch = typeof fields.epoch === "number" ? fields.epoch : 0;
-  if (identity.retired || epoch < identity.epoch || (key !== undefined && !ownsKey(identity.owns, key))) {
+  // Groups given ranges are fenced by their state machine (wrongRange); the bootstrap ownership
+  // only guards a group from before ranges were replicated state.
+  const unfenced = runtime.ownership === undefined && key !== undefined && !ownsKey(identity.owns, key);
+  if (identity.retired || epoch < identity.epoch || unfenced) {
     return answer({ kind: "staleEpoch", epoch: identity.epoch } satisfies ReplicaRefusal, 409);
   }
   const pending = handle(runtime);
@@ -130,6 +158,12 @@ function admin(endpoint: ReplicaEndpoint, action: (runtime: ReplicaRuntime) => u
 
 function readAnswer<T>(read: ReadResponse<T>, ok: (value: T) => unknown): unknown {
   return read.kind === "ok" ? ok(read.value) : read;
+}
+
+function refusalAnswer(refusal: KeyRefusal): unknown {
+  return refusal.code === "wrongRange"
+    ? { kind: "wrongRange", epoch: refusal.epoch, ...(refusal.movedTo === undefined ? {} : { movedTo: refusal.movedTo }) }
+    : { kind: "rangeFrozen", epoch: refusal.epoch };
 }
 
 function consistencyOf(value: unknown): ReadConsistency {

@@ -12,6 +12,10 @@ import type { LogStore } from "../../raft/storage.ts";
 import type { ConfChange, ConfState, Entry, Message, NodeId, Status } from "../../raft/types.ts";
 import type { KvStateMachine, ScanPage, ScanRequest } from "../../kv/state-machine.ts";
 import type { KvRecord } from "../../kv/store.ts";
+import type { ExportPage } from "../../kv/range-apply.ts";
+import type { KeyRefusal } from "../../kv/result.ts";
+import type { RangeOwnership } from "../../kv/ownership.ts";
+import type { Span } from "../../kv/span.ts";
 import type { ApplyResult } from "../../kv/result.ts";
 import type { Command } from "../../kv/command.ts";
 import { encodeCommand } from "../../kv/command-codec.ts";
@@ -181,14 +185,24 @@ export class ReplicaRuntime {
     return promise;
   }
 
-  /** Reads one key with the requested consistency. */
-  get(key: string, consistency: ReadConsistency): Promise<ReadResponse<KvRecord | undefined>> {
-    return this.read(consistency, () => this.stateMachine.get(key));
+  /** Reads one key with the requested consistency; a key this group does not serve at the read's index gives its refusal. */
+  get(key: string, consistency: ReadConsistency): Promise<ReadResponse<{ ok: true; record: KvRecord | undefined } | KeyRefusal>> {
+    return this.read(consistency, () => this.stateMachine.read(key));
   }
 
-  /** Reads one page of a scan with the requested consistency. */
-  scan(request: ScanRequest, consistency: ReadConsistency): Promise<ReadResponse<ScanPage>> {
-    return this.read(consistency, () => this.stateMachine.scan(request));
+  /** Reads one page of a scan with the requested consistency, when this group serves the whole range. */
+  scan(request: ScanRequest, consistency: ReadConsistency): Promise<ReadResponse<{ ok: true; page: ScanPage } | KeyRefusal>> {
+    return this.read(consistency, () => this.stateMachine.scanOwned(request));
+  }
+
+  /** One page of a span frozen here by `saga` (linearizable: the freeze is applied before it is read). */
+  exportRange(saga: string, span: Span, cursor: string | undefined): Promise<ReadResponse<ExportPage | undefined>> {
+    return this.read("linearizable", () => this.stateMachine.exportRange(saga, span, cursor));
+  }
+
+  /** The median key this group serves (where an even split would cut it), or undefined when it holds fewer than two keys. */
+  medianKey(): Promise<ReadResponse<string | undefined>> {
+    return this.read("linearizable", () => this.stateMachine.medianKey());
   }
 
   /** Starts an election here now (bootstrap, tests). */
@@ -213,6 +227,11 @@ export class ReplicaRuntime {
   /** A peer could not be reached: restart its pipeline. */
   unreachable(peer: NodeId): void {
     this.node.reportUnreachable(peer);
+  }
+
+  /** What the group owns, as of the last applied entry here (undefined: never given ranges). */
+  get ownership(): RangeOwnership | undefined {
+    return this.stateMachine.ownership;
   }
 
   /** Engine status plus the state machine's applied index. */

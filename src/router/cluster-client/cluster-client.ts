@@ -4,9 +4,7 @@
  * groups, tenant tokens stored hashed in the metadata group.
  */
 import { encodeBase64 } from "../../shared/base64.ts";
-import { compareKeys, keySuccessor } from "../../kv/key-order.ts";
 import type { Operation } from "../../kv/command.ts";
-import type { KvEntry } from "../../kv/store.ts";
 import type {
   BatchRequestOperation,
   BatchResultItem,
@@ -28,6 +26,11 @@ import { SessionPool } from "./session-pool.ts";
 import { applyError, GroupIo, type GroupResult } from "./group-io.ts";
 import { Metadata, type GroupRecord } from "./metadata.ts";
 import { Groups } from "./groups.ts";
+import { MoveDriver } from "./move-driver.ts";
+import { Reshape, type MoveReport } from "./reshape.ts";
+import { scanKeyspace } from "./scan.ts";
+import { spansOf, type RangeTable } from "../../multiraft/keyspace.ts";
+import type { Span } from "../../kv/span.ts";
 import { groupHealth } from "./health.ts";
 
 /** Settings of a cluster client. */
@@ -46,11 +49,16 @@ export class ClusterClient implements Cluster {
   private readonly meta: Metadata;
   private readonly tokens = new Map<string, string>();
 
+  private readonly driver: MoveDriver;
+  private readonly reshape: Reshape;
+
   constructor(options: ClusterClientOptions) {
     this.caller = new ReplicaCaller(options.directory, options.retry);
     this.io = new GroupIo(this.caller, new SessionPool());
     this.meta = new Metadata(this.io, this.caller, options.locations);
-    this.groups = new Groups(this.meta, this.caller);
+    this.groups = new Groups(this.meta, this.caller, this.io);
+    this.driver = new MoveDriver({ meta: this.meta, io: this.io, caller: this.caller, record: (name) => this.groups.get(name), tableChanged: () => this.groups.invalidate() });
+    this.reshape = new Reshape(this.groups, this.driver, this.caller);
   }
 
   async get(keyspace: Keyspace, key: string, consistency: Consistency): Promise<ClusterResult<VersionedValue & { group: string }>> {
@@ -82,27 +90,12 @@ export class ClusterClient implements Cluster {
     request: { prefix?: string; start?: string; end?: string; limit: number; cursor?: string },
     consistency: Consistency,
   ): Promise<ClusterResult<ScanResult>> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const targets = await this.groups.scanTargets(keyspace);
-      if (!targets.ok) return targets;
-      const pages = await Promise.all(targets.value.map((group) => this.io.scan(group, request, consistency)));
-      const stale = pages.some((page) => !page.ok && "stale" in page);
-      if (stale) {
-        this.groups.invalidate();
-        continue;
-      }
-      const entries: KvEntry[] = [];
-      for (const page of pages) {
-        if (!page.ok) return { ok: false, error: "error" in page ? page.error : { code: "unavailable", detail: "stale" } };
-        entries.push(...page.value.entries);
-      }
-      entries.sort((a, b) => compareKeys(a.key, b.key));
-      const more = entries.length > request.limit || pages.some((page) => page.ok && page.value.cursor !== undefined);
-      const kept = entries.slice(0, request.limit);
-      const last = kept[kept.length - 1];
-      return { ok: true, value: more && last !== undefined ? { entries: kept, cursor: keySuccessor(last.key) } : { entries: kept } };
-    }
-    return { ok: false, error: { code: "unavailable", detail: "routing kept changing during the scan" } };
+    return scanKeyspace(
+      { groups: this.groups, io: this.io, waitForMove: (attempt) => this.waitForMove(attempt) },
+      keyspace,
+      request,
+      consistency,
+    );
   }
 
   async batch(keyspace: Keyspace, operations: readonly BatchRequestOperation[]): Promise<ClusterResult<BatchResultItem[]>> {
@@ -113,25 +106,56 @@ export class ClusterClient implements Cluster {
   async listGroups(): Promise<ClusterResult<GroupView[]>> {
     await this.groups.ensureDefault();
     const records = await this.groups.list();
-    return records.ok ? { ok: true, value: records.value.map(viewOf) } : records;
+    if (!records.ok) return records;
+    const table = await this.groups.keyspace(true);
+    if (!table.ok) return table;
+    return { ok: true, value: records.value.map((record) => viewOf(record, table.value)) };
   }
 
   async createGroup(spec: GroupSpec): Promise<ClusterResult<GroupView>> {
     await this.groups.ensureDefault();
-    const occupied = await this.occupied(spec.owns);
-    if (occupied !== undefined) return { ok: false, error: { code: "badRequest", detail: occupied } };
-    const created = await this.groups.create(spec);
-    return created.ok ? { ok: true, value: viewOf(created.value) } : created;
+    return this.viewed(await this.reshape.create(spec));
   }
 
   async getGroup(name: string): Promise<ClusterResult<GroupView & { health: GroupHealth }>> {
     const record = await this.groups.get(name);
     if (!record.ok) return record;
-    return { ok: true, value: { ...viewOf(record.value), health: await groupHealth(this.caller, record.value) } };
+    const view = await this.viewed(record);
+    if (!view.ok) return view;
+    return { ok: true, value: { ...view.value, health: await groupHealth(this.caller, record.value) } };
   }
 
   deleteGroup(name: string): Promise<ClusterResult<{ deleted: true }>> {
-    return this.groups.remove(name);
+    return this.reshape.remove(name);
+  }
+
+  async splitGroup(name: string, options: { at?: string; newName?: string }): Promise<ClusterResult<GroupView>> {
+    await this.groups.ensureDefault();
+    const newName = options.newName ?? `${name.slice(0, 50)}-${crypto.randomUUID().slice(0, 6)}`;
+    return this.viewed(await this.reshape.split(name, { newName, ...(options.at === undefined ? {} : { at: options.at }) }));
+  }
+
+  async mergeGroups(name: string, other: string): Promise<ClusterResult<GroupView>> {
+    return this.viewed(await this.reshape.merge(name, other));
+  }
+
+  async moveRange(span: Span, to: string): Promise<ClusterResult<{ moves: MoveReport[] }>> {
+    await this.groups.ensureDefault();
+    const moved = await this.reshape.move(span, to);
+    return moved.ok ? { ok: true, value: { moves: moved.value } } : moved;
+  }
+
+  /** The view of a group record, with the ranges the range table gives it. */
+  private async viewed(record: ClusterResult<GroupRecord>): Promise<ClusterResult<GroupView>> {
+    if (!record.ok) return record;
+    const table = await this.groups.keyspace();
+    return table.ok ? { ok: true, value: viewOf(record.value, table.value) } : table;
+  }
+
+  /** Waits before retrying a key whose range is moving; after a few tries, resumes a saga whose driver went quiet. */
+  private async waitForMove(attempt: number): Promise<void> {
+    if (attempt === 8) await this.driver.resumeStale();
+    await sleep(Math.min(500, 25 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2));
   }
 
   async issueTenantToken(tenant: string): Promise<ClusterResult<{ token: string }>> {
@@ -168,17 +192,30 @@ export class ClusterClient implements Cluster {
     return { ok: true, value: { key, version: applied.ok && "version" in applied ? applied.version : 0, group: result.value.record.name } };
   }
 
-  /** Resolves the key's group and runs `work` there, re-resolving when the group says our view is stale. */
+  /**
+   * Resolves the key's group and runs `work` there. A group that no longer serves the key sends the
+   * request on (to the group it names, else to the refreshed range table); a range that is moving
+   * is waited for. Up to moveWaitMs in all, so the caller does not notice a split, merge or move.
+   */
   private async routed<T>(keyspace: Keyspace, key: string, work: (group: GroupRecord) => Promise<GroupResult<T>>): Promise<ClusterResult<{ record: GroupRecord; value: T }>> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const group = await this.groups.resolve(keyspace, key);
-      if (!group.ok) return group;
+    const deadline = Date.now() + moveWaitMs;
+    let hint: string | undefined;
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      const group = hint === undefined ? await this.groups.resolve(keyspace, key) : await this.groups.activeGroup(hint);
+      hint = undefined;
+      if (!group.ok) {
+        if (group.error.code !== "groupNotFound" && group.error.code !== "unavailable") return group;
+        await this.waitForMove(attempt);
+        continue;
+      }
       const result = await work(group.value);
       if (result.ok) return { ok: true, value: { record: group.value, value: result.value } };
       if ("error" in result) return { ok: false, error: result.error };
       this.groups.invalidate();
+      if ("stale" in result && result.movedTo !== undefined && result.movedTo !== group.value.name) hint = result.movedTo;
+      else await this.waitForMove(attempt);
     }
-    return { ok: false, error: { code: "unavailable", detail: "routing kept changing" } };
+    return { ok: false, error: { code: "unavailable", detail: "the key's range kept moving; try again" } };
   }
 
   private async batchItem(keyspace: Keyspace, operation: BatchRequestOperation): Promise<BatchResultItem> {
@@ -192,20 +229,18 @@ export class ClusterClient implements Cluster {
     const result = operation.op === "put" ? await this.put(keyspace, key, operation.value, operation.condition) : await this.delete(keyspace, key, operation.condition);
     return result.ok ? { ok: true, key, group: result.value.group, version: result.value.version } : { ok: false, key, error: result.error };
   }
-
-  /** Why a new group cannot take `owns`: its keys already hold data elsewhere. */
-  private async occupied(owns: GroupSpec["owns"]): Promise<string | undefined> {
-    const range = "prefix" in owns ? { prefix: owns.prefix } : { start: owns.start, ...(owns.end === undefined ? {} : { end: owns.end }) };
-    const page = await this.scan({ kind: "shared" }, { ...range, limit: 1 }, "linearizable");
-    if (page.ok && page.value.entries.length > 0) {
-      return `keys in that range already exist (for example "${page.value.entries[0]!.key}"); moving them needs a split`;
-    }
-    return undefined;
-  }
 }
 
-function viewOf(record: GroupRecord): GroupView {
-  return { name: record.name, state: record.state, owns: record.owns, replicas: record.replicas, epoch: record.epoch };
+/** How long a request waits for a moving range before answering unavailable, in milliseconds. */
+const moveWaitMs = 10_000;
+
+function viewOf(record: GroupRecord, table: RangeTable): GroupView {
+  const ranges = "tenant" in record.owns ? [{ start: "" }] : spansOf(table, record.name);
+  return { name: record.name, state: record.state, owns: record.owns, replicas: record.replicas, epoch: record.epoch, ranges };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function sha256Hex(text: string): Promise<string> {

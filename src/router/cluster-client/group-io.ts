@@ -13,8 +13,12 @@ import type { GroupDescriptor } from "./directory.ts";
 import type { ReplicaCaller } from "./replica-caller.ts";
 import type { SessionPool } from "./session-pool.ts";
 
-/** A group operation's result; `stale` means the group no longer owns what was asked (re-route). */
-export type GroupResult<T> = { ok: true; value: T } | { ok: false; error: ClusterError } | { ok: false; stale: true };
+/**
+ * A group operation's result. `stale`: the group does not serve what was asked (re-route; `movedTo`
+ * names the group the range went to, when the group knows). `frozen`: the range is moving; retry
+ * shortly. Neither was applied.
+ */
+export type GroupResult<T> = { ok: true; value: T } | { ok: false; error: ClusterError } | { ok: false; stale: true; movedTo?: string } | { ok: false; frozen: true };
 
 /** Reads and writes on groups. */
 export class GroupIo {
@@ -37,7 +41,9 @@ export class GroupIo {
       if (outcome.kind === "unavailable") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
       const answer = outcome.answer;
       if (answer.kind !== "applied") return { ok: false, error: { code: "badRequest", detail: `replica refused the write (${answer.kind})` } };
-      return { ok: true, value: answer.result };
+      const result = answer.result;
+      if (!result.ok && (result.code === "wrongRange" || result.code === "rangeFrozen")) return refusalOf(result);
+      return { ok: true, value: result };
     } finally {
       this.sessions.release(slot);
     }
@@ -49,6 +55,7 @@ export class GroupIo {
     if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
     if (outcome.kind !== "answer") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
     const answer = outcome.answer;
+    if (answer.kind === "wrongRange" || answer.kind === "rangeFrozen") return refusalOf({ code: answer.kind, movedTo: answer.movedTo });
     if (answer.kind !== "ok") return { ok: false, error: { code: "badRequest", detail: `replica refused the read (${answer.kind})` } };
     if (!answer.found) return { ok: true, value: { found: false } };
     return { ok: true, value: { found: true, value: decodeBase64(answer.valueBase64) ?? new Uint8Array(), version: answer.version } };
@@ -64,10 +71,17 @@ export class GroupIo {
     if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
     if (outcome.kind !== "answer") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
     const answer = outcome.answer;
+    if (answer.kind === "wrongRange" || answer.kind === "rangeFrozen") return refusalOf({ code: answer.kind, movedTo: answer.movedTo });
     if (answer.kind !== "ok") return { ok: false, error: { code: "badRequest", detail: `replica refused the scan (${answer.kind})` } };
     const entries = answer.entries.map((e) => ({ key: e.key, value: decodeBase64(e.valueBase64) ?? new Uint8Array(), version: e.version }));
     return { ok: true, value: answer.cursor === undefined ? { entries } : { entries, cursor: answer.cursor } };
   }
+}
+
+/** The GroupResult of a replica's refusal to serve a key it does not own, or owns frozen. */
+function refusalOf(refusal: { code: "wrongRange" | "rangeFrozen"; movedTo?: string | undefined }): { ok: false; stale: true; movedTo?: string } | { ok: false; frozen: true } {
+  if (refusal.code === "rangeFrozen") return { ok: false, frozen: true };
+  return refusal.movedTo === undefined ? { ok: false, stale: true } : { ok: false, stale: true, movedTo: refusal.movedTo };
 }
 
 /** The ClusterError for an applied result that is a refusal (condition failed, bad command). */
@@ -75,5 +89,7 @@ export function applyError(result: ApplyResult): ClusterError | undefined {
   if (result.ok) return undefined;
   if (result.code === "conditionFailed") return { code: "conditionFailed", currentVersion: result.failures[0]?.currentVersion ?? 0 };
   if (result.code === "badCommand") return { code: "badRequest", detail: result.reason };
+  if (result.code === "rangeRefused") return { code: "badRequest", detail: result.reason };
+  if (result.code === "wrongRange" || result.code === "rangeFrozen") return { code: "unavailable", detail: "the key's range is moving; try again" };
   return { code: "outcomeUnknown", detail: "the write's session expired before its retry arrived" };
 }

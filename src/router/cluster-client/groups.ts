@@ -3,9 +3,12 @@
  * first use, and the isolate-local caches of group records and the routing table (refreshed when
  * a replica answers "stale epoch" and at most every few seconds otherwise).
  */
-import { conflictsWith, defaultGroup, routeKey, withEntry, withoutGroup, type RouteEntry, type RoutingTable } from "../../multiraft/routing.ts";
+import { defaultGroup } from "../../multiraft/routing.ts";
+import { fromLegacyRouting, groupsOf, lookupKey, singleGroupTable, spansOf, type RangeTable } from "../../multiraft/keyspace.ts";
 import type { Ownership } from "../../multiraft/protocol.ts";
-import type { ClusterError, ClusterResult, GroupSpec, Keyspace } from "../cluster.ts";
+import type { Span } from "../../kv/span.ts";
+import type { ClusterResult, GroupSpec, Keyspace } from "../cluster.ts";
+import type { GroupIo } from "./group-io.ts";
 import { Metadata, type GroupRecord } from "./metadata.ts";
 import type { ReplicaCaller } from "./replica-caller.ts";
 
@@ -16,38 +19,42 @@ const cacheTtlMs = 5_000;
 export class Groups {
   private readonly meta: Metadata;
   private readonly caller: ReplicaCaller;
+  private readonly io: GroupIo;
   private readonly records = new Map<string, { record: GroupRecord; readAtMs: number }>();
-  private table: { table: RoutingTable; readAtMs: number } | undefined;
+  private table: { table: RangeTable; readAtMs: number } | undefined;
 
-  constructor(meta: Metadata, caller: ReplicaCaller) {
+  constructor(meta: Metadata, caller: ReplicaCaller, io: GroupIo) {
     this.meta = meta;
     this.caller = caller;
+    this.io = io;
   }
 
   /** The group that owns `key` in `keyspace`, creating a tenant's group on first use. */
   async resolve(keyspace: Keyspace, key: string): Promise<ClusterResult<GroupRecord>> {
     if (keyspace.kind === "tenant") return this.tenantGroup(keyspace.tenant);
-    const table = await this.routing();
+    const table = await this.keyspace();
     if (!table.ok) return table;
-    return this.active(routeKey(table.value, key));
+    return this.active(lookupKey(table.value, key).group);
   }
 
-  /** Every group a shared-keyspace scan must visit. */
-  async scanTargets(keyspace: Keyspace): Promise<ClusterResult<GroupRecord[]>> {
-    if (keyspace.kind === "tenant") {
-      const group = await this.tenantGroup(keyspace.tenant);
-      return group.ok ? { ok: true, value: [group.value] } : group;
-    }
-    const table = await this.routing();
-    if (!table.ok) return table;
-    const names = [defaultGroup, ...new Set(table.value.entries.map((entry) => entry.group))];
-    const records: GroupRecord[] = [];
-    for (const name of names) {
-      const record = await this.active(name);
-      if (!record.ok) return record;
-      records.push(record.value);
-    }
-    return { ok: true, value: records };
+  /** The tenant's group (created on first use). */
+  tenant(tenant: string): Promise<ClusterResult<GroupRecord>> {
+    return this.tenantGroup(tenant);
+  }
+
+  /**
+   * The range table of the shared keyspace (cached for a few seconds). The first time, it is made
+   * from the routing table of releases before ranges were replicated state, and every group in it
+   * is given its spans through its log.
+   */
+  async keyspace(fresh = false): Promise<ClusterResult<RangeTable>> {
+    if (!fresh && this.table !== undefined && Date.now() - this.table.readAtMs < cacheTtlMs) return { ok: true, value: this.table.table };
+    const stored = await this.meta.read<RangeTable>("keyspace");
+    if (!stored.ok) return stored;
+    const table = stored.value?.value ?? (await this.migrateKeyspace());
+    if (table === undefined) return { ok: false, error: { code: "unavailable", detail: "the range table could not be set up yet" } };
+    this.table = { table, readAtMs: Date.now() };
+    return { ok: true, value: table };
   }
 
   /** Forgets cached metadata (a replica said our view is stale). */
@@ -56,10 +63,15 @@ export class Groups {
     this.table = undefined;
   }
 
-  /** Creates a group (the saga: record "creating", bootstrap replicas, route and mark "active"). */
+  /**
+   * Creates a group (the saga: record "creating", bootstrap replicas, give it its initial spans
+   * through its log, mark "active"). The default group and tenant groups start owning their whole
+   * keyspace; every other group starts owning nothing and receives ranges by move sagas.
+   */
   async create(spec: GroupSpec | { name: string; owns: Ownership; replicas?: number; locations?: readonly string[] }): Promise<ClusterResult<GroupRecord>> {
     const replicas = this.meta.placement(spec.replicas ?? 3, spec.locations);
-    const record: GroupRecord = { name: spec.name, state: "creating", owns: spec.owns, replicas, epoch: 1 };
+    const wholeKeyspace = "default" in spec.owns || "tenant" in spec.owns;
+    const record: GroupRecord = { name: spec.name, state: "creating", owns: spec.owns, replicas, epoch: 1, initialSpans: wholeKeyspace ? [{ start: "" }] : [] };
     const created = await this.meta.apply([Metadata.put(`groups/${spec.name}`, record, 0)]);
     if (!created.ok) {
       if (created.error.code !== "conditionFailed") return created;
@@ -76,14 +88,8 @@ export class Groups {
     const current = await this.meta.read<GroupRecord>(`groups/${name}`);
     if (!current.ok) return current;
     if (current.value === undefined) return { ok: false, error: { code: "groupNotFound" } };
-    const table = await this.meta.routing();
-    if (!table.ok) return table;
     const deleting = { ...current.value.value, state: "deleting" as const };
-    const steps = [Metadata.put(`groups/${name}`, deleting, current.value.version)];
-    if (table.value.value.entries.some((entry) => entry.group === name)) {
-      steps.push(Metadata.put("routing", withoutGroup(table.value.value, name), table.value.version));
-    }
-    const marked = await this.meta.apply(steps);
+    const marked = await this.meta.apply([Metadata.put(`groups/${name}`, deleting, current.value.version)]);
     if (!marked.ok) return marked;
     this.invalidate();
     await Promise.all(deleting.replicas.map((replica) => this.caller.direct(deleting, replica.id, "/internal/retire", {})));
@@ -108,24 +114,29 @@ export class Groups {
     return this.active(defaultGroup);
   }
 
+  /** An active group by name (the default group is created on first use). */
+  activeGroup(name: string): Promise<ClusterResult<GroupRecord>> {
+    return this.active(name);
+  }
+
+  /** Gives a group its first spans through its log (a no-op for a group that already has ranges). */
+  async initRanges(record: GroupRecord, spans: readonly Span[]): Promise<ClusterResult<true>> {
+    const result = await this.io.write(record, { type: "range", change: { action: "init", mode: "range", spans } });
+    if (result.ok) return result.value.ok ? { ok: true, value: true } : { ok: false, error: { code: "unavailable", detail: `group ${record.name} refused its ranges` } };
+    return { ok: false, error: "error" in result ? result.error : { code: "unavailable", detail: `group ${record.name} is not serving` } };
+  }
+
   private async finish(record: GroupRecord): Promise<ClusterResult<GroupRecord>> {
     await this.meta.bootstrapGroup(record);
+    const initialized = await this.initRanges(record, record.initialSpans ?? [{ start: "" }]);
+    if (!initialized.ok) return initialized;
     const active: GroupRecord = { ...record, state: "active" };
-    const entry = routeEntryOf(record);
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.meta.read<GroupRecord>(`groups/${record.name}`);
       if (!current.ok) return current;
       if (current.value === undefined) return { ok: false, error: { code: "groupNotFound" } };
       if (current.value.value.state === "active") return { ok: true, value: current.value.value };
-      const steps = [Metadata.put(`groups/${record.name}`, active, current.value.version)];
-      if (entry !== undefined) {
-        const table = await this.meta.routing();
-        if (!table.ok) return table;
-        const conflict = conflictsWith(table.value.value, entry);
-        if (conflict !== undefined && conflict.group !== record.name) return badRequest(`the keys overlap group ${conflict.group}`);
-        if (conflict === undefined) steps.push(Metadata.put("routing", withEntry(table.value.value, entry), table.value.version));
-      }
-      const applied = await this.meta.apply(steps);
+      const applied = await this.meta.apply([Metadata.put(`groups/${record.name}`, active, current.value.version)]);
       if (applied.ok) {
         this.invalidate();
         return { ok: true, value: active };
@@ -161,12 +172,21 @@ export class Groups {
     return found;
   }
 
-  private async routing(): Promise<ClusterResult<RoutingTable>> {
-    if (this.table !== undefined && Date.now() - this.table.readAtMs < cacheTtlMs) return { ok: true, value: this.table.table };
-    const result = await this.meta.routing();
-    if (!result.ok) return result;
-    this.table = { table: result.value.value, readAtMs: Date.now() };
-    return { ok: true, value: result.value.value };
+  /** Builds the first range table from the legacy routing table and hands each group its spans; undefined on failure. */
+  private async migrateKeyspace(): Promise<RangeTable | undefined> {
+    const legacy = await this.meta.routing();
+    if (!legacy.ok) return undefined;
+    const table = legacy.value.value.entries.length === 0 ? singleGroupTable("range", defaultGroup) : fromLegacyRouting(legacy.value.value);
+    for (const name of groupsOf(table)) {
+      const record = await this.active(name);
+      if (!record.ok) return undefined;
+      const initialized = await this.initRanges(record.value, spansOf(table, name));
+      if (!initialized.ok) return undefined;
+    }
+    const stored = await this.meta.apply([Metadata.put("keyspace", table, 0)]);
+    if (stored.ok) return table;
+    const raced = await this.meta.read<RangeTable>("keyspace");
+    return raced.ok ? raced.value?.value : undefined;
   }
 
   private fresh(name: string): GroupRecord | undefined {
@@ -178,17 +198,4 @@ export class Groups {
     this.records.set(record.name, { record, readAtMs: Date.now() });
     return { ok: true, value: record };
   }
-}
-
-function routeEntryOf(record: GroupRecord): RouteEntry | undefined {
-  if ("prefix" in record.owns) return { kind: "prefix", prefix: record.owns.prefix, group: record.name };
-  if ("start" in record.owns) {
-    const entry = { kind: "range" as const, start: record.owns.start, group: record.name };
-    return record.owns.end === undefined ? entry : { ...entry, end: record.owns.end };
-  }
-  return undefined;
-}
-
-function badRequest(detail: string): { ok: false; error: ClusterError } {
-  return { ok: false, error: { code: "badRequest", detail } };
 }

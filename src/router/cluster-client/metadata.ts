@@ -7,6 +7,7 @@
  */
 import { emptyRoutingTable, type RoutingTable } from "../../multiraft/routing.ts";
 import type { BootstrapRequest, Ownership } from "../../multiraft/protocol.ts";
+import type { Span } from "../../kv/span.ts";
 import type { BatchStep } from "../../kv/command.ts";
 import type { ClusterError } from "../cluster.ts";
 import { metaGroup, type GroupDescriptor } from "./directory.ts";
@@ -16,7 +17,10 @@ import type { ReplicaCaller } from "./replica-caller.ts";
 /** A group as the metadata group records it. */
 export interface GroupRecord extends GroupDescriptor {
   state: "creating" | "active" | "deleting";
+  /** What the group was created for (for people); what it serves is in the range table and its log. */
   owns: Ownership;
+  /** The spans the create saga gives the group through its log (absent in records from before ranges: everything). */
+  initialSpans?: Span[];
 }
 
 /** A record read from the metadata group with the version to compare-and-set against. */

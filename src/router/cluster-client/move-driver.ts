@@ -1,0 +1,151 @@
+/**
+ * Drives move sagas (src/multiraft/move-saga.ts) from the router: records each saga in the
+ * metadata group (`sagas/<id>`) before its first step and after every step, with compare-and-set,
+ * and carries out the actions against the groups. A driver that dies leaves the record; whoever
+ * finds it unfinished and not advanced for a while (another admin operation, a router that keeps
+ * meeting a frozen range) resumes it from the recorded phase. Every action is idempotent, so a step
+ * done twice is harmless; the source group's log decides commit or rollback exactly once.
+ */
+import { decodeBase64 } from "../../shared/base64.ts";
+import type { InstalledRecord, InstalledSession } from "../../kv/command.ts";
+import { assignSpan, type RangeTable } from "../../multiraft/keyspace.ts";
+import { advance, isFinished, nextAction, type MoveAction, type MoveOutcome, type MoveSaga } from "../../multiraft/move-saga.ts";
+import type { ClusterResult } from "../cluster.ts";
+import type { GroupIo } from "./group-io.ts";
+import { Metadata, type GroupRecord } from "./metadata.ts";
+import type { ReplicaCaller } from "./replica-caller.ts";
+
+/** A saga as the metadata group records it. */
+interface SagaRecord {
+  saga: MoveSaga;
+  /** When a driver last advanced it (epoch milliseconds); others resume it only after resumeAfterMs of silence. */
+  updatedAtMs: number;
+}
+
+/** How long a saga must be silent before another driver takes it over, in milliseconds. */
+export const sagaResumeAfterMs = 15_000;
+
+/** The answer of /internal/export. */
+type ExportAnswer =
+  | { kind: "ok"; records: { key: string; valueBase64: string; version: number }[]; sessions: InstalledSession[]; versionFloor: number; cursor?: string }
+  | { kind: "notFrozen" };
+
+/** Runs and resumes move sagas. */
+export class MoveDriver {
+  private readonly meta: Metadata;
+  private readonly io: GroupIo;
+  private readonly caller: ReplicaCaller;
+  private readonly record: (name: string) => Promise<ClusterResult<GroupRecord>>;
+  private readonly tableChanged: () => void;
+
+  /** `record` finds a group's record; `tableChanged` drops the router's cached range table. */
+  constructor(options: { meta: Metadata; io: GroupIo; caller: ReplicaCaller; record: (name: string) => Promise<ClusterResult<GroupRecord>>; tableChanged: () => void }) {
+    this.meta = options.meta;
+    this.io = options.io;
+    this.caller = options.caller;
+    this.record = options.record;
+    this.tableChanged = options.tableChanged;
+  }
+
+  /** Records a new saga and runs it to its end; the finished saga (done, or rolled back with a reason). */
+  async run(saga: MoveSaga): Promise<ClusterResult<MoveSaga>> {
+    const created = await this.meta.apply([Metadata.put(`sagas/${saga.id}`, { saga, updatedAtMs: Date.now() } satisfies SagaRecord, 0)]);
+    if (!created.ok) return created;
+    return this.drive(saga, 1);
+  }
+
+  /** Resumes every unfinished saga that no driver advanced for sagaResumeAfterMs (or every one, with `force`). */
+  async resumeStale(force = false): Promise<void> {
+    const records = await this.meta.list<SagaRecord>("sagas/");
+    if (!records.ok) return;
+    for (const record of records.value) {
+      if (!force && Date.now() - record.updatedAtMs < sagaResumeAfterMs) continue;
+      const current = await this.meta.read<SagaRecord>(`sagas/${record.saga.id}`);
+      if (current.ok && current.value !== undefined) await this.drive(current.value.value.saga, current.value.version);
+    }
+  }
+
+  private async drive(start: MoveSaga, startVersion: number): Promise<ClusterResult<MoveSaga>> {
+    let saga = start;
+    let version = startVersion;
+    while (!isFinished(saga)) {
+      const outcome = await this.carry(nextAction(saga));
+      if (!outcome.ok) return outcome; // unreachable group or metadata: the record stays for a resume
+      const next = advance(saga, outcome.value);
+      const written = await this.meta.apply([Metadata.put(`sagas/${saga.id}`, { saga: next, updatedAtMs: Date.now() } satisfies SagaRecord, version)]);
+      if (written.ok) {
+        saga = next;
+        version += 1;
+        continue;
+      }
+      if (written.error.code !== "conditionFailed") return written;
+      // Another driver moved it on: continue from what it recorded (or stop when it finished and removed it).
+      const current = await this.meta.read<SagaRecord>(`sagas/${saga.id}`);
+      if (!current.ok) return current;
+      if (current.value === undefined) return { ok: true, value: next };
+      saga = current.value.value.saga;
+      version = current.value.version;
+    }
+    await this.meta.apply([{ type: "delete", key: `sagas/${saga.id}` }]);
+    return { ok: true, value: saga };
+  }
+
+  /** Carries out one action; an error means "try again later", never "refused". */
+  private async carry(action: MoveAction): Promise<ClusterResult<MoveOutcome>> {
+    switch (action.kind) {
+      case "propose":
+        return this.propose(action.group, { type: "range", change: action.change });
+      case "copy":
+        return this.copy(action);
+      case "route":
+        return this.route(action.span, action.to);
+      case "finished":
+        throw new Error("a finished saga has no action");
+    }
+  }
+
+  private async propose(group: string, operation: Parameters<GroupIo["write"]>[1]): Promise<ClusterResult<MoveOutcome>> {
+    const record = await this.record(group);
+    if (!record.ok) return record.error.code === "groupNotFound" ? { ok: true, value: { kind: "refused", reason: `group ${group} does not exist` } } : record;
+    const result = await this.io.write(record.value, operation);
+    if (!result.ok) return { ok: false, error: "error" in result ? result.error : { code: "unavailable", detail: `group ${group} is not serving` } };
+    const applied = result.value;
+    if (applied.ok) return { ok: true, value: { kind: "applied" } };
+    if (applied.code === "rangeRefused") return { ok: true, value: { kind: "refused", reason: applied.reason } };
+    return { ok: false, error: { code: "unavailable", detail: `group ${group} answered ${applied.code}` } };
+  }
+
+  private async copy(action: Extract<MoveAction, { kind: "copy" }>): Promise<ClusterResult<MoveOutcome>> {
+    const source = await this.record(action.from);
+    if (!source.ok) return source;
+    const body = { epoch: source.value.epoch, saga: action.saga, span: action.span, ...(action.cursor === undefined ? {} : { cursor: action.cursor }) };
+    const outcome = await this.caller.call<ExportAnswer>(source.value, "/internal/export", body, false);
+    if (outcome.kind !== "answer") return { ok: false, error: { code: "unavailable", detail: `exporting from ${action.from}: ${"detail" in outcome ? outcome.detail : outcome.kind}` } };
+    const page = outcome.answer;
+    if (page.kind === "notFrozen") return { ok: true, value: { kind: "refused", reason: `the span is not frozen in ${action.from}` } };
+    const records: InstalledRecord[] = page.records.map((record) => ({ key: record.key, version: record.version, value: decodeBase64(record.valueBase64) ?? new Uint8Array() }));
+    const change = { action: "install" as const, saga: action.saga, span: action.span, records, sessions: page.sessions, versionFloor: page.versionFloor };
+    const installed = await this.propose(action.to, { type: "range", change });
+    if (!installed.ok || installed.value.kind === "refused") return installed;
+    return { ok: true, value: page.cursor === undefined ? { kind: "copied", records: records.length } : { kind: "copied", records: records.length, cursor: page.cursor } };
+  }
+
+  private async route(span: MoveSaga["span"], to: string): Promise<ClusterResult<MoveOutcome>> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = await this.meta.read<RangeTable>("keyspace");
+      if (!current.ok) return current;
+      if (current.value === undefined) return { ok: false, error: { code: "unavailable", detail: "the range table is missing" } };
+      const table = assignSpan(current.value.value, span, to);
+      if (table === current.value.value) return this.routed();
+      const written = await this.meta.apply([Metadata.put("keyspace", table, current.value.version)]);
+      if (written.ok) return this.routed();
+      if (written.error.code !== "conditionFailed") return written;
+    }
+    return { ok: false, error: { code: "unavailable", detail: "the range table kept changing" } };
+  }
+
+  private routed(): ClusterResult<MoveOutcome> {
+    this.tableChanged();
+    return { ok: true, value: { kind: "routed" } };
+  }
+}

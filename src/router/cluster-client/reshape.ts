@@ -1,0 +1,141 @@
+/**
+ * Reshaping the shared keyspace live: split a group, merge two adjacent groups, move a range to
+ * another group, create a prefix or range group over keys that already exist, and remove a group
+ * without losing its keys. Each is one or more move sagas (MoveDriver), one span at a time, so
+ * every step is recorded in the metadata group and resumable.
+ */
+import { prefixSpan, spanIntersection, spanOf, type Span } from "../../kv/span.ts";
+import { adjacent, entriesWithin, spansOf } from "../../multiraft/keyspace.ts";
+import { startMove } from "../../multiraft/move-saga.ts";
+import { defaultGroup } from "../../multiraft/routing.ts";
+import type { ClusterResult, GroupSpec, RangeMoveReport } from "../cluster.ts";
+import type { Groups } from "./groups.ts";
+import type { GroupRecord } from "./metadata.ts";
+import type { MoveDriver } from "./move-driver.ts";
+import type { ReplicaCaller } from "./replica-caller.ts";
+
+/** What a range move did: the span, where it went, and how many records travelled. */
+export type MoveReport = RangeMoveReport;
+
+/** Split, merge, move, create-over-keys and remove, as sagas. */
+export class Reshape {
+  private readonly groups: Groups;
+  private readonly driver: MoveDriver;
+  private readonly caller: ReplicaCaller;
+
+  constructor(groups: Groups, driver: MoveDriver, caller: ReplicaCaller) {
+    this.groups = groups;
+    this.driver = driver;
+    this.caller = caller;
+  }
+
+  /** Moves every part of `span` that another group owns to `to`; the moves, in key order. */
+  async move(span: Span, to: string): Promise<ClusterResult<MoveReport[]>> {
+    await this.driver.resumeStale();
+    const target = await this.groups.activeGroup(to);
+    if (!target.ok) return target;
+    if (target.value.owns !== undefined && "tenant" in target.value.owns) return badRequest(`group ${to} holds a tenant's keyspace, not part of the shared one`);
+    const table = await this.groups.keyspace(true);
+    if (!table.ok) return table;
+    const reports: MoveReport[] = [];
+    for (const entry of entriesWithin(table.value, span)) {
+      if (entry.group === to) continue;
+      const piece = spanOf(entry.start, entry.end);
+      const result = await this.driver.run(startMove(sagaId(), piece, entry.group, to));
+      if (!result.ok) return result;
+      if (result.value.phase !== "done") return { ok: false, error: { code: "unavailable", detail: `moving ${describe(piece)} from ${entry.group} rolled back: ${result.value.reason ?? "refused"}` } };
+      reports.push({ ...piece, to, moved: result.value.copied });
+    }
+    this.groups.invalidate();
+    return { ok: true, value: reports };
+  }
+
+  /** Creates a prefix or range group and moves its keys into it from whichever groups hold them. */
+  async create(spec: GroupSpec): Promise<ClusterResult<GroupRecord>> {
+    const created = await this.groups.create(spec);
+    if (!created.ok) return created;
+    const moved = await this.move(spanOfOwnership(spec.owns), spec.name);
+    return moved.ok ? this.groups.get(spec.name) : moved;
+  }
+
+  /**
+   * Splits `name` at `at` (default: its median key): a new group `newName` takes every span of
+   * `name` at or after `at`. Fresh replicas, placed like any new group.
+   */
+  async split(name: string, options: { at?: string; newName: string; replicas?: number }): Promise<ClusterResult<GroupRecord>> {
+    const source = await this.groups.activeGroup(name);
+    if (!source.ok) return source;
+    const table = await this.groups.keyspace(true);
+    if (!table.ok) return table;
+    const spans = spansOf(table.value, name);
+    if (spans.length === 0) return badRequest(`group ${name} owns no range of the shared keyspace`);
+    const at = options.at ?? (await this.median(source.value));
+    if (at === undefined) return badRequest(`group ${name} holds fewer than two keys; give "at" to split it`);
+    const upper = spans.flatMap((span) => spanIntersection(span, { start: at }) ?? []);
+    const lower = spans.flatMap((span) => spanIntersection(span, spanOf("", at)) ?? []);
+    if (upper.length === 0 || lower.length === 0) return badRequest(`"${at}" does not cut group ${name}'s ranges in two`);
+    const created = await this.groups.create({ name: options.newName, owns: { start: at }, replicas: options.replicas ?? source.value.replicas.length });
+    if (!created.ok) return created;
+    for (const span of upper) {
+      const moved = await this.move(span, options.newName);
+      if (!moved.ok) return moved;
+    }
+    return this.groups.get(options.newName);
+  }
+
+  /** `name` absorbs `other`, which must own a range adjacent to one of `name`'s; `other` is then removed. */
+  async merge(name: string, other: string): Promise<ClusterResult<GroupRecord>> {
+    if (name === other) return badRequest("a group cannot merge with itself");
+    if (other === defaultGroup) return badRequest("the default group cannot be absorbed; merge it the other way round");
+    const table = await this.groups.keyspace(true);
+    if (!table.ok) return table;
+    for (const group of [name, other]) {
+      const record = await this.groups.activeGroup(group);
+      if (!record.ok) return record;
+    }
+    if (!adjacent(table.value, name, other)) return badRequest(`groups ${name} and ${other} own no adjacent ranges`);
+    for (const span of spansOf(table.value, other)) {
+      const moved = await this.move(span, name);
+      if (!moved.ok) return moved;
+    }
+    const removed = await this.groups.remove(other);
+    return removed.ok ? this.groups.get(name) : removed;
+  }
+
+  /** Removes a group; a group of the shared keyspace first hands its ranges to the default group, so no key is lost. */
+  async remove(name: string): Promise<ClusterResult<{ deleted: true }>> {
+    const record = await this.groups.get(name);
+    if (!record.ok) return record;
+    if (!("tenant" in record.value.owns) && record.value.state === "active") {
+      const table = await this.groups.keyspace(true);
+      if (!table.ok) return table;
+      for (const span of spansOf(table.value, name)) {
+        const moved = await this.move(span, defaultGroup);
+        if (!moved.ok) return moved;
+      }
+    }
+    return this.groups.remove(name);
+  }
+
+  private async median(record: GroupRecord): Promise<string | undefined> {
+    const outcome = await this.caller.call<{ kind: string; key?: string }>(record, "/internal/median", { epoch: record.epoch }, false);
+    return outcome.kind === "answer" && outcome.answer.kind === "ok" ? outcome.answer.key : undefined;
+  }
+}
+
+/** The span a new group is created for. */
+export function spanOfOwnership(owns: GroupSpec["owns"]): Span {
+  return "prefix" in owns ? prefixSpan(owns.prefix) : spanOf(owns.start, owns.end);
+}
+
+function sagaId(): string {
+  return `move-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+function describe(span: Span): string {
+  return `[${JSON.stringify(span.start)}, ${span.end === undefined ? "end" : JSON.stringify(span.end)})`;
+}
+
+function badRequest(detail: string): { ok: false; error: { code: "badRequest"; detail: string } } {
+  return { ok: false, error: { code: "badRequest", detail } };
+}
