@@ -5,7 +5,7 @@
  * nothing and its objects may hibernate.
  */
 import { ReplicaRuntime, type ReplicaTiming } from "../common/replica-runtime.ts";
-import type { ReplicaIdentity } from "../common/replica-requests.ts";
+import type { ReplicaEndpoint, ReplicaIdentity } from "../common/replica-requests.ts";
 import { KvStateMachine } from "../../kv/state-machine.ts";
 import { bootstrapWrite } from "../../raft/storage.ts";
 import { emptyConfState } from "../../raft/storage.ts";
@@ -17,7 +17,7 @@ import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
 import { PeerTransport } from "./transport.ts";
 
 /** One replica's host state inside its Durable Object. */
-export class ReplicaHost {
+export class ReplicaHost implements ReplicaEndpoint {
   identity: ReplicaIdentity | undefined;
   runtime: ReplicaRuntime | undefined;
   transport: PeerTransport | undefined;
@@ -90,6 +90,11 @@ export class ReplicaHost {
     const replies = this.runtime.receive(messages, from);
     this.schedule();
     return replies;
+  }
+
+  /** Raft traffic since the object started (reported by /internal/status). */
+  traffic(): unknown {
+    return { received: this.received, sent: this.transport?.counters };
   }
 
   /** Sets fault injection on this replica's transport. */
