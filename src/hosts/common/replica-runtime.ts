@@ -312,7 +312,13 @@ export class ReplicaRuntime {
     const durable = () => {
       this.flushing = false;
       if (!this.proposalsWaiting) return;
-      this.pump();
+      try {
+        this.pump();
+      } catch {
+        // The host's transaction() saw the pass fail and resets the replica; nobody awaits this
+        // callback, so rethrowing would only make an unhandled rejection (fatal under Deno).
+        return;
+      }
       this.options.pumped?.();
     };
     whenDurable().then(durable, durable);

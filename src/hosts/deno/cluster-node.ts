@@ -140,7 +140,11 @@ export class ClusterNode {
         replica = this.create(batch.group, batch.to);
         replica.adopt(batch.group, batch.to);
       }
-      replica.receive(batch.messages);
+      try {
+        replica.receive(batch.messages);
+      } catch {
+        // The pass was rolled back and the replica is being reopened; other groups go on.
+      }
     }
   }
 
@@ -157,7 +161,11 @@ export class ClusterNode {
     for (const replica of this.awake) {
       const runtime = replica.runtime;
       const next = runtime?.nextTickAtMs() ?? null;
-      if (next !== null && next <= now) runtime!.tick();
+      try {
+        if (next !== null && next <= now) runtime!.tick();
+      } catch {
+        continue; // rolled back; the replica is being reopened
+      }
       if (runtime?.nextTickAtMs() === null || runtime === undefined) this.awake.delete(replica);
     }
   }
@@ -183,7 +191,22 @@ export class ClusterNode {
       wake: (replica) => {
         if (replica.runtime?.nextTickAtMs() !== null) this.awake.add(replica);
       },
+      failed: (replica, error) => {
+        console.error(`edgeraft node: a driver pass of ${replica.path} failed and was rolled back; reopening it: ${String(error)}`);
+        queueMicrotask(() => this.reopen(replica));
+      },
     });
+  }
+
+  /** Replaces a replica whose pass failed with a fresh one built from its file. */
+  private reopen(replica: NodeReplica): void {
+    const identity = replica.identity;
+    this.awake.delete(replica);
+    replica.close();
+    if (identity === undefined) return;
+    const key = keyOf(identity.group, identity.replica);
+    if (this.replicas.get(key) === replica) this.replicas.delete(key);
+    this.open(replica.path);
   }
 }
 

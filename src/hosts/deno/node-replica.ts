@@ -23,6 +23,8 @@ export interface NodeReplicaOptions {
   send(group: string, from: number, to: number, messages: Message[]): void;
   /** The replica has (or may have) a new next tick: the node's ticker looks at it again. */
   wake(replica: NodeReplica): void;
+  /** A driver pass failed and was rolled back: the node must close this replica and open it again. */
+  failed(replica: NodeReplica, error: unknown): void;
 }
 
 /** A replica on this node. */
@@ -33,6 +35,8 @@ export class NodeReplica implements ReplicaEndpoint {
   readonly received = { batches: 0, messages: 0 };
   private readonly options: NodeReplicaOptions;
   private readonly database: SqliteDatabase;
+  /** A pass failed: this object must not be used any more (the node reopens the file). */
+  private broken = false;
 
   /** Opens the replica's file and, when it already belongs to a group, starts the replica. */
   constructor(options: NodeReplicaOptions) {
@@ -70,7 +74,7 @@ export class NodeReplica implements ReplicaEndpoint {
 
   /** Steps a batch from a peer; the replies leave through the transport like any message. */
   receive(messages: Message[]): void {
-    if (this.runtime === undefined) return;
+    if (this.runtime === undefined || this.broken) return;
     this.received.batches++;
     this.received.messages += messages.length;
     this.runtime.receive(messages);
@@ -85,7 +89,12 @@ export class NodeReplica implements ReplicaEndpoint {
     return { received: this.received };
   }
 
-  /** Fails waiting requests and closes the file (the node is stopping). */
+  /** The file this replica lives in. */
+  get path(): string {
+    return this.options.path;
+  }
+
+  /** Fails waiting requests and closes the file (the node is stopping, or reopens it). */
   close(): void {
     this.runtime?.abandon("the node is stopping");
     this.database.close();
@@ -106,7 +115,7 @@ export class NodeReplica implements ReplicaEndpoint {
       seed: Math.floor(Math.random() * 2 ** 31),
       timing: this.options.timing,
       // Synced only when the pass wrote entries, a snapshot, a term or a vote (sqlite-database.ts).
-      transaction: (work) => this.database.transaction(work, () => logStore.takeMustSync()),
+      transaction: (work) => this.atomically(work, () => logStore.takeMustSync()),
       // Commits are fsynced when transaction() returns; waiting one macrotask lets the requests
       // that arrived meanwhile join the leader's next transaction (group commit).
       whenDurable: () => new Promise((resolve) => setTimeout(resolve, 0)),
@@ -114,6 +123,24 @@ export class NodeReplica implements ReplicaEndpoint {
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
     });
     this.schedule();
+  }
+
+  /**
+   * Runs one driver pass in one transaction. A pass that throws (a bug, a full disk) is rolled
+   * back, but the engine and state machine moved ahead of storage in memory: going on from them
+   * would serve and replicate state that is not on disk. So the replica fails its waiting requests,
+   * stops (`broken`), and the node opens it again from its file, as a Durable Object is reset.
+   */
+  private atomically<T>(work: () => T, mustSync: () => boolean): T {
+    if (this.broken) throw new Error("the replica failed and is being reopened");
+    try {
+      return this.database.transaction(work, mustSync);
+    } catch (error) {
+      this.broken = true;
+      this.runtime?.abandon("the replica failed and restarts");
+      this.options.failed(this, error);
+      throw error;
+    }
   }
 
   private saveIdentity(identity: ReplicaIdentity): void {
