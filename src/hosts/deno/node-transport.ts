@@ -70,7 +70,8 @@ interface Link {
   socket: WebSocket | undefined;
   queue: MessageBatch[];
   flushScheduled: boolean;
-  readonly pending: Map<number, { resolve(answer: ReplicaAnswer): void; reject(error: Error): void; timer: ReturnType<typeof setTimeout> }>;
+  /** Router calls waiting for their answer, with the socket each was sent on. */
+  readonly pending: Map<number, { resolve(answer: ReplicaAnswer): void; reject(error: Error): void; timer: ReturnType<typeof setTimeout>; socket: WebSocket }>;
   reconnectMs: number;
 }
 
@@ -122,7 +123,7 @@ export class NodeTransport {
         link.pending.delete(id);
         reject(new Error(`node ${node} did not answer in time`));
       }, requestTimeoutMs);
-      link.pending.set(id, { resolve, reject, timer });
+      link.pending.set(id, { resolve, reject, timer, socket });
       socket.send(JSON.stringify({ type: "request", id, ...request }));
     });
   }
@@ -170,13 +171,14 @@ export class NodeTransport {
     socket.binaryType = "arraybuffer";
     socket.addEventListener("message", (event) => this.receive(link, event.data));
     socket.addEventListener("close", () => {
-      if (link.socket !== socket) return;
-      link.socket = undefined;
+      // Calls sent on this socket get no answer now (also when a newer socket replaced it).
       for (const [id, waiting] of link.pending) {
+        if (waiting.socket !== socket) continue;
         clearTimeout(waiting.timer);
         waiting.reject(new Error(`connection to node ${link.peer.id} closed`));
         link.pending.delete(id);
       }
+      if (link.socket === socket) link.socket = undefined;
     });
     socket.addEventListener("error", () => {}); // a close event follows; reconnecting is handled there
   }
