@@ -33,6 +33,11 @@ export interface ClusterNodeOptions {
   timing?: Partial<ReplicaTiming>;
 }
 
+/** How often a node looks for groups it leads that should be led by their replica 1, in milliseconds. */
+const leaderBalanceMs = 3_000;
+/** The replica placement puts first (placement.ts); it campaigns first when a group is created. */
+const preferredLeader = 1;
+
 /** Node statistics (replicas, leaders, transport counters, memory), for operators holding the cluster secret. */
 export const nodeStatsPath = "/internal/node";
 
@@ -59,6 +64,7 @@ export class ClusterNode {
   private readonly awake = new Set<NodeReplica>();
   private readonly timing: Partial<ReplicaTiming>;
   private ticker: ReturnType<typeof setInterval> | undefined;
+  private balancer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: ClusterNodeOptions) {
     this.options = options;
@@ -88,11 +94,13 @@ export class ClusterNode {
     this.transport.start();
     const tickMs = this.timing.tickMs ?? defaultTiming.tickMs;
     this.ticker = setInterval(() => this.tick(), tickMs);
+    this.balancer = setInterval(() => this.balanceLeaders(), leaderBalanceMs);
   }
 
   /** Stops ticking and connecting, and closes every replica's file. */
   stop(): void {
     if (this.ticker !== undefined) clearInterval(this.ticker);
+    if (this.balancer !== undefined) clearInterval(this.balancer);
     this.transport.stop();
     for (const replica of this.replicas.values()) replica.close();
     this.replicas.clear();
@@ -167,6 +175,26 @@ export class ClusterNode {
         continue; // rolled back; the replica is being reopened
       }
       if (runtime?.nextTickAtMs() === null || runtime === undefined) this.awake.delete(replica);
+    }
+  }
+
+  /**
+   * Hands leadership back to replica 1 of each active group led here by another replica, once
+   * replica 1 is reachable and caught up. Placement spreads the replicas 1 evenly over the nodes,
+   * so this restores the spread of leaders after a failover (a restarted node leads again). Quiet
+   * groups are left alone, so idle groups stay idle; they rebalance when next used.
+   */
+  private balanceLeaders(): void {
+    for (const replica of this.replicas.values()) {
+      const runtime = replica.runtime;
+      if (runtime === undefined || replica.identity === undefined || replica.identity.replica === preferredLeader) continue;
+      const brief = runtime.node.brief();
+      if (brief.role !== "leader" || brief.quiesced) continue;
+      const status = runtime.status();
+      const progress = status.progress[preferredLeader];
+      if (status.leadTransferee !== 0 || progress === undefined || !progress.recentActive || progress.match < status.lastIndex) continue;
+      runtime.transferLeader(preferredLeader);
+      replica.schedule();
     }
   }
 
