@@ -134,7 +134,10 @@ export class ClusterNode {
   private answer(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
     if (nodeOfReplica(group, replica, this.nodeIds) !== this.id) return Promise.resolve({ status: 409, body: { kind: "wrongReplica" } });
     const existing = this.replicas.get(keyOf(group, replica));
-    if (existing !== undefined) return answerReplicaRequest(existing, path, body);
+    if (existing !== undefined) {
+      // A group in use is the moment to hand leadership back to its replica 1 (balance).
+      return answerReplicaRequest(existing, path, body).finally(() => this.balance(existing));
+    }
     if (path !== "/internal/bootstrap") return answerReplicaRequest(absentReplica, path, body);
     return answerReplicaRequest(this.create(group, replica), path, body);
   }
@@ -179,23 +182,30 @@ export class ClusterNode {
   }
 
   /**
-   * Hands leadership back to replica 1 of each active group led here by another replica, once
-   * replica 1 is reachable and caught up. Placement spreads the replicas 1 evenly over the nodes,
-   * so this restores the spread of leaders after a failover (a restarted node leads again). Quiet
-   * groups are left alone, so idle groups stay idle; they rebalance when next used.
+   * Hands leadership back to replica 1 of each active group led here by another replica (see
+   * balance). Quiet groups are left alone, so idle groups stay idle; they rebalance when next used.
    */
   private balanceLeaders(): void {
     for (const replica of this.replicas.values()) {
-      const runtime = replica.runtime;
-      if (runtime === undefined || replica.identity === undefined || replica.identity.replica === preferredLeader) continue;
-      const brief = runtime.node.brief();
-      if (brief.role !== "leader" || brief.quiesced) continue;
-      const status = runtime.status();
-      const progress = status.progress[preferredLeader];
-      if (status.leadTransferee !== 0 || progress === undefined || !progress.recentActive || progress.match < status.lastIndex) continue;
-      runtime.transferLeader(preferredLeader);
-      replica.schedule();
+      if (replica.runtime?.node.brief().quiesced === false) this.balance(replica);
     }
+  }
+
+  /**
+   * When this replica leads its group but is not its replica 1, transfers leadership to replica 1
+   * if that replica is recently active and has every committed entry (the engine catches it up the
+   * rest of the way before it hands over). Placement spreads the replicas 1 evenly over the nodes,
+   * so this restores the spread of leaders after a failover: a restarted node leads its share again.
+   */
+  private balance(replica: NodeReplica): void {
+    const runtime = replica.runtime;
+    if (runtime === undefined || replica.identity === undefined || replica.identity.replica === preferredLeader) return;
+    if (runtime.node.brief().role !== "leader") return;
+    const status = runtime.status();
+    const progress = status.progress[preferredLeader];
+    if (status.leadTransferee !== 0 || progress === undefined || !progress.recentActive || progress.match < status.commit) return;
+    runtime.transferLeader(preferredLeader);
+    replica.schedule();
   }
 
   private create(group: string, replica: number): NodeReplica {
