@@ -11,6 +11,8 @@ export default defineConfig({
   ],
   test: {
     include: ["test/workers/**/*.test.ts"],
+    globalSetup: ["test/support/workerd-log-setup.ts"], // expected aborts are counted, not printed
+    setupFiles: ["test/workers/after-each-file.ts"],
     testTimeout: 60_000,
   },
 });

@@ -3,6 +3,7 @@
  * cell inside the runtime (the bench-only route), time round trips to a Durable Object, and the
  * HTTP operations of the load generated from outside.
  */
+import { EdgeraftClient, isProblem } from "../../src/client/index.ts";
 import type { LoadOperation, LoadOutcome } from "../../src/hosts/cloudflare/bench-load.ts";
 import { benchKeyOf, benchValueOf } from "../../src/hosts/cloudflare/bench-load.ts";
 import type { Operation } from "./results.ts";
@@ -51,11 +52,11 @@ async function postJson<T>(endpoint: Endpoint, path: string, body: unknown, time
 /** Creates every group of `scenario` (an existing one is fine) and returns how long it took. */
 export async function createScenarioGroups(endpoint: Endpoint, scenario: Scenario): Promise<number> {
   const beganMs = performance.now();
+  const client = new EdgeraftClient({ url: endpoint.url, token: endpoint.token, timeoutMs: setupCallMsMax });
   for (const group of scenario.groups) {
-    const answer = await postJson<{ code?: string; detail?: string }>(endpoint, "/v1/groups", group, setupCallMsMax);
-    if (answer.status !== 201 && answer.body.code !== "groupExists") {
-      throw new Error(`creating group ${group.name} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-    }
+    await client.groups.create(group).catch((error: unknown) => {
+      if (!isProblem(error, "groupExists")) throw new Error(`creating group ${group.name} failed`, { cause: error });
+    });
   }
   return performance.now() - beganMs;
 }

@@ -1,9 +1,9 @@
 /**
  * A bench-only Durable Object, bundled into the Miniflare runtime only (never into the Worker that
- * wrangler builds or deploys): it times sequential round trips to a peer object, the "DO round
- * trip" the latency bar is stated in. Two kinds: an empty fetch, and one where both sides write a
- * row first (the smallest replicated write: a flush, a hop, a flush, and the reply). It also times
- * the smallest write step with and without replication and no engine at all (/step). Written
+ * wrangler builds or deploys): it times sequential round trips to a peer object ("DO round
+ * trips"). Two kinds: an empty fetch, and one where both sides write a row first (a flush, a hop,
+ * a flush, and the reply). It also times the smallest write step with and without replication and
+ * no engine at all (/step): their difference is the floor the latency bar is stated against. Written
  * against minimal local types so it typechecks with the Node scripts; workerd accepts a plain class.
  */
 

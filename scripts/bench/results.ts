@@ -43,7 +43,7 @@ export interface Cell {
   errors: Record<string, number>;
 }
 
-/** Round trips measured in the same run, the unit the latency bar is stated in. */
+/** Round trips and the probe's write steps, measured in the same run; the latency bar uses the steps. */
 export interface RoundTrips {
   /** Worker to a replica object and back (`/internal/status`), per runtime; mean is total time over count. */
   workerToObject: { runtime: string; meanMs: number; count: number }[];

@@ -113,9 +113,6 @@ const slotPositionDigits = hashSlotCount.toString(16).length;
  */
 export function hashSlot(key: string): number {
   let hash = 0x811c9dc5;
-  const mix = (byte: number): void => {
-    hash = Math.imul(hash ^ byte, 0x01000193);
-  };
   for (let index = 0; index < key.length; index++) {
     let codePoint = key.charCodeAt(index);
     const low = key.charCodeAt(index + 1);
@@ -123,22 +120,22 @@ export function hashSlot(key: string): number {
       codePoint = 0x10000 + ((codePoint - 0xd800) << 10) + (low - 0xdc00);
       index += 1;
     }
-    if (codePoint < 0x80) mix(codePoint);
+    if (codePoint < 0x80) hash = fnvStep(hash, codePoint);
     else if (codePoint < 0x800) {
-      mix(0xc0 | (codePoint >> 6));
-      mix(0x80 | (codePoint & 0x3f));
+      hash = fnvStep(fnvStep(hash, 0xc0 | (codePoint >> 6)), 0x80 | (codePoint & 0x3f));
     } else if (codePoint < 0x10000) {
-      mix(0xe0 | (codePoint >> 12));
-      mix(0x80 | ((codePoint >> 6) & 0x3f));
-      mix(0x80 | (codePoint & 0x3f));
+      hash = fnvStep(fnvStep(fnvStep(hash, 0xe0 | (codePoint >> 12)), 0x80 | ((codePoint >> 6) & 0x3f)), 0x80 | (codePoint & 0x3f));
     } else {
-      mix(0xf0 | (codePoint >> 18));
-      mix(0x80 | ((codePoint >> 12) & 0x3f));
-      mix(0x80 | ((codePoint >> 6) & 0x3f));
-      mix(0x80 | (codePoint & 0x3f));
+      hash = fnvStep(fnvStep(hash, 0xf0 | (codePoint >> 18)), 0x80 | ((codePoint >> 12) & 0x3f));
+      hash = fnvStep(fnvStep(hash, 0x80 | ((codePoint >> 6) & 0x3f)), 0x80 | (codePoint & 0x3f));
     }
   }
   return finalMix32(hash) % hashSlotCount;
+}
+
+/** One FNV-1a step: xor the byte in, multiply by the 32-bit FNV prime. */
+function fnvStep(hash: number, byte: number): number {
+  return Math.imul(hash ^ byte, 0x01000193);
 }
 
 /** murmur3's fmix32: every input bit affects every output bit; returns an unsigned 32-bit integer. */

@@ -74,20 +74,31 @@ export function lookupKey(table: RangeTable, key: string): RangeEntry {
 export function assignSpan(table: RangeTable, span: Span, group: string): RangeTable {
   assert(group.length > 0, "a group name is not empty");
   if (spanIsEmpty(span)) return table;
+  const { ranges } = table;
+  // Only the entries the span touches and one neighbour on each side (for coalescing) change.
+  const first = lookupIndex(table, span.start);
+  let last = ranges.length - 1;
+  if (span.end !== undefined) {
+    last = lookupIndex(table, span.end);
+    if ((ranges[last] as RangeEntry).start === span.end) last -= 1;
+  }
+  const low = Math.max(0, first - 1);
+  const high = Math.min(ranges.length - 1, last + 1);
+  const old = ranges.slice(low, high + 1);
   const before: RangeEntry[] = [];
   const after: RangeEntry[] = [];
-  for (const entry of table.ranges) {
+  for (const entry of old) {
     for (const piece of spanSubtract(entry, span)) {
       const side = compareKeys(piece.start, span.start) < 0 ? before : after;
       side.push(entryOf(piece, entry.group));
     }
   }
-  const ranges = coalesce([...before, entryOf(span, group), ...after]);
-  if (sameRanges(ranges, table.ranges)) return table;
-  const changed: RangeTable = { mode: table.mode, epoch: table.epoch + 1, ranges };
-  const problem = tableProblemOf(changed);
-  assert(problem === undefined, `assignSpan keeps the table whole: ${problem}`);
-  return changed;
+  const window = coalesce([...before, entryOf(span, group), ...after]);
+  if (sameRanges(window, old)) return table;
+  const problem = chainProblemOf(window);
+  assert(problem === undefined, `assignSpan keeps the ranges contiguous: ${problem}`);
+  assert(window[0]?.start === old[0]?.start && window.at(-1)?.end === old.at(-1)?.end, "assignSpan changes only the window it rewrites");
+  return { mode: table.mode, epoch: table.epoch + 1, ranges: ranges.slice(0, low).concat(window, ranges.slice(high + 1)) };
 }
 
 /** Every span `group` owns, in order (normalized: coalescing leaves no two of them adjacent). */
@@ -120,15 +131,18 @@ export function tableProblemOf(table: RangeTable): string | undefined {
   const { ranges } = table;
   if (ranges.length === 0) return "a table has at least one range";
   if ((ranges[0] as RangeEntry).start !== "") return "the first range must start at the beginning";
+  if ((ranges.at(-1) as RangeEntry).end !== undefined) return "the last range must be unbounded";
+  return chainProblemOf(ranges);
+}
+
+/** Why `ranges` are not a sorted, contiguous, coalesced chain of non-empty entries, or undefined. */
+function chainProblemOf(ranges: readonly RangeEntry[]): string | undefined {
   for (let index = 0; index < ranges.length; index++) {
     const entry = ranges[index] as RangeEntry;
     const next = ranges[index + 1];
     if (typeof entry.group !== "string" || entry.group.length === 0) return `range ${index} has no group`;
     if (typeof entry.start !== "string" || utf8BytesOf(entry.start) === undefined) return `range ${index} start is not well-formed`;
-    if (next === undefined) {
-      if (entry.end !== undefined) return "the last range must be unbounded";
-      continue;
-    }
+    if (next === undefined) break;
     if (entry.end === undefined) return `range ${index} is unbounded but not last`;
     if (compareKeys(entry.start, entry.end) >= 0) return `range ${index} is empty or reversed`;
     if (next.start !== entry.end) return `range ${index} ends at ${JSON.stringify(entry.end)} but the next starts at ${JSON.stringify(next.start)}`;

@@ -8,10 +8,13 @@ import { assert } from "../shared/assert.ts";
 import { valueBytesMax } from "../shared/limits.ts";
 import { registerBatchRoutes } from "./batch-routes.ts";
 import type { Cluster, FaultControl } from "./cluster.ts";
+import { registerDashboardRoutes } from "./dashboard/routes.ts";
 import { registerFaultRoutes } from "./fault-routes.ts";
 import { registerGroupRoutes } from "./group-routes.ts";
 import { registerReshapeRoutes } from "./reshape-routes.ts";
 import { registerKvRoutes } from "./kv-routes.ts";
+import { registerMetricsRoutes, registerRequestMetrics } from "./metrics/routes.ts";
+import { statsOfCluster, type ReplicaStatsSource } from "./metrics/replica-stats.ts";
 import { problem, problemResponse, ProblemError } from "./problem.ts";
 import { createGuards } from "./route.ts";
 import { registerServiceRoutes } from "./service-routes.ts";
@@ -27,6 +30,8 @@ export interface AppOptions {
   readonly faults?: FaultControl;
   /** Largest value a write may carry, in bytes: 1..valueBytesMax, default valueBytesMax. */
   readonly maxValueBytes?: number;
+  /** Per-replica numbers for GET /metrics; default: what the cluster's health view says. */
+  readonly replicaStats?: ReplicaStatsSource;
 }
 
 /** The Hono app serving the v1 API over `options.cluster`. */
@@ -35,6 +40,7 @@ export function createApp(options: AppOptions): Hono {
   assert(Number.isSafeInteger(maxValueBytes) && maxValueBytes >= 1 && maxValueBytes <= valueBytesMax, "maxValueBytes is 1..valueBytesMax");
   const app = new Hono();
   const guards = createGuards({ adminToken: options.adminToken, cluster: options.cluster });
+  const requestMetrics = registerRequestMetrics(app);
   registerServiceRoutes(app, guards, options.cluster);
   registerKvRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerBatchRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
@@ -42,6 +48,8 @@ export function createApp(options: AppOptions): Hono {
   registerReshapeRoutes(app, guards, options.cluster);
   registerTenantRoutes(app, guards, options.cluster);
   if (options.faults !== undefined) registerFaultRoutes(app, guards, options.faults);
+  registerDashboardRoutes(app, guards);
+  registerMetricsRoutes(app, guards, { stats: options.replicaStats ?? statsOfCluster(options.cluster), requests: requestMetrics });
   app.notFound((context) => problemResponse(problem("routeNotFound", `no route for ${context.req.method} ${new URL(context.req.url).pathname}`)));
   app.onError((error) => {
     if (error instanceof ProblemError) return problemResponse(error);

@@ -56,6 +56,8 @@ export interface GroupView {
   readonly epoch: number;
   /** The half-open key ranges [start, end) the group serves now (end absent: to the end of the keyspace). */
   readonly ranges: readonly { readonly start: string; readonly end?: string }[];
+  /** Present when an automatic split made the group; the balancer may merge it back when it goes quiet. */
+  readonly auto?: true;
 }
 
 /** One range move done by POST /v1/ranges/move: the span, its new group, and how many records travelled. */

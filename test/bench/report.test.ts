@@ -86,8 +86,27 @@ describe("ratios and bars", () => {
     expect(pass("writeScaling", "runtime-miniflare")).toBe(false);
     expect(pass("writeScaling", "http-wrangler")).toBe(true);
     expect(pass("readVsStale", "http-wrangler")).toBe(true); // 0.9 x 900 / (0.9 x 1000)
-    expect(pass("writeLatency", "runtime-miniflare")).toBe(false); // 30 > 4 + 2 x 3
-    expect(pass("writeLatency", "http-wrangler")).toBe(true); // 10 <= 10
+    // The probe's step costs 0.9 ms with two peers and 0.2 alone: replication's floor is 0.7 ms.
+    expect(pass("writeLatency", "runtime-miniflare")).toBe(false); // 30 > 4 + 0.7 + 0.5
+    expect(pass("writeLatency", "http-wrangler")).toBe(false); // 10 > 4 + 0.7 + 0.5
+  });
+
+  it("judges the latency bar against (a), the probe's replication floor and the engine's 0.5 ms, and prints the parts", () => {
+    const run = fakeRun();
+    const setWriteP50 = (scenario: ScenarioId, p50Ms: number) => {
+      for (const cell of run.cells) if (cell.mode === "http-wrangler" && cell.scenario === scenario && cell.operation === "write" && cell.concurrency === 1) cell.p50Ms = p50Ms;
+    };
+    const latencyBar = () => barsOf(run).find((bar) => bar.id === "writeLatency" && bar.mode === "http-wrangler")!;
+    setWriteP50("a", 1.0);
+    setWriteP50("b", 2.2); // exactly 1.0 + 0.7 + 0.5
+    expect(latencyBar().pass).toBe(true);
+    expect(latencyBar().statement).toBe("(b) write p50 at concurrency 1 <= (a) write p50 + the probe's bare replicated step + 0.5 ms for engine and state machine");
+    expect(latencyBar().measured).toBe("2.2 ms vs (a) 1.0 + step 0.7 (probe: 0.9 with two peers - 0.2 alone) + engine 0.5 = 2.2 ms; engine and state machine took 0.5 ms");
+    setWriteP50("b", 2.3);
+    expect(latencyBar().pass).toBe(false);
+    expect(latencyBar().measured).toContain("engine and state machine took 0.6 ms");
+    setWriteP50("b", 1.5);
+    expect(latencyBar().measured).toContain("engine and state machine took -0.2 ms");
   });
 
   it("reports a bar as not measured when its cells are missing", () => {
@@ -106,7 +125,7 @@ describe("output", () => {
     expect(text).toContain("[PASS]");
     expect(text).toContain("[FAIL]");
     expect(text).toContain("with two peers (a row, both peers write a row, first answer, a second row) 0.9 ms");
-    expect(text).toContain("replication with no engine adds 0.7 ms here");
+    expect(text).toContain("+ step 0.7 (probe: 0.9 with two peers - 0.2 alone) + engine 0.5 = 5.2 ms; engine and state machine took 25.3 ms");
   });
 
   it("writes a JSON document that reads back the same", () => {

@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { HistoryRecorder, checkHistory, describeKeyFailure } from "../../src/checker/index.ts";
-import { call, callJson } from "./client.ts";
+import { EdgeraftClient } from "../../src/client/index.ts";
+import { baseUrl, call } from "./client.ts";
+import { e2eAdminToken } from "./wrangler.ts";
 
 const tenant = "crash-test";
 const group = `tenant-${tenant}`;
@@ -15,8 +17,7 @@ const path = (key: string) => `/v1/tenants/${tenant}/kv/${key}`;
 
 async function currentLeader(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const inspected = await callJson<{ health?: { leader: number } }>(`/v1/groups/${group}`);
-    const leader = inspected.body.health?.leader ?? 0;
+    const leader = (await new EdgeraftClient({ url: baseUrl(), token: e2eAdminToken }).groups.get(group)).health.leader;
     if (leader > 0) return leader;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

@@ -6,31 +6,27 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { EdgeraftClient } from "../../src/client/index.ts";
 import { e2eAdminToken, startWrangler } from "./wrangler.ts";
-
-const auth = { authorization: `Bearer ${e2eAdminToken}` };
 
 describe("a stop and a restart of wrangler dev", () => {
   it("keeps every acknowledged write", async () => {
     const persistDir = mkdtempSync(join(tmpdir(), "edgeraft-restart-"));
     try {
       const first = await startWrangler({ persistDir });
+      const before = new EdgeraftClient({ url: first.url, token: e2eAdminToken });
       const written: Record<string, string> = {};
       for (let i = 0; i < 10; i++) {
-        const response = await fetch(`${first.url}/v1/kv/durable-${i}`, { method: "PUT", body: `value-${i}`, headers: auth });
-        expect(response.status).toBe(200);
+        await before.put(`durable-${i}`, `value-${i}`);
         written[`durable-${i}`] = `value-${i}`;
       }
-      await fetch(`${first.url}/v1/tenants/keeper/kv/t`, { method: "PUT", body: "tenant value", headers: auth });
+      await before.tenant("keeper").put("t", "tenant value");
       await first.stop();
       const second = await startWrangler({ persistDir });
+      const after = new EdgeraftClient({ url: second.url, token: e2eAdminToken });
       try {
-        for (const [key, value] of Object.entries(written)) {
-          const response = await fetch(`${second.url}/v1/kv/${key}`, { headers: auth });
-          expect(response.status, key).toBe(200);
-          expect(await response.text()).toBe(value);
-        }
-        expect(await (await fetch(`${second.url}/v1/tenants/keeper/kv/t`, { headers: auth })).text()).toBe("tenant value");
+        for (const [key, value] of Object.entries(written)) expect((await after.get(key))?.text, key).toBe(value);
+        expect((await after.tenant("keeper").get("t"))?.text).toBe("tenant value");
       } finally {
         await second.stop();
       }

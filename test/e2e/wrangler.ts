@@ -34,10 +34,11 @@ export function freePort(): Promise<number> {
 }
 
 /** Starts wrangler dev and waits until it answers; FAULTS=on and a fast tick for tests. */
-export async function startWrangler(options: { persistDir: string; port?: number }): Promise<RunningWrangler> {
+export async function startWrangler(options: { persistDir: string; port?: number; vars?: Record<string, string> }): Promise<RunningWrangler> {
   const port = options.port ?? (await freePort());
+  const extraVars = Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", options.persistDir,
-    "--var", `ADMIN_TOKEN:${e2eAdminToken}`, "--var", "FAULTS:on", "--var", "RAFT_TICK_MS:50", "--inspector-port", "0"];
+    "--var", `ADMIN_TOKEN:${e2eAdminToken}`, "--var", "FAULTS:on", "--var", "RAFT_TICK_MS:50", ...extraVars, "--inspector-port", "0"];
   const child: ChildProcess = spawn("node_modules/.bin/wrangler", args, {
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false", NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],

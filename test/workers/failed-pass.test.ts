@@ -6,6 +6,7 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { injectedFaultMessage } from "../../src/shared/injected-fault.ts";
 
 type Status = { kind: string; status?: { role: string; commit: number; applied: number; lastIndex: number } };
 
@@ -39,7 +40,7 @@ describe("a driver pass that throws", () => {
       const runtime = (instance as unknown as Sabotageable).host.runtime;
       original = runtime;
       runtime.stateMachine.store.set = () => {
-        throw new Error("injected: the disk said no");
+        throw new Error(injectedFaultMessage("the disk said no"));
       };
     });
     const failed = await post(stub, "/internal/write", put(2, "lost", "v")).then(

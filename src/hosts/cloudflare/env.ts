@@ -1,4 +1,5 @@
 /** The Worker's bindings and settings (wrangler.toml, .dev.vars, secrets). */
+import { defaultBalanceThresholds, type BalanceThresholds } from "../../multiraft/balance.ts";
 
 /** Environment of the Worker and of its Durable Objects. */
 export interface Env {
@@ -16,4 +17,32 @@ export interface Env {
   LOCATIONS?: string;
   /** Raft tick in milliseconds (default 100). */
   RAFT_TICK_MS?: string;
+  /** A group holding this many keys splits automatically (default 100000). */
+  SPLIT_KEYS?: string;
+  /** A group holding this many bytes of keys and values splits automatically (default 67108864, 64 MiB). */
+  SPLIT_BYTES?: string;
+  /** A group taking this many writes per second splits automatically (default 1000). */
+  SPLIT_WRITES_PER_SECOND?: string;
+  /** Two adjacent quiet groups under this many keys each merge, when one came from an automatic split (default 1000). */
+  MERGE_KEYS?: string;
+}
+
+/** The balance thresholds from the settings, each falling back to its default when absent or not a positive number. */
+export function thresholdsOf(env: Env): BalanceThresholds {
+  const pick = (text: string | undefined, fallback: number) => {
+    const value = Number(text ?? "");
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  const defaults = defaultBalanceThresholds;
+  return {
+    splitKeys: pick(env.SPLIT_KEYS, defaults.splitKeys),
+    splitBytes: pick(env.SPLIT_BYTES, defaults.splitBytes),
+    splitWritesPerSecond: pick(env.SPLIT_WRITES_PER_SECOND, defaults.splitWritesPerSecond),
+    mergeKeys: pick(env.MERGE_KEYS, defaults.mergeKeys),
+  };
+}
+
+/** The locationHints for the replicas of new groups, in order (default wnam, weur, apac). */
+export function locationsOf(env: Env): string[] {
+  return (env.LOCATIONS ?? "wnam,weur,apac").split(",").map((location) => location.trim()).filter((location) => location !== "");
 }

@@ -15,6 +15,8 @@ import { migrate, type SqlRunner } from "../common/sqlite/schema.ts";
 import { SqliteLogStore } from "../common/sqlite/sqlite-log-store.ts";
 import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
 import { PeerTransport } from "./transport.ts";
+import { LoadReporter } from "./load-reporter.ts";
+import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
 
 /** One replica's host state inside its Durable Object. */
 export class ReplicaHost implements ReplicaEndpoint {
@@ -28,13 +30,23 @@ export class ReplicaHost implements ReplicaEndpoint {
   private alarmAtMs: number | null = null;
   /** Peer requests and messages this object received since it started (reported by /internal/status). */
   readonly received = { batches: 0, messages: 0 };
+  /** Reports this group's load to the metadata group's balancer (data groups only). */
+  reporter: LoadReporter | undefined;
+  private readonly loadReports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void } | undefined;
 
   /** `reset` throws the object away (`ctx.abort`): the next request builds it again from storage. */
-  constructor(storage: DurableObjectStorage, namespace: DurableObjectNamespace, timing: Partial<ReplicaTiming>, reset: (reason: string) => void) {
+  constructor(
+    storage: DurableObjectStorage,
+    namespace: DurableObjectNamespace,
+    timing: Partial<ReplicaTiming>,
+    reset: (reason: string) => void,
+    loadReports?: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void },
+  ) {
     this.storage = storage;
     this.namespace = namespace;
     this.timing = timing;
     this.reset = reset;
+    this.loadReports = loadReports;
   }
 
   private get sql(): SqlRunner {
@@ -92,6 +104,11 @@ export class ReplicaHost implements ReplicaEndpoint {
     return replies;
   }
 
+  /** A client write was answered: the load reporter counts it. */
+  afterWrite(): void {
+    this.reporter?.afterWrite();
+  }
+
   /** Raft traffic since the object started (reported by /internal/status). */
   traffic(): unknown {
     return { received: this.received, sent: this.transport?.counters };
@@ -106,12 +123,18 @@ export class ReplicaHost implements ReplicaEndpoint {
   alarm(): void {
     this.alarmAtMs = null;
     this.runtime?.tick();
+    this.reporter?.quietCheck();
     this.schedule();
   }
 
-  /** Arms the DO alarm at the runtime's next tick, or clears it when the replica is quiet. */
+  /**
+   * Arms the DO alarm at the runtime's next tick (or the load reporter's one quiet check after the
+   * last write), or clears it when the replica is quiet.
+   */
   schedule(): void {
-    const next = this.runtime?.nextTickAtMs() ?? null;
+    const tick = this.runtime?.nextTickAtMs() ?? null;
+    const quietCheck = this.reporter?.quietCheckAtMs() ?? null;
+    const next = tick === null ? quietCheck : quietCheck === null ? tick : Math.min(tick, quietCheck);
     if (next === null) {
       if (this.alarmAtMs !== null) void this.storage.deleteAlarm();
       this.alarmAtMs = null;
@@ -153,7 +176,22 @@ export class ReplicaHost implements ReplicaEndpoint {
       pumped: () => this.schedule(),
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
     });
+    if (this.loadReports !== undefined) this.reporter = this.loadReporter(identity.group, this.loadReports);
     this.schedule();
+  }
+
+  private loadReporter(group: string, reports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void }): LoadReporter {
+    const source = {
+      group,
+      measure: () => {
+        const row = this.sql.exec("SELECT COUNT(*) AS keys, COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) AS bytes FROM kv").toArray()[0];
+        return { keys: Number(row?.keys ?? 0), bytes: Number(row?.bytes ?? 0) };
+      },
+      proposals: () => this.runtime?.proposalsTaken ?? 0,
+      leading: () => this.runtime?.node.brief().role === "leader",
+      nowMs: () => Date.now(),
+    };
+    return new LoadReporter(source, reports.thresholds, reports.send);
   }
 
   /**

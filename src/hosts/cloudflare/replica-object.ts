@@ -8,22 +8,28 @@ import { DurableObject } from "cloudflare:workers";
 import { Router, type IRequest } from "itty-router";
 import { decodeBatch, encodeBatch } from "../../multiraft/wire.ts";
 import { noFaults, type ReplicaFaults } from "../../multiraft/protocol.ts";
+import { injectedFaultMessage } from "../../shared/injected-fault.ts";
 import { answerReplicaRequest, replicaRequestPaths } from "../common/replica-requests.ts";
 import { ReplicaHost } from "./replica-host.ts";
-import type { Env } from "./env.ts";
+import { locationsOf, thresholdsOf, type Env } from "./env.ts";
+import type { GroupLoad } from "../../multiraft/balance.ts";
+import { Balancer } from "../../router/cluster-client/balancer.ts";
+import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
+import { DurableObjectDirectory } from "./directory.ts";
 
 const json = (body: unknown, status = 200): Response => Response.json(body, { status });
 
 /** A replica of a data group (one object per `<group>/<replica>`). */
 export class ReplicaObject extends DurableObject<Env> {
   protected readonly host: ReplicaHost;
-  private readonly router = Router();
+  protected readonly router = Router();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const tickMs = Number(env.RAFT_TICK_MS ?? "");
     const timing = Number.isFinite(tickMs) && tickMs > 0 ? { tickMs } : {};
-    this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason));
+    const loadReports = this.peers(env) === env.REPLICA ? { thresholds: thresholdsOf(env), send: (load: GroupLoad) => void reportLoad(env, load) } : undefined;
+    this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason), loadReports);
     void ctx.blockConcurrencyWhile(async () => this.host.open());
     this.routes();
   }
@@ -41,7 +47,7 @@ export class ReplicaObject extends DurableObject<Env> {
     this.host.alarm();
   }
 
-  private routes(): void {
+  protected routes(): void {
     const r = this.router;
     r.post("/internal/raft", (request) => this.raft(request));
     for (const path of replicaRequestPaths) {
@@ -58,7 +64,7 @@ export class ReplicaObject extends DurableObject<Env> {
     });
     r.post("/internal/crash", () => {
       this.host.runtime?.abandon("crash requested");
-      this.ctx.abort("crash requested through the fault routes");
+      this.ctx.abort(injectedFaultMessage("crash requested through the fault routes"));
       return json({ ok: true });
     });
   }
@@ -74,9 +80,47 @@ export class ReplicaObject extends DurableObject<Env> {
   }
 }
 
-/** A replica of the metadata group (`meta/1` to `meta/3`); same engine, its own namespace. */
+/** A replica of the metadata group (`meta/1` to `meta/3`); same engine, its own namespace. Its leader runs the balancer. */
 export class MetaObject extends ReplicaObject {
+  private balancer: Balancer | undefined;
+
   protected override peers(env: Env): DurableObjectNamespace {
     return env.META;
+  }
+
+  protected override routes(): void {
+    super.routes();
+    // A data group's load report: the leader decides and runs automatic splits and merges, in the background.
+    this.router.post("/internal/report", async (request) => {
+      const runtime = this.host.runtime;
+      const brief = runtime?.node.brief();
+      if (brief?.role !== "leader") return json({ kind: "notLeader", leader: brief?.leader ?? 0 });
+      const load = (await request.json()) as GroupLoad;
+      if (typeof load?.group !== "string" || typeof load.keys !== "number") return json({ kind: "badRequest" }, 400);
+      this.balancer ??= new Balancer(new ClusterClient({ directory: new DurableObjectDirectory(this.env), locations: locationsOf(this.env) }), thresholdsOf(this.env));
+      this.ctx.waitUntil(
+        this.balancer.consider(load).then(
+          (outcome) => outcome.kind !== "none" && outcome.kind !== "busy" && console.log(JSON.stringify({ event: "balance", ...outcome, load })),
+          (error: unknown) => console.log(JSON.stringify({ event: "balanceFailed", error: String(error), load })),
+        ),
+      );
+      return json({ kind: "ok" });
+    });
+  }
+}
+
+/** Sends a data group's load report to the metadata group's leader (best effort: a lost report is followed by the next). */
+async function reportLoad(env: Env, load: GroupLoad): Promise<void> {
+  let target = 1;
+  for (let hop = 0; hop < 3; hop++) {
+    try {
+      const stub = env.META.get(env.META.idFromName(`meta/${target}`));
+      const response = await stub.fetch("https://meta/internal/report", { method: "POST", body: JSON.stringify(load), headers: { "content-type": "application/json" } });
+      const answer = (await response.json()) as { kind: string; leader?: number };
+      if (answer.kind !== "notLeader") return;
+      target = answer.leader !== undefined && answer.leader > 0 ? answer.leader : (target % 3) + 1;
+    } catch {
+      target = (target % 3) + 1;
+    }
   }
 }

@@ -5,10 +5,11 @@
 import type { Hono } from "hono";
 import { createApp } from "../../router/app.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
+import { statsOfClusterClient } from "../../router/metrics/replica-stats.ts";
 import { DurableObjectDirectory } from "./directory.ts";
 import { DurableObjectFaults } from "./faults.ts";
 import { registerBenchRoutes } from "./bench-route.ts";
-import type { Env } from "./env.ts";
+import { locationsOf, type Env } from "./env.ts";
 
 export { ReplicaObject, MetaObject } from "./replica-object.ts";
 
@@ -16,10 +17,10 @@ let built: { env: Env; app: Hono } | undefined;
 
 function appFor(env: Env): Hono {
   if (built?.env === env) return built.app;
-  const locations = (env.LOCATIONS ?? "wnam,weur,apac").split(",").map((l) => l.trim()).filter((l) => l !== "");
+  const locations = locationsOf(env);
   const cluster = new ClusterClient({ directory: new DurableObjectDirectory(env), locations });
   const faults = env.FAULTS === "on" ? new DurableObjectFaults(cluster) : undefined;
-  const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, ...(faults === undefined ? {} : { faults }) });
+  const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, replicaStats: statsOfClusterClient(cluster), ...(faults === undefined ? {} : { faults }) });
   if (env.BENCH === "on") registerBenchRoutes(app, { cluster, adminToken: env.ADMIN_TOKEN });
   built = { env, app };
   return app;

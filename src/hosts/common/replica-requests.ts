@@ -37,6 +37,8 @@ export interface ReplicaEndpoint {
   schedule(): void;
   /** Host-specific traffic counters reported by /internal/status. */
   traffic(): unknown;
+  /** Called after each client write was answered here (load reports for automatic splits). */
+  afterWrite?(): void;
 }
 
 /** An answer to an internal request. */
@@ -66,6 +68,7 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
         const command = commandFromJson(fields.command);
         if (command === undefined) return { kind: "badRequest" };
         const written = await runtime.write(command);
+        endpoint.afterWrite?.();
         return written.kind === "applied" ? { kind: "applied", result: written.result } : written;
       });
     case "/internal/get": {

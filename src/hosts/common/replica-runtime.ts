@@ -229,6 +229,11 @@ export class ReplicaRuntime {
     this.node.reportUnreachable(peer);
   }
 
+  /** Proposals this replica took as leader since it started (a cheap counter for load reports). */
+  get proposalsTaken(): number {
+    return this.counters.proposals;
+  }
+
   /** What the group owns, as of the last applied entry here (undefined: never given ranges). */
   get ownership(): RangeOwnership | undefined {
     return this.stateMachine.ownership;

@@ -129,10 +129,15 @@ export class ClusterClient implements Cluster {
     return this.reshape.remove(name);
   }
 
-  async splitGroup(name: string, options: { at?: string; newName?: string }): Promise<ClusterResult<GroupView>> {
+  async splitGroup(name: string, options: { at?: string; newName?: string; auto?: boolean }): Promise<ClusterResult<GroupView>> {
     await this.groups.ensureDefault();
     const newName = options.newName ?? `${name.slice(0, 50)}-${crypto.randomUUID().slice(0, 6)}`;
-    return this.viewed(await this.reshape.split(name, { newName, ...(options.at === undefined ? {} : { at: options.at }) }));
+    return this.viewed(await this.reshape.split(name, { newName, auto: options.auto === true, ...(options.at === undefined ? {} : { at: options.at }) }));
+  }
+
+  /** Resumes every range move left unfinished (a crashed driver's), whatever its age. */
+  resumeOperations(): Promise<void> {
+    return this.driver.resumeStale(true);
   }
 
   async mergeGroups(name: string, other: string): Promise<ClusterResult<GroupView>> {
@@ -236,7 +241,8 @@ const moveWaitMs = 10_000;
 
 function viewOf(record: GroupRecord, table: RangeTable): GroupView {
   const ranges = "tenant" in record.owns ? [{ start: "" }] : spansOf(table, record.name);
-  return { name: record.name, state: record.state, owns: record.owns, replicas: record.replicas, epoch: record.epoch, ranges };
+  const view = { name: record.name, state: record.state, owns: record.owns, replicas: record.replicas, epoch: record.epoch, ranges };
+  return record.auto === true ? { ...view, auto: true } : view;
 }
 
 function sleep(ms: number): Promise<void> {

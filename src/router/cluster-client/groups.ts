@@ -22,6 +22,7 @@ export class Groups {
   private readonly io: GroupIo;
   private readonly records = new Map<string, { record: GroupRecord; readAtMs: number }>();
   private table: { table: RangeTable; readAtMs: number } | undefined;
+  private readonly loading = new Map<string, Promise<unknown>>();
 
   constructor(meta: Metadata, caller: ReplicaCaller, io: GroupIo) {
     this.meta = meta;
@@ -49,6 +50,10 @@ export class Groups {
    */
   async keyspace(fresh = false): Promise<ClusterResult<RangeTable>> {
     if (!fresh && this.table !== undefined && Date.now() - this.table.readAtMs < cacheTtlMs) return { ok: true, value: this.table.table };
+    return this.once("keyspace", () => this.loadKeyspace());
+  }
+
+  private async loadKeyspace(): Promise<ClusterResult<RangeTable>> {
     const stored = await this.meta.read<RangeTable>("keyspace");
     if (!stored.ok) return stored;
     const table = stored.value?.value ?? (await this.migrateKeyspace());
@@ -68,10 +73,10 @@ export class Groups {
    * through its log, mark "active"). The default group and tenant groups start owning their whole
    * keyspace; every other group starts owning nothing and receives ranges by move sagas.
    */
-  async create(spec: GroupSpec | { name: string; owns: Ownership; replicas?: number; locations?: readonly string[] }): Promise<ClusterResult<GroupRecord>> {
+  async create(spec: (GroupSpec | { name: string; owns: Ownership; replicas?: number; locations?: readonly string[] }) & { auto?: boolean }): Promise<ClusterResult<GroupRecord>> {
     const replicas = this.meta.placement(spec.replicas ?? 3, spec.locations);
     const wholeKeyspace = "default" in spec.owns || "tenant" in spec.owns;
-    const record: GroupRecord = { name: spec.name, state: "creating", owns: spec.owns, replicas, epoch: 1, initialSpans: wholeKeyspace ? [{ start: "" }] : [] };
+    const record: GroupRecord = { name: spec.name, state: "creating", owns: spec.owns, replicas, epoch: 1, initialSpans: wholeKeyspace ? [{ start: "" }] : [], ...(spec.auto === true ? { auto: true } : {}) };
     const created = await this.meta.apply([Metadata.put(`groups/${spec.name}`, record, 0)]);
     if (!created.ok) {
       if (created.error.code !== "conditionFailed") return created;
@@ -150,6 +155,10 @@ export class Groups {
     const name = `tenant-${tenant}`;
     const cached = this.fresh(name);
     if (cached !== undefined) return { ok: true, value: cached };
+    return this.once(`group:${name}`, () => this.loadTenantGroup(tenant, name));
+  }
+
+  private async loadTenantGroup(tenant: string, name: string): Promise<ClusterResult<GroupRecord>> {
     const found = await this.get(name);
     if (found.ok && found.value.state === "active") return this.remember(found.value);
     if (!found.ok && found.error.code !== "groupNotFound") return found;
@@ -160,13 +169,30 @@ export class Groups {
   private async active(name: string): Promise<ClusterResult<GroupRecord>> {
     const cached = this.fresh(name);
     if (cached !== undefined) return { ok: true, value: cached };
+    return this.once(`group:${name}`, () => this.loadActive(name));
+  }
+
+  /**
+   * Runs `load` once for every caller asking for `key` at the same time: a burst of requests on a
+   * cold isolate (or a new tenant) reads, creates or migrates once instead of once per request.
+   */
+  private once<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const pending = this.loading.get(key) as Promise<T> | undefined;
+    if (pending !== undefined) return pending;
+    const started = load().finally(() => this.loading.delete(key));
+    this.loading.set(key, started);
+    return started;
+  }
+
+  private async loadActive(name: string): Promise<ClusterResult<GroupRecord>> {
     const found = await this.get(name);
     if (found.ok && found.value.state === "active") return this.remember(found.value);
     if (name === defaultGroup && (!found.ok ? found.error.code === "groupNotFound" : found.value.state === "creating")) {
       const created = await this.create({ name, owns: { default: true } });
       if (created.ok) return this.remember(created.value);
       if (created.error.code !== "groupExists") return created;
-      return this.active(name);
+      return this.loadActive(name); // not active(): that would wait for this very load
+
     }
     if (found.ok) return { ok: false, error: { code: "unavailable", detail: `group ${name} is ${found.value.state}` } };
     return found;

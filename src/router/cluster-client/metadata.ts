@@ -21,6 +21,8 @@ export interface GroupRecord extends GroupDescriptor {
   owns: Ownership;
   /** The spans the create saga gives the group through its log (absent in records from before ranges: everything). */
   initialSpans?: Span[];
+  /** Made by an automatic split: the balancer may merge it back into a neighbour when it goes quiet. */
+  auto?: true;
 }
 
 /** A record read from the metadata group with the version to compare-and-set against. */

@@ -23,7 +23,7 @@ interface SagaRecord {
 }
 
 /** How long a saga must be silent before another driver takes it over, in milliseconds. */
-export const sagaResumeAfterMs = 15_000;
+export const sagaResumeAfterMs = 5_000;
 
 /** The answer of /internal/export. */
 type ExportAnswer =
@@ -51,7 +51,10 @@ export class MoveDriver {
   async run(saga: MoveSaga): Promise<ClusterResult<MoveSaga>> {
     const created = await this.meta.apply([Metadata.put(`sagas/${saga.id}`, { saga, updatedAtMs: Date.now() } satisfies SagaRecord, 0)]);
     if (!created.ok) return created;
-    return this.drive(saga, 1);
+    const recorded = await this.meta.read<SagaRecord>(`sagas/${saga.id}`);
+    if (!recorded.ok) return recorded;
+    if (recorded.value === undefined) return { ok: false, error: { code: "unavailable", detail: `saga ${saga.id} vanished` } };
+    return this.drive(recorded.value.value.saga, recorded.value.version);
   }
 
   /** Resumes every unfinished saga that no driver advanced for sagaResumeAfterMs (or every one, with `force`). */

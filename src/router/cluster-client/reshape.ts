@@ -62,7 +62,7 @@ export class Reshape {
    * Splits `name` at `at` (default: its median key): a new group `newName` takes every span of
    * `name` at or after `at`. Fresh replicas, placed like any new group.
    */
-  async split(name: string, options: { at?: string; newName: string; replicas?: number }): Promise<ClusterResult<GroupRecord>> {
+  async split(name: string, options: { at?: string; newName: string; replicas?: number; auto?: boolean }): Promise<ClusterResult<GroupRecord>> {
     const source = await this.groups.activeGroup(name);
     if (!source.ok) return source;
     const table = await this.groups.keyspace(true);
@@ -74,7 +74,7 @@ export class Reshape {
     const upper = spans.flatMap((span) => spanIntersection(span, { start: at }) ?? []);
     const lower = spans.flatMap((span) => spanIntersection(span, spanOf("", at)) ?? []);
     if (upper.length === 0 || lower.length === 0) return badRequest(`"${at}" does not cut group ${name}'s ranges in two`);
-    const created = await this.groups.create({ name: options.newName, owns: { start: at }, replicas: options.replicas ?? source.value.replicas.length });
+    const created = await this.groups.create({ name: options.newName, owns: { start: at }, replicas: options.replicas ?? source.value.replicas.length, auto: options.auto === true });
     if (!created.ok) return created;
     for (const span of upper) {
       const moved = await this.move(span, options.newName);

@@ -1,0 +1,136 @@
+/** The admin commands: groups ls|show|create|rm, tenants token, health and top. */
+import type { GroupSpec } from "../client/index.ts";
+import { stringFlag, type Command, type CommandContext } from "./command.ts";
+import { describeOwnerships, groupsTable, replicasTable } from "./groups-view.ts";
+import { integerFlag } from "./input.ts";
+import { exitCodes, say, sayJson, table, UsageError } from "./output.ts";
+
+function onlyName(context: CommandContext, usage: string): string {
+  const name = context.positionals[0];
+  if (name === undefined || context.positionals.length > 1) throw new UsageError(`usage: edgeraft ${usage}`);
+  return name;
+}
+
+const groupsList: Command = {
+  name: "groups ls",
+  usage: "groups ls",
+  summary: "list groups with what they own, their leader, term, lag and health",
+  flags: {},
+  async run(context) {
+    const [groups, health] = await Promise.all([context.client.groups.list(), context.client.health()]);
+    if (context.json) sayJson({ groups, health });
+    else say(groupsTable(groups, health));
+    return exitCodes.ok;
+  },
+};
+
+const groupsShow: Command = {
+  name: "groups show",
+  usage: "groups show NAME",
+  summary: "one group: what it owns, and each replica's location, role, commit, applied, lag",
+  flags: {},
+  async run(context) {
+    const detail = await context.client.groups.get(onlyName(context, this.usage));
+    if (context.json) {
+      sayJson(detail);
+      return exitCodes.ok;
+    }
+    say(`group ${detail.name} (${detail.state}, epoch ${detail.epoch}): owns ${describeOwnerships(detail.owns)}`);
+    say(`leader ${detail.health.leader === 0 ? "none" : detail.health.leader}, term ${detail.health.term}, ${detail.health.healthy ? "healthy" : "NOT healthy"}`);
+    say(replicasTable(detail, detail.health));
+    return exitCodes.ok;
+  },
+};
+
+const groupsCreate: Command = {
+  name: "groups create",
+  usage: "groups create NAME (--prefix P | --start S [--end E]) [--replicas N] [--locations a,b,c]",
+  summary: "create a group owning a prefix or a range (it must hold no keys yet)",
+  flags: { prefix: { type: "string" }, start: { type: "string" }, end: { type: "string" }, replicas: { type: "string" }, locations: { type: "string" } },
+  async run(context) {
+    const name = onlyName(context, this.usage);
+    const replicas = integerFlag(context.flags.replicas, "replicas", 1);
+    const locations = stringFlag(context.flags, "locations")?.split(",").map((location) => location.trim()).filter((location) => location !== "");
+    const spec: GroupSpec = {
+      name,
+      ...Object.fromEntries((["prefix", "start", "end"] as const).flatMap((bound) => (stringFlag(context.flags, bound) === undefined ? [] : [[bound, stringFlag(context.flags, bound)]]))),
+      ...(replicas === undefined ? {} : { replicas }),
+      ...(locations === undefined ? {} : { locations }),
+    };
+    const created = await context.client.groups.create(spec);
+    if (context.json) sayJson(created);
+    else say(`created group ${created.name}: owns ${describeOwnerships(created.owns)}, replicas ${created.replicas.map((replica) => `${replica.id}@${replica.location}`).join(" ")}`);
+    return exitCodes.ok;
+  },
+};
+
+const groupsRemove: Command = {
+  name: "groups rm",
+  usage: "groups rm NAME",
+  summary: "remove a group (not the default group)",
+  flags: {},
+  async run(context) {
+    const name = onlyName(context, this.usage);
+    await context.client.groups.remove(name);
+    if (context.json) sayJson({ name, deleted: true });
+    else say(`removed group ${name}`);
+    return exitCodes.ok;
+  },
+};
+
+const tenantsToken: Command = {
+  name: "tenants token",
+  usage: "tenants token TENANT",
+  summary: "issue a new token for a tenant (printed once; the server keeps its hash)",
+  flags: {},
+  async run(context) {
+    const issued = await context.client.tenants.issueToken(onlyName(context, this.usage));
+    if (context.json) sayJson(issued);
+    else say(issued.token);
+    return exitCodes.ok;
+  },
+};
+
+const health: Command = {
+  name: "health",
+  usage: "health",
+  summary: "each group's leader, term and health; exit 1 when the cluster is not healthy",
+  flags: {},
+  async run(context) {
+    const answer = await context.client.health();
+    if (context.json) sayJson(answer);
+    else {
+      const rows = answer.groups.map((group) => [group.name, group.leader === 0 ? "none" : group.leader, group.term,
+        `${group.replicas.filter((replica) => replica.reachable).length}/${group.replicas.length}`, group.healthy ? "yes" : "NO"]);
+      say(table(["GROUP", "LEADER", "TERM", "REACHABLE", "HEALTHY"], rows));
+      say(answer.healthy ? "cluster healthy" : "cluster NOT healthy");
+    }
+    return answer.healthy ? exitCodes.ok : exitCodes.notFoundOrConditionFailed;
+  },
+};
+
+const top: Command = {
+  name: "top",
+  usage: "top [--interval SECONDS] [--iterations N]",
+  summary: "a live view of the groups, refreshed every --interval seconds (default 2) until Ctrl-C",
+  flags: { interval: { type: "string" }, iterations: { type: "string" } },
+  async run(context) {
+    const intervalMs = (integerFlag(context.flags.interval, "interval", 1) ?? 2) * 1000;
+    const iterations = integerFlag(context.flags.iterations, "iterations", 1) ?? Number.POSITIVE_INFINITY;
+    const clear = process.stdout.isTTY === true && !context.json;
+    for (let iteration = 1; iteration <= iterations; iteration++) {
+      const began = Date.now();
+      const [groups, health] = await Promise.all([context.client.groups.list(), context.client.health()]);
+      if (context.json) sayJson({ at: new Date().toISOString(), groups, health });
+      else {
+        const header = `edgeraft top: ${context.client.url}  ${new Date().toISOString().slice(11, 19)} UTC  ${groups.length} groups, ${health.healthy ? "healthy" : "NOT healthy"}`;
+        process.stdout.write(`${clear ? "\x1b[2J\x1b[H" : ""}${header}\n\n${groupsTable(groups, health)}\n${clear ? "" : "\n"}`);
+      }
+      if (iteration < iterations) await new Promise((resolve) => setTimeout(resolve, Math.max(0, intervalMs - (Date.now() - began))));
+    }
+    return exitCodes.ok;
+  },
+};
+
+/** groups ls|show|create|rm, tenants token, health, top. */
+export const adminCommands: readonly Command[] = [groupsList, groupsShow, groupsCreate, groupsRemove, tenantsToken, health, top];

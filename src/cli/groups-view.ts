@@ -1,0 +1,57 @@
+/** How the CLI shows groups: what a group owns in words, and tables of groups and replicas with their health. */
+import type { ClusterHealth, GroupHealth, GroupView, Ownership } from "../client/index.ts";
+import { table } from "./output.ts";
+
+/** One ownership in words: `prefix users/`, `range [a, m)`, `tenant acme`, `the rest`. */
+export function describeOwnership(owns: Ownership): string {
+  if ("prefix" in owns) return `prefix ${JSON.stringify(owns.prefix)}`;
+  if ("tenant" in owns) return `tenant ${owns.tenant}`;
+  if ("start" in owns) return `range [${JSON.stringify(owns.start)}, ${owns.end === undefined ? "end" : JSON.stringify(owns.end)})`;
+  return "every other key";
+}
+
+/** Everything a group owns (one ownership or several), in words. */
+export function describeOwnerships(owns: GroupView["owns"]): string {
+  return (Array.isArray(owns) ? owns : [owns as Ownership]).map(describeOwnership).join(", ");
+}
+
+/** How far each replica's applied index is behind the leader's commit (or the highest commit known). */
+export function lagOf(health: GroupHealth, replicaId: number): number | undefined {
+  const replica = health.replicas.find((candidate) => candidate.id === replicaId);
+  if (replica?.applied === undefined) return undefined;
+  const leader = health.replicas.find((candidate) => candidate.id === health.leader);
+  const reference = leader?.commit ?? Math.max(0, ...health.replicas.map((candidate) => candidate.commit ?? 0));
+  return Math.max(0, reference - replica.applied);
+}
+
+/** The table of groups: ownership, replicas, leader, term, applied range, lag, quiesced, health. */
+export function groupsTable(groups: readonly GroupView[], health: ClusterHealth | undefined): string {
+  const healthOf = new Map(health?.groups.map((group) => [group.name, group]) ?? []);
+  const rows = groups.map((group) => {
+    const groupHealth = healthOf.get(group.name);
+    const leaderLocation = group.replicas.find((replica) => replica.id === groupHealth?.leader)?.location;
+    const lags = groupHealth === undefined ? [] : group.replicas.map((replica) => lagOf(groupHealth, replica.id) ?? 0);
+    const quiesced = groupHealth?.replicas.filter((replica) => replica.quiesced === true).length ?? 0;
+    const commit = groupHealth?.replicas.find((replica) => replica.id === groupHealth.leader)?.commit;
+    return [
+      group.name, describeOwnerships(group.owns), group.replicas.length,
+      groupHealth === undefined || groupHealth.leader === 0 ? "none" : `${groupHealth.leader}@${leaderLocation ?? "?"}`,
+      groupHealth?.term ?? "", commit ?? "", lags.length === 0 ? "" : Math.max(...lags),
+      `${quiesced}/${group.replicas.length}`, groupHealth === undefined ? "?" : groupHealth.healthy ? "yes" : "NO",
+    ];
+  });
+  return table(["GROUP", "OWNS", "REPLICAS", "LEADER", "TERM", "COMMIT", "LAG", "QUIESCED", "HEALTHY"], rows);
+}
+
+/** The table of one group's replicas; the leader is marked with `*`. */
+export function replicasTable(group: GroupView, health: GroupHealth): string {
+  const rows = group.replicas.map((replica) => {
+    const state = health.replicas.find((candidate) => candidate.id === replica.id);
+    const reachable = state?.reachable === true;
+    return [
+      `${replica.id}${replica.id === health.leader ? "*" : ""}`, replica.location, reachable ? (state?.role ?? "?") : "unreachable",
+      state?.commit ?? "", state?.applied ?? "", lagOf(health, replica.id) ?? "", state?.quiesced === true ? "yes" : reachable ? "no" : "",
+    ];
+  });
+  return table(["REPLICA", "LOCATION", "ROLE", "COMMIT", "APPLIED", "LAG", "QUIESCED"], rows);
+}

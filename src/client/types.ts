@@ -1,0 +1,155 @@
+/**
+ * The shapes the v1 HTTP API answers, as the client sees them (docs/api.md). Declared here, not
+ * imported from the server, so the client bundles alone into any runtime.
+ */
+
+/** How fresh a read must be: linearizable (default), the leader's lease, or whatever a replica applied. */
+export type Consistency = "linearizable" | "lease" | "stale";
+
+/** A value read from the store, with the version its ETag carries. */
+export interface KvValue {
+  readonly key: string;
+  /** The exact bytes. */
+  readonly value: Uint8Array;
+  /** The value as UTF-8 text, or null when the bytes are not UTF-8. */
+  readonly text: string | null;
+  /** Positive; grows with every write to the key. */
+  readonly version: number;
+  /** The Raft group that answered. */
+  readonly group: string;
+}
+
+/** The answer to a successful put. */
+export interface WriteResult {
+  readonly key: string;
+  readonly version: number;
+  readonly group: string;
+}
+
+/** The answer to a successful delete; `deleted` is false when the key was already absent. */
+export interface DeleteResult extends WriteResult {
+  readonly deleted: boolean;
+}
+
+/** A write condition: `ifMatch` a version (0 = absent), or `ifAbsent` (If-None-Match: *). */
+export type WriteCondition = { readonly ifMatch: number; readonly ifAbsent?: never } | { readonly ifAbsent: true; readonly ifMatch?: never };
+
+/** Bounds and paging of a scan; every field optional. */
+export interface ScanOptions {
+  readonly prefix?: string;
+  /** Inclusive lower bound. */
+  readonly start?: string;
+  /** Exclusive upper bound. */
+  readonly end?: string;
+  /** Entries per page, 1..1000 (server default 100). */
+  readonly limit?: number;
+  readonly consistency?: Consistency;
+  /** Where to continue: the `cursor` of a previous page. */
+  readonly cursor?: string;
+}
+
+/** One entry of a scan page. */
+export interface ScanEntry {
+  readonly key: string;
+  readonly version: number;
+  readonly value: Uint8Array;
+  readonly text: string | null;
+}
+
+/** A page of a scan; `cursor` is absent on the last page. */
+export interface ScanPage {
+  readonly entries: readonly ScanEntry[];
+  readonly cursor?: string;
+}
+
+/** Bytes or UTF-8 text, for values the caller writes. */
+export type ValueInput = string | Uint8Array;
+
+/** One operation of a batch, as the caller gives it. */
+export type BatchOperation =
+  | { readonly op: "get"; readonly key: string }
+  | { readonly op: "put"; readonly key: string; readonly value: ValueInput; readonly ifMatch?: number; readonly ifNoneMatch?: "*" }
+  | { readonly op: "delete"; readonly key: string; readonly ifMatch?: number };
+
+/** The result of one batch operation, in request order. */
+export interface BatchResult {
+  readonly op: "get" | "put" | "delete";
+  readonly key: string;
+  /** 200 on success; otherwise the status the operation alone would have had. */
+  readonly status: number;
+  readonly group?: string;
+  readonly version?: number;
+  readonly deleted?: boolean;
+  /** Present on a successful get. */
+  readonly value?: Uint8Array;
+  readonly text?: string | null;
+  /** Present on failure: the stable problem code, its detail, and for conditionFailed the current version. */
+  readonly code?: string;
+  readonly detail?: string;
+  readonly currentVersion?: number;
+}
+
+/** What a group owns: a prefix, a half-open range, a tenant's keyspace, or every unassigned key. */
+export type Ownership =
+  | { readonly prefix: string }
+  | { readonly start: string; readonly end?: string }
+  | { readonly tenant: string }
+  | { readonly default: true };
+
+/** A group as GET /v1/groups lists it. */
+export interface GroupView {
+  readonly name: string;
+  readonly state: string;
+  /** One ownership today; newer servers may answer a list of them. */
+  readonly owns: Ownership | readonly Ownership[];
+  readonly replicas: readonly { readonly id: number; readonly location: string }[];
+  readonly epoch: number;
+}
+
+/** One replica's state as its group's health reports it. */
+export interface ReplicaHealth {
+  readonly id: number;
+  readonly reachable: boolean;
+  readonly role?: string;
+  readonly commit?: number;
+  readonly applied?: number;
+  readonly quiesced?: boolean;
+}
+
+/** Health of one group. `leader` is 0 when none is known. */
+export interface GroupHealth {
+  readonly name: string;
+  readonly leader: number;
+  readonly term: number;
+  readonly healthy: boolean;
+  readonly replicas: readonly ReplicaHealth[];
+}
+
+/** A group with its live health, as GET /v1/groups/{name} answers. */
+export interface GroupDetail extends GroupView {
+  readonly health: GroupHealth;
+}
+
+/** A request to create a group: exactly one of `prefix` or `start` (with an optional `end`). */
+export interface GroupSpec {
+  readonly name: string;
+  readonly prefix?: string;
+  readonly start?: string;
+  readonly end?: string;
+  /** 1..9, server default 3. */
+  readonly replicas?: number;
+  /** Distinct location hints (wnam, weur, apac, ...). */
+  readonly locations?: readonly string[];
+}
+
+/** The cluster's health aggregate; GET /v1/health answers it with 200 or 503. */
+export interface ClusterHealth {
+  readonly healthy: boolean;
+  readonly groups: readonly GroupHealth[];
+}
+
+/** A freshly issued tenant token (shown only once). */
+export interface TenantToken {
+  readonly tenant: string;
+  readonly token: string;
+}

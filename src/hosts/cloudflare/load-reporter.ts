@@ -1,0 +1,80 @@
+/**
+ * A data group leader's load reports to the metadata group's balancer: while the group takes
+ * writes, every few seconds it measures its keys, bytes and write rate and reports when a split
+ * threshold is passed; when it has taken no write for quietMs while small, it reports that once (a
+ * merge candidate), from one last alarm after its last write. Nothing is sent by an idle group and
+ * nothing is polled.
+ */
+import { splitReason, type BalanceThresholds, type GroupLoad } from "../../multiraft/balance.ts";
+
+/** How often a busy leader measures itself, in milliseconds. */
+const checkIntervalMs = 2_000;
+/** Least time between two split reports of one group, in milliseconds (the balancer needs time to split). */
+const reportIntervalMs = 10_000;
+/** A group with no write for this long is quiet, in milliseconds. */
+export const quietMs = 5_000;
+
+/** What the reporter reads from its replica. */
+export interface LoadSource {
+  readonly group: string;
+  /** Keys and bytes (keys plus values) the group stores. */
+  measure(): { keys: number; bytes: number };
+  /** Proposals this replica took as leader since it started. */
+  proposals(): number;
+  /** Whether this replica leads its group now. */
+  leading(): boolean;
+  nowMs(): number;
+}
+
+/** Decides when a leader reports its load. */
+export class LoadReporter {
+  private readonly source: LoadSource;
+  private readonly thresholds: BalanceThresholds;
+  private readonly send: (load: GroupLoad) => void;
+  private lastCheck: { atMs: number; proposals: number } | undefined;
+  private lastReportAtMs = Number.NEGATIVE_INFINITY;
+  /** When the last write was handled here, while a quiet check is due after it. */
+  private lastWriteAtMs: number | undefined;
+
+  constructor(source: LoadSource, thresholds: BalanceThresholds, send: (load: GroupLoad) => void) {
+    this.source = source;
+    this.thresholds = thresholds;
+    this.send = send;
+  }
+
+  /** A client write was handled here. */
+  afterWrite(): void {
+    if (!this.source.leading()) return;
+    const now = this.source.nowMs();
+    this.lastWriteAtMs = now;
+    const proposals = this.source.proposals();
+    if (this.lastCheck === undefined || proposals < this.lastCheck.proposals) {
+      this.lastCheck = { atMs: now, proposals };
+      return;
+    }
+    const elapsedMs = now - this.lastCheck.atMs;
+    if (elapsedMs < checkIntervalMs) return;
+    const writesPerSecond = ((proposals - this.lastCheck.proposals) * 1000) / elapsedMs;
+    this.lastCheck = { atMs: now, proposals };
+    const load = { group: this.source.group, ...this.source.measure(), writesPerSecond, quiet: false };
+    if (splitReason(load, this.thresholds) === undefined || now - this.lastReportAtMs < reportIntervalMs) return;
+    this.lastReportAtMs = now;
+    this.send(load);
+  }
+
+  /** When the host should call quietCheck() (one alarm after the last write), or null for never. */
+  quietCheckAtMs(): number | null {
+    return this.lastWriteAtMs === undefined ? null : this.lastWriteAtMs + quietMs;
+  }
+
+  /** The quiet check is due: a leader that took no write for quietMs and holds few keys reports it once. */
+  quietCheck(): void {
+    if (this.lastWriteAtMs === undefined || this.source.nowMs() < this.lastWriteAtMs + quietMs) return;
+    this.lastWriteAtMs = undefined;
+    this.lastCheck = undefined;
+    if (!this.source.leading()) return;
+    const measured = this.source.measure();
+    if (measured.keys >= this.thresholds.mergeKeys) return;
+    this.send({ group: this.source.group, ...measured, writesPerSecond: 0, quiet: true });
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Where per-replica numbers for /metrics come from. Any Cluster gives the health view (reachable,
+ * role, commit, applied, quiesced); the Durable Object cluster client can also ask every replica,
+ * the metadata group's included, for its full /internal/status (term, log bounds, proposals,
+ * storage transactions, Raft messages and batches sent and received since the object started).
+ */
+import type { Cluster, ClusterResult } from "../cluster.ts";
+import type { ClusterClient } from "../cluster-client/cluster-client.ts";
+import { metaGroup, type GroupDescriptor } from "../cluster-client/directory.ts";
+
+/** One replica's numbers; absent fields are unknown (unreachable, or not reported by the source). */
+export interface ReplicaStats {
+  readonly group: string;
+  readonly replica: number;
+  readonly location: string;
+  readonly reachable: boolean;
+  readonly role?: string;
+  readonly term?: number;
+  readonly commit?: number;
+  readonly applied?: number;
+  readonly firstIndex?: number;
+  readonly lastIndex?: number;
+  readonly quiesced?: boolean;
+  readonly proposals?: number;
+  readonly transactions?: number;
+  readonly messagesSent?: number;
+  readonly messagesReceived?: number;
+  readonly batchesSent?: number;
+  readonly batchesReceived?: number;
+  readonly batchesFailed?: number;
+}
+
+/** Produces every replica's stats for one scrape. */
+export type ReplicaStatsSource = () => Promise<ClusterResult<ReplicaStats[]>>;
+
+/** Stats from the Cluster port alone: its group list (locations) and health view. */
+export function statsOfCluster(cluster: Cluster): ReplicaStatsSource {
+  return async () => {
+    const [groups, health] = await Promise.all([cluster.listGroups(), cluster.health()]);
+    if (!groups.ok) return groups;
+    if (!health.ok) return health;
+    const healthOf = new Map(health.value.groups.map((group) => [group.name, group]));
+    return {
+      ok: true,
+      value: groups.value.flatMap((group) => group.replicas.map((replica): ReplicaStats => {
+        const groupHealth = healthOf.get(group.name);
+        const status = groupHealth?.replicas.find((candidate) => candidate.id === replica.id);
+        if (status === undefined || !status.reachable) return { group: group.name, replica: replica.id, location: replica.location, reachable: false };
+        const role = status.role ?? (groupHealth?.leader === replica.id ? "leader" : undefined);
+        return {
+          group: group.name, replica: replica.id, location: replica.location, reachable: true,
+          ...(role === undefined ? {} : { role }),
+          ...(role === "leader" && groupHealth !== undefined ? { term: groupHealth.term } : {}),
+          ...(status.commit === undefined ? {} : { commit: status.commit }),
+          ...(status.applied === undefined ? {} : { applied: status.applied }),
+          ...(status.quiesced === undefined ? {} : { quiesced: status.quiesced }),
+        };
+      })),
+    };
+  };
+}
+
+/** What a replica's /internal/status answers (the fields used here). */
+interface StatusAnswer {
+  kind?: string;
+  status?: { role: string; term: number; commit: number; applied: number; firstIndex: number; lastIndex: number; quiesced: boolean; proposals?: number; transactions?: number };
+  traffic?: { received?: { batches: number; messages: number }; sent?: { batchesSent: number; messagesSent: number; batchesFailed: number } };
+}
+
+/** Stats from every replica's own status, through the Durable Object cluster client. */
+export function statsOfClusterClient(client: ClusterClient): ReplicaStatsSource {
+  return async () => {
+    const groups = await client.groups.list();
+    if (!groups.ok) return groups;
+    const descriptors: GroupDescriptor[] = [metaGroup, ...groups.value];
+    const stats = await Promise.all(descriptors.flatMap((group) => group.replicas.map(async (replica): Promise<ReplicaStats> => {
+      const answer = await client.caller.direct<StatusAnswer>(group, replica.id, "/internal/status", undefined);
+      const status = answer?.status;
+      const base = { group: group.name, replica: replica.id, location: replica.location };
+      if (answer?.kind !== "ok" || status === undefined) return { ...base, reachable: false };
+      const sent = answer.traffic?.sent;
+      const received = answer.traffic?.received;
+      return {
+        ...base, reachable: true, role: status.role, term: status.term, commit: status.commit, applied: status.applied,
+        firstIndex: status.firstIndex, lastIndex: status.lastIndex, quiesced: status.quiesced,
+        ...(status.proposals === undefined ? {} : { proposals: status.proposals }),
+        ...(status.transactions === undefined ? {} : { transactions: status.transactions }),
+        ...(sent === undefined ? {} : { messagesSent: sent.messagesSent, batchesSent: sent.batchesSent, batchesFailed: sent.batchesFailed }),
+        ...(received === undefined ? {} : { messagesReceived: received.messages, batchesReceived: received.batches }),
+      };
+    })));
+    return { ok: true, value: stats };
+  };
+}

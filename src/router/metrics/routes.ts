@@ -1,0 +1,85 @@
+/**
+ * GET /metrics (admin): Prometheus text format. Per replica: up, role, term, commit and applied
+ * index, lag behind its group's leader, log entries, quiesced, and (from sources that report
+ * them) proposals, storage transactions and Raft messages and batches sent and received; per
+ * group: leader known; and the router's own requests by route and status with a latency histogram.
+ */
+import type { Hono } from "hono";
+import { problemOfClusterError } from "../problem.ts";
+import { addRoute } from "../route.ts";
+import type { Guards } from "../route.ts";
+import { expositionContentType, renderExposition, type MetricFamily, type Sample } from "./exposition.ts";
+import type { ReplicaStats, ReplicaStatsSource } from "./replica-stats.ts";
+import { RequestMetrics } from "./request-metrics.ts";
+
+/** Starts counting the app's requests; call before any route is registered so the middleware wraps them all. */
+export function registerRequestMetrics(app: Hono): RequestMetrics {
+  const requests = new RequestMetrics();
+  app.use("*", requests.middleware());
+  return requests;
+}
+
+/** Registers GET /metrics over `stats` and `requests`. */
+export function registerMetricsRoutes(app: Hono, guards: Guards, sources: { stats: ReplicaStatsSource; requests: RequestMetrics }): void {
+  addRoute(app, "/metrics", {
+    GET: guards.admin(async () => {
+      const stats = await sources.stats();
+      if (!stats.ok) throw problemOfClusterError(stats.error, "the metrics");
+      const body = renderExposition([...replicaFamilies(stats.value), ...sources.requests.families()]);
+      return new Response(body, { headers: { "content-type": expositionContentType, "cache-control": "no-store" } });
+    }),
+  });
+}
+
+type NumericField = "term" | "commit" | "applied" | "proposals" | "transactions" | "messagesSent" | "messagesReceived" | "batchesSent" | "batchesReceived" | "batchesFailed";
+
+const fieldFamilies: readonly { field: NumericField; name: string; type: "gauge" | "counter"; help: string }[] = [
+  { field: "term", name: "edgeraft_replica_term", type: "gauge", help: "The replica's current Raft term." },
+  { field: "commit", name: "edgeraft_replica_commit_index", type: "gauge", help: "The highest log index the replica knows is committed." },
+  { field: "applied", name: "edgeraft_replica_applied_index", type: "gauge", help: "The highest log index the replica has applied to its state machine." },
+  { field: "proposals", name: "edgeraft_replica_proposals_total", type: "counter", help: "Commands proposed on this replica since its object started." },
+  { field: "transactions", name: "edgeraft_replica_storage_transactions_total", type: "counter", help: "Storage transactions (log and state writes) since the object started." },
+  { field: "messagesSent", name: "edgeraft_replica_raft_messages_sent_total", type: "counter", help: "Raft messages sent to peers since the object started." },
+  { field: "messagesReceived", name: "edgeraft_replica_raft_messages_received_total", type: "counter", help: "Raft messages that peers sent to this replica in their requests since the object started (answers to its own requests are not counted)." },
+  { field: "batchesSent", name: "edgeraft_replica_raft_batches_sent_total", type: "counter", help: "Requests to peers (each a batch of Raft messages) since the object started." },
+  { field: "batchesReceived", name: "edgeraft_replica_raft_batches_received_total", type: "counter", help: "Requests from peers (batches of Raft messages) received since the object started." },
+  { field: "batchesFailed", name: "edgeraft_replica_raft_batches_failed_total", type: "counter", help: "Requests to peers that failed (peer unreachable or aborted) since the object started." },
+];
+
+/** The roles a replica reports, as a state set (one series per role, 1 for the current one). */
+const roles: readonly string[] = ["leader", "follower", "candidate", "preCandidate"];
+
+/** The per-replica and per-group families of one scrape. */
+export function replicaFamilies(stats: readonly ReplicaStats[]): MetricFamily[] {
+  const labelsOf = (replica: ReplicaStats) => ({ group: replica.group, replica: String(replica.replica), location: replica.location });
+  const reachable = stats.filter((replica) => replica.reachable);
+  const leaderCommit = new Map<string, number>();
+  for (const replica of reachable) if (replica.role === "leader" && replica.commit !== undefined) leaderCommit.set(replica.group, replica.commit);
+  const samplesOf = (value: (replica: ReplicaStats) => number | undefined): Sample[] =>
+    reachable.flatMap((replica) => {
+      const number = value(replica);
+      return number === undefined ? [] : [{ labels: labelsOf(replica), value: number }];
+    });
+  const groups = [...new Set(stats.map((replica) => replica.group))];
+  return [
+    { name: "edgeraft_replica_up", type: "gauge", help: "1 when the replica answered its status request, else 0.", samples: stats.map((replica) => ({ labels: labelsOf(replica), value: replica.reachable ? 1 : 0 })) },
+    {
+      name: "edgeraft_replica_role", type: "gauge", help: "The replica's Raft role: 1 for the series of its current role, 0 for the others.",
+      samples: reachable.flatMap((replica) => [...new Set([...roles, replica.role ?? "unknown"])].map((role) => ({ labels: { ...labelsOf(replica), role }, value: role === replica.role ? 1 : 0 }))),
+    },
+    ...fieldFamilies.map(({ field, name, type, help }): MetricFamily => ({ name, type, help, samples: samplesOf((replica) => replica[field]) })),
+    {
+      name: "edgeraft_replica_lag_entries", type: "gauge", help: "How many committed entries the replica has yet to apply, against its group leader's commit index.",
+      samples: samplesOf((replica) => (replica.applied === undefined || !leaderCommit.has(replica.group) ? undefined : Math.max(0, leaderCommit.get(replica.group)! - replica.applied))),
+    },
+    {
+      name: "edgeraft_replica_log_entries", type: "gauge", help: "Entries in the replica's log (after compaction).",
+      samples: samplesOf((replica) => (replica.firstIndex === undefined || replica.lastIndex === undefined ? undefined : Math.max(0, replica.lastIndex - replica.firstIndex + 1))),
+    },
+    { name: "edgeraft_replica_quiesced", type: "gauge", help: "1 when the replica is quiesced (an idle group sends no heartbeats), else 0.", samples: samplesOf((replica) => (replica.quiesced === undefined ? undefined : replica.quiesced ? 1 : 0)) },
+    {
+      name: "edgeraft_group_has_leader", type: "gauge", help: "1 when a reachable replica of the group is its leader, else 0.",
+      samples: groups.map((group) => ({ labels: { group }, value: leaderCommit.has(group) ? 1 : 0 })),
+    },
+  ];
+}

@@ -1,0 +1,86 @@
+/**
+ * Proves automatic splits and merges end to end, on a wrangler dev of its own with low thresholds
+ * (split at 200 keys or 20 writes/s, merge quiet groups under 60 keys): a group that grows past the
+ * key threshold is split by the metadata group; one that takes writes faster than the load
+ * threshold is split again; when keys are deleted and both halves go quiet, the group the split
+ * made is merged back. Each step is observed through GET /v1/groups, and every key keeps its value.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { e2eAdminToken, startWrangler } from "./wrangler.ts";
+
+type View = { name: string; ranges: { start: string; end?: string }[]; auto?: boolean };
+const keyOf = (index: number) => `auto/${String(index).padStart(3, "0")}`;
+
+describe("automatic splits and merges", () => {
+  it("splits by size, splits by load, and merges small quiet groups back", async () => {
+    const persistDir = mkdtempSync(join(tmpdir(), "edgeraft-balance-"));
+    const running = await startWrangler({ persistDir, vars: { SPLIT_KEYS: "200", SPLIT_WRITES_PER_SECOND: "20", MERGE_KEYS: "60" } });
+    const headers = { authorization: `Bearer ${e2eAdminToken}`, "content-type": "application/json" };
+    const call = (path: string, init: RequestInit = {}) => fetch(`${running.url}${path}`, { ...init, headers });
+    const groups = async () => ((await (await call("/v1/groups")).json()) as { groups: View[] }).groups;
+    const autoGroups = async () => (await groups()).filter((group) => group.auto === true && group.ranges.length > 0); // done moving
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      // Size: 240 keys, then slow writes (a few per second) until the default group is split.
+      const operations = Array.from({ length: 240 }, (_, index) => ({ op: "put", key: keyOf(index), value: `v${index}` }));
+      expect((await call("/v1/batch", { method: "POST", body: JSON.stringify({ operations }) })).status).toBe(200);
+      await pause(3_000);
+      let split: View[] = [];
+      for (let attempt = 0; attempt < 100 && split.length === 0; attempt++) {
+        expect((await call(`/v1/kv/${keyOf(attempt % 240)}`, { method: "PUT", body: `v${attempt % 240}` })).status).toBe(200);
+        await pause(300);
+        split = await autoGroups();
+      }
+      expect(split.length).toBe(1);
+      const bySize = split[0]!;
+      expect(bySize.ranges.length).toBeGreaterThan(0);
+
+      // Load: many writes per second to the default group's keys until it is split again.
+      const defaultKeys = Array.from({ length: 240 }, (_, index) => keyOf(index)).filter((key) => key < bySize.ranges[0]!.start);
+      let hammering = true;
+      const writers = Array.from({ length: 6 }, async (_, writer) => {
+        for (let n = 0; hammering; n++) await call(`/v1/kv/${defaultKeys[(writer * 17 + n) % defaultKeys.length]}`, { method: "PUT", body: `w${writer}-${n}` });
+      });
+      let byLoad: View[] = [];
+      for (let attempt = 0; attempt < 150 && byLoad.length === 0; attempt++) {
+        await pause(200);
+        byLoad = (await autoGroups()).filter((group) => group.name !== bySize.name);
+      }
+      hammering = false;
+      await Promise.all(writers);
+      expect(byLoad.length).toBe(1);
+      const loadGroup = byLoad[0]!;
+
+      // Merge: delete most keys on both sides of the load split, slowly, then let both go quiet.
+      const defaultsAfter = defaultKeys.filter((key) => key < loadGroup.ranges[0]!.start);
+      const movedKeys = defaultKeys.filter((key) => key >= loadGroup.ranges[0]!.start);
+      const deleted = [...defaultsAfter.slice(3), ...movedKeys.slice(3)];
+      for (const key of deleted) {
+        expect((await call(`/v1/kv/${key}`, { method: "DELETE" })).status).toBe(200);
+        await pause(60);
+      }
+      let merged = false;
+      for (let attempt = 0; attempt < 150 && !merged; attempt++) {
+        await pause(200);
+        merged = !(await groups()).some((group) => group.name === loadGroup.name);
+      }
+      expect(merged).toBe(true);
+      const remaining = await groups();
+      expect(remaining.map((group) => group.name)).toContain(bySize.name);
+
+      for (let index = 0; index < 240; index++) {
+        const key = keyOf(index);
+        const read = await call(`/v1/kv/${key}`);
+        expect(read.status).toBe(deleted.includes(key) ? 404 : 200);
+        if (key >= bySize.ranges[0]!.start) expect(await read.text()).toBe(`v${index}`); // never written after the load
+        else await read.arrayBuffer();
+      }
+    } finally {
+      await running.stop();
+      rmSync(persistDir, { recursive: true, force: true });
+    }
+  });
+});

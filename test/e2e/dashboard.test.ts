@@ -1,0 +1,135 @@
+/**
+ * Proves the dashboard in a real headless Chromium (Debian's chromium driven by playwright-core)
+ * against the suite's wrangler dev: the page asks for the token and keeps it in sessionStorage
+ * only, shows the groups the test created (cards with replicas and leader, keyspace bar pieces),
+ * a group created and one removed from the page take effect in the cluster, the keyspace cutting
+ * handles groups owning several ranges, and no console error occurs. It saves a screenshot under
+ * test-results/.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EdgeraftClient } from "../../src/client/index.ts";
+import { baseUrl } from "./client.ts";
+import { e2eAdminToken } from "./wrangler.ts";
+
+const chromiumPath = "/usr/bin/chromium";
+const profile = mkdtempSync(join(tmpdir(), "edgeraft-chromium-"));
+let browser: BrowserContext;
+let page: Page;
+/** Console errors with the URL they are about (for the browser's own reports of HTTP statuses). */
+const consoleErrors: { text: string; url: string }[] = [];
+const admin = () => new EdgeraftClient({ url: baseUrl(), token: e2eAdminToken });
+
+beforeAll(async () => {
+  const client = admin();
+  await client.groups.create({ name: "dash-orders", prefix: "dash-orders/", replicas: 3 });
+  await client.groups.create({ name: "dash-late", start: "dash-t", end: "dash-w", replicas: 3 });
+  await client.put("dash-orders/1", "one");
+  await client.tenant("dash-tenant").put("profile", "x");
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport: { width: 1440, height: 1000 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  page.on("console", (message) => { if (message.type() === "error") consoleErrors.push({ text: message.text(), url: message.location().url }); });
+  page.on("pageerror", (error) => consoleErrors.push({ text: String(error), url: "" }));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  rmSync(profile, { recursive: true, force: true });
+});
+
+describe("the dashboard in Chromium", () => {
+  it("is served without a token, self-contained, and asks for the token", async () => {
+    const response = await page.goto(`${baseUrl()}/dashboard`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()["content-security-policy"]).toContain("default-src 'none'");
+    await page.locator("#token-input").waitFor();
+    expect(await page.locator("#app").isHidden()).toBe(true);
+    const html = await response!.text();
+    expect(html).not.toMatch(/(src|href)="https?:/);
+  });
+
+  it("refuses a wrong token and shows why", async () => {
+    await page.fill("#token-input", "not-the-token");
+    await page.click("#token-form button[type=submit]");
+    await expect.poll(() => page.locator("#gate-error").textContent()).toContain("not valid");
+    expect(await page.evaluate(() => sessionStorage.getItem("edgeraft.adminToken"))).toBeNull();
+  });
+
+  it("shows the groups, their replicas with the leader, and the keyspace cut by group", async () => {
+    await page.fill("#token-input", e2eAdminToken);
+    await page.click("#token-form button[type=submit]");
+    await page.locator("article[data-group=dash-orders]").waitFor();
+    await expect.poll(() => page.locator("article[data-group=dash-orders] tr.leader").count(), { timeout: 20_000 }).toBe(1);
+    expect(await page.locator("article[data-group=dash-orders] tbody tr").count()).toBe(3);
+    expect(await page.locator("article[data-group=dash-orders] .owns").textContent()).toBe('prefix "dash-orders/"');
+    expect(await page.locator("article[data-group=dash-late] .owns").textContent()).toBe('["dash-t", "dash-w")');
+    const pieces = await page.locator("#keyspace .segment").evaluateAll((nodes) => nodes.map((node) => node.getAttribute("data-group")));
+    // Other test files share this server and add groups of their own: look at this file's groups.
+    const ours = pieces.filter((piece) => piece?.startsWith("dash-"));
+    expect(ours).toEqual(["dash-orders", "dash-late"]);
+    expect(pieces[pieces.indexOf("dash-orders") + 1]).toBe("default");
+    expect(pieces.at(-1)).toBe("default");
+    expect(await page.locator("#tenants [data-tenant-group=tenant-dash-tenant]").count()).toBe(1);
+    expect(await page.evaluate(() => [sessionStorage.getItem("edgeraft.adminToken"), localStorage.length])).toEqual([e2eAdminToken, 0]);
+  });
+
+  it("cuts the keyspace for groups owning several ranges (shapes the API may answer later)", async () => {
+    const segments = await page.evaluate(() => (globalThis as unknown as { keyspaceSegments(groups: unknown[]): { group: string; text: string }[] }).keyspaceSegments([
+      { name: "default", owns: { default: true } },
+      { name: "multi", owns: [{ start: "a", end: "c" }, { start: "x" }] },
+      { name: "inner", owns: [{ prefix: "b" }] },
+    ]));
+    expect(segments.map((segment) => `${segment.group} ${segment.text}`)).toEqual([
+      'default [start, "a")', 'multi ["a", "b")', "inner b*", 'default [after "b"*, "x")', 'multi ["x", end)',
+    ]);
+  });
+
+  it("creates a group from the page and the cluster has it", async () => {
+    await page.fill("#create-name", "dash-made");
+    await page.click("#kind-range");
+    await page.fill("#create-start", "dash-c");
+    await page.fill("#create-end", "dash-e");
+    await page.click("#create-submit");
+    await page.locator("article[data-group=dash-made]").waitFor({ timeout: 30_000 });
+    const made = (await admin().groups.list()).find((group) => group.name === "dash-made");
+    expect(made?.owns).toEqual({ start: "dash-c", end: "dash-e" });
+    await expect.poll(() => page.locator("#keyspace .segment[data-group=dash-made]").count()).toBe(1);
+  });
+
+  it("removes a group from the page (two clicks) and the cluster no longer has it", async () => {
+    const button = page.locator("article[data-group=dash-late] button[data-action=remove]");
+    await button.click();
+    await expect.poll(() => button.textContent()).toBe("Confirm remove");
+    await button.click();
+    await page.locator("article[data-group=dash-late]").waitFor({ state: "detached", timeout: 30_000 });
+    expect((await admin().groups.list()).map((group) => group.name)).not.toContain("dash-late");
+    expect(await page.locator("article[data-group=default] button[data-action=remove]").count()).toBe(0);
+  });
+
+  it("shows the commit and request rates under writes, takes a screenshot, and logged no console errors", async () => {
+    const client = admin();
+    const stopAt = Date.now() + 5_000;
+    for (let index = 0; Date.now() < stopAt; index++) await client.put(`dash-orders/${index % 20}`, `order ${index}`);
+    const rate = async () => Number(await page.locator("article[data-group=dash-orders] .meta b").nth(3).textContent());
+    await expect.poll(rate, { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(Number(await page.locator("#stat-rate").textContent())).toBeGreaterThanOrEqual(0);
+    await expect.poll(async () => Number(await page.locator("#stat-requests").textContent()), { timeout: 10_000 }).toBeGreaterThan(0);
+    mkdirSync("test-results", { recursive: true });
+    await page.screenshot({ path: "test-results/dashboard.png", fullPage: true });
+    // Chromium reports every HTTP error status of a fetch as a console error. Two are answers, not
+    // page errors: the 401 the wrong-token test provoked, and a 503 from /v1/health, which is how
+    // that route says a group is unhealthy (a new group before its first election, a busy machine).
+    const answers = (error: { text: string; url: string }) =>
+      (error.text.includes("status of 401") && /\/(v1\/groups|v1\/health|metrics)$/.test(error.url)) || (error.text.includes("status of 503") && error.url.endsWith("/v1/health"));
+    expect(consoleErrors.some((error) => error.text.includes("status of 401"))).toBe(true);
+    expect(consoleErrors.filter((error) => !answers(error))).toEqual([]);
+  });
+});
