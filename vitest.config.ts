@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/workers/**", "test/e2e/**", "**/node_modules/**"],
+    exclude: ["test/workers/**", "test/e2e/**", "test/deno/**", "test/deno-cluster/**", "**/node_modules/**"],
     testTimeout: 60_000,
   },
 });

@@ -12,8 +12,8 @@ import type { Command } from "../../src/kv/command.ts";
 import { MemoryKvStore } from "../../src/kv/memory-store.ts";
 import { decodeSnapshot } from "../../src/kv/snapshot-codec.ts";
 import { KvStateMachine } from "../../src/kv/state-machine.ts";
-import type { SqlRunner } from "../../src/hosts/cloudflare/schema.ts";
-import { SqliteKvStore } from "../../src/hosts/cloudflare/sqlite-kv-store.ts";
+import type { SqlRunner } from "../../src/hosts/common/sqlite/schema.ts";
+import { SqliteKvStore } from "../../src/hosts/common/sqlite/sqlite-kv-store.ts";
 
 let objects = 0;
 const freshObject = () => env.REPLICA.get(env.REPLICA.idFromName(`session-rows/${++objects}`));

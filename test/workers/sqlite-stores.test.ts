@@ -5,9 +5,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { logStoreConformance } from "../raft/log-store-conformance.ts";
 import { kvStoreConformance } from "../kv/kv-store-conformance.ts";
-import { SqliteLogStore } from "../../src/hosts/cloudflare/sqlite-log-store.ts";
-import { SqliteKvStore } from "../../src/hosts/cloudflare/sqlite-kv-store.ts";
-import type { SqlRunner } from "../../src/hosts/cloudflare/schema.ts";
+import { SqliteLogStore } from "../../src/hosts/common/sqlite/sqlite-log-store.ts";
+import { SqliteKvStore } from "../../src/hosts/common/sqlite/sqlite-kv-store.ts";
+import type { SqlRunner } from "../../src/hosts/common/sqlite/schema.ts";
 
 let objects = 0;
 const freshObject = () => env.REPLICA.get(env.REPLICA.idFromName(`conformance/${++objects}`));

@@ -5,31 +5,21 @@
  * nothing and its objects may hibernate.
  */
 import { ReplicaRuntime, type ReplicaTiming } from "../common/replica-runtime.ts";
+import type { ReplicaEndpoint, ReplicaIdentity } from "../common/replica-requests.ts";
 import { KvStateMachine } from "../../kv/state-machine.ts";
 import { bootstrapWrite } from "../../raft/storage.ts";
 import { emptyConfState } from "../../raft/storage.ts";
-import type { BootstrapRequest, Ownership, ReplicaFaults } from "../../multiraft/protocol.ts";
+import type { BootstrapRequest, ReplicaFaults } from "../../multiraft/protocol.ts";
 import type { Message } from "../../raft/types.ts";
-import { migrate, type SqlRunner } from "./schema.ts";
-import { SqliteLogStore } from "./sqlite-log-store.ts";
-import { SqliteKvStore } from "./sqlite-kv-store.ts";
+import { migrate, type SqlRunner } from "../common/sqlite/schema.ts";
+import { SqliteLogStore } from "../common/sqlite/sqlite-log-store.ts";
+import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
 import { PeerTransport } from "./transport.ts";
 import { LoadReporter } from "./load-reporter.ts";
 import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
 
-/** Which group and replica a Durable Object is; stored once, at bootstrap or first contact. */
-export interface ReplicaIdentity {
-  group: string;
-  replica: number;
-  locations: Record<string, string>;
-  owns: Ownership;
-  epoch: number;
-  /** The group was deleted: every client request is answered "stale epoch". */
-  retired: boolean;
-}
-
 /** One replica's host state inside its Durable Object. */
-export class ReplicaHost {
+export class ReplicaHost implements ReplicaEndpoint {
   identity: ReplicaIdentity | undefined;
   runtime: ReplicaRuntime | undefined;
   transport: PeerTransport | undefined;
@@ -112,6 +102,16 @@ export class ReplicaHost {
     const replies = this.runtime.receive(messages, from);
     this.schedule();
     return replies;
+  }
+
+  /** A client write was answered: the load reporter counts it. */
+  afterWrite(): void {
+    this.reporter?.afterWrite();
+  }
+
+  /** Raft traffic since the object started (reported by /internal/status). */
+  traffic(): unknown {
+    return { received: this.received, sent: this.transport?.counters };
   }
 
   /** Sets fault injection on this replica's transport. */

@@ -1,19 +1,15 @@
 /**
  * The Durable Object classes: ReplicaObject (a replica of a data group) and MetaObject (a replica
- * of the metadata group). Thin: internal routes (itty-router) hand over to ReplicaHost and the
- * ReplicaRuntime. Only the Worker talks to these routes; they are never exposed publicly.
+ * of the metadata group). Thin: internal routes (itty-router) hand over to ReplicaHost, the
+ * host-neutral replica protocol (hosts/common/replica-requests.ts, shared with the Deno host) and
+ * the ReplicaRuntime. Only the Worker talks to these routes; they are never exposed publicly.
  */
 import { DurableObject } from "cloudflare:workers";
 import { Router, type IRequest } from "itty-router";
 import { decodeBatch, encodeBatch } from "../../multiraft/wire.ts";
-import { commandFromJson, noFaults, ownsKey, type BootstrapRequest, type ReplicaFaults, type ReplicaRefusal } from "../../multiraft/protocol.ts";
-import { encodeBase64 } from "../../shared/base64.ts";
-import { keyProblemOf } from "../../kv/key-order.ts";
-import type { KeyRefusal } from "../../kv/result.ts";
-import { spanProblemOf, type Span } from "../../kv/span.ts";
-import { scanLimitMax } from "../../shared/limits.ts";
+import { noFaults, type ReplicaFaults } from "../../multiraft/protocol.ts";
 import { injectedFaultMessage } from "../../shared/injected-fault.ts";
-import type { ReadResponse } from "../common/replica-runtime.ts";
+import { answerReplicaRequest, replicaRequestPaths } from "../common/replica-requests.ts";
 import { ReplicaHost } from "./replica-host.ts";
 import { locationsOf, thresholdsOf, type Env } from "./env.ts";
 import type { GroupLoad } from "../../multiraft/balance.ts";
@@ -54,64 +50,13 @@ export class ReplicaObject extends DurableObject<Env> {
   protected routes(): void {
     const r = this.router;
     r.post("/internal/raft", (request) => this.raft(request));
-    r.post("/internal/bootstrap", async (request) => {
-      const body = (await request.json()) as BootstrapRequest;
-      const ok = this.host.bootstrap(body);
-      return json({ ok }, ok ? 200 : 409);
-    });
-    r.post("/internal/write", (request) => this.client(request, async (runtime, body) => {
-      const command = commandFromJson(body.command);
-      if (command === undefined) return { kind: "badRequest" };
-      const answer = await runtime.write(command);
-      this.host.reporter?.afterWrite();
-      return answer.kind === "applied" ? { kind: "applied", result: answer.result } : answer;
-    }));
-    r.post("/internal/get", (request) => this.client(request, async (runtime, body) => {
-      if (typeof body.key !== "string" || keyProblemOf(body.key) !== undefined) return { kind: "badRequest" };
-      return readAnswer(await runtime.get(body.key, consistencyOf(body.consistency)), (read) => {
-        if (!read.ok) return refusalAnswer(read);
-        const record = read.record;
-        return record === undefined ? { kind: "ok", found: false } : { kind: "ok", found: true, valueBase64: encodeBase64(record.value), version: record.version };
+    for (const path of replicaRequestPaths) {
+      r.all(path, async (request) => {
+        const body: unknown = request.method === "GET" ? undefined : await request.json();
+        const answer = await answerReplicaRequest(this.host, path, body);
+        return json(answer.body, answer.status);
       });
-    }, (body) => body.key as string));
-    r.post("/internal/scan", (request) => this.client(request, async (runtime, body) => {
-      const limit = typeof body.limit === "number" && body.limit >= 1 && body.limit <= scanLimitMax ? body.limit : 100;
-      const range = { start: optionalText(body.start), end: optionalText(body.end), prefix: optionalText(body.prefix), cursor: optionalText(body.cursor), limit };
-      return readAnswer(await runtime.scan(range, consistencyOf(body.consistency)), (read) => {
-        if (!read.ok) return refusalAnswer(read);
-        return {
-          kind: "ok",
-          entries: read.page.entries.map((e) => ({ key: e.key, valueBase64: encodeBase64(e.value), version: e.version })),
-          ...(read.page.cursor === undefined ? {} : { cursor: read.page.cursor }),
-        };
-      });
-    }));
-    r.post("/internal/export", (request) => this.client(request, async (runtime, body) => {
-      if (typeof body.saga !== "string" || spanProblemOf(body.span) !== undefined) return { kind: "badRequest" };
-      return readAnswer(await runtime.exportRange(body.saga, body.span as Span, optionalText(body.cursor)), (page) => {
-        if (page === undefined) return { kind: "notFrozen" };
-        const records = page.records.map((e) => ({ key: e.key, valueBase64: encodeBase64(e.value), version: e.version }));
-        return { kind: "ok", records, sessions: page.sessions, versionFloor: page.versionFloor, ...(page.cursor === undefined ? {} : { cursor: page.cursor }) };
-      });
-    }));
-    r.post("/internal/median", (request) => this.client(request, async (runtime) => readAnswer(await runtime.medianKey(), (key) => (key === undefined ? { kind: "ok" } : { kind: "ok", key }))));
-    r.get("/internal/status", () => {
-      const runtime = this.host.runtime;
-      if (runtime === undefined) return json({ kind: "uninitialized" });
-      if (runtime.node.brief().leader === 0) runtime.campaign(); // a status check wakes a hibernated group
-      this.host.schedule();
-      const traffic = { received: this.host.received, sent: this.host.transport?.counters };
-      return json({ kind: "ok", identity: this.host.identity, status: runtime.status(), traffic });
-    });
-    r.post("/internal/campaign", () => this.admin((runtime) => runtime.campaign()));
-    r.post("/internal/transfer", async (request) => {
-      const body = (await request.json()) as { to?: unknown };
-      return this.admin((runtime) => typeof body.to === "number" && runtime.transferLeader(body.to));
-    });
-    r.post("/internal/retire", () => {
-      this.host.retire();
-      return json({ ok: true });
-    });
+    }
     r.post("/internal/faults", async (request) => {
       const body = (await request.json()) as Partial<ReplicaFaults>;
       this.host.setFaults({ ...(this.host.transport?.faults ?? noFaults), ...body }); // faults add up; heal sends all zeros
@@ -132,43 +77,6 @@ export class ReplicaObject extends DurableObject<Env> {
     if (this.host.identity?.group !== group || this.host.identity.replica !== to) return json({ kind: "wrongReplica" }, 409);
     const replies = this.host.receive(messages, from);
     return new Response(encodeBatch({ group, from: to, to: from, messages: replies }), { headers: { "content-type": "application/octet-stream" } });
-  }
-
-  /** Runs a client request: identity and epoch checks first, then the handler; schedules the alarm after. */
-  private async client(
-    request: IRequest,
-    handle: (runtime: NonNullable<ReplicaHost["runtime"]>, body: Record<string, unknown>) => Promise<unknown>,
-    keyOf?: (body: Record<string, unknown>) => string,
-  ): Promise<Response> {
-    const body = (await request.json()) as Record<string, unknown>;
-    const { identity, runtime } = this.host;
-    if (identity === undefined || runtime === undefined) return json({ kind: "uninitialized" } satisfies ReplicaRefusal, 503);
-    const epoch = typeof body.epoch === "number" ? body.epoch : 0;
-    const key = keyOf?.(body);
-    // Groups given ranges are fenced by their state machine (wrongRange); the bootstrap ownership
-    // only guards a group from before ranges were replicated state.
-    const unfenced = runtime.ownership === undefined && key !== undefined && !ownsKey(identity.owns, key);
-    if (identity.retired || epoch < identity.epoch || unfenced) {
-      return json({ kind: "staleEpoch", epoch: identity.epoch } satisfies ReplicaRefusal, 409);
-    }
-    const pending = handle(runtime, body);
-    // The handler has proposed or asked for a read index by now and may wait for peers. Arm the
-    // alarm before waiting: a quiesced replica has none, and when no peer answers (isolated, or
-    // every peer unreachable) nothing else would arm it, so neither the engine's timers (CheckQuorum
-    // step-down, elections) nor the request's own deadline would ever run and the call would hang.
-    this.host.schedule();
-    try {
-      return json(await pending);
-    } finally {
-      this.host.schedule();
-    }
-  }
-
-  private admin(action: (runtime: NonNullable<ReplicaHost["runtime"]>) => unknown): Response {
-    if (this.host.runtime === undefined) return json({ kind: "uninitialized" }, 503);
-    action(this.host.runtime);
-    this.host.schedule();
-    return json({ ok: true });
   }
 }
 
@@ -215,22 +123,4 @@ async function reportLoad(env: Env, load: GroupLoad): Promise<void> {
       target = (target % 3) + 1;
     }
   }
-}
-
-function readAnswer<T>(answer: ReadResponse<T>, ok: (value: T) => unknown): unknown {
-  return answer.kind === "ok" ? ok(answer.value) : answer;
-}
-
-function refusalAnswer(refusal: KeyRefusal): unknown {
-  return refusal.code === "wrongRange"
-    ? { kind: "wrongRange", epoch: refusal.epoch, ...(refusal.movedTo === undefined ? {} : { movedTo: refusal.movedTo }) }
-    : { kind: "rangeFrozen", epoch: refusal.epoch };
-}
-
-function consistencyOf(value: unknown): "linearizable" | "lease" | "stale" {
-  return value === "stale" || value === "lease" ? value : "linearizable";
-}
-
-function optionalText(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
 }

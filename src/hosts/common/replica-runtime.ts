@@ -37,6 +37,15 @@ export interface ReplicaTiming {
    * read is then answered by a ReadIndex round like a linearizable one.
    */
   leaseReads: boolean;
+  /**
+   * Most engine ticks one tick() call fires after the host's timer ran late (default twice the
+   * election timeout: a Durable Object alarm can be late, and time must still move). A host whose
+   * timer runs every tickMs sets 1, as etcd drops ticks it could not deliver: then a process that
+   * was not scheduled for a while steps the messages that queued meanwhile before its timers move
+   * on, instead of firing an election timeout's worth of ticks first and deposing a live leader.
+   * Lease reads count ticks as time, so they need the default.
+   */
+  ticksPerCallMax?: number;
 }
 
 /** Default timing: 100 ms ticks, heartbeat every 200 ms, elections after 1 to 2 s. */
@@ -144,7 +153,7 @@ export class ReplicaRuntime {
     const now = this.options.nowMs();
     const elapsed = Math.floor((now - this.lastTickMs) / this.timing.tickMs);
     // After a long sleep, a few ticks are enough to fire every timer; more would only burn CPU.
-    const ticks = Math.min(elapsed, this.timing.electionTicks * 2);
+    const ticks = Math.min(elapsed, this.timing.ticksPerCallMax ?? this.timing.electionTicks * 2);
     for (let i = 0; i < ticks; i++) this.node.tick();
     if (elapsed > 0) this.lastTickMs = ticks === elapsed ? this.lastTickMs + elapsed * this.timing.tickMs : now;
     this.pump();
@@ -308,7 +317,13 @@ export class ReplicaRuntime {
     const durable = () => {
       this.flushing = false;
       if (!this.proposalsWaiting) return;
-      this.pump();
+      try {
+        this.pump();
+      } catch {
+        // The host's transaction() saw the pass fail and resets the replica; nobody awaits this
+        // callback, so rethrowing would only make an unhandled rejection (fatal under Deno).
+        return;
+      }
       this.options.pumped?.();
     };
     whenDurable().then(durable, durable);

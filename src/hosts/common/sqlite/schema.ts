@@ -1,7 +1,8 @@
 /**
- * The SQLite schema of a replica Durable Object, with migrations kept as data: numbered, applied
- * in order once, never edited after release (add a new one instead). The applied version lives in
- * a table because Durable Objects do not allow PRAGMA user_version.
+ * The SQLite schema of one replica (a Durable Object's storage, or one node:sqlite file on a Deno
+ * node), with migrations kept as data: numbered, applied in order once, never edited after release
+ * (add a new one instead). The applied version lives in a table because Durable Objects do not
+ * allow PRAGMA user_version.
  */
 
 /** One schema step. */
@@ -33,7 +34,7 @@ export const migrations: readonly Migration[] = [
   },
 ];
 
-/** The minimal SQL surface the stores need (ctx.storage.sql on a Durable Object). */
+/** The minimal SQL surface the stores need (ctx.storage.sql on a Durable Object; an adapter over node:sqlite on Deno). */
 export interface SqlRunner {
   exec(query: string, ...bindings: unknown[]): Iterable<Record<string, unknown>> & {
     toArray(): Record<string, unknown>[];
@@ -55,9 +56,19 @@ export function migrate(sql: SqlRunner): number {
   return current;
 }
 
-/** Bytes of a BLOB column as a Uint8Array (Durable Objects return ArrayBuffer). */
+/** Bytes of a BLOB column as a Uint8Array (Durable Objects return ArrayBuffer, node:sqlite Uint8Array). */
 export function blob(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   throw new Error(`expected a BLOB, got ${typeof value}`);
 }
+
+/**
+ * A TEXT column read as `CAST(column AS BLOB)`, decoded as UTF-8: node:sqlite cuts TEXT values at
+ * the first NUL character when it reads them, and keys may contain NUL.
+ */
+export function textOfBlob(value: unknown): string {
+  return utf8.decode(blob(value));
+}
+
+const utf8 = new TextDecoder();

@@ -1,15 +1,15 @@
 /**
- * The KV state machine's store on a Durable Object's SQLite. TEXT keys compare by their UTF-8
- * bytes (SQLite's BINARY collation), which is the order compareKeys defines. The state machine's
- * metadata is written with the records, in the same transaction: its counters (applied index,
- * version counter, clock) in kv_meta, and its client sessions one row per client in kv_session,
- * only the rows that changed.
+ * The KV state machine's store on a replica's SQLite (a Durable Object's, or node:sqlite on Deno).
+ * TEXT keys compare by their UTF-8 bytes (SQLite's BINARY collation), which is the order
+ * compareKeys defines. The state machine's metadata is written with the records, in the same
+ * transaction: its counters (applied index, version counter, clock) in kv_meta, and its client
+ * sessions one row per client in kv_session, only the rows that changed.
  */
-import type { ApplyResult } from "../../kv/result.ts";
-import type { StoredSession } from "../../kv/sessions.ts";
-import type { MetaChanges } from "../../kv/state-machine.ts";
-import { keyIsPastRange, scanLowerBoundOf, type KvEntry, type KvRecord, type KvStore, type ScanRange } from "../../kv/store.ts";
-import { blob, type SqlRunner } from "./schema.ts";
+import type { ApplyResult } from "../../../kv/result.ts";
+import type { StoredSession } from "../../../kv/sessions.ts";
+import type { MetaChanges } from "../../../kv/state-machine.ts";
+import { keyIsPastRange, scanLowerBoundOf, type KvEntry, type KvRecord, type KvStore, type ScanRange } from "../../../kv/store.ts";
+import { blob, textOfBlob, type SqlRunner } from "./schema.ts";
 
 /** KvStore over SQLite. */
 export class SqliteKvStore implements KvStore {
@@ -41,11 +41,11 @@ export class SqliteKvStore implements KvStore {
     const lower = scanLowerBoundOf(range);
     const rows =
       lower === undefined
-        ? this.sql.exec("SELECT key, value, version FROM kv ORDER BY key LIMIT ?", limit)
-        : this.sql.exec("SELECT key, value, version FROM kv WHERE key >= ? ORDER BY key LIMIT ?", lower, limit);
+        ? this.sql.exec("SELECT CAST(kv.key AS BLOB) AS key_bytes, value, version FROM kv ORDER BY kv.key LIMIT ?", limit)
+        : this.sql.exec("SELECT CAST(kv.key AS BLOB) AS key_bytes, value, version FROM kv WHERE kv.key >= ? ORDER BY kv.key LIMIT ?", lower, limit);
     const entries: KvEntry[] = [];
     for (const row of rows) {
-      const key = String(row.key);
+      const key = textOfBlob(row.key_bytes);
       if (keyIsPastRange(key, range)) break;
       entries.push({ key, value: blob(row.value).slice(), version: Number(row.version) });
     }

@@ -1,12 +1,13 @@
 /**
- * The engine's LogStore on a Durable Object's SQLite: entries in raft_log, hard state and snapshot
- * metadata in raft_state, snapshot bytes in raft_snapshot_chunk (rows stay under the 2 MB limit).
+ * The engine's LogStore on a replica's SQLite (a Durable Object's, or node:sqlite on Deno): entries
+ * in raft_log, hard state and snapshot metadata in raft_state, snapshot bytes in
+ * raft_snapshot_chunk (rows stay under the 2 MB limit).
  * It does not open transactions itself: the replica runtime wraps each driver pass in one.
  */
-import { assert } from "../../shared/assert.ts";
-import { concatBytes } from "../../shared/bytes.ts";
-import { emptyConfState, entryBytes, limitBytes, type LogStore, type LogWrite } from "../../raft/storage.ts";
-import type { ConfState, Entry, HardState, Index, Snapshot, SnapshotMeta, Term } from "../../raft/types.ts";
+import { assert } from "../../../shared/assert.ts";
+import { concatBytes } from "../../../shared/bytes.ts";
+import { emptyConfState, entryBytes, limitBytes, type LogStore, type LogWrite } from "../../../raft/storage.ts";
+import type { ConfState, Entry, HardState, Index, Snapshot, SnapshotMeta, Term } from "../../../raft/types.ts";
 import { blob, type SqlRunner } from "./schema.ts";
 
 /** Largest snapshot chunk row, in bytes. */

@@ -1,0 +1,133 @@
+/**
+ * `npm run bench:deno`: a 3-node edgeraft Deno cluster side by side with a 3-member etcd cluster
+ * on this machine, one at a time, driven by the same Node client with 100-byte values: writes/s
+ * and linearizable reads/s at 1, 16 and 64 clients with p50/p99; then the Multi-Raft claim (8
+ * groups against 1 at 64 clients) and 1,000 idle groups (frames between nodes per second, memory
+ * per idle group). `-- --quick` shortens every cell. Results go to bench-results/deno-*.json.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startDenoCluster, testClusterSecret, type DenoCluster } from "../test/e2e/deno-cluster.ts";
+import { e2eAdminToken } from "../test/e2e/wrangler.ts";
+import { etcdPut, etcdRange, findEtcd, startEtcd } from "./bench-deno/etcd.ts";
+import { runLoad, valueOf, type LoadCell } from "./bench-deno/load.ts";
+
+const quick = process.argv.includes("--quick");
+const durationMs = quick ? 1_500 : 6_000;
+const warmupMs = quick ? 300 : 1_000;
+const concurrencies = [1, 16, 64];
+const valueBytes = 100;
+const keysCount = 1_000;
+const idleGroups = quick ? 100 : 1_000;
+const headers = { authorization: `Bearer ${e2eAdminToken}` };
+
+type Row = { system: string; operation: string } & LoadCell;
+const rows: Row[] = [];
+const notes: string[] = [];
+const work = mkdtempSync(join(tmpdir(), "edgeraft-bench-deno-"));
+
+const keyOf = (client: number, n: number) => `bench/${(client * 7919 + n) % keysCount}`;
+const print = (row: Row) => console.log(`${row.system.padEnd(10)} ${row.operation.padEnd(22)} c=${String(row.concurrency).padStart(2)}  ${row.perSecond.toFixed(0).padStart(6)}/s  p50 ${row.p50Ms.toFixed(1)} ms  p99 ${row.p99Ms.toFixed(1)} ms  errors ${row.errors}`);
+const measure = async (system: string, operation: string, concurrency: number, run: (client: number, n: number) => Promise<boolean>) => {
+  const row = { system, operation, ...(await runLoad({ concurrency, durationMs, warmupMs, operation: run })) };
+  rows.push(row);
+  print(row);
+  return row;
+};
+
+async function benchEtcd(): Promise<void> {
+  const binary = findEtcd();
+  if (binary === undefined) {
+    notes.push("etcd is not installed (apt-get install etcd-server): the etcd side was skipped");
+    return;
+  }
+  const etcd = await startEtcd(binary, join(work, "etcd"));
+  notes.push(`etcd ${etcd.version}, 3 members, v3 JSON gateway`);
+  try {
+    const url = (client: number) => etcd.clientUrls[client % 3]!;
+    for (const concurrency of concurrencies) await measure("etcd", "put", concurrency, (client, n) => etcdPut(url(client), keyOf(client, n), valueOf(valueBytes, client, n)));
+    for (const concurrency of concurrencies) await measure("etcd", "range (linearizable)", concurrency, (client, n) => etcdRange(url(client), keyOf(client, n)));
+  } finally {
+    await etcd.stop();
+  }
+}
+
+async function put(cluster: DenoCluster, client: number, path: string, value: Uint8Array): Promise<boolean> {
+  const response = await fetch(`${cluster.urls[client % 3]}${path}`, { method: "PUT", body: value, headers });
+  await response.arrayBuffer();
+  return response.status === 200;
+}
+
+async function get(cluster: DenoCluster, client: number, path: string): Promise<boolean> {
+  const response = await fetch(`${cluster.urls[client % 3]}${path}`, { headers });
+  await response.arrayBuffer();
+  return response.status === 200 || response.status === 404;
+}
+
+async function nodeStats(cluster: DenoCluster): Promise<{ node: number; replicas: number; leading: number; awake: number; rssBytes: number; transport: { framesSent: number; messagesSent: number } }[]> {
+  return Promise.all(cluster.urls.map(async (url) => (await fetch(`${url}/internal/node`, { headers: { authorization: `Bearer ${testClusterSecret}` } })).json() as Promise<never>));
+}
+
+async function benchEdgeraft(): Promise<void> {
+  const cluster = await startDenoCluster({ dataDirectory: join(work, "edgeraft"), tickMs: 100 });
+  try {
+    for (const concurrency of concurrencies) await measure("edgeraft", "put", concurrency, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)));
+    for (const concurrency of concurrencies) await measure("edgeraft", "get (linearizable)", concurrency, (client, n) => get(cluster, client, `/v1/kv/${keyOf(client, n)}`));
+
+    for (let group = 0; group < 8; group++) {
+      const created = await fetch(`${cluster.urls[0]}/v1/groups`, { method: "POST", body: JSON.stringify({ name: `mr${group}`, prefix: `mr${group}/` }), headers: { ...headers, "content-type": "application/json" } });
+      if (created.status !== 201) throw new Error(`creating group mr${group}: ${created.status} ${await created.text()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5_500)); // every node's routing cache sees the new groups
+    const leaders = (await nodeStats(cluster)).map((stats) => stats.leading);
+    notes.push(`multi-raft: group leaders per node after creating 8 groups (default and meta included): ${leaders.join(" / ")}`);
+    await measure("edgeraft", "put, 1 group", 64, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)));
+    await measure("edgeraft", "put, 8 groups", 64, (client, n) => put(cluster, client, `/v1/kv/mr${(client + n) % 8}/${(client * 7919 + n) % keysCount}`, valueOf(valueBytes, client, n)));
+    await benchIdle(cluster);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function benchIdle(cluster: DenoCluster): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const before = await nodeStats(cluster);
+  const createdAt = performance.now();
+  let next = 0;
+  const creator = async () => {
+    for (let tenant = next++; tenant < idleGroups; tenant = next++) {
+      const path = `/v1/tenants/idle${String(tenant).padStart(4, "0")}/kv/k`;
+      for (let attempt = 0; attempt < 5 && !(await put(cluster, tenant, path, valueOf(16, tenant, 0)).catch(() => false)); attempt++);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, creator));
+  const createSeconds = (performance.now() - createdAt) / 1000;
+  await new Promise((resolve) => setTimeout(resolve, 5_000)); // let every group quiesce
+  const quietFrom = await nodeStats(cluster);
+  const windowMs = quick ? 5_000 : 10_000;
+  await new Promise((resolve) => setTimeout(resolve, windowMs));
+  const quietTo = await nodeStats(cluster);
+  const frames = quietTo.reduce((sum, stats, i) => sum + stats.transport.framesSent - quietFrom[i]!.transport.framesSent, 0);
+  const messages = quietTo.reduce((sum, stats, i) => sum + stats.transport.messagesSent - quietFrom[i]!.transport.messagesSent, 0);
+  const rssPerGroup = quietTo.map((stats, i) => (stats.rssBytes - before[i]!.rssBytes) / idleGroups);
+  notes.push(`idle: ${idleGroups} tenant groups created in ${createSeconds.toFixed(0)} s; replicas per node ${quietTo.map((s) => s.replicas).join(" / ")}; awake replicas ${quietTo.map((s) => s.awake).join(" / ")}`);
+  notes.push(`idle: frames sent by all nodes over ${windowMs / 1000} s: ${frames} (${(frames / (windowMs / 1000)).toFixed(2)}/s in total), Raft messages ${messages}`);
+  notes.push(`idle: RSS growth per idle group, per node: ${rssPerGroup.map((bytes) => `${(bytes / 1024).toFixed(1)} KiB`).join(" / ")} (each node holds one replica of each group)`);
+}
+
+await benchEtcd();
+await benchEdgeraft();
+const cell = (system: string, operation: string, concurrency: number) => rows.find((r) => r.system === system && r.operation === operation && r.concurrency === concurrency);
+const etcdPut64 = cell("etcd", "put", 64);
+const ours64 = cell("edgeraft", "put", 64);
+if (etcdPut64 !== undefined && ours64 !== undefined) notes.push(`bar: edgeraft / etcd writes/s at 64 clients = ${(ours64.perSecond / etcdPut64.perSecond).toFixed(2)} (>= 1.0 wanted)`);
+const one = cell("edgeraft", "put, 1 group", 64);
+const eight = cell("edgeraft", "put, 8 groups", 64);
+if (one !== undefined && eight !== undefined) notes.push(`bar: 8 groups / 1 group writes/s at 64 clients = ${(eight.perSecond / one.perSecond).toFixed(2)} (>= 1.5 wanted)`);
+for (const note of notes) console.log(note);
+mkdirSync("bench-results", { recursive: true });
+const file = join("bench-results", `deno-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+writeFileSync(file, JSON.stringify({ quick, durationMs, valueBytes, rows, notes }, null, 2));
+console.log(`results: ${file}`);
+rmSync(work, { recursive: true, force: true });

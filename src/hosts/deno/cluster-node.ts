@@ -1,0 +1,253 @@
+/**
+ * One Deno node of a self-hosted cluster: every replica placed on it (one SQLite file each) in one
+ * event loop, one ticker for all of them, one transport to the other nodes, and the public v1 API
+ * (the same Hono app as the Worker) over a cluster client whose directory reaches replicas here
+ * in-process and elsewhere over the transport. Any node accepts any request.
+ */
+import { mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Hono } from "hono";
+import { createApp } from "../../router/app.ts";
+import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
+import type { MessageBatch } from "../../multiraft/wire.ts";
+import type { Message } from "../../raft/types.ts";
+import { defaultTiming, type ReplicaTiming } from "../common/replica-runtime.ts";
+import { answerReplicaRequest, type ReplicaAnswer, type ReplicaEndpoint } from "../common/replica-requests.ts";
+import { NodeDirectory } from "./node-directory.ts";
+import { NodeReplica } from "./node-replica.ts";
+import { memoryUsage } from "node:process";
+import { NodeTransport, peerPath, secretMatches, type NodeAddress } from "./node-transport.ts";
+import { nodeOfReplica } from "./placement.ts";
+
+/** How a node is configured. */
+export interface ClusterNodeOptions {
+  id: number;
+  /** Every node of the cluster, this one included. */
+  nodes: NodeAddress[];
+  /** Where this node keeps its replicas' files. */
+  dataDirectory: string;
+  /** Shared by all nodes; peers must present it. */
+  clusterSecret: string;
+  /** The admin bearer token of the public API (ADMIN_TOKEN). */
+  adminToken: string | undefined;
+  timing?: Partial<ReplicaTiming>;
+}
+
+/** How often a node looks for groups it leads that should be led by their replica 1, in milliseconds. */
+const leaderBalanceMs = 3_000;
+/** The replica placement puts first (placement.ts); it campaigns first when a group is created. */
+const preferredLeader = 1;
+
+/** Node statistics (replicas, leaders, transport counters, memory), for operators holding the cluster secret. */
+export const nodeStatsPath = "/internal/node";
+
+/** A replica that does not exist here (never bootstrapped): answers "uninitialized". */
+const absentReplica: ReplicaEndpoint = {
+  identity: undefined,
+  runtime: undefined,
+  bootstrap: () => false,
+  retire: () => {},
+  schedule: () => {},
+  traffic: () => undefined,
+};
+
+/** A node process's replicas, transport and HTTP front door. */
+export class ClusterNode {
+  readonly id: number;
+  readonly transport: NodeTransport;
+  readonly app: Hono;
+  private readonly options: ClusterNodeOptions;
+  private readonly nodeIds: number[];
+  private readonly replicasDirectory: string;
+  private readonly replicas = new Map<string, NodeReplica>();
+  /** Replicas that have a next tick; the ticker only looks at these (idle groups cost nothing). */
+  private readonly awake = new Set<NodeReplica>();
+  private readonly timing: Partial<ReplicaTiming>;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private balancer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: ClusterNodeOptions) {
+    this.options = options;
+    this.id = options.id;
+    // One engine tick per timer run (etcd's rule, see ReplicaTiming.ticksPerCallMax); lease reads
+    // stay off on Deno, as on Durable Objects.
+    this.timing = { ticksPerCallMax: 1, ...options.timing, leaseReads: false };
+    this.nodeIds = options.nodes.map((node) => node.id);
+    this.replicasDirectory = join(options.dataDirectory, "replicas");
+    mkdirSync(this.replicasDirectory, { recursive: true });
+    this.transport = new NodeTransport({
+      self: options.id,
+      peers: options.nodes.filter((node) => node.id !== options.id),
+      secret: options.clusterSecret,
+      onBatches: (_from, batches) => this.deliver(batches),
+      onRequest: (request) => this.answer(request.group, request.replica, request.path, request.body),
+    });
+    const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"] });
+    this.app = createApp({ cluster, adminToken: options.adminToken });
+    for (const file of readdirSync(this.replicasDirectory)) {
+      if (file.endsWith(".sqlite")) this.open(join(this.replicasDirectory, file));
+    }
+  }
+
+  /** Connects to the peers and starts the ticker. */
+  start(): void {
+    this.transport.start();
+    const tickMs = this.timing.tickMs ?? defaultTiming.tickMs;
+    this.ticker = setInterval(() => this.tick(), tickMs);
+    this.balancer = setInterval(() => this.balanceLeaders(), leaderBalanceMs);
+  }
+
+  /** Stops ticking and connecting, and closes every replica's file. */
+  stop(): void {
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    if (this.balancer !== undefined) clearInterval(this.balancer);
+    this.transport.stop();
+    for (const replica of this.replicas.values()) replica.close();
+    this.replicas.clear();
+  }
+
+  /** The HTTP handler: peer connections on peerPath, node statistics for holders of the secret, the public API otherwise. */
+  fetch(request: Request): Response | Promise<Response> {
+    const path = new URL(request.url).pathname;
+    if (path === peerPath) return this.transport.accept(request);
+    if (path === nodeStatsPath) {
+      if (!secretMatches(request.headers.get("authorization"), this.options.clusterSecret)) return new Response("the cluster secret is required", { status: 401 });
+      return Response.json({ node: this.id, ...this.summary(), transport: this.transport.counters, rssBytes: memoryUsage().rss });
+    }
+    return this.app.fetch(request);
+  }
+
+  /** Calls a replica wherever it lives (the directory's dispatcher). */
+  call(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
+    const node = nodeOfReplica(group, replica, this.nodeIds);
+    if (node === this.id) return this.answer(group, replica, path, body);
+    return this.transport.request(node, { group, replica, path, body });
+  }
+
+  /** Replicas hosted here and how many of them lead their group. */
+  summary(): { replicas: number; leading: number; awake: number } {
+    let leading = 0;
+    for (const replica of this.replicas.values()) if (replica.runtime?.node.brief().role === "leader") leading++;
+    return { replicas: this.replicas.size, leading, awake: this.awake.size };
+  }
+
+  private answer(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
+    if (nodeOfReplica(group, replica, this.nodeIds) !== this.id) return Promise.resolve({ status: 409, body: { kind: "wrongReplica" } });
+    const existing = this.replicas.get(keyOf(group, replica));
+    if (existing !== undefined) {
+      // A group in use is the moment to hand leadership back to its replica 1 (balance).
+      return answerReplicaRequest(existing, path, body).finally(() => this.balance(existing));
+    }
+    if (path !== "/internal/bootstrap") return answerReplicaRequest(absentReplica, path, body);
+    return answerReplicaRequest(this.create(group, replica), path, body);
+  }
+
+  /** Steps batches from a peer node; a replica placed here that does not exist yet joins with an empty log. */
+  private deliver(batches: MessageBatch[]): void {
+    for (const batch of batches) {
+      let replica = this.replicas.get(keyOf(batch.group, batch.to));
+      if (replica === undefined) {
+        if (nodeOfReplica(batch.group, batch.to, this.nodeIds) !== this.id) continue;
+        replica = this.create(batch.group, batch.to);
+        replica.adopt(batch.group, batch.to);
+      }
+      try {
+        replica.receive(batch.messages);
+      } catch {
+        // The pass was rolled back and the replica is being reopened; other groups go on.
+      }
+    }
+  }
+
+  private send(group: string, from: number, to: number, messages: Message[]): void {
+    const node = nodeOfReplica(group, to, this.nodeIds);
+    const batch = { group, from, to, messages };
+    // Two replicas of one group on this node: deliver on a later turn, never inside the sender's pass.
+    if (node === this.id) queueMicrotask(() => this.deliver([batch]));
+    else this.transport.send(node, batch);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const replica of this.awake) {
+      const runtime = replica.runtime;
+      const next = runtime?.nextTickAtMs() ?? null;
+      try {
+        if (next !== null && next <= now) runtime!.tick();
+      } catch {
+        continue; // rolled back; the replica is being reopened
+      }
+      if (runtime?.nextTickAtMs() === null || runtime === undefined) this.awake.delete(replica);
+    }
+  }
+
+  /**
+   * Hands leadership back to replica 1 of each active group led here by another replica (see
+   * balance). Quiet groups are left alone, so idle groups stay idle; they rebalance when next used.
+   */
+  private balanceLeaders(): void {
+    for (const replica of this.replicas.values()) {
+      if (replica.runtime?.node.brief().quiesced === false) this.balance(replica);
+    }
+  }
+
+  /**
+   * When this replica leads its group but is not its replica 1, transfers leadership to replica 1
+   * if that replica is recently active and has every committed entry (the engine catches it up the
+   * rest of the way before it hands over). Placement spreads the replicas 1 evenly over the nodes,
+   * so this restores the spread of leaders after a failover: a restarted node leads its share again.
+   */
+  private balance(replica: NodeReplica): void {
+    const runtime = replica.runtime;
+    if (runtime === undefined || replica.identity === undefined || replica.identity.replica === preferredLeader) return;
+    if (runtime.node.brief().role !== "leader") return;
+    const status = runtime.status();
+    const progress = status.progress[preferredLeader];
+    if (status.leadTransferee !== 0 || progress === undefined || !progress.recentActive || progress.match < status.commit) return;
+    runtime.transferLeader(preferredLeader);
+    replica.schedule();
+  }
+
+  private create(group: string, replica: number): NodeReplica {
+    const path = join(this.replicasDirectory, `${encodeURIComponent(group)}~${replica}.sqlite`);
+    const created = this.replicaAt(path);
+    this.replicas.set(keyOf(group, replica), created);
+    return created;
+  }
+
+  private open(path: string): void {
+    const replica = this.replicaAt(path);
+    if (replica.identity === undefined) return replica.close();
+    this.replicas.set(keyOf(replica.identity.group, replica.identity.replica), replica);
+  }
+
+  private replicaAt(path: string): NodeReplica {
+    return new NodeReplica({
+      path,
+      timing: this.timing,
+      send: (group, from, to, messages) => this.send(group, from, to, messages),
+      wake: (replica) => {
+        if (replica.runtime?.nextTickAtMs() !== null) this.awake.add(replica);
+      },
+      failed: (replica, error) => {
+        console.error(`edgeraft node: a driver pass of ${replica.path} failed and was rolled back; reopening it: ${String(error)}`);
+        queueMicrotask(() => this.reopen(replica));
+      },
+    });
+  }
+
+  /** Replaces a replica whose pass failed with a fresh one built from its file. */
+  private reopen(replica: NodeReplica): void {
+    const identity = replica.identity;
+    this.awake.delete(replica);
+    replica.close();
+    if (identity === undefined) return;
+    const key = keyOf(identity.group, identity.replica);
+    if (this.replicas.get(key) === replica) this.replicas.delete(key);
+    this.open(replica.path);
+  }
+}
+
+function keyOf(group: string, replica: number): string {
+  return `${group}/${replica}`;
+}

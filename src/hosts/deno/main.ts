@@ -1,0 +1,32 @@
+/**
+ * Entry of a Deno node: `deno task node --id 1 --data DIR --nodes 1=127.0.0.1:8790,2=...,3=...`.
+ * The cluster secret comes from EDGERAFT_CLUSTER_SECRET and the admin token from ADMIN_TOKEN
+ * (environment, never the command line, which other users of the machine can read). Prints one
+ * JSON line when it listens; SIGINT or SIGTERM stop it cleanly (the files are closed; a SIGKILL
+ * loses nothing acknowledged either, since every commit was fsynced).
+ */
+import { ClusterNode } from "./cluster-node.ts";
+import { parseNodeArguments } from "./arguments.ts";
+
+const parsed = parseNodeArguments(Deno.args, (name) => Deno.env.get(name));
+if (!parsed.ok) {
+  console.error(`edgeraft node: ${parsed.error}`);
+  Deno.exit(2);
+}
+const options = parsed.options;
+const node = new ClusterNode(options);
+const self = options.nodes.find((address) => address.id === options.id)!;
+const server = Deno.serve({ hostname: self.host, port: self.port, onListen: () => {} }, (request) => node.fetch(request));
+node.start();
+console.log(JSON.stringify({ event: "listening", node: options.id, url: `http://${self.host}:${self.port}`, pid: Deno.pid }));
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  node.stop();
+  await server.shutdown();
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGINT", () => void stop());
+Deno.addSignalListener("SIGTERM", () => void stop());

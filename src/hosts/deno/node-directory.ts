@@ -1,0 +1,27 @@
+/**
+ * The ReplicaDirectory of a Deno node: the router's calls to a replica go to the node that holds
+ * it (placement.ts), answered in-process when that is this node and over the node transport
+ * otherwise. A node that is not connected makes the call throw, which the router's ReplicaCaller
+ * treats as an unreachable replica (it tries the next one).
+ */
+import type { GroupDescriptor, ReplicaDirectory } from "../../router/cluster-client/directory.ts";
+import type { ReplicaAnswer } from "../common/replica-requests.ts";
+
+/** How the directory reaches replicas: the node's own dispatcher. */
+export interface ReplicaDispatch {
+  call(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer>;
+}
+
+/** A ReplicaDirectory over a node's dispatcher. */
+export class NodeDirectory implements ReplicaDirectory {
+  private readonly dispatch: ReplicaDispatch;
+
+  constructor(dispatch: ReplicaDispatch) {
+    this.dispatch = dispatch;
+  }
+
+  async call(group: GroupDescriptor, id: number, path: string, body: unknown): Promise<Response> {
+    const answer = await this.dispatch.call(group.name, id, path, body);
+    return Response.json(answer.body, { status: answer.status });
+  }
+}

@@ -1,0 +1,255 @@
+/**
+ * The one connection between two Deno nodes, carrying every group's traffic: a WebSocket opened by
+ * the node with the lower id and used both ways. Raft batches for a node are queued and leave
+ * together in one binary frame (multiraft/node-frame.ts) when the current task ends, so the frames per tick between two nodes do not grow with the number of groups, and a
+ * quiesced group adds nothing. Router requests to replicas on the other node (JSON) travel as
+ * text frames and are matched to their answers by id.
+ *
+ * Peers authenticate with the cluster secret: the dialer presents it on the upgrade request and
+ * the acceptor refuses (401) a missing or wrong one before any frame is read, so a process
+ * without it can neither join nor inject a message. The secret travels in clear: run the nodes on
+ * a private network, or behind TLS.
+ */
+import { decodeNodeFrame, encodeNodeFrame, nodeFrameBatchesMax } from "../../multiraft/node-frame.ts";
+import type { MessageBatch } from "../../multiraft/wire.ts";
+import type { ReplicaAnswer } from "../common/replica-requests.ts";
+
+/** Where a node listens. */
+export interface NodeAddress {
+  id: number;
+  host: string;
+  port: number;
+}
+
+/** A router request for a replica on another node. */
+export interface PeerRequest {
+  group: string;
+  replica: number;
+  path: string;
+  body: unknown;
+}
+
+/** What the transport needs from its node. */
+export interface NodeTransportOptions {
+  self: number;
+  /** Every other node of the cluster. */
+  peers: NodeAddress[];
+  secret: string;
+  /** Raft batches arrived from node `from`. */
+  onBatches(from: number, batches: MessageBatch[]): void;
+  /** A router on node `from` calls a replica here. */
+  onRequest(request: PeerRequest): Promise<ReplicaAnswer>;
+}
+
+/** Traffic since start, per node (what the benchmark and /internal status report). */
+export interface TransportCounters {
+  framesSent: number;
+  messagesSent: number;
+  framesReceived: number;
+  messagesReceived: number;
+  /** Batches dropped because the peer was not connected (Raft resends what matters). */
+  batchesDropped: number;
+  /** Upgrade requests refused for a missing or wrong secret or an unknown node id. */
+  refused: number;
+}
+
+/** The path peers connect to. */
+export const peerPath = "/internal/peer";
+/** Header naming the connecting node. */
+const nodeHeader = "x-edgeraft-node";
+/** A request to a peer's replica that gets no answer in this long is failed (the router retries). */
+const requestTimeoutMs = 15_000;
+/** Reconnect backoff bounds. */
+const reconnectFirstMs = 50;
+const reconnectMaxMs = 1_000;
+/** Bytes buffered on a socket past which Raft frames are dropped instead of queued. */
+const bufferedBytesMax = 64 * 1024 * 1024;
+
+interface Link {
+  readonly peer: NodeAddress;
+  socket: WebSocket | undefined;
+  queue: MessageBatch[];
+  flushScheduled: boolean;
+  /** Router calls waiting for their answer, with the socket each was sent on. */
+  readonly pending: Map<number, { resolve(answer: ReplicaAnswer): void; reject(error: Error): void; timer: ReturnType<typeof setTimeout>; socket: WebSocket }>;
+  reconnectMs: number;
+}
+
+/** The connections of one node to all others. */
+export class NodeTransport {
+  readonly counters: TransportCounters = { framesSent: 0, messagesSent: 0, framesReceived: 0, messagesReceived: 0, batchesDropped: 0, refused: 0 };
+  private readonly options: NodeTransportOptions;
+  private readonly links = new Map<number, Link>();
+  private nextRequestId = 1;
+  private stopped = false;
+
+  constructor(options: NodeTransportOptions) {
+    this.options = options;
+    for (const peer of options.peers) {
+      this.links.set(peer.id, { peer, socket: undefined, queue: [], flushScheduled: false, pending: new Map(), reconnectMs: reconnectFirstMs });
+    }
+  }
+
+  /** Dials every peer with a higher id (the lower id dials, so each pair has one connection). */
+  start(): void {
+    for (const link of this.links.values()) if (link.peer.id > this.options.self) this.dial(link);
+  }
+
+  /** Whether the connection to `node` is open. */
+  connected(node: number): boolean {
+    return this.links.get(node)?.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Queues a batch for `node`; everything queued this turn leaves in one frame. */
+  send(node: number, batch: MessageBatch): void {
+    const link = this.links.get(node);
+    if (link === undefined) return;
+    link.queue.push(batch);
+    if (link.flushScheduled) return;
+    link.flushScheduled = true;
+    // After the current task: every replica that runs in it (a tick of all groups, a frame
+    // stepped into all groups) adds its batch first, and the node sends them as one frame.
+    queueMicrotask(() => this.flush(link));
+  }
+
+  /** Calls a replica on `node`; rejects when the node is not connected or does not answer in time. */
+  request(node: number, request: PeerRequest): Promise<ReplicaAnswer> {
+    const link = this.links.get(node);
+    const socket = link?.socket;
+    if (link === undefined || socket === undefined || socket.readyState !== WebSocket.OPEN) return Promise.reject(new Error(`node ${node} is not connected`));
+    const id = this.nextRequestId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        link.pending.delete(id);
+        reject(new Error(`node ${node} did not answer in time`));
+      }, requestTimeoutMs);
+      link.pending.set(id, { resolve, reject, timer, socket });
+      socket.send(JSON.stringify({ type: "request", id, ...request }));
+    });
+  }
+
+  /** Answers an upgrade request from a peer: a WebSocket when it proves the secret, 401 otherwise. */
+  accept(request: Request): Response {
+    const from = Number(request.headers.get(nodeHeader));
+    const link = this.links.get(from);
+    if (!secretMatches(request.headers.get("authorization"), this.options.secret) || link === undefined || from > this.options.self) {
+      this.counters.refused++;
+      return new Response("a peer must present the cluster secret", { status: 401 });
+    }
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    this.attach(link, socket);
+    return response;
+  }
+
+  /** Closes every connection and stops reconnecting. */
+  stop(): void {
+    this.stopped = true;
+    for (const link of this.links.values()) link.socket?.close();
+  }
+
+  private dial(link: Link): void {
+    if (this.stopped) return;
+    const { host, port } = link.peer;
+    const headers = { authorization: `Bearer ${this.options.secret}`, [nodeHeader]: String(this.options.self) };
+    // Deno's WebSocket takes request headers as a second-argument option.
+    const socket = new WebSocket(`ws://${host}:${port}${peerPath}`, { headers } as unknown as string[]);
+    this.attach(link, socket);
+    socket.addEventListener("open", () => (link.reconnectMs = reconnectFirstMs));
+    socket.addEventListener("close", () => {
+      if (this.stopped) return;
+      const delay = link.reconnectMs;
+      link.reconnectMs = Math.min(reconnectMaxMs, link.reconnectMs * 2);
+      setTimeout(() => this.dial(link), delay);
+    });
+  }
+
+  private attach(link: Link, socket: WebSocket): void {
+    const previous = link.socket;
+    link.socket = socket;
+    if (previous !== undefined && previous !== socket) previous.close();
+    socket.binaryType = "arraybuffer";
+    socket.addEventListener("message", (event) => this.receive(link, event.data));
+    socket.addEventListener("close", () => {
+      // Calls sent on this socket get no answer now (also when a newer socket replaced it).
+      for (const [id, waiting] of link.pending) {
+        if (waiting.socket !== socket) continue;
+        clearTimeout(waiting.timer);
+        waiting.reject(new Error(`connection to node ${link.peer.id} closed`));
+        link.pending.delete(id);
+      }
+      if (link.socket === socket) link.socket = undefined;
+    });
+    socket.addEventListener("error", () => {}); // a close event follows; reconnecting is handled there
+  }
+
+  private flush(link: Link): void {
+    link.flushScheduled = false;
+    const batches = link.queue;
+    link.queue = [];
+    const socket = link.socket;
+    if (socket === undefined || socket.readyState !== WebSocket.OPEN || socket.bufferedAmount > bufferedBytesMax) {
+      this.counters.batchesDropped += batches.length;
+      return;
+    }
+    for (let start = 0; start < batches.length; start += nodeFrameBatchesMax) {
+      const chunk = batches.slice(start, start + nodeFrameBatchesMax);
+      socket.send(encodeNodeFrame(chunk));
+      this.counters.framesSent++;
+      for (const batch of chunk) this.counters.messagesSent += batch.messages.length;
+    }
+  }
+
+  private receive(link: Link, data: unknown): void {
+    if (data instanceof ArrayBuffer) {
+      const decoded = decodeNodeFrame(new Uint8Array(data));
+      if (!decoded.ok) return; // a peer of another version, or a bug: Raft treats it as loss
+      this.counters.framesReceived++;
+      for (const batch of decoded.batches) this.counters.messagesReceived += batch.messages.length;
+      this.options.onBatches(link.peer.id, decoded.batches);
+      return;
+    }
+    if (typeof data !== "string") return;
+    const message = parseObject(data);
+    if (message?.type === "response" && typeof message.id === "number") {
+      const waiting = link.pending.get(message.id);
+      if (waiting === undefined) return;
+      link.pending.delete(message.id);
+      clearTimeout(waiting.timer);
+      waiting.resolve({ status: Number(message.status), body: message.body });
+    } else if (message?.type === "request" && typeof message.id === "number") {
+      void this.answer(link, message.id, message);
+    }
+  }
+
+  private async answer(link: Link, id: number, message: Record<string, unknown>): Promise<void> {
+    let answer: ReplicaAnswer;
+    if (typeof message.group !== "string" || typeof message.replica !== "number" || typeof message.path !== "string") {
+      answer = { status: 400, body: { kind: "badRequest" } };
+    } else {
+      answer = await this.options.onRequest({ group: message.group, replica: message.replica, path: message.path, body: message.body }).catch(
+        (error: unknown) => ({ status: 500, body: { kind: "unknown", reason: String(error) } }),
+      );
+    }
+    if (link.socket?.readyState === WebSocket.OPEN) link.socket.send(JSON.stringify({ type: "response", id, ...answer }));
+  }
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Compares a bearer header with the secret in time that does not depend on where they differ. */
+export function secretMatches(header: string | null, secret: string): boolean {
+  const encoder = new TextEncoder();
+  const given = encoder.encode(header ?? "");
+  const expected = encoder.encode(`Bearer ${secret}`);
+  let difference = given.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) difference |= expected[i]! ^ (given[i] ?? 0);
+  return secret.length > 0 && difference === 0;
+}

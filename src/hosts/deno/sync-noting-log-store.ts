@@ -1,0 +1,40 @@
+/**
+ * The shared SqliteLogStore, noting whether the current pass wrote something Raft relies on after
+ * a crash (etcd's MustSync): new entries, a snapshot, or a new term or vote. A pass that only
+ * moved the commit index, or applied entries, need not reach the disk before the replica goes on.
+ */
+import { SqliteLogStore } from "../common/sqlite/sqlite-log-store.ts";
+import type { SqlRunner } from "../common/sqlite/schema.ts";
+import type { LogWrite } from "../../raft/storage.ts";
+
+/** A SqliteLogStore that remembers, until asked, whether a save must be synced. */
+export class SyncNotingLogStore extends SqliteLogStore {
+  private syncedTerm: number;
+  private syncedVote: number;
+  private mustSync = false;
+
+  constructor(sql: SqlRunner) {
+    super(sql);
+    const { hardState } = this.initialState();
+    this.syncedTerm = hardState.term;
+    this.syncedVote = hardState.vote;
+  }
+
+  override save(write: LogWrite): void {
+    super.save(write);
+    if (write.entries.length > 0 || write.snapshot !== null) this.mustSync = true;
+    const hardState = write.hardState;
+    if (hardState !== null && (hardState.term !== this.syncedTerm || hardState.vote !== this.syncedVote)) {
+      this.mustSync = true;
+      this.syncedTerm = hardState.term;
+      this.syncedVote = hardState.vote;
+    }
+  }
+
+  /** Whether anything saved since the last call must be synced; resets the note. */
+  takeMustSync(): boolean {
+    const mustSync = this.mustSync;
+    this.mustSync = false;
+    return mustSync;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Runs the LogStore and KvStore conformance suites against the shared SQLite stores on node:sqlite
+ * files, under the real Deno binary (vitest run by Deno: `npm run test:deno`): the same tests the
+ * memory stores and the Durable Object stores pass. A reopen opens a second connection to the
+ * same file, so it reads what was committed to disk, not the first store's caches.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { logStoreConformance } from "../raft/log-store-conformance.ts";
+import { kvStoreConformance } from "../kv/kv-store-conformance.ts";
+import type { LogStore, LogWrite } from "../../src/raft/storage.ts";
+import { SyncNotingLogStore } from "../../src/hosts/deno/sync-noting-log-store.ts";
+import { SqliteKvStore } from "../../src/hosts/common/sqlite/sqlite-kv-store.ts";
+import { SqliteDatabase } from "../../src/hosts/deno/sqlite-database.ts";
+
+const directory = mkdtempSync(join(tmpdir(), "edgeraft-deno-stores-"));
+let files = 0;
+const freshDatabase = () => new SqliteDatabase(join(directory, `replica-${++files}.sqlite`));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+describe("the Deno stores' test process", () => {
+  it("runs inside Deno, not Node", () => {
+    expect(typeof (globalThis as { Deno?: { version?: { deno?: string } } }).Deno?.version?.deno).toBe("string");
+  });
+
+  it("opens its files in WAL mode, synced by hand (synchronous=NORMAL)", () => {
+    const database = freshDatabase();
+    expect(database.exec("PRAGMA journal_mode").toArray()[0]).toEqual({ journal_mode: "wal" });
+    expect(database.exec("PRAGMA synchronous").toArray()[0]).toEqual({ synchronous: 1 });
+    database.close();
+  });
+
+  it("syncs the WAL after a pass that wrote entries, a snapshot, a term or a vote, and only then", () => {
+    const database = freshDatabase();
+    const store = new SyncNotingLogStore(database);
+    const pass = (write: LogWrite) => database.transaction(() => store.save(write), () => store.takeMustSync());
+    const entry = (index: number, term: number) => ({ index, term, type: "normal" as const, data: new Uint8Array([index]) });
+    pass({ hardState: { term: 1, vote: 2, commit: 0 }, entries: [entry(1, 1), entry(2, 1)], snapshot: null });
+    expect(database.walSyncs).toBe(1);
+    pass({ hardState: { term: 1, vote: 2, commit: 2 }, entries: [], snapshot: null }); // commit only
+    expect(database.walSyncs).toBe(1);
+    pass({ hardState: { term: 2, vote: 2, commit: 2 }, entries: [], snapshot: null }); // new term
+    expect(database.walSyncs).toBe(2);
+    pass({ hardState: { term: 2, vote: 3, commit: 2 }, entries: [], snapshot: null }); // new vote
+    expect(database.walSyncs).toBe(3);
+    pass({ hardState: null, entries: [entry(3, 2)], snapshot: null });
+    expect(database.walSyncs).toBe(4);
+    database.close();
+  });
+});
+
+logStoreConformance("SqliteLogStore (SyncNotingLogStore) on node:sqlite under Deno", (body) => {
+  const databases = new Map<LogStore, SqliteDatabase>();
+  const open = (database: SqliteDatabase) => {
+    const store = new SyncNotingLogStore(database);
+    databases.set(store, database);
+    return store;
+  };
+  try {
+    body({
+      create: () => open(freshDatabase()),
+      reopen: (store) => open(new SqliteDatabase(databases.get(store)!.path)),
+    });
+  } finally {
+    for (const database of databases.values()) database.close();
+  }
+});
+
+kvStoreConformance("SqliteKvStore on node:sqlite under Deno", (body) => {
+  const database = freshDatabase();
+  try {
+    body(() => {
+      const store = new SqliteKvStore(database);
+      store.clear();
+      return store;
+    });
+  } finally {
+    database.close();
+  }
+});

@@ -1,0 +1,101 @@
+/**
+ * Starts a real cluster of Deno node processes (the binary from the npm package `deno`) on free
+ * loopback ports, each with its own data directory, for end-to-end tests: start, SIGKILL one node,
+ * restart it on the same data, stop all.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { nodeCommandLine } from "../../src/hosts/deno/arguments.ts";
+import { e2eAdminToken, freePort } from "./wrangler.ts";
+
+/** The cluster secret the test clusters use. */
+export const testClusterSecret = "e2e-cluster-secret-0123456789";
+
+/** One node of a running cluster. */
+interface RunningNode {
+  id: number;
+  port: number;
+  url: string;
+  child: ChildProcess | undefined;
+  log: string;
+}
+
+/** A running cluster of Deno nodes. */
+export interface DenoCluster {
+  /** Base URL of every node, by id (1-based: urls[0] is node 1). */
+  urls: string[];
+  ports: number[];
+  /** Kills a node at once (SIGKILL): a crash, not a shutdown. */
+  kill(id: number): Promise<void>;
+  /** Starts a stopped or killed node again on its data directory and waits until it answers. */
+  restart(id: number): Promise<void>;
+  /** Stops every node (SIGTERM, then SIGKILL after 5 s). */
+  stop(): Promise<void>;
+  output(id: number): string;
+}
+
+/** Spawns the process of node `id` (its output goes to `log`); it does not wait for it to listen. */
+export function spawnNode(options: { id: number; dataDirectory: string; ports: number[]; tickMs: number; secret: string }, log: (text: string) => void): ChildProcess {
+  const child = spawn("node_modules/deno/deno", nodeCommandLine(options), {
+    env: { ...process.env, EDGERAFT_CLUSTER_SECRET: options.secret, ADMIN_TOKEN: e2eAdminToken, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (chunk) => log(String(chunk)));
+  child.stderr?.on("data", (chunk) => log(String(chunk)));
+  return child;
+}
+
+/** Starts `nodeCount` nodes and waits until each answers /v1/health/live. */
+export async function startDenoCluster(options: { dataDirectory: string; nodeCount?: number; tickMs?: number; secret?: string }): Promise<DenoCluster> {
+  mkdirSync(options.dataDirectory, { recursive: true });
+  const count = options.nodeCount ?? 3;
+  const ports: number[] = [];
+  for (let i = 0; i < count; i++) ports.push(await freePort());
+  const nodes: RunningNode[] = ports.map((port, i) => ({ id: i + 1, port, url: `http://127.0.0.1:${port}`, child: undefined, log: "" }));
+  const launch = (node: RunningNode) => {
+    node.child = spawnNode({ id: node.id, dataDirectory: options.dataDirectory, ports, tickMs: options.tickMs ?? 50, secret: options.secret ?? testClusterSecret }, (text) => (node.log += text));
+  };
+  const stopNode = (node: RunningNode, signal: NodeJS.Signals) => {
+    const child = node.child;
+    node.child = undefined;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill(signal);
+      if (signal !== "SIGKILL") setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"), 5_000).unref();
+    });
+  };
+  const nodeOf = (id: number) => nodes[id - 1]!;
+  for (const node of nodes) launch(node);
+  await Promise.all(nodes.map((node) => waitUntilLive(node)));
+  return {
+    urls: nodes.map((node) => node.url),
+    ports,
+    kill: (id) => stopNode(nodeOf(id), "SIGKILL"),
+    restart: async (id) => {
+      const node = nodeOf(id);
+      await stopNode(node, "SIGTERM");
+      launch(node);
+      await waitUntilLive(node);
+    },
+    stop: async () => {
+      await Promise.all(nodes.map((node) => stopNode(node, "SIGTERM")));
+    },
+    output: (id) => nodeOf(id).log,
+  };
+}
+
+async function waitUntilLive(node: RunningNode): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const child = node.child;
+    if (child === undefined || child.exitCode !== null) throw new Error(`node ${node.id} exited early:\n${node.log}`);
+    try {
+      if ((await fetch(`${node.url}/v1/health/live`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`node ${node.id} did not start in time:\n${node.log}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

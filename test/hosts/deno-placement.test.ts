@@ -1,0 +1,61 @@
+/**
+ * Proves the Deno host's name-only placement and command line: a group's replicas land on
+ * distinct nodes whatever the order the node ids are given in, the first replicas (first leaders)
+ * of many groups spread evenly over the nodes, and the node's arguments are checked with clear
+ * errors (a missing secret, a node list without this node, a malformed entry).
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { nodeOfReplica } from "../../src/hosts/deno/placement.ts";
+import { nodeCommandLine, parseNodeArguments } from "../../src/hosts/deno/arguments.ts";
+
+describe("Deno placement", () => {
+  it("puts a group's replicas on distinct nodes, independent of the order of the node ids", () => {
+    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 40 }), (group) => {
+      const nodes = [1, 2, 3].map((replica) => nodeOfReplica(group, replica, [1, 2, 3]));
+      expect(new Set(nodes).size).toBe(3);
+      expect([1, 2, 3].map((replica) => nodeOfReplica(group, replica, [3, 1, 2]))).toEqual(nodes);
+    }));
+  });
+
+  it("spreads the first replicas of 3,000 groups evenly over three nodes", () => {
+    const counts = new Map<number, number>();
+    for (let i = 0; i < 3_000; i++) {
+      const node = nodeOfReplica(`tenant-${i}`, 1, [1, 2, 3]);
+      counts.set(node, (counts.get(node) ?? 0) + 1);
+    }
+    expect([...counts.keys()].sort()).toEqual([1, 2, 3]);
+    for (const count of counts.values()) expect(Math.abs(count - 1_000)).toBeLessThan(100);
+  });
+});
+
+describe("Deno node arguments", () => {
+  const env = (values: Record<string, string>) => (name: string) => values[name];
+  const secret = { EDGERAFT_CLUSTER_SECRET: "0123456789abcdef", ADMIN_TOKEN: "admin" };
+
+  it("round-trips the command line the cluster scripts build", () => {
+    const args = nodeCommandLine({ id: 2, dataDirectory: "/data", ports: [8790, 8791, 8792], tickMs: 50 });
+    const parsed = parseNodeArguments(args.slice(args.indexOf("--id")), env(secret));
+    expect(parsed).toEqual({
+      ok: true,
+      options: {
+        id: 2,
+        dataDirectory: "/data/node-2",
+        nodes: [1, 2, 3].map((id) => ({ id, host: "127.0.0.1", port: 8789 + id })),
+        clusterSecret: "0123456789abcdef",
+        adminToken: "admin",
+        timing: { tickMs: 50 },
+      },
+    });
+  });
+
+  it("refuses a missing or short secret, a node list without this node, and malformed entries", () => {
+    const base = ["--id", "1", "--data", "/d", "--nodes", "1=127.0.0.1:1,2=127.0.0.1:2"];
+    expect(parseNodeArguments(base, env({}))).toEqual({ ok: false, error: "EDGERAFT_CLUSTER_SECRET must be set (at least 16 characters)" });
+    expect(parseNodeArguments(base, env({ EDGERAFT_CLUSTER_SECRET: "short" })).ok).toBe(false);
+    expect(parseNodeArguments(["--id", "3", ...base.slice(2)], env(secret))).toEqual({ ok: false, error: "--nodes must list this node (3)" });
+    expect(parseNodeArguments([...base.slice(0, 5), "1=localhost"], env(secret))).toEqual({ ok: false, error: "--nodes entry 1=localhost is not id=host:port" });
+    expect(parseNodeArguments(["--id", "0", "--data", "/d"], env(secret))).toEqual({ ok: false, error: "--id must be a positive integer" });
+    expect(parseNodeArguments(["--id"], env(secret)).ok).toBe(false);
+  });
+});

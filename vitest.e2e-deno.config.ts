@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+// The public API acceptance tests of test/e2e (those that need no wrangler-only feature: the fault
+// routes and the wrangler restart) against a real 3-process Deno cluster that the global setup
+// starts and stops, plus the Deno cluster's own crash and authentication tests.
+export default defineConfig({
+  test: {
+    include: ["test/e2e/kv.test.ts", "test/e2e/access.test.ts", "test/e2e/bad-input.test.ts", "test/e2e/fuzz.test.ts", "test/e2e/reshape.test.ts", "test/deno-cluster/**/*.test.ts"],
+    globalSetup: ["test/e2e/deno-global-setup.ts"],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    fileParallelism: false,
+  },
+});
