@@ -140,6 +140,8 @@ export type FaultSpec =
   | { readonly kind: "drop"; readonly group: string; readonly fraction: number }
   | { readonly kind: "delay"; readonly group: string; readonly fraction: number; readonly delayMs: number }
   | { readonly kind: "crash"; readonly group: string; readonly replica: number }
+  /** The next range move to reach phase `before` stops there, as if the router driving it died (this isolate only). */
+  | { readonly kind: "haltMove"; readonly before: "freeze" | "copy" | "release" | "acquire" | "route" }
   | { readonly kind: "heal"; readonly group?: string };
 
 /** Fault injection, present only when the FAULTS=on setting is. */

@@ -274,7 +274,7 @@ export class MemoryFaults implements FaultControl {
 
   async inject(fault: FaultSpec): Promise<ClusterResult<{ applied: true }>> {
     if (fault.kind !== "heal") this.faults.push(fault);
-    else this.faults.splice(0, this.faults.length, ...this.faults.filter((held) => fault.group !== undefined && held.group !== fault.group));
+    else this.faults.splice(0, this.faults.length, ...this.faults.filter((held) => fault.group !== undefined && "group" in held && held.group !== fault.group));
     return success({ applied: true as const });
   }
 

@@ -18,6 +18,10 @@ export class DurableObjectFaults implements FaultControl {
 
   async inject(fault: FaultSpec): Promise<ClusterResult<{ applied: true }>> {
     if (fault.kind === "heal") return this.heal(fault.group);
+    if (fault.kind === "haltMove") {
+      this.cluster.haltNextMoveBefore(fault.before);
+      return { ok: true, value: { applied: true } };
+    }
     const group = fault.group === "meta" ? { ok: true as const, value: metaGroup } : await this.cluster.groups.get(fault.group);
     if (!group.ok) return group;
     const caller = this.cluster.caller;

@@ -26,11 +26,12 @@ import { SessionPool } from "./session-pool.ts";
 import { applyError, GroupIo, type GroupResult } from "./group-io.ts";
 import { Metadata, type GroupRecord } from "./metadata.ts";
 import { Groups } from "./groups.ts";
-import { MoveDriver } from "./move-driver.ts";
+import { MoveDriver, sagaResumeAfterMs } from "./move-driver.ts";
 import { Reshape, type MoveReport } from "./reshape.ts";
 import { scanKeyspace } from "./scan.ts";
 import { spansOf } from "../../multiraft/keyspace.ts";
 import { HashedTenants } from "./hashed-tenants.ts";
+import type { MovePhase } from "../../multiraft/move-saga.ts";
 import type { Span } from "../../kv/span.ts";
 import { groupHealth } from "./health.ts";
 
@@ -53,6 +54,7 @@ export class ClusterClient implements Cluster {
   private readonly driver: MoveDriver;
   private readonly reshape: Reshape;
   private readonly hashedTenants: HashedTenants;
+  private quietMovesCheckedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: ClusterClientOptions) {
     this.caller = new ReplicaCaller(options.directory, options.retry);
@@ -158,6 +160,11 @@ export class ClusterClient implements Cluster {
     return this.viewed(await this.hashedTenants.addGroup(tenant));
   }
 
+  /** Fault injection (dev and tests only): the next move to reach `phase` stops there, as if the router driving it died. */
+  haltNextMoveBefore(phase: MovePhase): void {
+    this.driver.haltBefore = phase;
+  }
+
   /** Resumes every range move left unfinished (a crashed driver's), whatever its age. */
   resumeOperations(): Promise<void> {
     return this.driver.resumeStale(true);
@@ -181,6 +188,13 @@ export class ClusterClient implements Cluster {
     const table = "tenant" in owns ? await this.groups.tenantTable(owns.tenant, fresh) : await this.groups.keyspace(fresh);
     if (!table.ok) return table;
     return { ok: true, value: viewOf(record.value, table.value === undefined ? [] : spansOf(table.value, record.value.name)) };
+  }
+
+  /** Resumes quiet unfinished moves, at most once per sagaResumeAfterMs in this isolate. */
+  private async finishQuietMoves(): Promise<void> {
+    if (Date.now() - this.quietMovesCheckedAtMs < sagaResumeAfterMs) return;
+    this.quietMovesCheckedAtMs = Date.now();
+    await this.driver.resumeStale();
   }
 
   /** Waits before retrying a key whose range is moving; every few tries, resumes a saga whose driver went quiet. */
@@ -243,8 +257,10 @@ export class ClusterClient implements Cluster {
       if (result.ok) return { ok: true, value: { record: group.value, value: result.value } };
       if ("error" in result) return { ok: false, error: result.error };
       this.groups.invalidate();
-      if ("stale" in result && result.movedTo !== undefined && result.movedTo !== group.value.name) hint = result.movedTo;
-      else await this.waitForMove(attempt);
+      if ("stale" in result && result.movedTo !== undefined && result.movedTo !== group.value.name) {
+        hint = result.movedTo;
+        await this.finishQuietMoves(); // the table is behind the groups: a move's driver may have died before its last step
+      } else await this.waitForMove(attempt);
     }
     return { ok: false, error: { code: "unavailable", detail: "the key's range kept moving; try again" } };
   }

@@ -60,7 +60,7 @@ export class HashedTenants {
 
   /** Adds a group to a hashed tenant keyspace and moves its fair share of slots to it; answers the new group. */
   async addGroup(tenant: string): Promise<ClusterResult<GroupRecord>> {
-    await this.driver.resumeStale();
+    await this.driver.resumeStale(true); // plan from a table no unfinished move is behind
     const current = await this.groups.tenantTable(tenant, true);
     if (!current.ok) return current;
     const table = current.value;

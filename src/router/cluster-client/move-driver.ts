@@ -9,7 +9,7 @@
 import { decodeBase64 } from "../../shared/base64.ts";
 import type { InstalledRecord, InstalledSession } from "../../kv/command.ts";
 import { assignSpan, type RangeTable } from "../../multiraft/keyspace.ts";
-import { advance, isFinished, nextAction, type MoveAction, type MoveOutcome, type MoveSaga } from "../../multiraft/move-saga.ts";
+import { advance, isFinished, nextAction, type MoveAction, type MoveOutcome, type MovePhase, type MoveSaga } from "../../multiraft/move-saga.ts";
 import type { ClusterResult } from "../cluster.ts";
 import type { GroupIo } from "./group-io.ts";
 import { Metadata, type GroupRecord } from "./metadata.ts";
@@ -37,6 +37,8 @@ export class MoveDriver {
   private readonly caller: ReplicaCaller;
   private readonly record: (name: string) => Promise<ClusterResult<GroupRecord>>;
   private readonly tableChanged: () => void;
+  /** Fault injection (dev and tests only): the next saga to reach this phase stops there, as if its router died. */
+  haltBefore: MovePhase | undefined;
 
   /** `record` finds a group's record; `tableChanged` drops the router's cached range table. */
   constructor(options: { meta: Metadata; io: GroupIo; caller: ReplicaCaller; record: (name: string) => Promise<ClusterResult<GroupRecord>>; tableChanged: () => void }) {
@@ -72,6 +74,10 @@ export class MoveDriver {
     let saga = start;
     let version = startVersion;
     while (!isFinished(saga)) {
+      if (this.haltBefore === saga.phase) {
+        this.haltBefore = undefined;
+        return { ok: false, error: { code: "unavailable", detail: `the move stopped before ${saga.phase} (fault injection); it resumes when met` } };
+      }
       const outcome = await this.carry(nextAction(saga));
       if (!outcome.ok) return outcome; // unreachable group or metadata: the record stays for a resume
       const next = advance(saga, outcome.value);

@@ -31,7 +31,9 @@ export class Reshape {
 
   /** Moves every part of `span` that another group owns to `to`; the moves, in key order. */
   async move(span: Span, to: string): Promise<ClusterResult<MoveReport[]>> {
-    await this.driver.resumeStale();
+    // Finish every recorded move first, however recent: one committed in the groups but not yet in
+    // the table would make this plan from a stale table (and its first step be refused).
+    await this.driver.resumeStale(true);
     const target = await this.groups.activeGroup(to);
     if (!target.ok) return target;
     if (target.value.owns !== undefined && "tenant" in target.value.owns) return badRequest(`group ${to} holds a tenant's keyspace, not part of the shared one`);
