@@ -2,6 +2,7 @@
  * Command-line options of `npm run bench`: the full run (every mode, 3 s per cell) or `--quick`
  * (CI: load inside Miniflare and HTTP through wrangler dev only, short cells), and a few overrides.
  */
+import type { ReshapePlan } from "./reshape.ts";
 import { modes, type Mode } from "./results.ts";
 
 /** Everything a run is configured by. */
@@ -25,6 +26,8 @@ export interface BenchOptions {
   writeDocs: boolean;
   /** Profile the runtime instead of benchmarking it (see profile.ts). */
   profile: boolean;
+  /** The reshaping scenario (run on wrangler dev when a wrangler mode is selected). */
+  reshape: ReshapePlan;
 }
 
 /** Usage text for --help. */
@@ -33,6 +36,7 @@ export const usage = `usage: npm run bench [-- --quick | --profile] [--modes=run
   --rounds    rounds per cell, scenario order alternating (default 4; quick: 2)
   --modes     which load sources to run (default: all four; quick: runtime-miniflare,http-wrangler)
   --cell-ms   how long each cell issues operations, in milliseconds
+  (with a wrangler mode, a live split of a group of 10,000 keys under 8 writers follows; quick: 2,000)
   --docs      also write docs/benchmarks/latest.json and latest.svg (default for full runs)
   --profile   instead: CPU-profile (a) and (b) writes and (b) reads at concurrency 64 inside Miniflare`;
 
@@ -52,6 +56,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
     pingCount: quick ? 100 : 500,
     writeDocs: !quick,
     profile: false,
+    reshape: quick
+      ? { keys: 2_000, valueBytes: 100, clients: 8, beforeMs: 4_000, afterMs: 1_000 }
+      : { keys: 10_000, valueBytes: 100, clients: 8, beforeMs: 10_000, afterMs: 2_000 },
   };
   for (const argument of argv) {
     if (argument === "--help" || argument === "-h") return "help";
