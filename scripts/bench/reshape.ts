@@ -47,8 +47,8 @@ export interface ReshapeResult {
 /** The group the scenario loads and splits (its own prefix, so the other scenarios' groups are untouched). */
 export const reshapeScenario: Pick<Scenario, "groups"> = { groups: [{ name: "bench-reshape", prefix: "bench-reshape/", replicas: 3 }] };
 
-/** One timed request of the workload. */
-interface Sample {
+/** One timed request of the workload (error undefined: it answered 200). */
+export interface Sample {
   key: string;
   beganMs: number;
   endedMs: number;
@@ -102,6 +102,27 @@ export async function runReshape(endpoint: Endpoint, plan: ReshapePlan, log: (li
   await clients;
 
   const movedRanges = split.status === 201 ? (view.ranges ?? []) : [];
+  return summarizeReshape({ plan, samples, splitBeganMs, splitEndedMs, splitStatus: split.status, newGroup: view.name ?? "", movedRanges });
+}
+
+/** What one run of the scenario recorded, before it is summarized. */
+export interface ReshapeRecording {
+  plan: Pick<ReshapePlan, "keys" | "clients">;
+  samples: readonly Sample[];
+  splitBeganMs: number;
+  splitEndedMs: number;
+  splitStatus: number;
+  newGroup: string;
+  /** The ranges the new group took (empty when the split failed). */
+  movedRanges: { start: string; end?: string }[];
+}
+
+/**
+ * Summarizes a recording: a write counts as "before" when it ended before the split was sent,
+ * as "during" when it overlapped the split at all; "moved" keys are those in the new group's ranges.
+ */
+export function summarizeReshape(recording: ReshapeRecording): ReshapeResult {
+  const { samples, splitBeganMs, splitEndedMs, movedRanges } = recording;
   const moved = (key: string) => movedRanges.some((range) => key >= range.start && (range.end === undefined || key < range.end));
   const ok = samples.filter((sample) => sample.error === undefined);
   const before = ok.filter((sample) => sample.endedMs <= splitBeganMs);
@@ -110,12 +131,13 @@ export async function runReshape(endpoint: Endpoint, plan: ReshapePlan, log: (li
   const movedDuring = summary(during.filter((sample) => moved(sample.key)));
   const errors: Record<string, number> = {};
   for (const sample of samples) if (sample.error !== undefined) errors[sample.error] = (errors[sample.error] ?? 0) + 1;
+  const succeeded = recording.splitStatus === 201;
   return {
-    keys: plan.keys,
-    clients: plan.clients,
-    splitMs: split.status === 201 ? round(splitEndedMs - splitBeganMs) : null,
-    splitStatus: split.status,
-    newGroup: view.name ?? "",
+    keys: recording.plan.keys,
+    clients: recording.plan.clients,
+    splitMs: succeeded ? round(splitEndedMs - splitBeganMs) : null,
+    splitStatus: recording.splitStatus,
+    newGroup: recording.newGroup,
     movedRanges,
     movedBefore,
     movedDuring,
