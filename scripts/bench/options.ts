@@ -36,7 +36,8 @@ export const usage = `usage: npm run bench [-- --quick | --profile] [--modes=run
   --rounds    rounds per cell, scenario order alternating (default 4; quick: 2)
   --modes     which load sources to run (default: all four; quick: runtime-miniflare,http-wrangler)
   --cell-ms   how long each cell issues operations, in milliseconds
-  (with a wrangler mode, a live split of a group of 10,000 keys under 8 writers follows; quick: 2,000)
+  --reshape-keys  keys in the group the reshaping scenario splits (default 10000; quick: 2000); that
+              scenario (a live split under 8 HTTP writers) runs after the cells when a wrangler mode is selected
   --docs      also write docs/benchmarks/latest.json and latest.svg (default for full runs)
   --profile   instead: CPU-profile (a) and (b) writes and (b) reads at concurrency 64 inside Miniflare`;
 
@@ -69,6 +70,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
     else if (argument.startsWith("--modes=")) options.modes = parseModes(argument.slice("--modes=".length));
     else if (argument.startsWith("--cell-ms=")) options.cellDurationMs = parseBounded(argument, 50, 60_000);
     else if (argument.startsWith("--rounds=")) options.rounds = parseBounded(argument, 1, 10);
+    else if (argument.startsWith("--reshape-keys=")) options.reshape = { ...options.reshape, keys: parseBounded(argument, 100, 100_000) };
     else throw new Error(`unknown argument ${argument}\n${usage}`);
   }
   return options;

@@ -4,8 +4,8 @@
  * Measured: how long the split took, the write p99 of the keys that moved during the split against
  * their p99 before it, and how many requests the clients saw fail (the bar: none).
  */
-import { benchKeyOf } from "../../src/hosts/cloudflare/bench-load.ts";
-import { createScenarioGroups, httpOperation, runInRuntime, type Endpoint } from "./api.ts";
+import { benchKeyOf, benchValueOf } from "../../src/hosts/cloudflare/bench-load.ts";
+import { createScenarioGroups, runInRuntime, type Endpoint } from "./api.ts";
 import { percentile, round } from "./results.ts";
 import type { Scenario } from "./scenarios.ts";
 
@@ -67,7 +67,15 @@ export async function runReshape(endpoint: Endpoint, plan: ReshapePlan, log: (li
   if (loaded.completed !== plan.keys) throw new Error(`loading ${plan.keys} keys wrote ${loaded.completed} (${JSON.stringify(loaded.errors)})`);
   log(`  reshape: loaded ${plan.keys} keys into ${group.name} in ${Math.round(performance.now() - loadBeganMs)} ms`);
 
-  const write = httpOperation(endpoint, { operation: "write", prefixes, keysPerPrefix: plan.keys, valueBytes: plan.valueBytes });
+  const value = benchValueOf(plan.valueBytes);
+  const failureBodies: string[] = [];
+  const write = async (key: string): Promise<string | undefined> => {
+    const response = await fetch(`${endpoint.url}/v1/kv/${key}`, { method: "PUT", headers: { authorization: `Bearer ${endpoint.token}` }, body: value, signal: AbortSignal.timeout(30_000) });
+    const text = await response.text();
+    if (response.status === 200) return undefined;
+    if (failureBodies.length < 5) failureBodies.push(`${key}: ${response.status} ${text.slice(0, 300)}`);
+    return `http${response.status}`;
+  };
   const samples: Sample[] = [];
   let running = true;
   let sequence = 0;
@@ -79,7 +87,7 @@ export async function runReshape(endpoint: Endpoint, plan: ReshapePlan, log: (li
       const beganMs = performance.now();
       let error: string | undefined;
       try {
-        error = await write(keySequence);
+        error = await write(key);
       } catch (thrown) {
         error = thrown instanceof Error ? thrown.name : "thrown";
       }
@@ -101,6 +109,7 @@ export async function runReshape(endpoint: Endpoint, plan: ReshapePlan, log: (li
   running = false;
   await clients;
 
+  for (const body of failureBodies) log(`  reshape: a failed write: ${body}`);
   const movedRanges = split.status === 201 ? (view.ranges ?? []) : [];
   return summarizeReshape({ plan, samples, splitBeganMs, splitEndedMs, splitStatus: split.status, newGroup: view.name ?? "", movedRanges });
 }
