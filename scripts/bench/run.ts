@@ -91,6 +91,7 @@ export async function runBenchmark(options: BenchOptions, command: string, log: 
         (reshape) => {
           run.reshape = reshape;
           log(`  reshape: split answered ${reshape.splitStatus} after ${reshape.splitMs ?? "-"} ms; ${reshape.failed} of ${reshape.requests} writes failed`);
+          if (reshape.failed > 0) log(`  reshape: wrangler dev printed last:\n${host.output().slice(-3000)}`);
         },
         (error: unknown) => {
           run.reshapeError = String(error).slice(0, 600);

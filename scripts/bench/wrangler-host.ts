@@ -18,6 +18,8 @@ export interface WranglerHost {
   url: string;
   /** The workerd version wrangler runs. */
   workerdVersion: string;
+  /** What wrangler dev printed last (at most 20,000 characters), for failure reports. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function startWrangler(options: { bundle: WorkerBundle; persistDire
   return {
     url,
     workerdVersion,
+    output: () => log,
     stop: async () => {
       unregister();
       await stop();
