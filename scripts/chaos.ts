@@ -1,22 +1,24 @@
 /**
  * The fault campaign against a real `wrangler dev` with FAULTS=on (see docs/chaos.md).
  *
- *   npm run chaos                      full run: two scenarios of 75 s of workload each (about 3 minutes)
- *   npm run chaos -- --quick           short run for CI: 30 s of workload each (about 75 s)
+ *   npm run chaos                      full run: three scenarios of 75 s of workload each (about 5 minutes)
+ *   npm run chaos -- --quick           short run for CI: 30 s of workload each (about 2 minutes)
  *   npm run chaos -- --seed N --clients C --duration SECONDS --out DIRECTORY
  *
  * Scenario "one-group": clients on the keys of one group while the nemesis crashes its replicas,
  * isolates its leader, drops a fifth of its messages, heals, and kills and restarts the whole
  * wrangler dev process. Scenario "groups": the same with keys spread over four groups and every
- * group fault aimed at one of them. Each history is checked for linearizability and written to a
- * JSON Lines file. Exit code 0 when every scenario passes; 1 on a violation (not linearizable, an
+ * group fault aimed at one of them. Scenario "reshape": keys shape/0..9 of one group while a
+ * reshaper loops (split at shape/5 into shape-hi, move [shape/3, shape/5) over to shape-hi, merge
+ * shape-hi back) and the nemesis attacks the group that is split; `--scenario NAME` runs one
+ * scenario only. Each history is checked for linearizability and written to a JSON Lines file. Exit code 0 when every scenario passes; 1 on a violation (not linearizable, an
  * acknowledged write lost, a value no write explains, a key unreadable at the end, a 500); 2 on
  * bad usage or when the campaign could not run (wrangler dev did not start).
  */
 import { runScenario, type GroupPlan, type ScenarioOptions } from "./chaos/scenario.ts";
 import { describeScenario, scenarioPassed } from "./chaos/report.ts";
 
-const usage = "usage: npm run chaos -- [--quick] [--seed N] [--clients C] [--duration SECONDS] [--out DIRECTORY]";
+const usage = "usage: npm run chaos -- [--quick] [--seed N] [--clients C] [--duration SECONDS] [--out DIRECTORY] [--scenario one-group|groups|reshape]";
 
 /** Parsed command line. */
 interface Arguments {
@@ -26,10 +28,12 @@ interface Arguments {
   /** Workload seconds per scenario. */
   durationSeconds: number;
   outputDirectory: string;
+  /** Run only the scenario of this name (all when undefined). */
+  scenario: string | undefined;
 }
 
 function parseArguments(list: readonly string[]): Arguments | string {
-  const parsed: Arguments = { quick: false, seed: Date.now() % 100_000, clients: 8, durationSeconds: 0, outputDirectory: "bench-results" };
+  const parsed: Arguments = { quick: false, seed: Date.now() % 100_000, clients: 8, durationSeconds: 0, outputDirectory: "bench-results", scenario: undefined };
   for (let index = 0; index < list.length; index++) {
     const name = list[index]!;
     if (name === "--quick") {
@@ -40,6 +44,11 @@ function parseArguments(list: readonly string[]): Arguments | string {
     if (text === undefined) return `${name} needs a value`;
     if (name === "--out") {
       parsed.outputDirectory = text;
+      continue;
+    }
+    if (name === "--scenario") {
+      if (!["one-group", "groups", "reshape"].includes(text)) return `unknown scenario ${text}`;
+      parsed.scenario = text;
       continue;
     }
     const value = Number(text);
@@ -53,7 +62,7 @@ function parseArguments(list: readonly string[]): Arguments | string {
   return parsed;
 }
 
-/** The two scenarios: one group, then four groups with the faults aimed at one. */
+/** The three scenarios: one group; four groups with the faults aimed at one; one group split, moved and merged during the faults. */
 function scenarios(parsed: Arguments): ScenarioOptions[] {
   const keys = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, index) => `${prefix}${index}`);
   const solo: GroupPlan[] = [{ group: "solo", prefix: "solo/", keys: keys("solo/", 5) }];
@@ -71,9 +80,12 @@ function scenarios(parsed: Arguments): ScenarioOptions[] {
     outputDirectory: parsed.outputDirectory,
     log: (line: string) => console.log(line),
   };
+  const shape: GroupPlan[] = [{ group: "shape", prefix: "shape/", keys: keys("shape/", 10) }];
+  const reshape = { group: "shape", splitName: "shape-hi", splitAt: "shape/5", moveStart: "shape/3" };
   return [
     { ...common, name: "one-group", groups: solo, target: "solo", seed: parsed.seed },
     { ...common, name: "groups", groups: spread, target: "alpha", seed: parsed.seed + 1 },
+    { ...common, name: "reshape", groups: shape, target: "shape", seed: parsed.seed + 2, reshape },
   ];
 }
 
@@ -87,7 +99,7 @@ async function main(): Promise<number> {
   const started = performance.now();
   console.log(`chaos: ${parsed.quick ? "quick" : "full"} run, seed ${parsed.seed} (replay the fault schedule with --seed ${parsed.seed})`);
   let failed = 0;
-  for (const options of scenarios(parsed)) {
+  for (const options of scenarios(parsed).filter((scenario) => parsed.scenario === undefined || scenario.name === parsed.scenario)) {
     console.log(`\n-- scenario ${options.name}`);
     const result = await runScenario(options);
     console.log("");

@@ -50,7 +50,7 @@ async function postJson<T>(endpoint: Endpoint, path: string, body: unknown, time
 }
 
 /** Creates every group of `scenario` (an existing one is fine) and returns how long it took. */
-export async function createScenarioGroups(endpoint: Endpoint, scenario: Scenario): Promise<number> {
+export async function createScenarioGroups(endpoint: Endpoint, scenario: Pick<Scenario, "groups">): Promise<number> {
   const beganMs = performance.now();
   const client = new EdgeraftClient({ url: endpoint.url, token: endpoint.token, timeoutMs: setupCallMsMax });
   for (const group of scenario.groups) {

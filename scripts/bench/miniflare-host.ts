@@ -1,14 +1,15 @@
 /**
  * The runtime without wrangler: the bundled Worker run by Miniflare's Node API (v4), with the same
  * Durable Object bindings as wrangler.toml (SQLite-backed ReplicaObject and MetaObject) plus the
- * bench-only probe object, state on disk in a temporary directory, and BENCH=on for the
- * in-runtime load routes.
+ * bench-only probe object, state on disk in a temporary directory, BENCH=on for the in-runtime
+ * load routes, and automatic splits off (as wrangler-host.ts).
  */
 import { readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import type { WorkerBundle } from "./bundle.ts";
 import { onCleanup } from "./cleanup.ts";
+import { automaticSplitsOff } from "./wrangler-host.ts";
 
 /** A running Miniflare. */
 export interface MiniflareHost {
@@ -46,7 +47,7 @@ export async function startMiniflare(options: { bundle: WorkerBundle; stateDirec
     modulesRoot: options.bundle.directory,
     compatibilityDate,
     cf: false,
-    bindings: { ADMIN_TOKEN: options.adminToken, BENCH: "on", LOCATIONS: "wnam,weur,apac" },
+    bindings: { ADMIN_TOKEN: options.adminToken, BENCH: "on", LOCATIONS: "wnam,weur,apac", ...Object.fromEntries(automaticSplitsOff) },
     durableObjects: {
       REPLICA: { className: "ReplicaObject", useSQLite: true },
       META: { className: "MetaObject", useSQLite: true },

@@ -2,6 +2,7 @@
  * Command-line options of `npm run bench`: the full run (every mode, 3 s per cell) or `--quick`
  * (CI: load inside Miniflare and HTTP through wrangler dev only, short cells), and a few overrides.
  */
+import type { ReshapePlan } from "./reshape.ts";
 import { modes, type Mode } from "./results.ts";
 
 /** Everything a run is configured by. */
@@ -25,6 +26,8 @@ export interface BenchOptions {
   writeDocs: boolean;
   /** Profile the runtime instead of benchmarking it (see profile.ts). */
   profile: boolean;
+  /** The reshaping scenario (run on wrangler dev when a wrangler mode is selected). */
+  reshape: ReshapePlan;
 }
 
 /** Usage text for --help. */
@@ -33,6 +36,8 @@ export const usage = `usage: npm run bench [-- --quick | --profile] [--modes=run
   --rounds    rounds per cell, scenario order alternating (default 4; quick: 2)
   --modes     which load sources to run (default: all four; quick: runtime-miniflare,http-wrangler)
   --cell-ms   how long each cell issues operations, in milliseconds
+  --reshape-keys  keys in the group the reshaping scenario splits (default 10000; quick: 2000); that
+              scenario (a live split under 8 HTTP writers) runs after the cells when a wrangler mode is selected
   --docs      also write docs/benchmarks/latest.json and latest.svg (default for full runs)
   --profile   instead: CPU-profile (a) and (b) writes and (b) reads at concurrency 64 inside Miniflare`;
 
@@ -52,6 +57,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
     pingCount: quick ? 100 : 500,
     writeDocs: !quick,
     profile: false,
+    reshape: quick
+      ? { keys: 2_000, valueBytes: 100, clients: 8, beforeMs: 4_000, afterMs: 1_000 }
+      : { keys: 10_000, valueBytes: 100, clients: 8, beforeMs: 10_000, afterMs: 2_000 },
   };
   for (const argument of argv) {
     if (argument === "--help" || argument === "-h") return "help";
@@ -62,6 +70,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
     else if (argument.startsWith("--modes=")) options.modes = parseModes(argument.slice("--modes=".length));
     else if (argument.startsWith("--cell-ms=")) options.cellDurationMs = parseBounded(argument, 50, 60_000);
     else if (argument.startsWith("--rounds=")) options.rounds = parseBounded(argument, 1, 10);
+    else if (argument.startsWith("--reshape-keys=")) options.reshape = { ...options.reshape, keys: parseBounded(argument, 100, 100_000) };
     else throw new Error(`unknown argument ${argument}\n${usage}`);
   }
   return options;

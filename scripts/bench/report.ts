@@ -18,7 +18,7 @@ export interface Ratio {
 
 /** One bar, judged in one mode. `pass` is null when its cells were not measured. */
 export interface BarResult {
-  id: "writeScaling" | "readVsStale" | "writeLatency";
+  id: "writeScaling" | "readVsStale" | "writeLatency" | "reshapeFailures";
   mode: Mode;
   statement: string;
   measured: string;
@@ -78,7 +78,26 @@ export function barsOf(run: BenchRun): BarResult[] {
     });
     bars.push(writeLatencyBar(run, mode));
   }
+  if (run.reshape !== undefined || run.reshapeError !== undefined) bars.push(reshapeBar(run));
   return bars;
+}
+
+/** Issue 8's bar: a live split under writes fails none of the clients' requests (the time and p99 ratio are reported beside it). */
+function reshapeBar(run: BenchRun): BarResult {
+  const reshape = run.reshape;
+  const statement = `0 failed writes while splitting a group of ${reshape?.keys ?? "its"} keys at its median under ${reshape?.clients ?? 8} writers`;
+  if (reshape === undefined) return { id: "reshapeFailures", mode: "http-wrangler", statement, measured: `the scenario failed: ${run.reshapeError ?? "?"}`, pass: false };
+  const errors = reshape.failed > 0 ? ` ${JSON.stringify(reshape.errors)}` : "";
+  const ratio = reshape.p99Ratio === null ? "-" : reshape.p99Ratio.toFixed(2);
+  return {
+    id: "reshapeFailures",
+    mode: "http-wrangler",
+    statement,
+    measured: `${reshape.failed} of ${reshape.requests}${errors}; split ${reshape.splitMs === null ? `answered ${reshape.splitStatus}` : `took ${formatMs(reshape.splitMs)} ms`};`
+      + ` moved keys' write p99 ${formatMs(reshape.movedDuring.p99Ms)} ms during vs ${formatMs(reshape.movedBefore.p99Ms)} ms before = ${ratio}x`
+      + ` (p50 ${formatMs(reshape.movedDuring.p50Ms)} vs ${formatMs(reshape.movedBefore.p50Ms)}; ${reshape.movedDuring.count} and ${reshape.movedBefore.count} writes)`,
+    pass: reshape.failed === 0 && reshape.splitStatus === 201,
+  };
 }
 
 /** What the latency bar allows the engine and the state machine on top of the measured floor. */

@@ -3,6 +3,7 @@
  * from a LoadOutcome, and the whole run as written to bench-results/latest.json.
  */
 import type { LoadOutcome } from "../../src/hosts/cloudflare/bench-load.ts";
+import type { ReshapeResult } from "./reshape.ts";
 
 /** Where the load came from. */
 export type Mode = "runtime-miniflare" | "http-miniflare" | "runtime-wrangler" | "http-wrangler";
@@ -79,6 +80,10 @@ export interface BenchRun {
   runtimes: { name: string; workerdVersion: string; compatibilityDate?: string }[];
   roundTrips: RoundTrips;
   cells: Cell[];
+  /** The reshaping scenario (a live split under writes, through wrangler dev), when it ran. */
+  reshape?: ReshapeResult;
+  /** Why the reshaping scenario could not finish, when it could not. */
+  reshapeError?: string;
 }
 
 /** The p-th percentile (0 < p <= 1) by nearest rank of ascending `sorted`; 0 when empty. */

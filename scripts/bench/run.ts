@@ -18,6 +18,7 @@ import { bundleWorker } from "./bundle.ts";
 import { startMiniflare, type MiniflareHost } from "./miniflare-host.ts";
 import type { BenchOptions } from "./options.ts";
 import { cellOf, mergeOutcomes, operations, round, type BenchRun, type Cell, type Mode, type Operation } from "./results.ts";
+import { runReshape } from "./reshape.ts";
 import { prefixesOf, scenarios, type Scenario } from "./scenarios.ts";
 import { startWrangler } from "./wrangler-host.ts";
 
@@ -86,6 +87,17 @@ export async function runBenchmark(options: BenchOptions, command: string, log: 
       const endpoint = { url: host.url, token: benchAdminToken };
       await setUp(endpoint, "wrangler dev", options, run, log);
       await measureCells(endpoint, wranglerModes, options, run, log);
+      await runReshape(endpoint, options.reshape, log).then(
+        (reshape) => {
+          run.reshape = reshape;
+          log(`  reshape: split answered ${reshape.splitStatus} after ${reshape.splitMs ?? "-"} ms; ${reshape.failed} of ${reshape.requests} writes failed`);
+          if (reshape.failed > 0) log(`  reshape: wrangler dev printed last:\n${host.output().slice(-3000)}`);
+        },
+        (error: unknown) => {
+          run.reshapeError = String(error).slice(0, 600);
+          log(`  reshape: the scenario failed: ${run.reshapeError}`);
+        },
+      );
       await host.stop();
     }
   } finally {

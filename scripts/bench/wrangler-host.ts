@@ -1,6 +1,6 @@
 /**
  * The runtime through `wrangler dev`: started offline on a free loopback port, state in a
- * temporary directory, the default Raft tick, BENCH=on, in its own process group so that stopping
+ * temporary directory, the default Raft tick, BENCH=on, automatic splits off, in its own process group so that stopping
  * it stops workerd too. It runs the run's bundle (`--no-bundle`, with a copy of wrangler.toml next
  * to it whose `main` points there), so edits to src/ during a run neither change nor restart it.
  */
@@ -18,8 +18,21 @@ export interface WranglerHost {
   url: string;
   /** The workerd version wrangler runs. */
   workerdVersion: string;
+  /** What wrangler dev printed last (at most 20,000 characters), for failure reports. */
+  output(): string;
   stop(): Promise<void>;
 }
+
+/**
+ * Settings that turn automatic splits off: wrangler.toml's defaults would split a group under the
+ * benchmark's heavier loads and change what a scenario measures (the reshaping scenario splits on
+ * purpose, through the API).
+ */
+export const automaticSplitsOff: readonly (readonly [string, string])[] = [
+  ["SPLIT_KEYS", "1000000000"],
+  ["SPLIT_BYTES", "1000000000000"],
+  ["SPLIT_WRITES_PER_SECOND", "1000000000"],
+];
 
 export { freePort } from "../../test/e2e/wrangler.ts";
 import { freePort } from "../../test/e2e/wrangler.ts";
@@ -31,7 +44,8 @@ export async function startWrangler(options: { bundle: WorkerBundle; persistDire
   const mainLine = `main = ${JSON.stringify(basename(options.bundle.scriptPath))}`;
   writeFileSync(config, readFileSync("wrangler.toml", "utf8").replace(/^main\s*=.*$/m, mainLine));
   const args = ["dev", "--config", config, "--no-bundle", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", options.persistDirectory,
-    "--var", `ADMIN_TOKEN:${options.adminToken}`, "--var", "BENCH:on", "--inspector-port", "0", "--log-level", "warn"];
+    "--var", `ADMIN_TOKEN:${options.adminToken}`, "--var", "BENCH:on",
+    ...automaticSplitsOff.flatMap(([name, value]) => ["--var", `${name}:${value}`]), "--inspector-port", "0", "--log-level", "warn"];
   // The Node running this script (the project's pinned Node 22), not whatever `env node` finds.
   const child = spawn(process.execPath, ["node_modules/wrangler/bin/wrangler.js", ...args], {
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false", NO_COLOR: "1" },
@@ -68,6 +82,7 @@ export async function startWrangler(options: { bundle: WorkerBundle; persistDire
   return {
     url,
     workerdVersion,
+    output: () => log,
     stop: async () => {
       unregister();
       await stop();

@@ -26,6 +26,12 @@ export function describeScenario(result: ScenarioResult): string[] {
   const faults = [...result.nemesis.injected].map(([kind, count]) => `${kind} x${count}`).join(", ");
   lines.push(`faults injected: ${faults === "" ? "none" : faults}`);
   if (result.restartSeconds.length > 0) lines.push(`process restarts took ${result.restartSeconds.map((seconds) => `${seconds.toFixed(1)} s`).join(", ")} (kill to first answer)`);
+  if (result.reshape !== undefined) {
+    const done = [...result.reshape.done].map(([operation, count]) => `${operation} x${count}`).join(", ");
+    lines.push(`reshaping: ${result.reshape.cycles} split/move/merge cycle(s) completed; steps done: ${done === "" ? "none" : done}`);
+    lines.push(`  reshaping answers: ${[...result.reshape.answers].sort((left, right) => right[1] - left[1]).map(([answer, count]) => `${answer} x${count}`).join(", ")}`);
+    for (const problem of result.reshape.problems) lines.push(`  reshaping problem: ${problem}`);
+  }
   lines.push(`acknowledged writes lost: ${verdict.lostWrites}`);
   lines.push(`keys whose final value no invoked write explains: ${verdict.foreignValues}; keys unreadable at the end: ${verdict.unreadableKeys}`);
   lines.push(`linearizable: ${verdict.check.linearizable ? "yes" : "NO"} (${describeSummary(verdict.check)})`);
@@ -43,9 +49,13 @@ export function internalErrors(result: ScenarioResult): number {
   return [...result.answers].filter(([answer]) => answer.startsWith("500")).reduce((sum, [, count]) => sum + count, 0);
 }
 
-/** Whether the scenario passed: the history's verdict holds and the server never answered 500. */
+/**
+ * Whether the scenario passed: the history's verdict holds and the server never answered 500; with
+ * a reshaper, also at least one split/move/merge cycle completed and no step was refused or stuck.
+ */
 export function scenarioPassed(result: ScenarioResult): boolean {
-  return passed(result.verdict) && internalErrors(result) === 0;
+  const reshaped = result.reshape === undefined || (result.reshape.cycles > 0 && result.reshape.problems.length === 0);
+  return passed(result.verdict) && internalErrors(result) === 0 && reshaped;
 }
 
 /** `N ops (ok a, fail b, info c)`. */

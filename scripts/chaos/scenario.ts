@@ -9,6 +9,7 @@ import { HistoryRecorder } from "../../src/checker/index.ts";
 import { createRng } from "../../src/shared/rng.ts";
 import { send, sendJson } from "./http.ts";
 import { runNemesis, sleep, type NemesisRecord } from "./nemesis.ts";
+import { runReshaper, type ReshapePlan, type ReshapeRecord } from "./reshaper.ts";
 import { ChaosServer } from "./server.ts";
 import { judge, type FinalValues, type Verdict } from "./verdict.ts";
 import { keyPath, runClient, type CompletedOperation, type KeySet, type WorkloadContext } from "./workload.ts";
@@ -30,6 +31,8 @@ export interface ScenarioOptions {
   seed: number;
   requestTimeoutMs: number;
   outputDirectory: string;
+  /** When present, a reshaper splits, moves and merges this plan's group during the faults. */
+  reshape?: ReshapePlan;
   log(line: string): void;
 }
 
@@ -43,6 +46,8 @@ export interface ScenarioResult {
   verdict: Verdict;
   restartSeconds: number[];
   wallSeconds: number;
+  /** What the reshaper did, when the scenario has one. */
+  reshape?: ReshapeRecord;
 }
 
 /** Process id of the final reader; like the clients', it moves on by 1000 after an `info`. */
@@ -68,7 +73,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const restartAtMs = Array.from({ length: options.restarts }, (_, index) => ((index + 1) * nemesisStopMs) / (options.restarts + 1));
     const clients = Array.from({ length: options.clients }, (_, client) => runClient(context, options.groups, client, rng.fork(), stopAtMs));
     const nemesis = runNemesis({ server, group: options.target, replicas, rng: rng.fork(), clock, stopAtMs: nemesisStopMs, restartAtMs, log: (line) => options.log(`  [${(clock() / 1000).toFixed(1)} s] ${line}`) });
-    const [record] = await Promise.all([nemesis, ...clients]);
+    const reshapePlan = options.reshape;
+    const reshaper = reshapePlan === undefined
+      ? Promise.resolve(undefined)
+      : runReshaper({ server, plan: reshapePlan, clock, stopAtMs: nemesisStopMs, finishByMs: stopAtMs + setupTimeoutMs, log: (line) => options.log(`  [${(clock() / 1000).toFixed(1)} s] reshape: ${line}`) });
+    const [record, reshapeRecord] = await Promise.all([nemesis, reshaper, ...clients]);
     options.log(`workload done after ${(clock() / 1000).toFixed(1)} s; healing and reading every key`);
     await send(server.url, "/v1/faults", { method: "DELETE", timeoutMs: options.requestTimeoutMs });
     await waitHealthy(server, options.groups.map((group) => group.group));
@@ -77,7 +86,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const restartSeconds = [...server.restartSeconds];
     await server.stop();
     const verdict = judge(history.operations(), finals);
-    return { options, historyPath, completed: context.completed, answers: context.answers, nemesis: record, verdict, restartSeconds, wallSeconds: (performance.now() - started) / 1000 };
+    const result: ScenarioResult = { options, historyPath, completed: context.completed, answers: context.answers, nemesis: record, verdict, restartSeconds, wallSeconds: (performance.now() - started) / 1000 };
+    return reshapeRecord === undefined ? result : { ...result, reshape: reshapeRecord };
   } catch (error) {
     const output = server.output();
     if (output !== "") options.log(`wrangler dev output (last 3000 characters):\n${output.slice(-3000)}`);
