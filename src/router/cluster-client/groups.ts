@@ -14,6 +14,10 @@ import type { ReplicaCaller } from "./replica-caller.ts";
 
 /** How long cached metadata is trusted before it is read again, in milliseconds. */
 const cacheTtlMs = 5_000;
+/** How often a caller waiting for another's load looks for its result, in milliseconds. */
+const loadPollMs = 10;
+/** How long a caller waits for another's load before loading itself, in milliseconds. */
+const loadWaitMs = 15_000;
 
 /** Group lifecycle and key-to-group resolution. */
 export class Groups {
@@ -22,7 +26,10 @@ export class Groups {
   private readonly io: GroupIo;
   private readonly records = new Map<string, { record: GroupRecord; readAtMs: number }>();
   private table: { table: RangeTable; readAtMs: number } | undefined;
-  private readonly loading = new Map<string, Promise<unknown>>();
+  /** Keys being loaded by some caller now. */
+  private readonly loading = new Map<string, true>();
+  /** The last result of each load, for the callers that waited for it. */
+  private readonly settled = new Map<string, { value: unknown; atMs: number }>();
   private readonly tenantTables = new Map<string, { table: RangeTable | undefined; readAtMs: number }>();
 
   constructor(meta: Metadata, caller: ReplicaCaller, io: GroupIo) {
@@ -199,13 +206,28 @@ export class Groups {
   /**
    * Runs `load` once for every caller asking for `key` at the same time: a burst of requests on a
    * cold isolate (or a new tenant) reads, creates or migrates once instead of once per request.
+   * The other callers do not await the loader's promise: on Workers a request that only waits on
+   * I/O another request started looks hung and is cancelled (HTTP 500). They poll, on timers of
+   * their own, for the result the loader leaves behind.
    */
-  private once<T>(key: string, load: () => Promise<T>): Promise<T> {
-    const pending = this.loading.get(key) as Promise<T> | undefined;
-    if (pending !== undefined) return pending;
-    const started = load().finally(() => this.loading.delete(key));
-    this.loading.set(key, started);
-    return started;
+  private async once<T>(key: string, load: () => Promise<T>): Promise<T> {
+    if (!this.loading.has(key)) {
+      this.loading.set(key, true);
+      try {
+        const value = await load();
+        this.settled.set(key, { value, atMs: Date.now() });
+        return value;
+      } finally {
+        this.loading.delete(key);
+      }
+    }
+    const since = Date.now();
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, loadPollMs));
+      const settled = this.settled.get(key);
+      if (settled !== undefined && settled.atMs >= since) return settled.value as T;
+      if (!this.loading.has(key) || Date.now() - since > loadWaitMs) return this.once(key, load); // the loader failed or is stuck: load here
+    }
   }
 
   private async loadActive(name: string): Promise<ClusterResult<GroupRecord>> {

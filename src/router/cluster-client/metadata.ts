@@ -43,7 +43,7 @@ export class Metadata {
   private readonly io: GroupIo;
   private readonly caller: ReplicaCaller;
   private readonly locations: string[];
-  private bootstrapped: Promise<void> | undefined;
+  private bootstrap: "not started" | "running" | "done" = "not started";
 
   constructor(io: GroupIo, caller: ReplicaCaller, locations: string[]) {
     this.io = io;
@@ -51,20 +51,31 @@ export class Metadata {
     this.locations = locations;
   }
 
-  /** Bootstraps the metadata group's replicas once per isolate (idempotent on the replicas). */
-  ensureBootstrapped(): Promise<void> {
-    this.bootstrapped ??= (async () => {
-      const voters = metaGroup.replicas.map((r) => r.id);
-      const locations = Object.fromEntries(metaGroup.replicas.map((r) => [String(r.id), r.location]));
-      await Promise.all(voters.map((replica) => {
-        const request: BootstrapRequest = { group: metaGroup.name, replica, voters, locations, owns: { default: true }, epoch: 0 };
-        return this.caller.direct(metaGroup, replica, "/internal/bootstrap", request);
-      }));
-    })().catch((error: unknown) => {
-      this.bootstrapped = undefined;
-      throw error;
-    });
-    return this.bootstrapped;
+  /**
+   * Bootstraps the metadata group's replicas once per isolate (idempotent on the replicas). Callers
+   * that find it under way poll on their own timers rather than await the first caller's promise
+   * (on Workers, a request waiting only on another request's I/O is cancelled as hung).
+   */
+  async ensureBootstrapped(): Promise<void> {
+    while (this.bootstrap !== "done") {
+      if (this.bootstrap === "running") {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      this.bootstrap = "running";
+      try {
+        const voters = metaGroup.replicas.map((r) => r.id);
+        const locations = Object.fromEntries(metaGroup.replicas.map((r) => [String(r.id), r.location]));
+        await Promise.all(voters.map((replica) => {
+          const request: BootstrapRequest = { group: metaGroup.name, replica, voters, locations, owns: { default: true }, epoch: 0 };
+          return this.caller.direct(metaGroup, replica, "/internal/bootstrap", request);
+        }));
+        this.bootstrap = "done";
+      } catch (error) {
+        this.bootstrap = "not started";
+        throw error;
+      }
+    }
   }
 
   /** Reads a JSON record; undefined value when absent. */
