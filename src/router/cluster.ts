@@ -94,7 +94,7 @@ export interface GroupHealth {
 export type ClusterError =
   | { readonly code: "conditionFailed"; readonly currentVersion: number }
   | { readonly code: "notFound" }
-  | { readonly code: "groupExists" }
+  | { readonly code: "groupExists"; readonly detail?: string }
   | { readonly code: "groupNotFound" }
   | { readonly code: "badRequest"; readonly detail: string }
   | { readonly code: "unavailable"; readonly detail: string }

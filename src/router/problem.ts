@@ -93,7 +93,7 @@ export function problemOfClusterError(error: ClusterError, subject: string): Pro
     case "notFound":
       return problem("notFound", `${subject} does not exist`);
     case "groupExists":
-      return problem("groupExists", `${subject} already exists`);
+      return problem("groupExists", error.detail ?? `${subject} already exists`);
     case "groupNotFound":
       return problem("groupNotFound", `${subject} does not exist`);
     case "badRequest":

@@ -85,4 +85,17 @@ describe("reshaping the keyspace under concurrent writes", () => {
     const groups = await callJson<{ groups: View[] }>("/v1/groups");
     expect(groups.body.groups.map((group) => group.name)).not.toContain("shop-hi");
   });
+
+  it("never reuses a removed group's name: a clear 409, not a group that cannot serve", async () => {
+    for (const key of ["reuse/a", "reuse/m", "reuse/z"]) expect((await call(path(key), { method: "PUT", body: key })).status).toBe(200);
+    expect((await post<View>("/v1/groups", { name: "reuse", prefix: "reuse/" })).status).toBe(201);
+    expect((await post<View>("/v1/groups/reuse/split", { at: "reuse/m", name: "reuse-hi" })).status).toBe(201);
+    expect((await post<View>("/v1/groups/reuse/merge", { with: "reuse-hi" })).status).toBe(200);
+    const again = await post<{ code: string; detail: string }>("/v1/groups/reuse/split", { at: "reuse/m", name: "reuse-hi" });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe("groupExists");
+    expect(again.body.detail).toContain("cannot be used again");
+    expect((await callJson(`/v1/groups/reuse-hi`)).status).toBe(404);
+    for (const key of ["reuse/a", "reuse/m", "reuse/z"]) expect(await (await call(path(key))).text()).toBe(key);
+  });
 });

@@ -112,36 +112,44 @@ export class Groups {
       if (created.error.code !== "conditionFailed") return created;
       const existing = await this.meta.read<GroupRecord>(`groups/${spec.name}`);
       if (!existing.ok) return existing;
+      if (existing.value?.value.state === "removed") return { ok: false, error: { code: "groupExists", detail: `a removed group was called ${spec.name}; its name cannot be used again` } };
       if (existing.value?.value.state !== "creating") return { ok: false, error: { code: "groupExists" } };
       return this.finish(existing.value.value);
     }
     return this.finish(record);
   }
 
-  /** Removes a group: mark it deleting, retire its replicas, delete its record (its ranges were moved away first, see Reshape.remove). */
+  /**
+   * Removes a group: mark it deleting, retire its replicas, leave a tombstone (its ranges were moved
+   * away first, see Reshape.remove). The name is not reused: the replica objects, named after the
+   * group, keep the removed group's identity and log.
+   */
   async remove(name: string): Promise<ClusterResult<{ deleted: true }>> {
     const current = await this.meta.read<GroupRecord>(`groups/${name}`);
     if (!current.ok) return current;
-    if (current.value === undefined) return { ok: false, error: { code: "groupNotFound" } };
+    if (current.value === undefined || current.value.value.state === "removed") return { ok: false, error: { code: "groupNotFound" } };
     const deleting = { ...current.value.value, state: "deleting" as const };
     const marked = await this.meta.apply([Metadata.put(`groups/${name}`, deleting, current.value.version)]);
     if (!marked.ok) return marked;
     this.invalidate();
     await Promise.all(deleting.replicas.map((replica) => this.caller.direct(deleting, replica.id, "/internal/retire", {})));
-    const removed = await this.meta.apply([{ type: "delete", key: `groups/${name}` }]);
+    const tombstone: GroupRecord = { ...deleting, state: "removed" };
+    const removed = await this.meta.apply([Metadata.put(`groups/${name}`, tombstone)]);
     return removed.ok ? { ok: true, value: { deleted: true } } : removed;
   }
 
   /** Every group record. */
-  list(): Promise<ClusterResult<GroupRecord[]>> {
-    return this.meta.list<GroupRecord>("groups/");
+  async list(): Promise<ClusterResult<GroupRecord[]>> {
+    const records = await this.meta.list<GroupRecord>("groups/");
+    return records.ok ? { ok: true, value: records.value.filter((record) => record.state !== "removed") } : records;
   }
 
   /** One group record (any state), or groupNotFound. */
   async get(name: string): Promise<ClusterResult<GroupRecord>> {
     const result = await this.meta.read<GroupRecord>(`groups/${name}`);
     if (!result.ok) return result;
-    return result.value === undefined ? { ok: false, error: { code: "groupNotFound" } } : { ok: true, value: result.value.value };
+    const record = result.value?.value;
+    return record === undefined || record.state === "removed" ? { ok: false, error: { code: "groupNotFound" } } : { ok: true, value: record };
   }
 
   /** The default group, created on first use of the cluster. */

@@ -16,7 +16,8 @@ import type { ReplicaCaller } from "./replica-caller.ts";
 
 /** A group as the metadata group records it. */
 export interface GroupRecord extends GroupDescriptor {
-  state: "creating" | "active" | "deleting";
+  /** "removed": a tombstone; the name is never reused (its replica objects keep the removed group's identity). */
+  state: "creating" | "active" | "deleting" | "removed";
   /** What the group was created for (for people); what it serves is in the range table and its log. */
   owns: Ownership;
   /** The spans the create saga gives the group through its log (absent in records from before ranges: everything). */
