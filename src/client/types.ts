@@ -104,6 +104,34 @@ export interface GroupView {
   readonly owns: Ownership | readonly Ownership[];
   readonly replicas: readonly { readonly id: number; readonly location: string }[];
   readonly epoch: number;
+  /** The half-open key ranges [start, end) the group serves now (end absent: to the end of the keyspace); absent from older servers. */
+  readonly ranges?: readonly KeyRange[];
+  /** Present when an automatic split made the group. */
+  readonly auto?: true;
+}
+
+/** A half-open key range [start, end); no end means to the end of the keyspace. */
+export interface KeyRange {
+  readonly start: string;
+  readonly end?: string;
+}
+
+/** Where to split a group (default: its median key) and what to call the new group (default: generated). */
+export interface SplitOptions {
+  readonly at?: string;
+  readonly name?: string;
+}
+
+/** One range that POST /v1/ranges/move moved: its span, its new group, and how many records it copied. */
+export interface RangeMove extends KeyRange {
+  readonly to: string;
+  readonly moved: number;
+}
+
+/** The answer to POST /v1/ranges/move. */
+export interface MoveResult extends KeyRange {
+  readonly to: string;
+  readonly moves: readonly RangeMove[];
 }
 
 /** One replica's state as its group's health reports it. */
