@@ -146,16 +146,22 @@ const tenantsToken: Command = {
 
 const health: Command = {
   name: "health",
-  usage: "health",
-  summary: "each group's leader, term and health; exit 1 when the cluster is not healthy",
-  flags: {},
+  usage: "health [--lag-entries N]",
+  summary: "each group's leader, term and health, counts and reasons; exit 1 when the cluster is not healthy",
+  flags: { "lag-entries": { type: "string" } },
   async run(context) {
-    const answer = await context.client.health();
+    const lagEntries = integerFlag(context.flags["lag-entries"], "lag-entries", 0);
+    const answer = await context.client.health(lagEntries === undefined ? {} : { lagEntries });
     if (context.json) sayJson(answer);
     else {
       const rows = answer.groups.map((group) => [group.name, group.leader === 0 ? "none" : group.leader, group.term,
         `${group.replicas.filter((replica) => replica.reachable).length}/${group.replicas.length}`, group.healthy ? "yes" : "NO"]);
       say(table(["GROUP", "LEADER", "TERM", "REACHABLE", "HEALTHY"], rows));
+      if (answer.counts !== undefined) {
+        const counts = answer.counts;
+        say(`${counts.total} groups: ${counts.withLeader} with a leader, ${counts.healthy} healthy, ${counts.lagging} lagging (over ${answer.lagEntriesMax} entries), ${counts.quiesced} quiesced`);
+      }
+      for (const reason of answer.reasons ?? []) say(`  ${reason.code}: ${reason.detail}`);
       say(answer.healthy ? "cluster healthy" : "cluster NOT healthy");
     }
     return answer.healthy ? exitCodes.ok : exitCodes.notFoundOrConditionFailed;

@@ -170,10 +170,25 @@ export interface GroupSpec {
   readonly locations?: readonly string[];
 }
 
-/** The cluster's health aggregate; GET /v1/health answers it with 200 or 503. */
+/** Why the cluster is not healthy: a group without a leader or quorum, or a replica lagging. */
+export interface HealthReason {
+  readonly code: "noLeader" | "noQuorum" | "lagging" | (string & {});
+  readonly group: string;
+  readonly replica?: number;
+  /** Entries behind the leader's commit, for `lagging`. */
+  readonly behind?: number;
+  readonly detail: string;
+}
+
+/** The cluster's health aggregate; GET /v1/health answers it with 200 or 503 (counts, lag limit and reasons absent from older servers). */
 export interface ClusterHealth {
   readonly healthy: boolean;
   readonly groups: readonly GroupHealth[];
+  /** Groups in total, with a leader, healthy, lagging and quiesced. */
+  readonly counts?: { readonly total: number; readonly withLeader: number; readonly healthy: number; readonly lagging: number; readonly quiesced: number };
+  /** The lag limit used, in log entries. */
+  readonly lagEntriesMax?: number;
+  readonly reasons?: readonly HealthReason[];
 }
 
 /** A freshly issued tenant token (shown only once). */

@@ -30,6 +30,8 @@ export interface AppOptions {
   readonly faults?: FaultControl;
   /** Largest value a write may carry, in bytes: 1..valueBytesMax, default valueBytesMax. */
   readonly maxValueBytes?: number;
+  /** GET /v1/health counts a replica as lagging past this many entries behind its leader (default healthLagEntriesMaxDefault). */
+  readonly healthLagEntriesMax?: number;
   /** Per-replica numbers for GET /metrics; default: what the cluster's health view says. */
   readonly replicaStats?: ReplicaStatsSource;
 }
@@ -41,7 +43,7 @@ export function createApp(options: AppOptions): Hono {
   const app = new Hono();
   const guards = createGuards({ adminToken: options.adminToken, cluster: options.cluster });
   const requestMetrics = registerRequestMetrics(app);
-  registerServiceRoutes(app, guards, options.cluster);
+  registerServiceRoutes(app, guards, options.cluster, options.healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax: options.healthLagEntriesMax });
   registerKvRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerBatchRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerGroupRoutes(app, guards, options.cluster);
