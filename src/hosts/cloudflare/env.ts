@@ -27,6 +27,8 @@ export interface Env {
   MERGE_KEYS?: string;
   /** GET /v1/health counts a replica as lagging past this many log entries behind its leader (default 1000). */
   HEALTH_LAG_ENTRIES?: string;
+  /** Structured log level: debug, info, warn (default: quiet), error or off (src/router/log.ts). */
+  LOG_LEVEL?: string;
 }
 
 /** The balance thresholds from the settings, each falling back to its default when absent or not a positive number. */
