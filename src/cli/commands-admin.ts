@@ -1,7 +1,7 @@
-/** The admin commands: groups ls|show|create|rm, tenants token, health and top. */
+/** The admin commands: groups ls|show|create|rm|split|merge, ranges move, tenants token, health and top. */
 import type { GroupSpec } from "../client/index.ts";
 import { stringFlag, type Command, type CommandContext } from "./command.ts";
-import { describeOwnerships, groupsTable, replicasTable } from "./groups-view.ts";
+import { describeOwnerships, describeRanges, groupsTable, replicasTable } from "./groups-view.ts";
 import { integerFlag } from "./input.ts";
 import { exitCodes, say, sayJson, table, UsageError } from "./output.ts";
 
@@ -35,7 +35,8 @@ const groupsShow: Command = {
       sayJson(detail);
       return exitCodes.ok;
     }
-    say(`group ${detail.name} (${detail.state}, epoch ${detail.epoch}): owns ${describeOwnerships(detail.owns)}`);
+    say(`group ${detail.name} (${detail.state}, epoch ${detail.epoch}${detail.auto === true ? ", automatic" : ""}): owns ${describeOwnerships(detail.owns)}`);
+    if (detail.ranges !== undefined) say(`serves ${describeRanges(detail.ranges)}`);
     say(`leader ${detail.health.leader === 0 ? "none" : detail.health.leader}, term ${detail.health.term}, ${detail.health.healthy ? "healthy" : "NOT healthy"}`);
     say(replicasTable(detail, detail.health));
     return exitCodes.ok;
@@ -78,6 +79,58 @@ const groupsRemove: Command = {
   },
 };
 
+const groupsSplit: Command = {
+  name: "groups split",
+  usage: "groups split NAME [--at KEY] [--name NEW]",
+  summary: "move the group's ranges from KEY on (default: its median key) into a new group",
+  flags: { at: { type: "string" }, name: { type: "string" } },
+  async run(context) {
+    const name = onlyName(context, this.usage);
+    const at = stringFlag(context.flags, "at");
+    const newName = stringFlag(context.flags, "name");
+    const created = await context.client.groups.splitGroup(name, { ...(at === undefined ? {} : { at }), ...(newName === undefined ? {} : { name: newName }) });
+    if (context.json) sayJson(created);
+    else say(`split ${name}: new group ${created.name} serves ${describeRanges(created.ranges)}`);
+    return exitCodes.ok;
+  },
+};
+
+const groupsMerge: Command = {
+  name: "groups merge",
+  usage: "groups merge NAME --with OTHER",
+  summary: "NAME absorbs the adjacent group OTHER, which is then removed",
+  flags: { with: { type: "string" } },
+  async run(context) {
+    const name = onlyName(context, this.usage);
+    const other = stringFlag(context.flags, "with");
+    if (other === undefined) throw new UsageError(`usage: edgeraft ${this.usage}`);
+    const merged = await context.client.groups.mergeGroups(name, other);
+    if (context.json) sayJson(merged);
+    else say(`merged ${other} into ${merged.name}: it serves ${describeRanges(merged.ranges)}`);
+    return exitCodes.ok;
+  },
+};
+
+const rangesMove: Command = {
+  name: "ranges move",
+  usage: "ranges move --start KEY [--end KEY] --to GROUP",
+  summary: "move every part of [start, end) another group serves to GROUP (no --end: to the end of the keyspace)",
+  flags: { start: { type: "string" }, end: { type: "string" }, to: { type: "string" } },
+  async run(context) {
+    const start = stringFlag(context.flags, "start");
+    const end = stringFlag(context.flags, "end");
+    const to = stringFlag(context.flags, "to");
+    if (start === undefined || to === undefined || context.positionals.length > 0) throw new UsageError(`usage: edgeraft ${this.usage}`);
+    const result = await context.client.groups.moveRange(end === undefined ? { start } : { start, end }, to);
+    if (context.json) sayJson(result);
+    else {
+      say(`moved ${describeRanges([result])} to ${to}: ${result.moves.length} range${result.moves.length === 1 ? "" : "s"}, ${result.moves.reduce((sum, move) => sum + move.moved, 0)} records`);
+      for (const move of result.moves) say(`  ${describeRanges([move])}: ${move.moved} records`);
+    }
+    return exitCodes.ok;
+  },
+};
+
 const tenantsToken: Command = {
   name: "tenants token",
   usage: "tenants token TENANT",
@@ -93,16 +146,22 @@ const tenantsToken: Command = {
 
 const health: Command = {
   name: "health",
-  usage: "health",
-  summary: "each group's leader, term and health; exit 1 when the cluster is not healthy",
-  flags: {},
+  usage: "health [--lag-entries N]",
+  summary: "each group's leader, term and health, counts and reasons; exit 1 when the cluster is not healthy",
+  flags: { "lag-entries": { type: "string" } },
   async run(context) {
-    const answer = await context.client.health();
+    const lagEntries = integerFlag(context.flags["lag-entries"], "lag-entries", 0);
+    const answer = await context.client.health(lagEntries === undefined ? {} : { lagEntries });
     if (context.json) sayJson(answer);
     else {
       const rows = answer.groups.map((group) => [group.name, group.leader === 0 ? "none" : group.leader, group.term,
         `${group.replicas.filter((replica) => replica.reachable).length}/${group.replicas.length}`, group.healthy ? "yes" : "NO"]);
       say(table(["GROUP", "LEADER", "TERM", "REACHABLE", "HEALTHY"], rows));
+      if (answer.counts !== undefined) {
+        const counts = answer.counts;
+        say(`${counts.total} groups: ${counts.withLeader} with a leader, ${counts.healthy} healthy, ${counts.lagging} lagging (over ${answer.lagEntriesMax} entries), ${counts.quiesced} quiesced`);
+      }
+      for (const reason of answer.reasons ?? []) say(`  ${reason.code}: ${reason.detail}`);
       say(answer.healthy ? "cluster healthy" : "cluster NOT healthy");
     }
     return answer.healthy ? exitCodes.ok : exitCodes.notFoundOrConditionFailed;
@@ -132,5 +191,5 @@ const top: Command = {
   },
 };
 
-/** groups ls|show|create|rm, tenants token, health, top. */
-export const adminCommands: readonly Command[] = [groupsList, groupsShow, groupsCreate, groupsRemove, tenantsToken, health, top];
+/** groups ls|show|create|rm|split|merge, ranges move, tenants token, health, top. */
+export const adminCommands: readonly Command[] = [groupsList, groupsShow, groupsCreate, groupsRemove, groupsSplit, groupsMerge, rangesMove, tenantsToken, health, top];

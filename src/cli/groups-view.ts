@@ -1,5 +1,5 @@
 /** How the CLI shows groups: what a group owns in words, and tables of groups and replicas with their health. */
-import type { ClusterHealth, GroupHealth, GroupView, Ownership } from "../client/index.ts";
+import type { ClusterHealth, GroupHealth, GroupView, KeyRange, Ownership } from "../client/index.ts";
 import { table } from "./output.ts";
 
 /** One ownership in words: `prefix users/`, `range [a, m)`, `tenant acme`, `the rest`. */
@@ -15,6 +15,13 @@ export function describeOwnerships(owns: GroupView["owns"]): string {
   return (Array.isArray(owns) ? owns : [owns as Ownership]).map(describeOwnership).join(", ");
 }
 
+/** Key ranges in words: `["a", "m") ["x", end)`, or `nothing` when there are none. */
+export function describeRanges(ranges: readonly KeyRange[] | undefined): string {
+  if (ranges === undefined) return "?";
+  if (ranges.length === 0) return "nothing";
+  return ranges.map((range) => `[${JSON.stringify(range.start)}, ${range.end === undefined ? "end" : JSON.stringify(range.end)})`).join(" ");
+}
+
 /** How far each replica's applied index is behind the leader's commit (or the highest commit known). */
 export function lagOf(health: GroupHealth, replicaId: number): number | undefined {
   const replica = health.replicas.find((candidate) => candidate.id === replicaId);
@@ -24,7 +31,7 @@ export function lagOf(health: GroupHealth, replicaId: number): number | undefine
   return Math.max(0, reference - replica.applied);
 }
 
-/** The table of groups: ownership, replicas, leader, term, applied range, lag, quiesced, health. */
+/** The table of groups: ownership, replicas, leader, term, applied range, lag, quiesced, health, and the ranges served (last: the widest). */
 export function groupsTable(groups: readonly GroupView[], health: ClusterHealth | undefined): string {
   const healthOf = new Map(health?.groups.map((group) => [group.name, group]) ?? []);
   const rows = groups.map((group) => {
@@ -34,13 +41,13 @@ export function groupsTable(groups: readonly GroupView[], health: ClusterHealth 
     const quiesced = groupHealth?.replicas.filter((replica) => replica.quiesced === true).length ?? 0;
     const commit = groupHealth?.replicas.find((replica) => replica.id === groupHealth.leader)?.commit;
     return [
-      group.name, describeOwnerships(group.owns), group.replicas.length,
+      `${group.name}${group.auto === true ? " (auto)" : ""}`, describeOwnerships(group.owns), group.replicas.length,
       groupHealth === undefined || groupHealth.leader === 0 ? "none" : `${groupHealth.leader}@${leaderLocation ?? "?"}`,
       groupHealth?.term ?? "", commit ?? "", lags.length === 0 ? "" : Math.max(...lags),
-      `${quiesced}/${group.replicas.length}`, groupHealth === undefined ? "?" : groupHealth.healthy ? "yes" : "NO",
+      `${quiesced}/${group.replicas.length}`, groupHealth === undefined ? "?" : groupHealth.healthy ? "yes" : "NO", describeRanges(group.ranges),
     ];
   });
-  return table(["GROUP", "OWNS", "REPLICAS", "LEADER", "TERM", "COMMIT", "LAG", "QUIESCED", "HEALTHY"], rows);
+  return table(["GROUP", "OWNS", "REPLICAS", "LEADER", "TERM", "COMMIT", "LAG", "QUIESCED", "HEALTHY", "RANGES"], rows);
 }
 
 /** The table of one group's replicas; the leader is marked with `*`. */

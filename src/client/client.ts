@@ -9,7 +9,7 @@ import { EdgeraftError, EdgeraftProblem, isProblem, type ProblemBody } from "./e
 import { Transport, type TransportOptions } from "./transport.ts";
 import type {
   BatchOperation, BatchResult, ClusterHealth, Consistency, DeleteResult, GroupDetail, GroupSpec, GroupView,
-  KvValue, ScanEntry, ScanOptions, ScanPage, TenantToken, ValueInput, WriteCondition, WriteResult,
+  KeyRange, KvValue, MoveResult, ScanEntry, SplitOptions, ScanOptions, ScanPage, TenantToken, ValueInput, WriteCondition, WriteResult,
 } from "./types.ts";
 
 /** Where to connect and with which token; see TransportOptions. */
@@ -162,9 +162,10 @@ export class EdgeraftClient {
     });
   }
 
-  /** The cluster's health (admin); answered whether healthy (200) or not (503). */
-  async health(options: CallOptions = {}): Promise<ClusterHealth> {
-    const response = await this.transport.call({ method: "GET", path: "/v1/health", idempotent: true, acceptStatuses: [503], ...signalOf(options) });
+  /** The cluster's health (admin); answered whether healthy (200) or not (503). `lagEntries` overrides the server's lag limit. */
+  async health(options: CallOptions & { lagEntries?: number } = {}): Promise<ClusterHealth> {
+    const query = options.lagEntries === undefined ? "" : `?lagEntries=${options.lagEntries}`;
+    const response = await this.transport.call({ method: "GET", path: `/v1/health${query}`, idempotent: true, acceptStatuses: [503], ...signalOf(options) });
     const body = (await response.json()) as ClusterHealth & ProblemBody;
     if (response.status === 503 && body.code !== undefined) throw new EdgeraftProblem(503, body, 1);
     return body;
@@ -187,7 +188,7 @@ export class EdgeraftClient {
   }
 }
 
-/** GET/POST /v1/groups and GET/DELETE /v1/groups/{name}. */
+/** GET/POST /v1/groups, GET/DELETE /v1/groups/{name}, and reshaping: split, merge, move a range. */
 export class GroupsApi {
   private readonly transport: Transport;
 
@@ -220,6 +221,27 @@ export class GroupsApi {
   async remove(name: string, options: CallOptions = {}): Promise<void> {
     const response = await this.transport.call({ method: "DELETE", path: `/v1/groups/${encodeURIComponent(name)}`, idempotent: false, ...signalOf(options) });
     await response.arrayBuffer();
+  }
+
+  /** Splits a group at `options.at` (or its median key) into a new group; answers the new group. */
+  async splitGroup(name: string, split: SplitOptions = {}, options: CallOptions = {}): Promise<GroupView> {
+    return this.post<GroupView>(`/v1/groups/${encodeURIComponent(name)}/split`, split, options);
+  }
+
+  /** Group `name` absorbs the adjacent group `other`, which is removed; answers the surviving group. */
+  async mergeGroups(name: string, other: string, options: CallOptions = {}): Promise<GroupView> {
+    return this.post<GroupView>(`/v1/groups/${encodeURIComponent(name)}/merge`, { with: other }, options);
+  }
+
+  /** Moves every part of `range` that another group serves to group `to`. */
+  async moveRange(range: KeyRange, to: string, options: CallOptions = {}): Promise<MoveResult> {
+    const body = range.end === undefined ? { start: range.start, to } : { start: range.start, end: range.end, to };
+    return this.post<MoveResult>("/v1/ranges/move", body, options);
+  }
+
+  private async post<T>(path: string, body: unknown, options: CallOptions): Promise<T> {
+    const response = await this.transport.call({ method: "POST", path, body: JSON.stringify(body), headers: { "content-type": "application/json" }, idempotent: false, ...signalOf(options) });
+    return (await response.json()) as T;
   }
 }
 

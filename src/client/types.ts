@@ -104,6 +104,34 @@ export interface GroupView {
   readonly owns: Ownership | readonly Ownership[];
   readonly replicas: readonly { readonly id: number; readonly location: string }[];
   readonly epoch: number;
+  /** The half-open key ranges [start, end) the group serves now (end absent: to the end of the keyspace); absent from older servers. */
+  readonly ranges?: readonly KeyRange[];
+  /** Present when an automatic split made the group. */
+  readonly auto?: true;
+}
+
+/** A half-open key range [start, end); no end means to the end of the keyspace. */
+export interface KeyRange {
+  readonly start: string;
+  readonly end?: string;
+}
+
+/** Where to split a group (default: its median key) and what to call the new group (default: generated). */
+export interface SplitOptions {
+  readonly at?: string;
+  readonly name?: string;
+}
+
+/** One range that POST /v1/ranges/move moved: its span, its new group, and how many records it copied. */
+export interface RangeMove extends KeyRange {
+  readonly to: string;
+  readonly moved: number;
+}
+
+/** The answer to POST /v1/ranges/move. */
+export interface MoveResult extends KeyRange {
+  readonly to: string;
+  readonly moves: readonly RangeMove[];
 }
 
 /** One replica's state as its group's health reports it. */
@@ -142,10 +170,25 @@ export interface GroupSpec {
   readonly locations?: readonly string[];
 }
 
-/** The cluster's health aggregate; GET /v1/health answers it with 200 or 503. */
+/** Why the cluster is not healthy: a group without a leader or quorum, or a replica lagging. */
+export interface HealthReason {
+  readonly code: "noLeader" | "noQuorum" | "lagging" | (string & {});
+  readonly group: string;
+  readonly replica?: number;
+  /** Entries behind the leader's commit, for `lagging`. */
+  readonly behind?: number;
+  readonly detail: string;
+}
+
+/** The cluster's health aggregate; GET /v1/health answers it with 200 or 503 (counts, lag limit and reasons absent from older servers). */
 export interface ClusterHealth {
   readonly healthy: boolean;
   readonly groups: readonly GroupHealth[];
+  /** Groups in total, with a leader, healthy, lagging and quiesced. */
+  readonly counts?: { readonly total: number; readonly withLeader: number; readonly healthy: number; readonly lagging: number; readonly quiesced: number };
+  /** The lag limit used, in log entries. */
+  readonly lagEntriesMax?: number;
+  readonly reasons?: readonly HealthReason[];
 }
 
 /** A freshly issued tenant token (shown only once). */

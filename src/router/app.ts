@@ -15,6 +15,7 @@ import { registerReshapeRoutes } from "./reshape-routes.ts";
 import { registerKvRoutes } from "./kv-routes.ts";
 import { registerMetricsRoutes, registerRequestMetrics } from "./metrics/routes.ts";
 import { statsOfCluster, type ReplicaStatsSource } from "./metrics/replica-stats.ts";
+import { logEvent } from "./log.ts";
 import { problem, problemResponse, ProblemError } from "./problem.ts";
 import { createGuards } from "./route.ts";
 import { registerServiceRoutes } from "./service-routes.ts";
@@ -30,6 +31,8 @@ export interface AppOptions {
   readonly faults?: FaultControl;
   /** Largest value a write may carry, in bytes: 1..valueBytesMax, default valueBytesMax. */
   readonly maxValueBytes?: number;
+  /** GET /v1/health counts a replica as lagging past this many entries behind its leader (default healthLagEntriesMaxDefault). */
+  readonly healthLagEntriesMax?: number;
   /** Per-replica numbers for GET /metrics; default: what the cluster's health view says. */
   readonly replicaStats?: ReplicaStatsSource;
 }
@@ -41,7 +44,16 @@ export function createApp(options: AppOptions): Hono {
   const app = new Hono();
   const guards = createGuards({ adminToken: options.adminToken, cluster: options.cluster });
   const requestMetrics = registerRequestMetrics(app);
-  registerServiceRoutes(app, guards, options.cluster);
+  app.use("*", async (context, next) => {
+    await next();
+    const status = context.res.status;
+    // A request that ended in a 5xx, except GET /v1/health's 503, which is its answer (the cluster is not healthy).
+    if (status < 500 || (status === 503 && new URL(context.req.url).pathname === "/v1/health")) return;
+    const body = context.res.headers.get("content-type")?.includes("json") === true ? ((await context.res.clone().json().catch(() => ({}))) as { code?: string; detail?: string }) : {};
+    const group = context.res.headers.get("x-edgeraft-group");
+    logEvent("warn", "requestFailed", { method: context.req.method, path: new URL(context.req.url).pathname, status, ...(body.code === undefined ? {} : { code: body.code, detail: body.detail }), ...(group === null ? {} : { group }) });
+  });
+  registerServiceRoutes(app, guards, options.cluster, options.healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax: options.healthLagEntriesMax });
   registerKvRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerBatchRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerGroupRoutes(app, guards, options.cluster);

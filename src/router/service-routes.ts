@@ -1,16 +1,20 @@
 /**
  * The routes about the service itself: GET / (a pointer to the docs, no auth), GET /v1/health/live
  * (liveness for load balancers: no auth, never touches the cluster) and GET /v1/health (the
- * cluster's health aggregate, admin only: 200 when healthy, 503 when not).
+ * cluster's health aggregate, admin only: 200 when healthy, 503 with the reasons when not;
+ * `?lagEntries=N` overrides the configured lag limit for one request).
  */
 import type { Hono } from "hono";
 import type { Cluster } from "./cluster.ts";
-import { problemOfClusterError } from "./problem.ts";
+import { healthLagEntriesMaxDefault, summarizeHealth } from "./health-summary.ts";
+import { queryOf } from "./parse.ts";
+import { problem, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
 
 /** Registers the root, liveness and health routes. */
-export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluster): void {
+export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluster, options: { healthLagEntriesMax?: number } = {}): void {
+  const lagEntriesMaxDefault = options.healthLagEntriesMax ?? healthLagEntriesMaxDefault;
   addRoute(app, "/", {
     GET: guards.open(async () =>
       jsonResponse({ service: "edgeraft", api: "v1", docs: "docs/api.md", live: "/v1/health/live", health: "/v1/health" }),
@@ -18,10 +22,13 @@ export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluste
   });
   addRoute(app, "/v1/health/live", { GET: guards.open(async () => jsonResponse({ ok: true })) });
   addRoute(app, "/v1/health", {
-    GET: guards.admin(async () => {
+    GET: guards.admin(async (request) => {
+      const asked = queryOf(request, ["lagEntries"]).get("lagEntries");
+      if (asked !== undefined && !/^[0-9]{1,9}$/.test(asked)) throw problem("badQuery", "lagEntries must be an integer from 0 to 999999999");
       const result = await cluster.health();
       if (!result.ok) throw problemOfClusterError(result.error, "the health check");
-      return jsonResponse(result.value, result.value.healthy ? 200 : 503, { "cache-control": "no-store" });
+      const summary = summarizeHealth(result.value.groups, asked === undefined ? lagEntriesMaxDefault : Number(asked));
+      return jsonResponse(summary, summary.healthy ? 200 : 503, { "cache-control": "no-store" });
     }),
   });
 }

@@ -2,7 +2,8 @@
  * Proves the `edgeraft` CLI end to end: each test spawns it as a process against the suite's real
  * wrangler dev and checks its output and its documented exit codes (0 ok, 1 not found or condition
  * failed, 2 usage, 3 no answer): keys from arguments, files and stdin, scans, batches, a bulk load
- * that round-trips `scan --json`, groups, tenant tokens, health, `top`, and where URL and token come from.
+ * that round-trips `scan --json`, groups (split, merge, range moves), tenant tokens, health, `top`, and
+ * where URL and token come from.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -152,6 +153,45 @@ describe("the edgeraft CLI against wrangler dev", () => {
     const forbidden = await cli(["groups", "ls"], { env: { EDGERAFT_TOKEN: token } });
     expect(forbidden.code).toBe(2);
     expect(forbidden.stderr).toContain("403 forbidden");
+  });
+
+  it("splits, moves and merges ranges, shows each group's ranges, and exits 1 or 2 on refusals", async () => {
+    expect((await cli(["groups", "create", "cli-shape", "--prefix", "cli-shape/"])).code).toBe(0);
+    for (const letter of "abcdef") expect((await cli(["put", `cli-shape/${letter}`, letter])).code).toBe(0);
+    const split = await cli(["groups", "split", "cli-shape", "--at", "cli-shape/d", "--name", "cli-shape-hi"]);
+    expect(split.code, split.stderr).toBe(0);
+    expect(split.stdout).toContain('split cli-shape: new group cli-shape-hi serves ["cli-shape/d", "cli-shape0")');
+    expect(JSON.parse((await cli(["get", "cli-shape/e", "--json"])).stdout)).toMatchObject({ value: "e", group: "cli-shape-hi" });
+    const listed = await cli(["groups", "ls"]);
+    expect(listed.stdout).toMatch(/^GROUP\s+OWNS\s+REPLICAS\s+.*\sRANGES$/m);
+    expect(listed.stdout).toMatch(/^cli-shape\s+prefix "cli-shape\/".*\["cli-shape\/", "cli-shape\/d"\)$/m);
+
+    const moved = await cli(["ranges", "move", "--start", "cli-shape/e", "--end", "cli-shape/f", "--to", "default"]);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toContain('moved ["cli-shape/e", "cli-shape/f") to default: 1 range, 1 records');
+    expect(JSON.parse((await cli(["get", "cli-shape/e", "--json"])).stdout)).toMatchObject({ value: "e", group: "default" });
+    const shown = await cli(["groups", "show", "cli-shape-hi"]);
+    expect(shown.stdout).toContain('serves ["cli-shape/d", "cli-shape/e") ["cli-shape/f", "cli-shape0")');
+
+    const merged = await cli(["groups", "merge", "cli-shape", "--with", "cli-shape-hi", "--json"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    expect(JSON.parse(merged.stdout)).toMatchObject({ name: "cli-shape", ranges: [{ start: "cli-shape/", end: "cli-shape/e" }, { start: "cli-shape/f", end: "cli-shape0" }] });
+    expect((await cli(["groups", "show", "cli-shape-hi"])).code).toBe(1);
+    expect(JSON.parse((await cli(["get", "cli-shape/f", "--json"])).stdout)).toMatchObject({ value: "f", group: "cli-shape" });
+
+    const median = await cli(["groups", "split", "cli-shape", "--json"]);
+    expect(median.code, median.stderr).toBe(0);
+    const upper = JSON.parse(median.stdout) as { name: string; ranges: { start: string }[] };
+    expect(upper.name).toMatch(/^cli-shape-[0-9a-f]{6}$/);
+    expect(upper.ranges[0]!.start > "cli-shape/a").toBe(true);
+
+    expect((await cli(["groups", "merge", "cli-shape"])).code).toBe(2);
+    expect((await cli(["ranges", "move", "--start", "cli-shape/a"])).code).toBe(2);
+    expect((await cli(["groups", "split", "cli-shape", "--at", "zzz"])).code).toBe(2);
+    expect((await cli(["groups", "split", "no-such-group"])).code).toBe(1);
+    expect((await cli(["groups", "rm", upper.name])).code).toBe(0);
+    expect((await cli(["groups", "rm", "cli-shape"])).code).toBe(0);
+    for (const letter of "abcdef") expect((await cli(["get", `cli-shape/${letter}`])).stdout).toBe(letter);
   });
 
   it("takes the token from .dev.vars when neither --token nor EDGERAFT_TOKEN gives one", async () => {

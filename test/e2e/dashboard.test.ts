@@ -3,8 +3,9 @@
  * against the suite's wrangler dev: the page asks for the token and keeps it in sessionStorage
  * only, shows the groups the test created (cards with replicas and leader, keyspace bar pieces),
  * a group created and one removed from the page take effect in the cluster, the keyspace cutting
- * handles groups owning several ranges, and no console error occurs. It saves a screenshot under
- * test-results/.
+ * handles groups owning several ranges, a split, a range move and a merge started from the page
+ * reshape the cluster and the bar (one segment per range served), automatic groups are marked, and
+ * no console error occurs. It saves a screenshot under test-results/.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -114,6 +115,64 @@ describe("the dashboard in Chromium", () => {
     expect(await page.locator("article[data-group=default] button[data-action=remove]").count()).toBe(0);
   });
 
+  it("splits a group from the page at a key, draws one segment per range it serves, merges it back and moves a range", async () => {
+    const client = admin();
+    await client.groups.create({ name: "dash-shape", prefix: "dash-shape/", replicas: 3 });
+    for (const letter of "abcdef") await client.put(`dash-shape/${letter}`, letter);
+    await page.locator("#split-group option[value=dash-shape]").waitFor({ state: "attached", timeout: 20_000 });
+    await page.selectOption("#split-group", "dash-shape");
+    await page.fill("#split-at", "dash-shape/d");
+    await page.fill("#split-name", "dash-shape-hi");
+    await page.click("#split-submit");
+    await page.locator("#keyspace .segment[data-group=dash-shape-hi]").waitFor({ timeout: 60_000 });
+    const split = (await client.groups.list()).find((group) => group.name === "dash-shape-hi");
+    expect(split?.ranges).toEqual([{ start: "dash-shape/d", end: "dash-shape0" }]);
+    expect((await client.get("dash-shape/e"))?.group).toBe("dash-shape-hi");
+    const ours = async () => (await page.locator("#keyspace .segment").evaluateAll((nodes) => nodes.map((node) => `${node.getAttribute("data-group")} ${node.querySelector("small")?.textContent}`)))
+      .filter((text) => text.startsWith("dash-shape"));
+    await expect.poll(ours).toEqual(['dash-shape ["dash-shape/", "dash-shape/d")', 'dash-shape-hi ["dash-shape/d", after "dash-shape/"*)']);
+    expect(await page.locator("article[data-group=dash-shape-hi] .ranges code").textContent()).toBe('["dash-shape/d", after "dash-shape/"*)');
+
+    await page.fill("#move-start", "dash-shape/b");
+    await page.fill("#move-end", "dash-shape/c");
+    await page.selectOption("#move-to", "default");
+    await page.click("#move-submit");
+    await expect.poll(async () => page.locator("#keyspace .segment[data-group=dash-shape]").count(), { timeout: 60_000 }).toBe(2);
+    expect((await client.get("dash-shape/b"))?.group).toBe("default");
+    const shape = (await client.groups.list()).find((group) => group.name === "dash-shape");
+    expect(shape?.ranges).toEqual([{ start: "dash-shape/", end: "dash-shape/b" }, { start: "dash-shape/c", end: "dash-shape/d" }]);
+
+    await page.selectOption("#merge-group", "dash-shape");
+    await page.dispatchEvent("#merge-group", "change");
+    await expect.poll(() => page.locator("#merge-with option").evaluateAll((nodes) => nodes.map((node) => node.getAttribute("value")))).toContain("dash-shape-hi");
+    await page.selectOption("#merge-with", "dash-shape-hi");
+    await page.click("#merge-submit");
+    await page.locator("#keyspace .segment[data-group=dash-shape-hi]").waitFor({ state: "detached", timeout: 60_000 });
+    expect((await client.groups.list()).map((group) => group.name)).not.toContain("dash-shape-hi");
+    expect((await client.get("dash-shape/e"))?.group).toBe("dash-shape");
+    await expect.poll(() => page.locator("#toasts .toast.good").allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining("Merged dash-shape-hi into dash-shape")]));
+  });
+
+  it("marks groups an automatic split made in the keyspace bar", async () => {
+    // Runs in the page (a string: this project's TypeScript has no DOM types); `h` is a minimal element builder.
+    const marked = await page.evaluate<string[]>(`(() => {
+      const h = (tag, attributes, children) => {
+        const node = document.createElement(tag);
+        for (const [name, value] of Object.entries(attributes)) if (value !== null && name !== "onclick" && name !== "text") node.setAttribute(name, value);
+        if (attributes.text) node.textContent = attributes.text;
+        for (const child of children || []) node.append(child);
+        return node;
+      };
+      const bar = document.createElement("div");
+      drawKeyspace(bar, document.createElement("div"), [
+        { name: "default", owns: { default: true }, ranges: [{ start: "", end: "m" }] },
+        { name: "default-0a1b2c", owns: { start: "m" }, ranges: [{ start: "m" }], auto: true },
+      ], h);
+      return [...bar.querySelectorAll(".segment")].map((node) => node.getAttribute("data-group") + " " + node.getAttribute("data-auto") + " " + node.querySelector("b").textContent);
+    })()`);
+    expect(marked).toEqual(["default null default", "default-0a1b2c true \u2699 default-0a1b2c"]);
+  });
+
   it("shows the commit and request rates under writes, takes a screenshot, and logged no console errors", async () => {
     const client = admin();
     const stopAt = Date.now() + 5_000;
@@ -123,6 +182,7 @@ describe("the dashboard in Chromium", () => {
     expect(Number(await page.locator("#stat-rate").textContent())).toBeGreaterThanOrEqual(0);
     await expect.poll(async () => Number(await page.locator("#stat-requests").textContent()), { timeout: 10_000 }).toBeGreaterThan(0);
     mkdirSync("test-results", { recursive: true });
+    await page.evaluate("window.scrollTo(0, 0)"); // the forms' clicks scrolled; the header is sticky
     await page.screenshot({ path: "test-results/dashboard.png", fullPage: true });
     // Chromium reports every HTTP error status of a fetch as a console error. Two are answers, not
     // page errors: the 401 the wrong-token test provoked, and a 503 from /v1/health, which is how

@@ -25,6 +25,10 @@ export interface Env {
   SPLIT_WRITES_PER_SECOND?: string;
   /** Two adjacent quiet groups under this many keys each merge, when one came from an automatic split (default 1000). */
   MERGE_KEYS?: string;
+  /** GET /v1/health counts a replica as lagging past this many log entries behind its leader (default 1000). */
+  HEALTH_LAG_ENTRIES?: string;
+  /** Structured log level: debug, info, warn (default: quiet), error or off (src/router/log.ts). */
+  LOG_LEVEL?: string;
 }
 
 /** The balance thresholds from the settings, each falling back to its default when absent or not a positive number. */
@@ -45,4 +49,10 @@ export function thresholdsOf(env: Env): BalanceThresholds {
 /** The locationHints for the replicas of new groups, in order (default wnam, weur, apac). */
 export function locationsOf(env: Env): string[] {
   return (env.LOCATIONS ?? "wnam,weur,apac").split(",").map((location) => location.trim()).filter((location) => location !== "");
+}
+
+/** The lag limit of GET /v1/health from HEALTH_LAG_ENTRIES, or undefined (the app's default) when absent or not a whole number. */
+export function healthLagEntriesOf(env: Env): number | undefined {
+  const text = env.HEALTH_LAG_ENTRIES;
+  return text !== undefined && /^[0-9]{1,9}$/.test(text.trim()) ? Number(text.trim()) : undefined;
 }

@@ -15,6 +15,7 @@ import { locationsOf, thresholdsOf, type Env } from "./env.ts";
 import type { GroupLoad } from "../../multiraft/balance.ts";
 import { Balancer } from "../../router/cluster-client/balancer.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
+import { logEvent, setLogLevel } from "../../router/log.ts";
 import { DurableObjectDirectory } from "./directory.ts";
 
 const json = (body: unknown, status = 200): Response => Response.json(body, { status });
@@ -26,6 +27,7 @@ export class ReplicaObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    setLogLevel(env.LOG_LEVEL);
     const tickMs = Number(env.RAFT_TICK_MS ?? "");
     const timing = Number.isFinite(tickMs) && tickMs > 0 ? { tickMs } : {};
     const loadReports = this.peers(env) === env.REPLICA ? { thresholds: thresholdsOf(env), send: (load: GroupLoad) => void reportLoad(env, load) } : undefined;
@@ -100,8 +102,8 @@ export class MetaObject extends ReplicaObject {
       this.balancer ??= new Balancer(new ClusterClient({ directory: new DurableObjectDirectory(this.env), locations: locationsOf(this.env) }), thresholdsOf(this.env));
       this.ctx.waitUntil(
         this.balancer.consider(load).then(
-          (outcome) => outcome.kind !== "none" && outcome.kind !== "busy" && console.log(JSON.stringify({ event: "balance", ...outcome, load })),
-          (error: unknown) => console.log(JSON.stringify({ event: "balanceFailed", error: String(error), load })),
+          (outcome) => outcome.kind !== "none" && outcome.kind !== "busy" && logEvent("info", "balance", { ...outcome, group: load.group, load }),
+          (error: unknown) => logEvent("warn", "balanceFailed", { group: load.group, error: String(error), load }),
         ),
       );
       return json({ kind: "ok" });

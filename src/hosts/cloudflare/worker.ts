@@ -9,7 +9,8 @@ import { statsOfClusterClient } from "../../router/metrics/replica-stats.ts";
 import { DurableObjectDirectory } from "./directory.ts";
 import { DurableObjectFaults } from "./faults.ts";
 import { registerBenchRoutes } from "./bench-route.ts";
-import { locationsOf, type Env } from "./env.ts";
+import { setLogLevel } from "../../router/log.ts";
+import { healthLagEntriesOf, locationsOf, type Env } from "./env.ts";
 
 export { ReplicaObject, MetaObject } from "./replica-object.ts";
 
@@ -17,10 +18,12 @@ let built: { env: Env; app: Hono } | undefined;
 
 function appFor(env: Env): Hono {
   if (built?.env === env) return built.app;
+  setLogLevel(env.LOG_LEVEL);
   const locations = locationsOf(env);
   const cluster = new ClusterClient({ directory: new DurableObjectDirectory(env), locations });
   const faults = env.FAULTS === "on" ? new DurableObjectFaults(cluster) : undefined;
-  const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, replicaStats: statsOfClusterClient(cluster), ...(faults === undefined ? {} : { faults }) });
+  const healthLagEntriesMax = healthLagEntriesOf(env);
+  const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, replicaStats: statsOfClusterClient(cluster), ...(faults === undefined ? {} : { faults }), ...(healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax }) });
   if (env.BENCH === "on") registerBenchRoutes(app, { cluster, adminToken: env.ADMIN_TOKEN });
   built = { env, app };
   return app;

@@ -3,6 +3,7 @@
  * first use, and the isolate-local caches of group records and the routing table (refreshed when
  * a replica answers "stale epoch" and at most every few seconds otherwise).
  */
+import { logEvent } from "../log.ts";
 import { defaultGroup } from "../../multiraft/routing.ts";
 import { fromLegacyRouting, groupsOf, lookupKey, singleGroupTable, spansOf, type RangeTable } from "../../multiraft/keyspace.ts";
 import type { Ownership } from "../../multiraft/protocol.ts";
@@ -116,7 +117,9 @@ export class Groups {
       if (existing.value?.value.state !== "creating") return { ok: false, error: { code: "groupExists" } };
       return this.finish(existing.value.value);
     }
-    return this.finish(record);
+    const finished = await this.finish(record);
+    if (finished.ok) logEvent("info", "groupCreated", { group: spec.name, owns: spec.owns, replicas: replicas.map((replica) => ({ replica: replica.id, location: replica.location })), ...(spec.auto === true ? { auto: true } : {}) });
+    return finished;
   }
 
   /**
@@ -135,6 +138,7 @@ export class Groups {
     await Promise.all(deleting.replicas.map((replica) => this.caller.direct(deleting, replica.id, "/internal/retire", {})));
     const tombstone: GroupRecord = { ...deleting, state: "removed" };
     const removed = await this.meta.apply([Metadata.put(`groups/${name}`, tombstone)]);
+    if (removed.ok) logEvent("info", "groupRemoved", { group: name });
     return removed.ok ? { ok: true, value: { deleted: true } } : removed;
   }
 

@@ -11,6 +11,7 @@ import type { InstalledRecord, InstalledSession } from "../../kv/command.ts";
 import { assignSpan, type RangeTable } from "../../multiraft/keyspace.ts";
 import { advance, isFinished, nextAction, type MoveAction, type MoveOutcome, type MovePhase, type MoveSaga } from "../../multiraft/move-saga.ts";
 import type { ClusterResult } from "../cluster.ts";
+import { logEvent } from "../log.ts";
 import type { GroupIo } from "./group-io.ts";
 import { Metadata, type GroupRecord } from "./metadata.ts";
 import type { ReplicaCaller } from "./replica-caller.ts";
@@ -73,6 +74,8 @@ export class MoveDriver {
   private async drive(start: MoveSaga, startVersion: number): Promise<ClusterResult<MoveSaga>> {
     let saga = start;
     let version = startVersion;
+    const fields = { saga: start.id, group: start.from, to: start.to, start: start.span.start, end: start.span.end ?? null };
+    logEvent("info", start.phase === "freeze" ? "moveStarted" : "moveResumed", { ...fields, phase: start.phase });
     while (!isFinished(saga)) {
       if (this.haltBefore === saga.phase) {
         this.haltBefore = undefined;
@@ -96,6 +99,8 @@ export class MoveDriver {
       version = current.value.version;
     }
     await this.meta.apply([{ type: "delete", key: `sagas/${saga.id}` }]);
+    if (saga.phase === "done") logEvent("info", "moveFinished", { ...fields, records: saga.copied });
+    else logEvent("info", "moveRolledBack", { ...fields, reason: saga.reason ?? "refused" });
     return { ok: true, value: saga };
   }
 

@@ -9,6 +9,7 @@ import { adjacent, entriesWithin, spansOf } from "../../multiraft/keyspace.ts";
 import { startMove } from "../../multiraft/move-saga.ts";
 import { defaultGroup } from "../../multiraft/routing.ts";
 import type { ClusterResult, GroupSpec, RangeMoveReport } from "../cluster.ts";
+import { logEvent } from "../log.ts";
 import type { Groups } from "./groups.ts";
 import type { GroupRecord } from "./metadata.ts";
 import type { MoveDriver } from "./move-driver.ts";
@@ -76,12 +77,15 @@ export class Reshape {
     const upper = spans.flatMap((span) => spanIntersection(span, { start: at }) ?? []);
     const lower = spans.flatMap((span) => spanIntersection(span, spanOf("", at)) ?? []);
     if (upper.length === 0 || lower.length === 0) return badRequest(`"${at}" does not cut group ${name}'s ranges in two`);
+    const fields = { group: name, newGroup: options.newName, splitAt: at, ...(options.auto === true ? { auto: true } : {}) };
+    logEvent("info", "splitStarted", fields);
     const created = await this.groups.create({ name: options.newName, owns: { start: at }, replicas: options.replicas ?? source.value.replicas.length, auto: options.auto === true });
-    if (!created.ok) return created;
+    if (!created.ok) return failed("splitFailed", fields, created);
     for (const span of upper) {
       const moved = await this.move(span, options.newName);
-      if (!moved.ok) return moved;
+      if (!moved.ok) return failed("splitFailed", fields, moved);
     }
+    logEvent("info", "splitFinished", fields);
     return this.groups.get(options.newName);
   }
 
@@ -96,12 +100,16 @@ export class Reshape {
       if (!record.ok) return record;
     }
     if (!adjacent(table.value, name, other)) return badRequest(`groups ${name} and ${other} own no adjacent ranges`);
+    const fields = { group: name, with: other };
+    logEvent("info", "mergeStarted", fields);
     for (const span of spansOf(table.value, other)) {
       const moved = await this.move(span, name);
-      if (!moved.ok) return moved;
+      if (!moved.ok) return failed("mergeFailed", fields, moved);
     }
     const removed = await this.groups.remove(other);
-    return removed.ok ? this.groups.get(name) : removed;
+    if (!removed.ok) return failed("mergeFailed", fields, removed);
+    logEvent("info", "mergeFinished", fields);
+    return this.groups.get(name);
   }
 
   /** Removes a group; a group of the shared keyspace first hands its ranges to the default group, so no key is lost. */
@@ -136,6 +144,12 @@ function sagaId(): string {
 
 function describe(span: Span): string {
   return `[${JSON.stringify(span.start)}, ${span.end === undefined ? "end" : JSON.stringify(span.end)})`;
+}
+
+/** Logs that a split or merge stopped (its moves so far stand; a rolled-back move is logged by the driver) and passes the failure on. */
+function failed<T extends { ok: false }>(event: "splitFailed" | "mergeFailed", fields: Record<string, unknown>, failure: T): T {
+  logEvent("warn", event, { ...fields, error: "error" in failure ? failure.error : undefined });
+  return failure;
 }
 
 function badRequest(detail: string): { ok: false; error: { code: "badRequest"; detail: string } } {

@@ -1,12 +1,13 @@
 /**
  * The dashboard's keyspace drawing, as browser script (plain ES2020, no template literals). A
- * group's `owns` is one ownership or a list of them, so a group owning several ranges needs no
- * change here. The shared keyspace is cut at every bound any ownership names; each piece belongs
+ * group's `ranges` (what it serves now, from the range table) are drawn when the server sends
+ * them, one segment per range, automatic groups marked; otherwise its `owns` (one ownership or a
+ * list). The shared keyspace is cut at every bound any ownership names; each piece belongs
  * to the narrowest ownership covering it (a prefix or range group), else to the default group.
  * Pieces are drawn with equal widths (an ordinal scale: the API says nothing of key counts).
  * The functions are globals so the browser test can call `keyspaceSegments` directly.
  */
-/** Browser globals: keyspaceSegments, colorOf, describeOwns, orderGroups, drawKeyspace. */
+/** Browser globals: keyspaceSegments, colorOf, describeOwns, describeRanges, orderGroups, drawKeyspace. */
 export const keyspaceScript = String.raw`
 function ownershipsOf(owns) { return Array.isArray(owns) ? owns : [owns]; }
 function prefixEnd(prefix) {
@@ -24,9 +25,20 @@ function compareEnds(left, right) {
   if (right === null) return -1;
   return left < right ? -1 : 1;
 }
+function isTenantGroup(group) { return ownershipsOf(group.owns).some(function (owns) { return owns && typeof owns.tenant === "string"; }); }
 function keyspaceIntervals(groups) {
   var intervals = [];
   groups.forEach(function (group) {
+    if (Array.isArray(group.ranges) && !isTenantGroup(group)) {
+      var prefixes = ownershipsOf(group.owns).filter(function (owns) { return owns && typeof owns.prefix === "string"; }).map(function (owns) { return owns.prefix; });
+      prefixes.forEach(function (prefix) { var end = prefixEnd(prefix); if (end !== null) prefixOfEnd[end] = prefix; });
+      group.ranges.forEach(function (range) {
+        var end = typeof range.end === "string" ? range.end : null;
+        var whole = prefixes.find(function (prefix) { return prefix === range.start && prefixEnd(prefix) === end; });
+        intervals.push({ group: group.name, start: range.start, end: end, label: whole === undefined ? null : whole + "*" });
+      });
+      return;
+    }
     ownershipsOf(group.owns).forEach(function (owns) {
       if (!owns) return;
       if (typeof owns.prefix === "string") {
@@ -88,6 +100,11 @@ function describeOwns(owns) {
     return JSON.stringify(one);
   }).join(", ");
 }
+function describeRanges(ranges) {
+  if (!Array.isArray(ranges)) return "";
+  if (!ranges.length) return "serves nothing";
+  return ranges.map(function (range) { return "[" + boundText(range.start, false) + ", " + boundText(typeof range.end === "string" ? range.end : null, true) + ")"; }).join(" ");
+}
 function orderGroups(groups) {
   function rank(group) {
     var first = ownershipsOf(group.owns)[0] || {};
@@ -102,16 +119,19 @@ function orderGroups(groups) {
 }
 function drawKeyspace(bar, tenantsRow, groups, h) {
   bar.replaceChildren();
+  var automatic = {};
+  groups.forEach(function (group) { if (group.auto === true) automatic[group.name] = true; });
   keyspaceSegments(groups).forEach(function (segment) {
     var name = segment.group === null ? "unowned" : segment.group;
-    var title = name + " owns " + segment.text;
-    bar.append(h("div", { class: "segment" + (segment.group === "default" || segment.group === null ? " default" : ""), "data-group": name, title: title,
+    var auto = automatic[name] === true;
+    var title = name + (auto ? " (made by an automatic split)" : "") + " serves " + segment.text;
+    bar.append(h("div", { class: "segment" + (segment.group === "default" || segment.group === null ? " default" : "") + (auto ? " auto" : ""), "data-group": name, "data-auto": auto ? "true" : null, title: title,
       style: segment.group === "default" || segment.group === null ? "" : "background:" + colorOf(name),
       onclick: function () { var card = document.querySelector("article[data-group=\"" + CSS.escape(name) + "\"]"); if (card) card.scrollIntoView({ behavior: "smooth", block: "center" }); } },
-      [h("b", { text: name }), h("small", { text: segment.text })]));
+      [h("b", { text: (auto ? "\u2699 " : "") + name }), h("small", { text: segment.text })]));
   });
   tenantsRow.replaceChildren();
-  var tenants = groups.filter(function (group) { return ownershipsOf(group.owns).some(function (owns) { return owns && typeof owns.tenant === "string"; }); });
+  var tenants = groups.filter(isTenantGroup);
   if (!tenants.length) return;
   tenantsRow.append(document.createTextNode("Tenant keyspaces"));
   tenants.forEach(function (group) {

@@ -74,6 +74,30 @@ export const dashboardPage = `<!doctype html>
           </div>
           <button id="create-submit" class="primary" type="submit">Create group</button>
         </form>
+        <h2 class="reshape-title">Reshape the keyspace</h2>
+        <form id="split-form" class="reshape" autocomplete="off">
+          <div class="field"><label for="split-group">Split group</label><select id="split-group"></select></div>
+          <div class="row">
+            <div class="field"><label for="split-at">At key (empty: median)</label><input id="split-at" placeholder="median"></div>
+            <div class="field"><label for="split-name">New name (optional)</label><input id="split-name" pattern="[a-z][a-z0-9\\-]{0,62}" placeholder="generated"></div>
+          </div>
+          <button id="split-submit" class="primary" type="submit">Split</button>
+        </form>
+        <form id="merge-form" class="reshape" autocomplete="off">
+          <div class="row">
+            <div class="field"><label for="merge-group">Merge group</label><select id="merge-group"></select></div>
+            <div class="field"><label for="merge-with">With adjacent</label><select id="merge-with"></select></div>
+          </div>
+          <button id="merge-submit" class="primary" type="submit">Merge</button>
+        </form>
+        <form id="move-form" class="reshape" autocomplete="off">
+          <div class="row">
+            <div class="field"><label for="move-start">Move from key</label><input id="move-start" placeholder="orders/5"></div>
+            <div class="field"><label for="move-end">To key (optional)</label><input id="move-end" placeholder="end"></div>
+          </div>
+          <div class="field"><label for="move-to">To group</label><select id="move-to"></select></div>
+          <button id="move-submit" class="primary" type="submit">Move</button>
+        </form>
       </aside>
     </div>
   </main>

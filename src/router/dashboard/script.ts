@@ -3,12 +3,14 @@
  * (it lives in one). It asks for the admin token, keeps it in sessionStorage only (gone with the
  * tab), reads GET /v1/groups and GET /v1/health every few seconds, draws the keyspace as a bar
  * cut into ranges coloured by group (any number of ranges per group: `owns` may be a list), each
- * group's replicas, and commit rate from the change in commit index; it creates and removes groups.
+ * group's replicas, and commit rate from the change in commit index; it creates and removes groups
+ * and splits, merges and moves ranges (reshape-script.ts).
  */
 import { keyspaceScript } from "./keyspace-script.ts";
+import { reshapeScript } from "./reshape-script.ts";
 
-/** The page's whole script: the keyspace drawing, then the app (token gate, refresh loop, cards, actions). */
-export const dashboardScript = keyspaceScript + String.raw`
+/** The page's whole script: the keyspace drawing, the reshaping forms, then the app (token gate, refresh loop, cards, actions). */
+export const dashboardScript = keyspaceScript + reshapeScript + String.raw`
 (function () {
   "use strict";
   var tokenKey = "edgeraft.adminToken";
@@ -155,6 +157,7 @@ export const dashboardScript = keyspaceScript + String.raw`
     byId("updated").textContent = "updated " + new Date().toLocaleTimeString();
     drawKeyspace(byId("keyspace"), byId("tenants"), state.groups, h);
     drawGroups(healthOf);
+    updateReshape(state.groups);
   }
 
   function sparkline(rates, color) {
@@ -221,11 +224,13 @@ export const dashboardScript = keyspaceScript + String.raw`
           h("span", { class: "swatch", style: "background:" + color }),
           h("h3", { text: group.name }),
           h("span", { class: "owns", text: describeOwns(group.owns) }),
+          group.auto === true ? h("span", { class: "pill auto", title: "made by an automatic split", text: "auto" }) : null,
           h("div", { class: "right" }, [
             h("span", { class: "pill " + (!health ? "idle" : health.healthy ? "good" : "bad"), text: !health ? group.state : health.healthy ? "healthy" : "unhealthy" }),
             removeButton(group.name),
           ]),
         ]),
+        h("div", { class: "ranges", title: "serves " + describeRanges(group.ranges) }, [document.createTextNode("serves "), h("code", { text: describeRanges(group.ranges) })]),
         h("div", { class: "meta" }, [
           h("span", {}, [document.createTextNode("term "), h("b", { text: health ? String(health.term) : "\u2013" })]),
           h("span", {}, [document.createTextNode("commit "), h("b", { text: String(leaderCommit(health)) })]),
@@ -282,6 +287,7 @@ export const dashboardScript = keyspaceScript + String.raw`
   byId("kind-prefix").addEventListener("click", function () { setCreateKind("prefix"); });
   byId("kind-range").addEventListener("click", function () { setCreateKind("range"); });
   byId("create-form").addEventListener("submit", createGroup);
+  setupReshape({ api: api, toast: toast, refresh: refresh, groups: function () { return state.groups; } });
   if (state.token) signIn(state.token); else signOut("");
 })();
 `;

@@ -91,6 +91,13 @@ table.replicas tr.leader td { background: #3b82f614; }
 .create .seg { display: flex; background: var(--bg); border: 1px solid var(--line); border-radius: 8px; padding: 3px; margin-bottom: 12px; }
 .create .seg button { flex: 1; padding: 6px; border: 0; background: transparent; border-radius: 6px; color: var(--muted); }
 .create .seg button.on { background: var(--panel-2); color: var(--text); box-shadow: inset 0 0 0 1px var(--line); }
+.reshape { padding-top: 12px; margin-top: 12px; border-top: 1px solid var(--line); }
+.reshape-title { margin-top: 22px !important; }
+main > *, .layout > *, .card { min-width: 0; }
+.ranges { padding: 0 14px 8px; color: var(--muted); font-size: 12px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.ranges code { font: 12px var(--mono); color: var(--text); }
+.pill.auto { background: #78350f55; color: #fcd34d; border-color: #92400e; }
+.segment.auto { background-image: repeating-linear-gradient(45deg, transparent, transparent 6px, #ffffff22 6px, #ffffff22 12px); }
 .toasts { position: fixed; right: 20px; bottom: 20px; display: grid; gap: 8px; z-index: 10; }
 .toast { padding: 10px 14px; border-radius: 10px; background: var(--panel-2); border: 1px solid var(--line); box-shadow: 0 10px 30px #0008; max-width: 380px; }
 .toast.good { border-color: #065f46; }
