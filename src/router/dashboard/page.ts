@@ -61,16 +61,16 @@ export const dashboardPage = `<!doctype html>
       <aside class="panel create">
         <h2>Create group</h2>
         <form id="create-form" autocomplete="off">
-          <div class="field"><label for="create-name">Name</label><input id="create-name" required pattern="[a-z][a-z0-9\\-]{0,62}" placeholder="orders"></div>
+          <div class="field"><label for="create-name">Name</label><input id="create-name" required pattern="[a-z][a-z0-9\\-]{0,62}" title="for example: orders"></div>
           <div class="seg"><button id="kind-prefix" type="button" class="on">Prefix</button><button id="kind-range" type="button">Range</button></div>
-          <div id="prefix-fields" class="field"><label for="create-prefix">Prefix</label><input id="create-prefix" placeholder="orders/"></div>
+          <div id="prefix-fields" class="field"><label for="create-prefix">Prefix</label><input id="create-prefix" title="for example: orders/"></div>
           <div id="range-fields" class="row" hidden>
-            <div class="field"><label for="create-start">Start</label><input id="create-start" placeholder="a"></div>
-            <div class="field"><label for="create-end">End (optional)</label><input id="create-end" placeholder="m"></div>
+            <div class="field"><label for="create-start">Start</label><input id="create-start" title="for example: a"></div>
+            <div class="field"><label for="create-end">End (optional)</label><input id="create-end" title="for example: m"></div>
           </div>
           <div class="row">
             <div class="field"><label for="create-replicas">Replicas</label><select id="create-replicas"><option>1</option><option selected>3</option><option>5</option></select></div>
-            <div class="field"><label for="create-locations">Locations</label><input id="create-locations" placeholder="wnam,weur,apac"></div>
+            <div class="field"><label for="create-locations">Locations</label><input id="create-locations" title="for example: wnam,weur,apac"></div>
           </div>
           <button id="create-submit" class="primary" type="submit">Create group</button>
         </form>
@@ -78,8 +78,8 @@ export const dashboardPage = `<!doctype html>
         <form id="split-form" class="reshape" autocomplete="off">
           <div class="field"><label for="split-group">Split group</label><select id="split-group"></select></div>
           <div class="row">
-            <div class="field"><label for="split-at">At key (empty: median)</label><input id="split-at" placeholder="median"></div>
-            <div class="field"><label for="split-name">New name (optional)</label><input id="split-name" pattern="[a-z][a-z0-9\\-]{0,62}" placeholder="generated"></div>
+            <div class="field"><label for="split-at">At key (empty: median)</label><input id="split-at" title="empty: the median key"></div>
+            <div class="field"><label for="split-name">New name (optional)</label><input id="split-name" pattern="[a-z][a-z0-9\\-]{0,62}" title="empty: a generated name"></div>
           </div>
           <button id="split-submit" class="primary" type="submit">Split</button>
         </form>
@@ -92,8 +92,8 @@ export const dashboardPage = `<!doctype html>
         </form>
         <form id="move-form" class="reshape" autocomplete="off">
           <div class="row">
-            <div class="field"><label for="move-start">Move from key</label><input id="move-start" placeholder="orders/5"></div>
-            <div class="field"><label for="move-end">To key (optional)</label><input id="move-end" placeholder="end"></div>
+            <div class="field"><label for="move-start">Move from key</label><input id="move-start" title="for example: orders/5"></div>
+            <div class="field"><label for="move-end">To key (optional)</label><input id="move-end" title="empty: to the end of the keyspace"></div>
           </div>
           <div class="field"><label for="move-to">To group</label><select id="move-to"></select></div>
           <button id="move-submit" class="primary" type="submit">Move</button>
