@@ -33,6 +33,8 @@ export interface GroupLoad {
   readonly writesPerSecond: number;
   /** The group has gone idle (its leader quiesced with no write waiting). */
   readonly quiet: boolean;
+  /** The group's ownership epoch when measured (it grows with every split, merge or move touching the group). */
+  readonly epoch?: number;
 }
 
 /** What the metadata group does about a report. */

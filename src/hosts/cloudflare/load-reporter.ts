@@ -17,8 +17,8 @@ export const quietMs = 5_000;
 /** What the reporter reads from its replica. */
 export interface LoadSource {
   readonly group: string;
-  /** Keys and bytes (keys plus values) the group stores. */
-  measure(): { keys: number; bytes: number };
+  /** Keys and bytes (keys plus values) the group stores, and its ownership epoch. */
+  measure(): { keys: number; bytes: number; epoch?: number };
   /** Proposals this replica took as leader since it started. */
   proposals(): number;
   /** Whether this replica leads its group now. */

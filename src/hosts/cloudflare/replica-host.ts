@@ -185,7 +185,8 @@ export class ReplicaHost implements ReplicaEndpoint {
       group,
       measure: () => {
         const row = this.sql.exec("SELECT COUNT(*) AS keys, COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) AS bytes FROM kv").toArray()[0];
-        return { keys: Number(row?.keys ?? 0), bytes: Number(row?.bytes ?? 0) };
+        const epoch = this.runtime?.ownership?.epoch;
+        return { keys: Number(row?.keys ?? 0), bytes: Number(row?.bytes ?? 0), ...(epoch === undefined ? {} : { epoch }) };
       },
       proposals: () => this.runtime?.proposalsTaken ?? 0,
       leading: () => this.runtime?.node.brief().role === "leader",

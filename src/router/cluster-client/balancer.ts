@@ -16,6 +16,8 @@ export class Balancer {
   private readonly thresholds: BalanceThresholds;
   private readonly latest = new Map<string, GroupLoad>();
   private busy = false;
+  /** Per group, the ownership epoch of the report an operation was decided on. */
+  private readonly actedAtEpoch = new Map<string, number>();
 
   constructor(cluster: ClusterClient, thresholds: BalanceThresholds) {
     this.cluster = cluster;
@@ -24,6 +26,9 @@ export class Balancer {
 
   /** Notes `load` and acts on it, unless an operation is already running (the next report will do). */
   async consider(load: GroupLoad): Promise<BalanceOutcome> {
+    // A report taken before this balancer last split or merged the group describes a group that
+    // no longer exists in that shape (it may arrive late, or from a leader that just lost office).
+    if (load.epoch !== undefined && load.epoch <= (this.actedAtEpoch.get(load.group) ?? 0)) return { kind: "none" };
     this.latest.set(load.group, load);
     if (this.busy) return { kind: "busy" };
     this.busy = true;
@@ -32,6 +37,12 @@ export class Balancer {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Remembers the ownership epoch of `group`'s latest report: reports up to it are from before this operation. */
+  private noteActed(group: string): void {
+    const epoch = this.latest.get(group)?.epoch;
+    if (epoch !== undefined) this.actedAtEpoch.set(group, Math.max(epoch, this.actedAtEpoch.get(group) ?? 0));
   }
 
   private async act(load: GroupLoad): Promise<BalanceOutcome> {
@@ -43,12 +54,16 @@ export class Balancer {
     const decision = decide(load, this.latest, table.value, mergeable, this.thresholds);
     if (decision.kind === "none") return decision;
     if (decision.kind === "split") {
+      this.noteActed(decision.group);
       const split = await this.cluster.splitGroup(decision.group, { auto: true });
       this.latest.delete(decision.group);
       return { kind: "split", detail: `${decision.group}: ${decision.reason}${split.ok ? ` -> ${split.value.name}` : ""}`, ok: split.ok };
     }
+    this.noteActed(decision.into);
+    this.noteActed(decision.from);
     const merged = await this.cluster.mergeGroups(decision.into, decision.from);
     this.latest.delete(decision.from);
+    this.latest.delete(decision.into);
     return { kind: "merge", detail: `${decision.from} into ${decision.into}: ${decision.reason}`, ok: merged.ok };
   }
 }
