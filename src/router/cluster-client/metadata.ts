@@ -104,11 +104,18 @@ export class Metadata {
 
   /** Applies put/delete/check steps atomically; conditionFailed when any check fails. */
   async apply(steps: BatchStep[]): Promise<MetaResult<true>> {
+    const applied = await this.applyVersioned(steps);
+    return applied.ok ? { ok: true, value: true } : applied;
+  }
+
+  /** Like apply; answers the version each step gave its record (compare-and-set against these next). */
+  async applyVersioned(steps: BatchStep[]): Promise<MetaResult<readonly number[]>> {
     await this.ensureBootstrapped();
     const result = await this.io.write(metaGroup, { type: "batch", ops: steps });
     if (!result.ok) return { ok: false, error: "error" in result ? result.error : { code: "unavailable", detail: "metadata moved" } };
     const error = applyError(result.value);
-    return error === undefined ? { ok: true, value: true } : { ok: false, error };
+    if (error !== undefined) return { ok: false, error };
+    return { ok: true, value: result.value.ok && result.value.type === "batch" ? result.value.versions : [] };
   }
 
   /** A put step of a JSON record. */

@@ -25,6 +25,8 @@ interface SagaRecord {
 
 /** How long a saga must be silent before another driver takes it over, in milliseconds. */
 export const sagaResumeAfterMs = 5_000;
+/** How long a finished saga's record is kept (for drivers that raced on it), in milliseconds. */
+const finishedKeepMs = 120_000;
 
 /** The answer of /internal/export. */
 type ExportAnswer =
@@ -52,12 +54,9 @@ export class MoveDriver {
 
   /** Records a new saga and runs it to its end; the finished saga (done, or rolled back with a reason). */
   async run(saga: MoveSaga): Promise<ClusterResult<MoveSaga>> {
-    const created = await this.meta.apply([Metadata.put(`sagas/${saga.id}`, { saga, updatedAtMs: Date.now() } satisfies SagaRecord, 0)]);
+    const created = await this.meta.applyVersioned([Metadata.put(`sagas/${saga.id}`, { saga, updatedAtMs: Date.now() } satisfies SagaRecord, 0)]);
     if (!created.ok) return created;
-    const recorded = await this.meta.read<SagaRecord>(`sagas/${saga.id}`);
-    if (!recorded.ok) return recorded;
-    if (recorded.value === undefined) return { ok: false, error: { code: "unavailable", detail: `saga ${saga.id} vanished` } };
-    return this.drive(recorded.value.value.saga, recorded.value.version);
+    return this.drive(saga, created.value[0] ?? 0);
   }
 
   /** Resumes every unfinished saga that no driver advanced for sagaResumeAfterMs (or every one, with `force`). */
@@ -65,6 +64,11 @@ export class MoveDriver {
     const records = await this.meta.list<SagaRecord>("sagas/");
     if (!records.ok) return;
     for (const record of records.value) {
+      if (isFinished(record.saga)) {
+        // Kept so that racing drivers learn the outcome; removed once nobody can still be racing.
+        if (Date.now() - record.updatedAtMs > finishedKeepMs) await this.meta.apply([{ type: "delete", key: `sagas/${record.saga.id}` }]);
+        continue;
+      }
       if (!force && Date.now() - record.updatedAtMs < sagaResumeAfterMs) continue;
       const current = await this.meta.read<SagaRecord>(`sagas/${record.saga.id}`);
       if (current.ok && current.value !== undefined) await this.drive(current.value.value.saga, current.value.version);
@@ -84,21 +88,21 @@ export class MoveDriver {
       const outcome = await this.carry(nextAction(saga));
       if (!outcome.ok) return outcome; // unreachable group or metadata: the record stays for a resume
       const next = advance(saga, outcome.value);
-      const written = await this.meta.apply([Metadata.put(`sagas/${saga.id}`, { saga: next, updatedAtMs: Date.now() } satisfies SagaRecord, version)]);
+      const written = await this.meta.applyVersioned([Metadata.put(`sagas/${saga.id}`, { saga: next, updatedAtMs: Date.now() } satisfies SagaRecord, version)]);
       if (written.ok) {
         saga = next;
-        version += 1;
+        version = written.value[0] ?? version;
         continue;
       }
       if (written.error.code !== "conditionFailed") return written;
-      // Another driver moved it on: continue from what it recorded (or stop when it finished and removed it).
+      // Another driver moved it on: continue from what it recorded. A finished saga's record stays
+      // for finishedKeepMs, so a driver that lost the race still learns how it ended.
       const current = await this.meta.read<SagaRecord>(`sagas/${saga.id}`);
       if (!current.ok) return current;
-      if (current.value === undefined) return { ok: true, value: next };
+      if (current.value === undefined) return { ok: false, error: { code: "unavailable", detail: `move ${saga.id} was finished by another router long ago; read the groups to see its outcome` } };
       saga = current.value.value.saga;
       version = current.value.version;
     }
-    await this.meta.apply([{ type: "delete", key: `sagas/${saga.id}` }]);
     if (saga.phase === "done") logEvent("info", "moveFinished", { ...fields, records: saga.copied });
     else logEvent("info", "moveRolledBack", { ...fields, reason: saga.reason ?? "refused" });
     return { ok: true, value: saga };
