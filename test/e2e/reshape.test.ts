@@ -44,6 +44,9 @@ describe("reshaping the keyspace under concurrent writes", () => {
     const split = await post<View>("/v1/groups/shop/split", { at: "shop/m", name: "shop-hi" });
     expect(split.status).toBe(201);
     expect(split.body.ranges).toEqual([{ start: "shop/m", end: "shop0" }]);
+    const repeated = await post<View>("/v1/groups/shop/split", { at: "shop/m", name: "shop-hi" }); // a retry whose first answer was lost
+    expect(repeated.status).toBe(201);
+    expect(repeated.body.ranges).toEqual([{ start: "shop/m", end: "shop0" }]);
     const moved = await post<{ moves: unknown[] }>("/v1/ranges/move", { start: "shop/t", end: "shop/u", to: "default" });
     expect(moved.status).toBe(200);
     expect(moved.body.moves.length).toBe(1);

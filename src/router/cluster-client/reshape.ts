@@ -68,6 +68,8 @@ export class Reshape {
   async split(name: string, options: { at?: string; newName: string; replicas?: number; auto?: boolean }): Promise<ClusterResult<GroupRecord>> {
     const source = await this.groups.activeGroup(name);
     if (!source.ok) return source;
+    const repeated = await this.repeatedSplit(name, options);
+    if (repeated !== undefined) return repeated;
     const table = await this.groups.keyspace(true);
     if (!table.ok) return table;
     const spans = spansOf(table.value, name);
@@ -86,6 +88,24 @@ export class Reshape {
       if (!moved.ok) return failed("splitFailed", fields, moved);
     }
     logEvent("info", "splitFinished", fields);
+    return this.groups.get(options.newName);
+  }
+
+  /**
+   * A split asked for again (its answer was lost, say): when `newName` already exists as a split
+   * of `name` at the same key, finish moving what is left of `name` from that key on and answer it.
+   */
+  private async repeatedSplit(name: string, options: { at?: string; newName: string }): Promise<ClusterResult<GroupRecord> | undefined> {
+    if (options.at === undefined) return undefined;
+    const existing = await this.groups.get(options.newName);
+    if (!existing.ok || !("start" in existing.value.owns) || existing.value.owns.start !== options.at || existing.value.owns.end !== undefined) return undefined;
+    await this.driver.resumeStale(true);
+    const table = await this.groups.keyspace(true);
+    if (!table.ok) return table;
+    for (const span of spansOf(table.value, name).flatMap((owned) => spanIntersection(owned, { start: options.at! }) ?? [])) {
+      const moved = await this.move(span, options.newName);
+      if (!moved.ok) return moved;
+    }
     return this.groups.get(options.newName);
   }
 
