@@ -99,6 +99,11 @@ export class Reshape {
     if (options.at === undefined) return undefined;
     const existing = await this.groups.get(options.newName);
     if (!existing.ok || !("start" in existing.value.owns) || existing.value.owns.start !== options.at || existing.value.owns.end !== undefined) return undefined;
+    if (existing.value.state === "creating") {
+      // The first attempt died while creating the group: finish its create saga.
+      const finished = await this.groups.create({ name: options.newName, owns: existing.value.owns, replicas: existing.value.replicas.length });
+      if (!finished.ok && finished.error.code !== "groupExists") return finished;
+    }
     await this.driver.resumeStale(true);
     const table = await this.groups.keyspace(true);
     if (!table.ok) return table;
