@@ -53,6 +53,9 @@ export class Balancer {
     const mergeable = new Set(records.value.filter((record) => record.auto === true && record.state === "active").map((record) => record.name));
     const decision = decide(load, this.latest, table.value, mergeable, this.thresholds);
     if (decision.kind === "none") return decision;
+    // Another metadata replica's balancer (after a leader change) may hold the same report: the
+    // group's claim record in the metadata group lets exactly one act on each ownership epoch.
+    if (!(await this.cluster.claimBalance(load.group, load.epoch))) return { kind: "none" };
     if (decision.kind === "split") {
       this.noteActed(decision.group);
       const split = await this.cluster.splitGroup(decision.group, { auto: true });

@@ -160,6 +160,18 @@ export class ClusterClient implements Cluster {
     return this.viewed(await this.hashedTenants.addGroup(tenant));
   }
 
+  /**
+   * Claims the right to act on `group`'s load report taken at ownership `epoch`: true for the first
+   * balancer to claim that epoch (compare-and-set on `balance/<group>`), false when one already has.
+   */
+  async claimBalance(group: string, epoch: number | undefined): Promise<boolean> {
+    if (epoch === undefined) return true;
+    const current = await this.meta.read<{ epoch: number }>(`balance/${group}`);
+    if (!current.ok || (current.value !== undefined && current.value.value.epoch >= epoch)) return false;
+    const claimed = await this.meta.apply([Metadata.put(`balance/${group}`, { epoch }, current.value?.version ?? 0)]);
+    return claimed.ok;
+  }
+
   /** Fault injection (dev and tests only): the next move to reach `phase` stops there, as if the router driving it died. */
   haltNextMoveBefore(phase: MovePhase): void {
     this.driver.haltBefore = phase;
