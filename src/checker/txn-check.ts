@@ -10,8 +10,10 @@ import type { TxnOperation } from "./txn-history.ts";
 
 /** The verdict on a transaction history, with what the graph held. */
 export interface TxnCheckResult {
-  /** True exactly when there is no anomaly of either sort. */
+  /** Strict serializability: true exactly when there is no anomaly of either sort. */
   readonly valid: boolean;
+  /** Serializability: no direct anomaly and no cycle without real-time edges (a `-realtime` cycle only breaks strictness). */
+  readonly serializable: boolean;
   readonly operationsCount: number;
   /** Transactions in the graph: every `ok` one and the observed `info` ones. */
   readonly committedCount: number;
@@ -33,6 +35,7 @@ export function checkTxnHistory(operations: readonly TxnOperation[]): TxnCheckRe
   for (const edge of graph.edges) edgesCount[edge.kind]++;
   return {
     valid: graph.anomalies.length === 0 && cycles.length === 0,
+    serializable: graph.anomalies.length === 0 && cycles.every((cycle) => cycle.kind.endsWith("-realtime")),
     operationsCount: operations.length,
     committedCount: graph.nodes.length,
     failedCount: operations.filter((operation) => operation.outcome === "fail").length,

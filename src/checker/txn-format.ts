@@ -82,7 +82,8 @@ export function describeTxnAnomalies(result: TxnCheckResult, operations: readonl
 /** A one-line summary, e.g. `serializable: 812 transactions (790 committed, 12 failed, 10 indeterminate, 3 of them observed); edges ww 900 ...`. */
 export function describeTxnSummary(result: TxnCheckResult): string {
   const anomalies = result.directAnomalies.length + result.cycles.length;
-  const verdict = result.valid ? "strict serializable" : `NOT strict serializable (${anomalies} ${anomalies === 1 ? "anomaly" : "anomalies"})`;
+  const found = `${anomalies} ${anomalies === 1 ? "anomaly" : "anomalies"}`;
+  const verdict = result.valid ? "strict serializable" : result.serializable ? `serializable but NOT strict serializable (${found})` : `NOT serializable (${found})`;
   const counts = `${result.operationsCount} transactions (${result.committedCount} committed, ${result.failedCount} failed, ${result.indeterminateCount} indeterminate, ${result.observedIndeterminateCount} of them observed)`;
   const edges = Object.entries(result.edgesCount).map(([kind, count]) => `${kind} ${count}`).join(", ");
   return `${verdict}: ${counts}; edges ${edges}; ${result.unresolvedReadsCount} reads without a certain writer`;

@@ -96,7 +96,7 @@ describe("scripts/check-history.ts", () => {
   it("exits 1 and shows the cycle of a write skew in a transaction history", () => {
     const result = runScript(join(root, "test/fixtures/txn-histories/fail-write-skew.jsonl"));
     expect(result.status).toBe(1);
-    expect(result.stdout).toContain("NOT strict serializable (1 anomaly)");
+    expect(result.stdout).toContain("NOT serializable (1 anomaly)");
     expect(result.stdout).toContain("G2 (write skew: anti-dependency cycle): a cycle of 2 transactions");
     expect(result.stdout).toContain('-rw "y" read @2, overwritten @4->');
     expect(result.stdout).toContain('T2 process 2 ok [time 4..6]: read "x" -> "x0"@1, read "y" -> "y0"@2, put "y" "y1" -> @4');

@@ -133,7 +133,9 @@ describe("the transaction checker", () => {
       r.ok(1, { reads: [read("x", "x0", 1), read("y", "y0", 2)], versions: { x: 3 } });
       r.ok(2, { reads: [read("x", "x0", 1), read("y", "y0", 2)], versions: { y: 4 } });
     });
-    expect(verdict(recorder).kinds).toEqual(["G2"]);
+    const { result, kinds } = verdict(recorder);
+    expect(kinds).toEqual(["G2"]);
+    expect(result.serializable).toBe(false);
   });
 
   it("finds a stale read against real time (G-single-realtime), which is serializable but not strictly", () => {
@@ -141,8 +143,10 @@ describe("the transaction checker", () => {
       serially(r, 1, { writes: [put("x", "x1")] }, { reads: [], versions: { x: 3 } });
       serially(r, 2, { reads: ["x"] }, { reads: [read("x", "x0", 1)], versions: {} });
     });
-    const { kinds, text } = verdict(recorder);
+    const { result, kinds, text } = verdict(recorder);
     expect(kinds).toEqual(["G-single-realtime"]);
+    expect(result.serializable).toBe(true);
+    expect(result.valid).toBe(false);
     expect(text).toContain("-rt completed before invoked->");
   });
 
