@@ -83,7 +83,9 @@ export async function transact(context: BankContext, process: number, request: T
   }
   if (outcome.kind === "refused" || (outcome.kind === "response" && outcome.status >= 400 && outcome.status < 500)) {
     context.history.fail(process, context.clock());
-    return outcome.kind === "refused" ? { outcome: "fail", status: 0, code: "refused" } : { outcome: "fail", status: outcome.status, code: outcome.code };
+    if (outcome.kind === "response") return { outcome: "fail", status: outcome.status, code: outcome.code };
+    await whileDown();
+    return { outcome: "fail", status: 0, code: "refused" };
   }
   context.history.info(process, context.clock());
   return { outcome: "info" };
@@ -105,8 +107,12 @@ export async function readAccount(context: BankContext, process: number, key: st
     context.history.ok(process, { reads: [read], versions: {} }, context.clock());
     return read;
   }
-  if (outcome.kind === "refused") context.history.fail(process, context.clock());
-  else context.history.info(process, context.clock());
+  if (outcome.kind === "refused") {
+    context.history.fail(process, context.clock());
+    await whileDown();
+  } else {
+    context.history.info(process, context.clock());
+  }
   return undefined;
 }
 
@@ -207,6 +213,11 @@ function responseOf(body: string): TxnResponse | undefined {
   }));
   const versions = typeof parsed.versions === "object" && parsed.versions !== null ? (parsed.versions as Record<string, number>) : {};
   return { reads, versions };
+}
+
+/** A refused connection means the server is down (a process restart): wait a little instead of spinning. */
+function whileDown(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 250));
 }
 
 function tally(context: BankContext, outcome: HttpOutcome): void {
