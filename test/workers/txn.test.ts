@@ -6,8 +6,11 @@
  * transaction abandoned after its prepare (a router that died: its intents written straight into
  * the replicas) blocks nobody forever: a read that meets its intent waits past the deadline, pushes
  * the record to aborted, resolves the intent and answers the old value, and a later transaction
- * on the key commits.
+ * on the key commits. Nobody needs to meet an abandoned transaction: the leader's background sweep
+ * (its alarm, only while the group holds intents or records) aborts a pending one past its deadline
+ * and applies a committed one whose router died before resolving, then forgets both records.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 
@@ -23,6 +26,19 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 }
 
 const txn = (body: unknown) => call("POST", "/v1/txn", body);
+
+/** The intents and records every replica of `group` holds, read inside the objects. */
+async function heldBy(group: string): Promise<{ intents: number; records: number }[]> {
+  const view = await call("GET", `/v1/groups/${group}`);
+  return Promise.all(
+    (view.json.replicas as { id: number }[]).map((replica) =>
+      runInDurableObject(env.REPLICA.get(env.REPLICA.idFromName(`${group}/${replica.id}`)), (instance) => {
+        const held = (instance as unknown as { host: { runtime?: { transactions(): { intents: unknown[]; records: unknown[] } } } }).host.runtime?.transactions();
+        return { intents: held?.intents.length ?? 0, records: held?.records.length ?? 0 };
+      }),
+    ),
+  );
+}
 
 /** Sends an internal write to every replica of `group` until its leader applies it. */
 async function writeToLeader(group: string, operation: unknown): Promise<Record<string, unknown>> {
@@ -94,5 +110,24 @@ describe("POST /v1/txn over real replica objects", () => {
     const next = await txn({ writes: [{ op: "put", key: "orphan", value: "after" }, { op: "put", key: "b/orphan", value: "after" }] });
     expect(next.status).toBe(200);
     expect((await call("GET", "/v1/kv/orphan")).json.text).toBe("after");
+  });
+
+  it("sweeps abandoned transactions nobody meets: a pending one is aborted, a committed one applied", async () => {
+    const deadlineMs = Date.now() + 200;
+    const write = (txn: string, key: string) => ({ type: "txn", action: "prepare", txn, recordKey: key, deadlineMs, ops: [{ type: "put", key, valueBase64: btoa(txn) }], reads: [] });
+    for (const [txn, key] of [["swept-pending", "sweep/p"], ["swept-committed", "sweep/c"]] as const) {
+      expect(await writeToLeader("default", { type: "txn", action: "begin", txn, recordKey: key, deadlineMs, keys: [key] })).toMatchObject({ status: "pending" });
+      expect(await writeToLeader("default", write(txn, key))).toMatchObject({ ok: true });
+    }
+    expect(await writeToLeader("default", { type: "txn", action: "decide", txn: "swept-committed", recordKey: "sweep/c", decision: "commit" })).toMatchObject({ status: "committed" });
+    let held = await heldBy("default");
+    expect(held.some((replica) => replica.intents === 2 && replica.records >= 2)).toBe(true);
+    for (let attempt = 0; attempt < 100 && held.some((replica) => replica.intents + replica.records > 0); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      held = await heldBy("default");
+    }
+    expect(held.every((replica) => replica.intents === 0 && replica.records === 0)).toBe(true);
+    expect((await call("GET", "/v1/kv/sweep%2Fc")).json.text).toBe("swept-committed");
+    expect((await call("GET", "/v1/kv/sweep%2Fp")).status).toBe(404);
   });
 });

@@ -17,6 +17,7 @@ import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
 import { PeerTransport } from "./transport.ts";
 import { LoadReporter } from "./load-reporter.ts";
 import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
+import { TxnSweeper, type SweepWork } from "../common/txn-sweep.ts";
 
 /** One replica's host state inside its Durable Object. */
 export class ReplicaHost implements ReplicaEndpoint {
@@ -33,6 +34,8 @@ export class ReplicaHost implements ReplicaEndpoint {
   /** Reports this group's load to the metadata group's balancer (data groups only). */
   reporter: LoadReporter | undefined;
   private readonly loadReports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void } | undefined;
+  /** Resolves abandoned transactions while this replica leads a group that holds intents or records (data groups only). */
+  private readonly sweeper: TxnSweeper | undefined;
 
   /** `reset` throws the object away (`ctx.abort`): the next request builds it again from storage. */
   constructor(
@@ -41,12 +44,16 @@ export class ReplicaHost implements ReplicaEndpoint {
     timing: Partial<ReplicaTiming>,
     reset: (reason: string) => void,
     loadReports?: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void },
+    sweep?: (identity: ReplicaIdentity, work: SweepWork) => Promise<void>,
   ) {
     this.storage = storage;
     this.namespace = namespace;
     this.timing = timing;
     this.reset = reset;
     this.loadReports = loadReports;
+    if (sweep !== undefined) {
+      this.sweeper = new TxnSweeper({ runtime: () => this.runtime, nowMs: () => Date.now(), run: (work) => (this.identity === undefined ? Promise.resolve() : sweep(this.identity, work)) });
+    }
   }
 
   private get sql(): SqlRunner {
@@ -119,12 +126,14 @@ export class ReplicaHost implements ReplicaEndpoint {
     if (this.transport !== undefined) this.transport.faults = faults;
   }
 
-  /** The alarm fired: advance time, then arm the next tick (or nothing when quiet). */
-  alarm(): void {
+  /** The alarm fired: advance time, then arm the next tick (or nothing when quiet). Answers the sweep it started, if any. */
+  alarm(): Promise<void> | undefined {
     this.alarmAtMs = null;
     this.runtime?.tick();
     this.reporter?.quietCheck();
+    const sweeping = this.sweeper?.maybeSweep().finally(() => this.schedule());
     this.schedule();
+    return sweeping;
   }
 
   /**
@@ -134,7 +143,9 @@ export class ReplicaHost implements ReplicaEndpoint {
   schedule(): void {
     const tick = this.runtime?.nextTickAtMs() ?? null;
     const quietCheck = this.reporter?.quietCheckAtMs() ?? null;
-    const next = tick === null ? quietCheck : quietCheck === null ? tick : Math.min(tick, quietCheck);
+    const sweep = this.sweeper?.dueAtMs() ?? null;
+    const deadlines = [tick, quietCheck, sweep].filter((deadline): deadline is number => deadline !== null);
+    const next = deadlines.length === 0 ? null : Math.min(...deadlines);
     if (next === null) {
       if (this.alarmAtMs !== null) void this.storage.deleteAlarm();
       this.alarmAtMs = null;

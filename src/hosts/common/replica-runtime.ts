@@ -234,6 +234,11 @@ export class ReplicaRuntime {
     return this.counters.proposals;
   }
 
+  /** The intents and transaction records this replica's state machine holds (the sweep's work). */
+  transactions(): ReturnType<KvStateMachine["transactions"]> {
+    return this.stateMachine.transactions();
+  }
+
   /** What the group owns, as of the last applied entry here (undefined: never given ranges). */
   get ownership(): RangeOwnership | undefined {
     return this.stateMachine.ownership;

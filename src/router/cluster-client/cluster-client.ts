@@ -36,7 +36,7 @@ import { HashedTenants } from "./hashed-tenants.ts";
 import type { MovePhase } from "../../multiraft/move-saga.ts";
 import type { Span } from "../../kv/span.ts";
 import { groupHealth } from "./health.ts";
-import { TxnDriver } from "./txn-driver.ts";
+import { TxnDriver, type IntentInfo, type SweptRecord } from "./txn-driver.ts";
 
 /** Settings of a cluster client. */
 export interface ClusterClientOptions {
@@ -84,6 +84,12 @@ export class ClusterClient implements Cluster {
 
   txn(keyspace: Keyspace, request: TxnRequest): Promise<ClusterResult<TxnOutcome>> {
     return this.txns.run(keyspace, request);
+  }
+
+  /** The background sweep of one group's intents and transaction records that outlived their deadlines (see TxnDriver.sweep). */
+  async sweepTransactions(keyspace: Keyspace, group: string, work: { intents: readonly IntentInfo[]; records: readonly SweptRecord[] }): Promise<void> {
+    const record = await this.groups.get(group);
+    if (record.ok) await this.txns.sweep(keyspace, record.value, work.intents, work.records);
   }
 
   async get(keyspace: Keyspace, key: string, consistency: Consistency): Promise<ClusterResult<VersionedValue & { group: string }>> {

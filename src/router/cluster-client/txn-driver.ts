@@ -29,6 +29,13 @@ const deadlineMarginMs = 300;
 /** An intent as a replica reports it. */
 export type IntentInfo = IntentFound["intents"][number];
 
+/** A transaction record as the sweep sees it. */
+export interface SweptRecord {
+  readonly txn: string;
+  readonly recordKey: string;
+  readonly keys: readonly string[];
+}
+
 /** What the driver needs from the cluster client. */
 export interface TxnPorts {
   resolve(keyspace: Keyspace, key: string): Promise<ClusterResult<GroupRecord>>;
@@ -82,6 +89,24 @@ export class TxnDriver {
       }),
     );
     return settled.some(Boolean);
+  }
+
+  /**
+   * The background sweep's work for one group: every intent in `group` past its deadline is settled
+   * from its record (pushed first), and every record kept there past its deadline is decided (a
+   * pending one aborted by the push), resolved in the groups of its keys, and forgotten.
+   */
+  async sweep(keyspace: Keyspace, group: GroupRecord, intents: readonly IntentInfo[], records: readonly SweptRecord[]): Promise<void> {
+    if (intents.length > 0) await this.settle(keyspace, group, intents);
+    for (const record of records) {
+      const decided = await this.ports.routedWrite(keyspace, record.recordKey, { type: "txn", action: "decide", txn: record.txn, recordKey: record.recordKey, decision: "push" });
+      if (!decided.ok || !decided.value.value.ok || decided.value.value.type !== "txnStatus" || decided.value.value.status === "pending") continue;
+      const commit = decided.value.value.status === "committed";
+      const groups = await this.groupKeys(keyspace, record.keys);
+      if (!groups.ok) continue;
+      const resolved = await Promise.all([...groups.value.values()].map(({ record: participant }) => this.ports.write(participant, { type: "txn", action: "resolve", txn: record.txn, commit })));
+      if (resolved.every((result) => result.ok)) await this.ports.routedWrite(keyspace, record.recordKey, { type: "txn", action: "forget", txn: record.txn, recordKey: record.recordKey });
+    }
   }
 
   /** What a one-phase answer means: the outcome, a final error, or "retry" (routing moved, or intents were met). */
