@@ -77,31 +77,34 @@ function onePhase(target: TxnTarget, work: TxnWork): ApplyResult {
   return applied(reads, versions);
 }
 
+/**
+ * Lays the intents of the keys the transaction does not hold here yet (their checks must hold);
+ * keys it already holds (a repeated prepare, or an earlier prepare of other keys that routing later
+ * sent here too) keep their intents and reserved versions.
+ */
 function prepare(target: TxnTarget, operation: TxnPrepare): ApplyResult {
   const { table } = target;
   if (table.ended.has(operation.txn)) return { ok: false, code: "txnRefused", reason: "the transaction already ended in this group" };
-  const held = table.keysOf(operation.txn);
-  if (held.length > 0) return applied(readsOf(target.store, operation.reads), versionsHeld(table, operation)); // a repeat
-  const blocked = intentsBlocking(table, keysOf(operation), operation.txn);
+  const held = (key: string) => table.intents.get(key)?.txn === operation.txn;
+  const fresh = { ops: operation.ops.filter((step) => !held(step.key)), reads: operation.reads.filter((key) => !held(key)) };
+  const blocked = intentsBlocking(table, keysOf(fresh), operation.txn);
   if (blocked !== undefined) return blocked;
-  const keys = new Set(keysOf(operation));
+  const keys = new Set(keysOf(fresh));
   let bytes = 0;
-  for (const step of operation.ops) if (step.type === "put") bytes += step.value.length;
+  for (const step of fresh.ops) if (step.type === "put") bytes += step.value.length;
   if (!table.fits(keys.size, bytes)) return { ok: false, code: "txnRefused", reason: "the group holds too many intents; try again" };
-  const failed = checkFailures(target, operation);
+  const failed = checkFailures(target, fresh);
   if (failed !== undefined) return failed;
   const reads = readsOf(target.store, operation.reads);
   const base = { txn: operation.txn, recordKey: operation.recordKey, deadlineMs: operation.deadlineMs };
-  const versions: { key: string; version: number }[] = [];
   const writes = new Map<string, Intent>();
-  for (const step of operation.ops) {
+  for (const step of fresh.ops) {
     if (step.type === "check") continue;
     const version = target.takeVersion();
     writes.set(step.key, { ...base, write: step.type === "put" ? { type: "put", value: step.value, version } : { type: "delete", version } });
-    versions.push({ key: step.key, version });
   }
   for (const key of keys) table.lay(key, writes.get(key) ?? base);
-  return applied(reads, versions);
+  return applied(reads, versionsHeld(table, operation));
 }
 
 function begin(target: TxnTarget, operation: TxnBegin): ApplyResult {
@@ -164,11 +167,14 @@ function checkFailures(target: TxnTarget, work: TxnWork): ApplyResult | undefine
   return { ok: false, code: "conditionFailed", failures: plan.failures };
 }
 
+/** The versions the operation's writes reserved here (every written key is held by its transaction). */
 function versionsHeld(table: TxnTable, operation: TxnPrepare): { key: string; version: number }[] {
   const versions: { key: string; version: number }[] = [];
   for (const step of operation.ops) {
-    const write = step.type === "check" ? undefined : table.intents.get(step.key)?.write;
-    if (write !== undefined) versions.push({ key: step.key, version: write.version });
+    if (step.type === "check") continue;
+    const write = table.intents.get(step.key)?.write;
+    assert(write !== undefined && table.intents.get(step.key)?.txn === operation.txn, "a prepared write holds its key");
+    versions.push({ key: step.key, version: write.version });
   }
   return versions;
 }

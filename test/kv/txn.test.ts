@@ -188,3 +188,18 @@ describe("ranges", () => {
     expect(harness.machine.transactions().intents).toEqual([]);
   });
 });
+
+describe("a prepare that routing splits", () => {
+  it("lays the keys a second prepare of the same transaction brings to a group that already holds some (a key moved in between)", () => {
+    const harness = new Harness();
+    harness.run(put("b", "120"));
+    const first = harness.run(prepare("t1", [putStep("a", "91")]));
+    expect(first).toMatchObject({ ok: true, versions: [{ key: "a", version: 2 }] });
+    const second = harness.run(prepare("t1", [check("b", 1), putStep("b", "129")]), { clientId: "other" });
+    expect(second).toMatchObject({ ok: true, versions: [{ key: "b", version: 3 }] });
+    expect(harness.run(prepare("t1", [check("b", 1), putStep("b", "129")]), { clientId: "third" })).toEqual(second);
+    harness.run(resolve("t1", true));
+    expect(harness.machine.get("a")?.version).toBe(2);
+    expect(harness.machine.get("b")).toEqual({ value: utf8("129"), version: 3 });
+  });
+});
