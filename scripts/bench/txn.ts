@@ -51,8 +51,8 @@ const groups = [
 /** Runs the benchmark against `endpoint` (`runtime` names it in the report). */
 export async function runTxnBench(endpoint: Endpoint, runtime: string, plan: TxnBenchPlan, log: (line: string) => void): Promise<TxnBenchResult> {
   await createScenarioGroups(endpoint, { groups });
-  const warmUp = await runClosedLoop({ concurrency: 16, operationsMax: 2 * keysPerGroup, durationMsMax: 20_000 }, operationOf(endpoint, "write", plan.valueBytes));
-  log(`  txn: created ${groups.map((group) => group.name).join(", ")}; warm-up wrote ${warmUp.completed} keys (${warmUp.failed} failed)`);
+  const warmUp = await runClosedLoop({ concurrency: 16, operationsMax: 256, durationMsMax: 10_000 }, operationOf(endpoint, "write", plan.valueBytes));
+  log(`  txn: created ${groups.map((group) => group.name).join(", ")}; warm-up (leaders, routes) wrote ${warmUp.completed} keys (${warmUp.failed} failed)`);
   const cells: TxnBenchCell[] = [];
   for (const concurrency of plan.concurrencies) {
     const outcomes = new Map<TxnBenchKind, LoadOutcome[]>();
