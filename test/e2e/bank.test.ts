@@ -7,6 +7,7 @@
  * sum to the initial total, so must the final read, the recorded history must be strictly
  * serializable for the transaction checker, and no answer may be a 500.
  */
+import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createRng } from "../../src/shared/rng.ts";
 import { createBankContext, runSnapshotClient, runTransferClient, seedAccounts, type BankPlan } from "./bank-workload.ts";
@@ -82,7 +83,7 @@ describe("the bank", () => {
     const [applied] = await Promise.all([faults().finally(() => (faultsDone = true)), ...clients]);
     const verdict = judgeBank(context, await finishBank(context, 60_000));
     // BANK_HISTORY=FILE keeps the history, for npm run check-history -- FILE.
-    if (process.env["BANK_HISTORY"] !== undefined) (await import("node:fs")).writeFileSync(process.env["BANK_HISTORY"], context.history.toJsonLines());
+    if (process.env["BANK_HISTORY"] !== undefined) writeFileSync(process.env["BANK_HISTORY"], context.history.toJsonLines());
     const answers = [...context.answers].map(([answer, count]) => `${answer} x${count}`).join(", ");
     console.log(`bank: ${JSON.stringify(context.counts)}; answers: ${answers}\n${verdict.checkerLines.join("\n")}`);
 
