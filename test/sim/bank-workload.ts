@@ -92,8 +92,10 @@ export class BankWorkload {
       if (machine === null || machine === undefined) continue;
       const held = machine.transactions();
       const swept = () => this.sweeping--;
+      const pushed = new Set<string>();
       for (const intent of held.intents) {
-        if (intent.deadlineMs > clockMs) continue;
+        if (intent.deadlineMs > clockMs || pushed.has(intent.txn)) continue; // one push per transaction: its resolve settles all its intents here
+        pushed.add(intent.txn);
         this.sweeping++;
         this.push(intent.txn, intent.recordKey, intent.key, swept);
       }
