@@ -334,7 +334,7 @@ export class KvStateMachine {
     if (this.ownershipValue === undefined) return undefined;
     if (operation.type === "put" || operation.type === "delete") return writeRefusal(this.ownershipValue, operation.key);
     if (operation.type !== "batch" && operation.type !== "txn") return undefined;
-    const keys = operation.type === "batch" ? operation.ops.map((step) => step.key) : operation.action === "resolve" ? this.txns.keysOf(operation.txn) : keysOfTxnOperation(operation);
+    const keys = operation.type === "batch" ? operation.ops.map((step) => step.key) : operation.action === "resolve" ? [...keysOfTxnOperation(operation), ...this.txns.keysOf(operation.txn)] : keysOfTxnOperation(operation);
     for (const key of keys) {
       const refusal = writeRefusal(this.ownershipValue, key);
       if (refusal !== undefined) return refusal;

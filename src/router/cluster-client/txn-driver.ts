@@ -102,10 +102,9 @@ export class TxnDriver {
       const decided = await this.ports.routedWrite(keyspace, record.recordKey, { type: "txn", action: "decide", txn: record.txn, recordKey: record.recordKey, decision: "push" });
       if (!decided.ok || !decided.value.value.ok || decided.value.value.type !== "txnStatus" || decided.value.value.status === "pending") continue;
       const commit = decided.value.value.status === "committed";
-      const groups = await this.groupKeys(keyspace, record.keys);
-      if (!groups.ok) continue;
-      const resolved = await Promise.all([...groups.value.values()].map(({ record: participant }) => this.ports.write(participant, { type: "txn", action: "resolve", txn: record.txn, commit })));
-      if (resolved.every((result) => result.ok)) await this.ports.routedWrite(keyspace, record.recordKey, { type: "txn", action: "forget", txn: record.txn, recordKey: record.recordKey });
+      // Routed by key, with the key in the command: a group that does not serve it refuses, so a stale table cannot make a resolve look done.
+      const resolved = await Promise.all(record.keys.map((key) => this.ports.routedWrite(keyspace, key, { type: "txn", action: "resolve", txn: record.txn, commit, keys: [key] })));
+      if (resolved.every((result) => result.ok && result.value.value.ok)) await this.ports.routedWrite(keyspace, record.recordKey, { type: "txn", action: "forget", txn: record.txn, recordKey: record.recordKey });
     }
   }
 
