@@ -3,7 +3,8 @@
  * call `app.fetch(request, env, ctx)`; nothing here imports a runtime (only Web-standard APIs,
  * hono and zod). Unknown paths, including internal replica routes, are 404 `routeNotFound`.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { assert } from "../shared/assert.ts";
 import { valueBytesMax } from "../shared/limits.ts";
 import { registerBatchRoutes } from "./batch-routes.ts";
@@ -16,6 +17,7 @@ import { registerKvRoutes } from "./kv-routes.ts";
 import { registerMetricsRoutes, registerRequestMetrics } from "./metrics/routes.ts";
 import { statsOfCluster, type ReplicaStatsSource } from "./metrics/replica-stats.ts";
 import { logEvent } from "./log.ts";
+import { registerOpenApiRoutes } from "./openapi/routes.ts";
 import { problem, problemResponse, ProblemError } from "./problem.ts";
 import { createGuards } from "./route.ts";
 import { registerServiceRoutes } from "./service-routes.ts";
@@ -41,7 +43,7 @@ export interface AppOptions {
 export function createApp(options: AppOptions): Hono {
   const maxValueBytes = options.maxValueBytes ?? valueBytesMax;
   assert(Number.isSafeInteger(maxValueBytes) && maxValueBytes >= 1 && maxValueBytes <= valueBytesMax, "maxValueBytes is 1..valueBytesMax");
-  const app = new Hono();
+  const app: Hono = new OpenAPIHono();
   const guards = createGuards({ adminToken: options.adminToken, cluster: options.cluster });
   const requestMetrics = registerRequestMetrics(app);
   app.use("*", async (context, next) => {
@@ -62,6 +64,7 @@ export function createApp(options: AppOptions): Hono {
   if (options.faults !== undefined) registerFaultRoutes(app, guards, options.faults);
   registerDashboardRoutes(app, guards);
   registerMetricsRoutes(app, guards, { stats: options.replicaStats ?? statsOfCluster(options.cluster), requests: requestMetrics });
+  registerOpenApiRoutes(app, guards);
   app.notFound((context) => problemResponse(problem("routeNotFound", `no route for ${context.req.method} ${new URL(context.req.url).pathname}`)));
   app.onError((error) => {
     if (error instanceof ProblemError) return problemResponse(error);

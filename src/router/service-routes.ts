@@ -11,6 +11,8 @@ import { queryOf } from "./parse.ts";
 import { problem, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
+import { healthAnswer, healthQuery, objectAnswer } from "./openapi/schemas.ts";
+import { z } from "zod";
 
 /** Registers the root, liveness and health routes. */
 export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluster, options: { healthLagEntriesMax?: number } = {}): void {
@@ -19,8 +21,10 @@ export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluste
     GET: guards.open(async () =>
       jsonResponse({ service: "edgeraft", api: "v1", docs: "docs/api.md", live: "/v1/health/live", health: "/v1/health" }),
     ),
+  }, { GET: { summary: "Pointers to the docs and health routes", tag: "service", answers: { 200: { description: "Where to look.", schema: objectAnswer } }, problems: [] } });
+  addRoute(app, "/v1/health/live", { GET: guards.open(async () => jsonResponse({ ok: true })) }, {
+    GET: { summary: "Liveness (never touches the cluster)", tag: "service", answers: { 200: { description: "The router is up.", schema: z.object({ ok: z.literal(true) }) } }, problems: [] },
   });
-  addRoute(app, "/v1/health/live", { GET: guards.open(async () => jsonResponse({ ok: true })) });
   addRoute(app, "/v1/health", {
     GET: guards.admin(async (request) => {
       const asked = queryOf(request, ["lagEntries"]).get("lagEntries");
@@ -30,5 +34,11 @@ export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluste
       const summary = summarizeHealth(result.value.groups, asked === undefined ? lagEntriesMaxDefault : Number(asked));
       return jsonResponse(summary, summary.healthy ? 200 : 503, { "cache-control": "no-store" });
     }),
+  }, {
+    GET: {
+      summary: "Health of every group: counts, lag and reasons", tag: "service", query: healthQuery,
+      answers: { 200: { description: "Healthy.", schema: healthAnswer }, 503: { description: "Not healthy: the reasons say why.", schema: healthAnswer } },
+      problems: ["badQuery", "unavailable"],
+    },
   });
 }

@@ -8,6 +8,7 @@ import type { Hono } from "hono";
 import { problemOfClusterError } from "../problem.ts";
 import { addRoute } from "../route.ts";
 import type { Guards } from "../route.ts";
+import { bytesSchema } from "../openapi/operation.ts";
 import { expositionContentType, renderExposition, type MetricFamily, type Sample } from "./exposition.ts";
 import type { ReplicaStats, ReplicaStatsSource } from "./replica-stats.ts";
 import { RequestMetrics } from "./request-metrics.ts";
@@ -28,6 +29,11 @@ export function registerMetricsRoutes(app: Hono, guards: Guards, sources: { stat
       const body = renderExposition([...replicaFamilies(stats.value), ...sources.requests.families()]);
       return new Response(body, { headers: { "content-type": expositionContentType, "cache-control": "no-store" } });
     }),
+  }, {
+    GET: {
+      summary: "Prometheus metrics of every replica and of the router", tag: "service",
+      answers: { 200: { description: "Prometheus text exposition format 0.0.4.", schema: bytesSchema, contentType: "text/plain" } }, problems: ["unavailable"],
+    },
   });
 }
 
