@@ -7,6 +7,8 @@ export interface Env {
   REPLICA: DurableObjectNamespace;
   /** Replicas of the metadata group, `meta/1` to `meta/3`. */
   META: DurableObjectNamespace;
+  /** The stats aggregate GET /metrics reads (one object, "stats"; replicas report to it). */
+  STATS: DurableObjectNamespace;
   /** The admin bearer token (a secret); without it the Worker refuses requests. */
   ADMIN_TOKEN?: string;
   /** "on" exposes fault-injection routes; dev only, never in a deployed config. */

@@ -17,6 +17,7 @@ import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
 import { PeerTransport } from "./transport.ts";
 import { LoadReporter } from "./load-reporter.ts";
 import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
+import { StatsReporter, type ReplicaReport } from "../common/stats-reporter.ts";
 
 /** One replica's host state inside its Durable Object. */
 export class ReplicaHost implements ReplicaEndpoint {
@@ -33,6 +34,9 @@ export class ReplicaHost implements ReplicaEndpoint {
   /** Reports this group's load to the metadata group's balancer (data groups only). */
   reporter: LoadReporter | undefined;
   private readonly loadReports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void } | undefined;
+  /** Sends this replica's reports to the stats aggregate GET /metrics reads (undefined: no aggregate). */
+  private readonly sendStats: ((report: ReplicaReport) => void) | undefined;
+  private stats: StatsReporter | undefined;
 
   /** `reset` throws the object away (`ctx.abort`): the next request builds it again from storage. */
   constructor(
@@ -41,12 +45,14 @@ export class ReplicaHost implements ReplicaEndpoint {
     timing: Partial<ReplicaTiming>,
     reset: (reason: string) => void,
     loadReports?: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void },
+    sendStats?: (report: ReplicaReport) => void,
   ) {
     this.storage = storage;
     this.namespace = namespace;
     this.timing = timing;
     this.reset = reset;
     this.loadReports = loadReports;
+    this.sendStats = sendStats;
   }
 
   private get sql(): SqlRunner {
@@ -92,6 +98,7 @@ export class ReplicaHost implements ReplicaEndpoint {
     if (this.identity === undefined) return;
     this.identity = { ...this.identity, retired: true };
     this.saveIdentity(this.identity);
+    this.stats?.maybeReport();
   }
 
   /** Steps peer messages and returns the replies for `from`. */
@@ -122,6 +129,7 @@ export class ReplicaHost implements ReplicaEndpoint {
   /** The alarm fired: advance time, then arm the next tick (or nothing when quiet). */
   alarm(): void {
     this.alarmAtMs = null;
+    this.runtime?.metrics.alarmFired();
     this.runtime?.tick();
     this.reporter?.quietCheck();
     this.schedule();
@@ -132,6 +140,7 @@ export class ReplicaHost implements ReplicaEndpoint {
    * last write), or clears it when the replica is quiet.
    */
   schedule(): void {
+    this.stats?.maybeReport();
     const tick = this.runtime?.nextTickAtMs() ?? null;
     const quietCheck = this.reporter?.quietCheckAtMs() ?? null;
     const next = tick === null ? quietCheck : quietCheck === null ? tick : Math.min(tick, quietCheck);
@@ -177,7 +186,17 @@ export class ReplicaHost implements ReplicaEndpoint {
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
     });
     if (this.loadReports !== undefined) this.reporter = this.loadReporter(identity.group, this.loadReports);
+    if (this.sendStats !== undefined) this.stats = new StatsReporter({ take: () => this.report(), send: this.sendStats, nowMs: () => Date.now() });
     this.schedule();
+  }
+
+  /** This replica's report for the stats aggregate. */
+  private report(): Omit<ReplicaReport, "atMs"> | undefined {
+    if (this.runtime === undefined || this.identity === undefined) return undefined;
+    const { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics } = this.runtime.status();
+    const status = { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics };
+    const { group, replica, locations, retired } = this.identity;
+    return { group, replica, location: locations[replica] ?? "", retired, status, traffic: this.traffic() };
   }
 
   private loadReporter(group: string, reports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void }): LoadReporter {

@@ -17,6 +17,7 @@ import { Balancer } from "../../router/cluster-client/balancer.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
 import { logEvent, setLogLevel } from "../../router/log.ts";
 import { DurableObjectDirectory } from "./directory.ts";
+import { sendStatsReport } from "./stats-object.ts";
 
 const json = (body: unknown, status = 200): Response => Response.json(body, { status });
 
@@ -31,7 +32,7 @@ export class ReplicaObject extends DurableObject<Env> {
     const tickMs = Number(env.RAFT_TICK_MS ?? "");
     const timing = Number.isFinite(tickMs) && tickMs > 0 ? { tickMs } : {};
     const loadReports = this.peers(env) === env.REPLICA ? { thresholds: thresholdsOf(env), send: (load: GroupLoad) => void reportLoad(env, load) } : undefined;
-    this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason), loadReports);
+    this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason), loadReports, (report) => void sendStatsReport(env, report));
     void ctx.blockConcurrencyWhile(async () => this.host.open());
     this.routes();
   }

@@ -5,7 +5,8 @@
 import type { Hono } from "hono";
 import { createApp } from "../../router/app.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
-import { statsOfClusterClient } from "../../router/metrics/replica-stats.ts";
+import { statsOfReports } from "../../router/metrics/replica-stats.ts";
+import { readStatsReports } from "./stats-object.ts";
 import { DurableObjectDirectory } from "./directory.ts";
 import { DurableObjectFaults } from "./faults.ts";
 import { registerBenchRoutes } from "./bench-route.ts";
@@ -13,6 +14,7 @@ import { setLogLevel } from "../../router/log.ts";
 import { healthLagEntriesOf, locationsOf, type Env } from "./env.ts";
 
 export { ReplicaObject, MetaObject } from "./replica-object.ts";
+export { StatsObject } from "./stats-object.ts";
 
 let built: { env: Env; app: Hono } | undefined;
 
@@ -23,7 +25,7 @@ function appFor(env: Env): Hono {
   const cluster = new ClusterClient({ directory: new DurableObjectDirectory(env), locations });
   const faults = env.FAULTS === "on" ? new DurableObjectFaults(cluster) : undefined;
   const healthLagEntriesMax = healthLagEntriesOf(env);
-  const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, replicaStats: statsOfClusterClient(cluster), ...(faults === undefined ? {} : { faults }), ...(healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax }) });
+  const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, replicaStats: statsOfReports(() => readStatsReports(env), () => Date.now()), ...(faults === undefined ? {} : { faults }), ...(healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax }) });
   if (env.BENCH === "on") registerBenchRoutes(app, { cluster, adminToken: env.ADMIN_TOKEN });
   built = { env, app };
   return app;

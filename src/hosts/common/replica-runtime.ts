@@ -21,6 +21,7 @@ import type { Command } from "../../kv/command.ts";
 import { encodeCommand } from "../../kv/command-codec.ts";
 import { validateCommand } from "../../kv/command.ts";
 import { WaiterBook } from "./waiters.ts";
+import { ReplicaMetrics, type ReplicaMetricsReport } from "./replica-metrics.ts";
 
 /** Timing and engine settings of a replica; every replica of a group should use the same. */
 export interface ReplicaTiming {
@@ -118,6 +119,8 @@ export class ReplicaRuntime {
   private proposalsWaiting = false;
   /** Proposals taken and storage transactions run since start (reported in status()). */
   private readonly counters = { proposals: 0, transactions: 0 };
+  /** Counters and latency histograms for GET /metrics (reported in status()). */
+  readonly metrics: ReplicaMetrics;
 
   constructor(options: ReplicaRuntimeOptions) {
     this.options = options;
@@ -138,6 +141,7 @@ export class ReplicaRuntime {
       options.logStore,
     );
     this.lastTickMs = options.nowMs();
+    this.metrics = new ReplicaMetrics(options.nowMs);
     this.waiters = new WaiterBook();
     this.pump();
   }
@@ -180,6 +184,7 @@ export class ReplicaRuntime {
     const index = this.node.brief().lastIndex;
     const promise = this.waiters.waitForEntry<WriteResponse>(index, brief.term, this.deadline());
     this.counters.proposals++;
+    this.metrics.proposed(index);
     if (this.flushing) this.proposalsWaiting = true; // joins the next transaction (group commit)
     else this.pump();
     return promise;
@@ -240,13 +245,14 @@ export class ReplicaRuntime {
   }
 
   /** Engine status plus the state machine's applied index. */
-  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number; proposals: number; transactions: number } {
+  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number; proposals: number; transactions: number; metrics: ReplicaMetricsReport } {
     return {
       ...this.node.status(),
       group: this.group,
       stateMachineApplied: this.stateMachine.appliedIndex,
       pendingRequests: this.waiters.size,
       ...this.counters,
+      metrics: this.metrics.report(),
     };
   }
 
@@ -295,6 +301,7 @@ export class ReplicaRuntime {
         drive(this.node, this.ports((applied) => (appliedAny ||= applied)), { snapshotEntries: this.timing.snapshotEntries });
         if (appliedAny) this.options.applied?.();
       });
+      this.metrics.committed(this.node.brief().commit);
       this.counters.transactions++;
       this.proposalsWaiting = false; // whatever waited was persisted by this pass
       this.watchFlush();
@@ -334,6 +341,7 @@ export class ReplicaRuntime {
     return {
       store: this.options.logStore,
       send: (messages) => {
+        this.metrics.sending(messages);
         for (const m of messages) {
           const queue = this.outbox.get(m.to);
           if (queue === undefined) this.outbox.set(m.to, [m]);
@@ -343,12 +351,14 @@ export class ReplicaRuntime {
       apply: (entry: Entry) => {
         noteApplied(true);
         if (entry.index <= machine.appliedIndex) return; // durable state already has it (replay after restart)
+        this.metrics.applied(entry.index, entry.data.byteLength > 0);
         if (entry.data.byteLength === 0) return this.waiters.entryApplied(entry, undefined); // a leader's no-op
         this.waiters.entryApplied(entry, machine.apply(entry.index, entry.data));
       },
       restore: (snapshot) => {
         const restored = machine.restore(snapshot.data);
         if (!restored.ok) throw new Error(`snapshot from the leader is unreadable: ${restored.reason}`);
+        this.metrics.snapshotInstalled();
         noteApplied(true);
       },
       takeSnapshot: () => machine.snapshot(),
@@ -359,6 +369,7 @@ export class ReplicaRuntime {
         const leaderBefore = this.knownLeader;
         this.leading = state.role === "leader";
         this.knownLeader = state.leader;
+        this.metrics.softState(state.role, state.leader, this.node.brief().term);
         // Lost leadership: nothing asked of us will be answered. A follower whose leader changed:
         // reads it forwarded to the old leader will not be answered either; fail them now so the
         // router retries at once instead of waiting for the deadline.
