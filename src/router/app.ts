@@ -35,6 +35,8 @@ export interface AppOptions {
   readonly maxValueBytes?: number;
   /** GET /v1/health counts a replica as lagging past this many entries behind its leader (default healthLagEntriesMaxDefault). */
   readonly healthLagEntriesMax?: number;
+  /** GET /v1/health counts a replica as lagging when behind its leader's commit for more than this many seconds (default healthLagSecondsMaxDefault). */
+  readonly healthLagSecondsMax?: number;
   /** Per-replica numbers for GET /metrics; default: what the cluster's health view says. */
   readonly replicaStats?: ReplicaStatsSource;
 }
@@ -55,7 +57,10 @@ export function createApp(options: AppOptions): Hono {
     const group = context.res.headers.get("x-edgeraft-group");
     logEvent("warn", "requestFailed", { method: context.req.method, path: new URL(context.req.url).pathname, status, ...(body.code === undefined ? {} : { code: body.code, detail: body.detail }), ...(group === null ? {} : { group }) });
   });
-  registerServiceRoutes(app, guards, options.cluster, options.healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax: options.healthLagEntriesMax });
+  registerServiceRoutes(app, guards, options.cluster, {
+    ...(options.healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax: options.healthLagEntriesMax }),
+    ...(options.healthLagSecondsMax === undefined ? {} : { healthLagSecondsMax: options.healthLagSecondsMax }),
+  });
   registerKvRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerBatchRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerGroupRoutes(app, guards, options.cluster);

@@ -29,6 +29,8 @@ export interface Env {
   MERGE_KEYS?: string;
   /** GET /v1/health counts a replica as lagging past this many log entries behind its leader (default 1000). */
   HEALTH_LAG_ENTRIES?: string;
+  /** GET /v1/health counts a replica as lagging when behind its leader's commit for more than this many seconds. */
+  HEALTH_LAG_SECONDS?: string;
   /** Structured log level: debug, info, warn (default: quiet), error or off (src/router/log.ts). */
   LOG_LEVEL?: string;
 }
@@ -57,4 +59,10 @@ export function locationsOf(env: Env): string[] {
 export function healthLagEntriesOf(env: Env): number | undefined {
   const text = env.HEALTH_LAG_ENTRIES;
   return text !== undefined && /^[0-9]{1,9}$/.test(text.trim()) ? Number(text.trim()) : undefined;
+}
+
+/** The lag limit in seconds of GET /v1/health from HEALTH_LAG_SECONDS, or undefined (the app's default) when absent or not a whole number. */
+export function healthLagSecondsOf(env: Env): number | undefined {
+  const text = env.HEALTH_LAG_SECONDS;
+  return text !== undefined && /^[0-9]{1,6}$/.test(text.trim()) ? Number(text.trim()) : undefined;
 }

@@ -22,6 +22,7 @@ import { encodeCommand } from "../../kv/command-codec.ts";
 import { validateCommand } from "../../kv/command.ts";
 import { WaiterBook } from "./waiters.ts";
 import { ReplicaMetrics, type ReplicaMetricsReport } from "./replica-metrics.ts";
+import { FollowerLag } from "./follower-lag.ts";
 
 /** Timing and engine settings of a replica; every replica of a group should use the same. */
 export interface ReplicaTiming {
@@ -121,6 +122,8 @@ export class ReplicaRuntime {
   private readonly counters = { proposals: 0, transactions: 0 };
   /** Counters and latency histograms for GET /metrics (reported in status()). */
   readonly metrics: ReplicaMetrics;
+  /** Leader only: how long each follower has been behind (for lag in seconds). */
+  private readonly followerLag = new FollowerLag();
 
   constructor(options: ReplicaRuntimeOptions) {
     this.options = options;
@@ -161,6 +164,7 @@ export class ReplicaRuntime {
     for (let i = 0; i < ticks; i++) this.node.tick();
     if (elapsed > 0) this.lastTickMs = ticks === elapsed ? this.lastTickMs + elapsed * this.timing.tickMs : now;
     this.pump();
+    this.followerLag.note(this.id, this.leading, this.leading ? this.node.status() : { commit: 0, progress: {} }, now);
     this.waiters.expire(now, (reason) => ({ kind: "unknown", reason }));
   }
 
@@ -245,9 +249,11 @@ export class ReplicaRuntime {
   }
 
   /** Engine status plus the state machine's applied index. */
-  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number; proposals: number; transactions: number; metrics: ReplicaMetricsReport } {
+  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number; proposals: number; transactions: number; metrics: ReplicaMetricsReport; followerLagMs: Record<number, number> } {
+    const status = this.node.status();
     return {
-      ...this.node.status(),
+      ...status,
+      followerLagMs: this.followerLag.lagMs(this.id, this.leading, status, this.options.nowMs()),
       group: this.group,
       stateMachineApplied: this.stateMachine.appliedIndex,
       pendingRequests: this.waiters.size,

@@ -38,7 +38,10 @@ export const scanQuery = z.object({
   consistency: consistencySchema.optional(),
 });
 /** Query of GET /v1/health. */
-export const healthQuery = z.object({ lagEntries: z.string().regex(/^[0-9]{1,9}$/).optional().describe("Overrides the lag limit in entries for this request.") });
+export const healthQuery = z.object({
+  lagEntries: z.string().regex(/^[0-9]{1,9}$/).optional().describe("Overrides the lag limit in entries for this request."),
+  lagSeconds: z.string().regex(/^[0-9]{1,6}$/).optional().describe("Overrides the lag limit in seconds for this request."),
+});
 
 /** Precondition headers of PUT /v1/kv/{key}. */
 export const putHeaders = z.object({
@@ -94,6 +97,7 @@ export const healthAnswer = z.object({
   healthy: z.boolean(),
   counts: z.object({ total: z.number().int(), withLeader: z.number().int(), healthy: z.number().int(), lagging: z.number().int(), quiesced: z.number().int() }).catchall(z.unknown()),
   lagEntriesMax: z.number().int(),
+  lagSecondsMax: z.number(),
   reasons: z.array(z.object({ code: z.string(), group: z.string(), replica: z.number().int().optional(), detail: z.string() }).catchall(z.unknown())),
   groups: z.array(z.object({ name: z.string(), leader: z.number().int(), term: z.number().int(), healthy: z.boolean(), replicas: z.array(replicaHealth) }).catchall(z.unknown())),
 }).catchall(z.unknown()).meta({ id: "Health" });
