@@ -2,7 +2,8 @@
  * Proves ReplicaMetrics counts what GET /metrics reports: commit and apply latency observed once
  * per proposal (also when commit and apply happen in one driver pass), commands counted apart from
  * no-ops, replicated bytes and snapshots started from the messages sent, and elections and leader
- * changes from role changes (the same leader at a new term is a change too).
+ * changes from role changes (the same leader at a new term is a change too); and the notable ones
+ * (election won, leader change, snapshot sent and installed) reach its listener, for the logs.
  */
 import { describe, expect, it } from "vitest";
 import { ReplicaMetrics } from "../../src/hosts/common/replica-metrics.ts";
@@ -39,10 +40,12 @@ describe("ReplicaMetrics", () => {
   });
 
   it("counts replicated bytes, snapshots sent, elections and leader changes", () => {
-    const metrics = new ReplicaMetrics(() => 0);
+    const events: string[] = [];
+    const metrics = new ReplicaMetrics(() => 0, (event, fields) => events.push(`${event} ${JSON.stringify(fields)}`));
     const entry = { term: 1, index: 1, type: "normal" as const, data: new Uint8Array(100) };
     metrics.sending([message({ entries: [entry, { ...entry, index: 2 }] }), message({ type: "heartbeat" })]);
-    metrics.sending([message({ type: "snap", snapshot: { offset: 0 } as Message["snapshot"] }), message({ type: "snap", snapshot: { offset: 4096 } as Message["snapshot"] })]);
+    const chunk = (offset: number) => ({ meta: { index: 9, term: 1, conf: { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } }, offset, totalBytes: 8192, data: new Uint8Array(0) }) as unknown as Message["snapshot"];
+    metrics.sending([message({ type: "snap", snapshot: chunk(0) }), message({ type: "snap", snapshot: chunk(4096) })]);
     metrics.softState("preCandidate", 0, 1);
     metrics.softState("candidate", 0, 2);
     metrics.softState("leader", 1, 2);
@@ -50,7 +53,13 @@ describe("ReplicaMetrics", () => {
     metrics.softState("follower", 2, 4); // the same leader, re-elected at a new term
     metrics.softState("follower", 2, 4); // nothing new
     metrics.alarmFired();
+    metrics.snapshotInstalled(12);
     const report = metrics.report();
+    expect(events).toEqual([
+      'snapshotSent {"to":2,"index":9,"bytes":8192}', "electionWon {}", 'leaderChanged {"leader":1,"previousLeader":0}',
+      'leaderChanged {"leader":2,"previousLeader":1}', 'leaderChanged {"leader":2,"previousLeader":2}', 'snapshotInstalled {"index":12}',
+    ]);
+    expect(report.snapshotsInstalled).toBe(1);
     expect(report.bytesReplicated).toBe(200);
     expect(report.snapshotsSent).toBe(1);
     expect(report.electionsStarted).toBe(1);

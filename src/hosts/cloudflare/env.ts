@@ -19,6 +19,8 @@ export interface Env {
   LOCATIONS?: string;
   /** Raft tick in milliseconds (default 100). */
   RAFT_TICK_MS?: string;
+  /** Dev and tests only: compact a replica's log after this many applied entries (default 10,000). */
+  RAFT_SNAPSHOT_ENTRIES?: string;
   /** A group holding this many keys splits automatically (default 100000). */
   SPLIT_KEYS?: string;
   /** A group holding this many bytes of keys and values splits automatically (default 67108864, 64 MiB). */

@@ -3,7 +3,8 @@
  * applied, bytes of entries it replicated to followers, leader changes it saw, elections it
  * started and won, snapshots sent and installed, and histograms of commit latency (proposal to
  * commit known at the leader) and apply latency (proposal to applied at the leader). The runtime
- * feeds it from the driver's ports; hosts add what only they see (alarms fired).
+ * feeds it from the driver's ports; hosts add what only they see (alarms fired). The notable ones
+ * (election won, leader change, snapshot sent or installed) also go to `notify`, for the logs.
  */
 import type { Message, Role } from "../../raft/types.ts";
 
@@ -11,6 +12,9 @@ import type { Message, Role } from "../../raft/types.ts";
 export const replicaLatencyBucketsSeconds: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Proposals whose commit is awaited for the histogram at most (older ones are dropped from it). */
 const pendingProposalsMax = 10_000;
+
+/** A notable event and its fields (the runtime adds group, replica and term). */
+export type ReplicaEventListener = (event: "electionWon" | "leaderChanged" | "snapshotSent" | "snapshotInstalled", fields: Record<string, unknown>) => void;
 
 /** Observations of one latency histogram: counts per bucket (not cumulative), sum and count. */
 export interface LatencyHistogram {
@@ -62,9 +66,11 @@ export class ReplicaMetrics {
   private role: Role | undefined;
   private leader = 0;
   private leaderTerm = 0;
+  private readonly notify: ReplicaEventListener;
 
-  constructor(nowMs: () => number) {
+  constructor(nowMs: () => number, notify: ReplicaEventListener = () => undefined) {
     this.nowMs = nowMs;
+    this.notify = notify;
   }
 
   /** A command was proposed here as entry `index`. */
@@ -101,24 +107,32 @@ export class ReplicaMetrics {
   }
 
   /** A snapshot from the leader was installed here. */
-  snapshotInstalled(): void {
+  snapshotInstalled(index: number): void {
     this.counters.snapshotsInstalled++;
+    this.notify("snapshotInstalled", { index });
   }
 
   /** Messages this replica is sending: entries replicated and snapshots started. */
   sending(messages: readonly Message[]): void {
     for (const message of messages) {
       if (message.type === "app") for (const entry of message.entries) this.counters.bytesReplicated += entry.data.byteLength;
-      else if (message.type === "snap" && message.snapshot?.offset === 0) this.counters.snapshotsSent++;
+      else if (message.type === "snap" && message.snapshot?.offset === 0) {
+        this.counters.snapshotsSent++;
+        this.notify("snapshotSent", { to: message.to, index: message.snapshot.meta.index, bytes: message.snapshot.totalBytes });
+      }
     }
   }
 
   /** The engine's role or leader changed; `term` is the term now. A new leader, or the same one at a new term, is a leader change. */
   softState(role: Role, leader: number, term: number): void {
     if (role === "candidate" && this.role !== "candidate") this.counters.electionsStarted++;
-    if (role === "leader" && this.role !== "leader") this.counters.electionsWon++;
+    if (role === "leader" && this.role !== "leader") {
+      this.counters.electionsWon++;
+      this.notify("electionWon", {});
+    }
     if (leader !== 0 && (leader !== this.leader || term !== this.leaderTerm)) {
       this.counters.leaderChanges++;
+      this.notify("leaderChanged", { leader, previousLeader: this.leader });
       this.leader = leader;
       this.leaderTerm = term;
     }

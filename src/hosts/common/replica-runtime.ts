@@ -23,6 +23,7 @@ import { validateCommand } from "../../kv/command.ts";
 import { WaiterBook } from "./waiters.ts";
 import { ReplicaMetrics, type ReplicaMetricsReport } from "./replica-metrics.ts";
 import { FollowerLag } from "./follower-lag.ts";
+import { logEvent } from "../../router/log.ts";
 
 /** Timing and engine settings of a replica; every replica of a group should use the same. */
 export interface ReplicaTiming {
@@ -144,7 +145,8 @@ export class ReplicaRuntime {
       options.logStore,
     );
     this.lastTickMs = options.nowMs();
-    this.metrics = new ReplicaMetrics(options.nowMs);
+    // Elections, leader changes and snapshots are logged at info (quiet at the default level).
+    this.metrics = new ReplicaMetrics(options.nowMs, (event, fields) => logEvent("info", event, { group: this.group, replica: this.id, term: this.node.brief().term, ...fields }));
     this.waiters = new WaiterBook();
     this.pump();
   }
@@ -364,7 +366,7 @@ export class ReplicaRuntime {
       restore: (snapshot) => {
         const restored = machine.restore(snapshot.data);
         if (!restored.ok) throw new Error(`snapshot from the leader is unreadable: ${restored.reason}`);
-        this.metrics.snapshotInstalled();
+        this.metrics.snapshotInstalled(snapshot.meta.index);
         noteApplied(true);
       },
       takeSnapshot: () => machine.snapshot(),
