@@ -182,9 +182,10 @@ export class EdgeraftClient {
     return { committed: true, reads, versions: answer.versions };
   }
 
-  /** The cluster's health (admin); answered whether healthy (200) or not (503). `lagEntries` overrides the server's lag limit. */
-  async health(options: CallOptions & { lagEntries?: number } = {}): Promise<ClusterHealth> {
-    const query = options.lagEntries === undefined ? "" : `?lagEntries=${options.lagEntries}`;
+  /** The cluster's health (admin); answered whether healthy (200) or not (503). `lagEntries` and `lagSeconds` override the server's lag limits. */
+  async health(options: CallOptions & { lagEntries?: number; lagSeconds?: number } = {}): Promise<ClusterHealth> {
+    const parts = [...(options.lagEntries === undefined ? [] : [`lagEntries=${options.lagEntries}`]), ...(options.lagSeconds === undefined ? [] : [`lagSeconds=${options.lagSeconds}`])];
+    const query = parts.length === 0 ? "" : `?${parts.join("&")}`;
     const response = await this.transport.call({ method: "GET", path: `/v1/health${query}`, idempotent: true, acceptStatuses: [503], ...signalOf(options) });
     const body = (await response.json()) as ClusterHealth & ProblemBody;
     if (response.status === 503 && body.code !== undefined) throw new EdgeraftProblem(503, body, 1);

@@ -97,7 +97,8 @@ export interface GroupHealth {
   readonly leader: number;
   readonly term: number;
   readonly healthy: boolean;
-  readonly replicas: readonly { readonly id: number; readonly reachable: boolean; readonly role?: string; readonly commit?: number; readonly applied?: number; readonly quiesced?: boolean }[];
+  /** Each replica's state; `lagSeconds` (from the leader) is how long it has been behind the leader's commit, 0 when caught up. */
+  readonly replicas: readonly { readonly id: number; readonly reachable: boolean; readonly role?: string; readonly commit?: number; readonly applied?: number; readonly quiesced?: boolean; readonly lagSeconds?: number }[];
 }
 
 /**

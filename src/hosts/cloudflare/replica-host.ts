@@ -18,6 +18,7 @@ import { PeerTransport } from "./transport.ts";
 import { LoadReporter } from "./load-reporter.ts";
 import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
 import { TxnSweeper, type SweepWork } from "../common/txn-sweep.ts";
+import { StatsReporter, type ReplicaReport } from "../common/stats-reporter.ts";
 
 /** One replica's host state inside its Durable Object. */
 export class ReplicaHost implements ReplicaEndpoint {
@@ -36,6 +37,9 @@ export class ReplicaHost implements ReplicaEndpoint {
   private readonly loadReports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void } | undefined;
   /** Resolves abandoned transactions while this replica leads a group that holds intents or records (data groups only). */
   private readonly sweeper: TxnSweeper | undefined;
+  /** Sends this replica's reports to the stats aggregate GET /metrics reads (undefined: no aggregate). */
+  private readonly sendStats: ((report: ReplicaReport) => void) | undefined;
+  private stats: StatsReporter | undefined;
 
   /** `reset` throws the object away (`ctx.abort`): the next request builds it again from storage. */
   constructor(
@@ -45,12 +49,14 @@ export class ReplicaHost implements ReplicaEndpoint {
     reset: (reason: string) => void,
     loadReports?: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void },
     sweep?: (identity: ReplicaIdentity, work: SweepWork) => Promise<void>,
+    sendStats?: (report: ReplicaReport) => void,
   ) {
     this.storage = storage;
     this.namespace = namespace;
     this.timing = timing;
     this.reset = reset;
     this.loadReports = loadReports;
+    this.sendStats = sendStats;
     if (sweep !== undefined) {
       this.sweeper = new TxnSweeper({ runtime: () => this.runtime, nowMs: () => Date.now(), run: (work) => (this.identity === undefined ? Promise.resolve() : sweep(this.identity, work)) });
     }
@@ -99,6 +105,7 @@ export class ReplicaHost implements ReplicaEndpoint {
     if (this.identity === undefined) return;
     this.identity = { ...this.identity, retired: true };
     this.saveIdentity(this.identity);
+    this.stats?.maybeReport();
   }
 
   /** Steps peer messages and returns the replies for `from`. */
@@ -129,6 +136,7 @@ export class ReplicaHost implements ReplicaEndpoint {
   /** The alarm fired: advance time, then arm the next tick (or nothing when quiet). Answers the sweep it started, if any. */
   alarm(): Promise<void> | undefined {
     this.alarmAtMs = null;
+    this.runtime?.metrics.alarmFired();
     this.runtime?.tick();
     this.reporter?.quietCheck();
     const sweeping = this.sweeper?.maybeSweep().finally(() => this.schedule());
@@ -141,6 +149,7 @@ export class ReplicaHost implements ReplicaEndpoint {
    * last write), or clears it when the replica is quiet.
    */
   schedule(): void {
+    this.stats?.maybeReport();
     const tick = this.runtime?.nextTickAtMs() ?? null;
     const quietCheck = this.reporter?.quietCheckAtMs() ?? null;
     const sweep = this.sweeper?.dueAtMs() ?? null;
@@ -188,7 +197,17 @@ export class ReplicaHost implements ReplicaEndpoint {
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
     });
     if (this.loadReports !== undefined) this.reporter = this.loadReporter(identity.group, this.loadReports);
+    if (this.sendStats !== undefined) this.stats = new StatsReporter({ take: () => this.report(), send: this.sendStats, nowMs: () => Date.now() });
     this.schedule();
+  }
+
+  /** This replica's report for the stats aggregate. */
+  private report(): Omit<ReplicaReport, "atMs"> | undefined {
+    if (this.runtime === undefined || this.identity === undefined) return undefined;
+    const { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics } = this.runtime.status();
+    const status = { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics };
+    const { group, replica, locations, retired } = this.identity;
+    return { group, replica, location: locations[replica] ?? "", retired, status, traffic: this.traffic() };
   }
 
   private loadReporter(group: string, reports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void }): LoadReporter {

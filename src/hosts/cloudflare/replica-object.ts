@@ -19,6 +19,7 @@ import { logEvent, setLogLevel } from "../../router/log.ts";
 import { DurableObjectDirectory } from "./directory.ts";
 import type { ReplicaIdentity } from "../common/replica-requests.ts";
 import type { SweepWork } from "../common/txn-sweep.ts";
+import { sendStatsReport } from "./stats-object.ts";
 
 const json = (body: unknown, status = 200): Response => Response.json(body, { status });
 
@@ -31,11 +32,15 @@ export class ReplicaObject extends DurableObject<Env> {
     super(ctx, env);
     setLogLevel(env.LOG_LEVEL);
     const tickMs = Number(env.RAFT_TICK_MS ?? "");
-    const timing = Number.isFinite(tickMs) && tickMs > 0 ? { tickMs } : {};
+    const snapshotEntries = Number(env.RAFT_SNAPSHOT_ENTRIES ?? "");
+    const timing = {
+      ...(Number.isFinite(tickMs) && tickMs > 0 ? { tickMs } : {}),
+      ...(Number.isSafeInteger(snapshotEntries) && snapshotEntries > 0 ? { snapshotEntries } : {}),
+    };
     const loadReports = this.peers(env) === env.REPLICA ? { thresholds: thresholdsOf(env), send: (load: GroupLoad) => void reportLoad(env, load) } : undefined;
     const dataGroup = this.peers(env) === env.REPLICA;
     const sweep = dataGroup ? (identity: ReplicaIdentity, work: SweepWork) => this.sweep(identity, work) : undefined;
-    this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason), loadReports, sweep);
+    this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason), loadReports, sweep, (report) => void sendStatsReport(env, report));
     void ctx.blockConcurrencyWhile(async () => this.host.open());
     this.routes();
   }
@@ -75,14 +80,22 @@ export class ReplicaObject extends DurableObject<Env> {
     }
     r.post("/internal/faults", async (request) => {
       const body = (await request.json()) as Partial<ReplicaFaults>;
+      this.logFault("faults", body);
       this.host.setFaults({ ...(this.host.transport?.faults ?? noFaults), ...body }); // faults add up; heal sends all zeros
       return json({ ok: true });
     });
     r.post("/internal/crash", () => {
+      this.logFault("crash", {});
       this.host.runtime?.abandon("crash requested");
       this.ctx.abort(injectedFaultMessage("crash requested through the fault routes"));
       return json({ ok: true });
     });
+  }
+
+  /** Logs a fault injected into this replica (info: quiet at the default level). */
+  private logFault(kind: string, fault: Record<string, unknown>): void {
+    const identity = this.host.identity;
+    logEvent("info", "faultInjected", { kind, ...fault, group: identity?.group, replica: identity?.replica, term: this.host.runtime?.node.brief().term });
   }
 
   private async raft(request: IRequest): Promise<Response> {
