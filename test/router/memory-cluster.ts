@@ -18,6 +18,7 @@ import type {
   GroupSpec,
   GroupView,
   Keyspace,
+  LeaderTransfer,
   VersionedValue,
   WriteCondition,
   WriteOutcome,
@@ -149,6 +150,21 @@ export class MemoryCluster implements Cluster {
       if (survivor === undefined || !this.groups.has(other)) return failure({ code: "groupNotFound" });
       this.groups.delete(other);
       return success(survivor);
+    });
+  }
+
+  /** Leadership as a map: replica 1 leads every group until a transfer names another. */
+  private readonly leaders = new Map<string, number>();
+
+  async transferLeader(name: string, to?: number): Promise<ClusterResult<LeaderTransfer>> {
+    return this.call(`transferLeader ${name} ${to ?? "best"}`, () => {
+      const group = this.groups.get(name);
+      if (group === undefined) return failure({ code: "groupNotFound" });
+      if (to !== undefined && !group.replicas.some((replica) => replica.id === to)) return failure({ code: "replicaNotFound", detail: `group ${name} has no replica ${to}` });
+      const previous = this.leaders.get(name) ?? 1;
+      const leader = to ?? previous;
+      this.leaders.set(name, leader);
+      return success({ group: name, previous, leader, term: 1, transferred: leader !== previous });
     });
   }
 

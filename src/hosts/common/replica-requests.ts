@@ -6,7 +6,7 @@
  * first: a retired replica or an old epoch is answered "stale epoch", so the router re-resolves;
  * a key outside the group's ranges gets the state machine's wrongRange or rangeFrozen.
  */
-import { commandFromJson, ownsKey, type BootstrapRequest, type Ownership, type ReplicaRefusal } from "../../multiraft/protocol.ts";
+import { commandFromJson, ownsKey, type BootstrapRequest, type LeadershipReply, type Ownership, type ReplicaRefusal } from "../../multiraft/protocol.ts";
 import { encodeBase64 } from "../../shared/base64.ts";
 import { keyProblemOf } from "../../kv/key-order.ts";
 import type { KeyRefusal } from "../../kv/result.ts";
@@ -51,6 +51,7 @@ export interface ReplicaAnswer {
 export const replicaRequestPaths = [
   "/internal/bootstrap", "/internal/write", "/internal/get", "/internal/scan", "/internal/export", "/internal/median",
   "/internal/status", "/internal/campaign", "/internal/transfer", "/internal/retire",
+  "/internal/leadership",
 ] as const;
 
 const answer = (body: unknown, status = 200): ReplicaAnswer => ({ status, body });
@@ -112,6 +113,13 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
       if (runtime.node.brief().leader === 0) runtime.campaign(); // a status check wakes a quiet group
       endpoint.schedule();
       return answer({ kind: "ok", identity: endpoint.identity, status: runtime.status(), traffic: endpoint.traffic() });
+    }
+    case "/internal/leadership": {
+      // Who leads, as this replica sees it, without waking it or starting an election (a transfer is watched through this).
+      const runtime = endpoint.runtime;
+      if (runtime === undefined) return answer({ kind: "uninitialized" });
+      const brief = runtime.node.brief();
+      return answer({ kind: "ok", role: brief.role, term: brief.term, leader: brief.leader, transferee: runtime.status().leadTransferee } satisfies LeadershipReply);
     }
     case "/internal/campaign":
       return admin(endpoint, (runtime) => runtime.campaign());

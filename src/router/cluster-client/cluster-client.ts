@@ -15,6 +15,7 @@ import type {
   GroupSpec,
   GroupView,
   Keyspace,
+  LeaderTransfer,
   ScanResult,
   VersionedValue,
   WriteCondition,
@@ -34,6 +35,7 @@ import { HashedTenants } from "./hashed-tenants.ts";
 import type { MovePhase } from "../../multiraft/move-saga.ts";
 import type { Span } from "../../kv/span.ts";
 import { groupHealth } from "./health.ts";
+import { Leadership, type LeaderAdvice } from "./leadership.ts";
 
 /** Settings of a cluster client. */
 export interface ClusterClientOptions {
@@ -41,6 +43,8 @@ export interface ClusterClientOptions {
   /** locationHints for the replicas of new groups, in order. */
   locations: string[];
   retry?: RetryPolicy;
+  /** Where the best leader of a group is asked for (the metadata group's leader balancer), for transfers that name no replica. */
+  leaderAdvice?: LeaderAdvice;
 }
 
 /** A Cluster over replicas reached through a ReplicaDirectory. */
@@ -54,6 +58,7 @@ export class ClusterClient implements Cluster {
   private readonly driver: MoveDriver;
   private readonly reshape: Reshape;
   private readonly hashedTenants: HashedTenants;
+  private readonly leadership: Leadership;
   private quietMovesCheckedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: ClusterClientOptions) {
@@ -64,6 +69,7 @@ export class ClusterClient implements Cluster {
     this.driver = new MoveDriver({ meta: this.meta, io: this.io, caller: this.caller, record: (name) => this.groups.get(name), tableChanged: () => this.groups.invalidate() });
     this.reshape = new Reshape(this.groups, this.driver, this.caller);
     this.hashedTenants = new HashedTenants(this.groups, this.driver, this.meta);
+    this.leadership = new Leadership({ groups: this.groups, caller: this.caller, ...(options.leaderAdvice === undefined ? {} : { advice: options.leaderAdvice }) });
   }
 
   async get(keyspace: Keyspace, key: string, consistency: Consistency): Promise<ClusterResult<VersionedValue & { group: string }>> {
@@ -184,6 +190,10 @@ export class ClusterClient implements Cluster {
 
   async mergeGroups(name: string, other: string): Promise<ClusterResult<GroupView>> {
     return this.viewed(await this.reshape.merge(name, other));
+  }
+
+  transferLeader(name: string, to?: number): Promise<ClusterResult<LeaderTransfer>> {
+    return this.leadership.transfer(name, to);
   }
 
   async moveRange(span: Span, to: string): Promise<ClusterResult<{ moves: MoveReport[] }>> {
