@@ -66,7 +66,7 @@ export interface ReplicaScore {
 /** What to do with a group's leadership. */
 export type LeaderChoice =
   | { readonly kind: "stay"; readonly best: number }
-  | { readonly kind: "transfer"; readonly to: number; readonly reason: "locality" | "spread"; readonly detail: string };
+  | { readonly kind: "transfer"; readonly to: number; readonly reason: "score" | "spread"; readonly detail: string };
 
 /** Region of each locationHint: locations in one region are near each other. */
 const regionOfLocation: Readonly<Record<string, string>> = {
@@ -107,7 +107,7 @@ export function chooseLeader(input: LeaderPlacementInput, rules: PlacementRules 
   const current = scores.find((score) => score.id === input.leader);
   if (current === undefined || best === undefined) return { kind: "stay", best: best?.id ?? input.leader };
   if (best.id !== current.id && best.score - current.score >= (options.force === true ? Number.MIN_VALUE : rules.scoreMargin)) {
-    return { kind: "transfer", to: best.id, reason: "locality", detail: `replica ${best.id} (${best.location}) scores ${best.score.toFixed(2)} against ${current.score.toFixed(2)}` };
+    return { kind: "transfer", to: best.id, reason: "score", detail: `replica ${best.id} (${best.location}) scores ${best.score.toFixed(2)} against ${current.score.toFixed(2)}` };
   }
   // Spread: a location with at least two more leaderships than another gives one up, when that
   // costs no clear score (so the move is never undone by the rule above, nor by this one).
