@@ -139,6 +139,11 @@ export class LeaderBalance {
     return moves;
   }
 
+  /** Counts a pass as done at `nowMs` without planning (the group records could not be read): the next is due an interval later. */
+  postpone(nowMs: number): void {
+    this.lastPassAtMs = nowMs;
+  }
+
   /** A transfer finished (or failed) with `leader` leading at `term` (0 leader: unknown, nothing learned). */
   transferred(group: string, leader: number, term: number, nowMs: number): void {
     const state = this.groups.get(group);

@@ -6,8 +6,12 @@
  */
 import type { KvEntry } from "../kv/store.ts";
 
-/** Which keyspace a request addresses: the shared one, or a tenant's own (created on first use). */
-export type Keyspace = { readonly kind: "shared" } | { readonly kind: "tenant"; readonly tenant: string };
+/**
+ * Which keyspace a request addresses: the shared one, or a tenant's own (created on first use).
+ * `origin` is the locationHint nearest to where the request came from (from `request.cf`), when
+ * known; the group's leader counts requests by it for leader placement.
+ */
+export type Keyspace = ({ readonly kind: "shared" } | { readonly kind: "tenant"; readonly tenant: string }) & { readonly origin?: string };
 
 /** How fresh a read must be. */
 export type Consistency = "linearizable" | "lease" | "stale";

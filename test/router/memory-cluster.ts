@@ -41,6 +41,8 @@ export class MemoryCluster implements Cluster {
   throwNext = false;
   /** What health() reports. */
   healthy = true;
+  /** The origin (locationHint) of the last get, put or delete, as the router derived it from request.cf. */
+  lastOrigin: string | undefined;
 
   private readonly keyspaces = new Map<string, Map<string, Stored>>();
   private readonly groups = new Map<string, GroupView>();
@@ -67,6 +69,7 @@ export class MemoryCluster implements Cluster {
   }
 
   async get(keyspace: Keyspace, key: string, consistency: Consistency): Promise<ClusterResult<VersionedValue & { group: string }>> {
+    this.lastOrigin = keyspace.origin;
     return this.call(`get ${nameOf(keyspace)}`, () => {
       this.lastConsistency = consistency;
       const stored = this.mapOf(keyspace).get(key);
@@ -76,6 +79,7 @@ export class MemoryCluster implements Cluster {
   }
 
   async put(keyspace: Keyspace, key: string, value: Uint8Array, condition?: WriteCondition): Promise<ClusterResult<WriteOutcome>> {
+    this.lastOrigin = keyspace.origin;
     return this.call(`put ${nameOf(keyspace)}`, () => this.putNow(keyspace, key, value, condition));
   }
 

@@ -39,6 +39,8 @@ export interface ReplicaEndpoint {
   traffic(): unknown;
   /** Called after each client write was answered here (load reports for automatic splits). */
   afterWrite?(): void;
+  /** Called after a client read or write that names where it came from (a locationHint) was answered here (leader locality). */
+  noteOrigin?(origin: string): void;
 }
 
 /** An answer to an internal request. */
@@ -55,6 +57,8 @@ export const replicaRequestPaths = [
 ] as const;
 
 const answer = (body: unknown, status = 200): ReplicaAnswer => ({ status, body });
+/** What an origin may look like: a locationHint (wnam, weur, apac-ne, ...). */
+const originPattern = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** Serves `path` with `body` (undefined for GET) at `endpoint`. */
 export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: string, body: unknown): Promise<ReplicaAnswer> {
@@ -154,7 +158,9 @@ async function client(
   // run the engine's timers or the request's own deadline (see replica-object.ts on Cloudflare).
   endpoint.schedule();
   try {
-    return answer(await pending);
+    const answered = await pending;
+    if (typeof fields.origin === "string" && originPattern.test(fields.origin)) endpoint.noteOrigin?.(fields.origin);
+    return answer(answered);
   } finally {
     endpoint.schedule();
   }

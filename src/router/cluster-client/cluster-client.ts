@@ -35,7 +35,8 @@ import { HashedTenants } from "./hashed-tenants.ts";
 import type { MovePhase } from "../../multiraft/move-saga.ts";
 import type { Span } from "../../kv/span.ts";
 import { groupHealth } from "./health.ts";
-import { Leadership, type LeaderAdvice } from "./leadership.ts";
+import { Leadership } from "./leadership.ts";
+import { metaGroup } from "./directory.ts";
 
 /** Settings of a cluster client. */
 export interface ClusterClientOptions {
@@ -43,8 +44,8 @@ export interface ClusterClientOptions {
   /** locationHints for the replicas of new groups, in order. */
   locations: string[];
   retry?: RetryPolicy;
-  /** Where the best leader of a group is asked for (the metadata group's leader balancer), for transfers that name no replica. */
-  leaderAdvice?: LeaderAdvice;
+  /** Ask the metadata group's leader balancer (/internal/leader-advice) for the best leader of a transfer that names no replica. */
+  leaderAdviceFromMeta?: boolean;
 }
 
 /** A Cluster over replicas reached through a ReplicaDirectory. */
@@ -69,11 +70,11 @@ export class ClusterClient implements Cluster {
     this.driver = new MoveDriver({ meta: this.meta, io: this.io, caller: this.caller, record: (name) => this.groups.get(name), tableChanged: () => this.groups.invalidate() });
     this.reshape = new Reshape(this.groups, this.driver, this.caller);
     this.hashedTenants = new HashedTenants(this.groups, this.driver, this.meta);
-    this.leadership = new Leadership({ groups: this.groups, caller: this.caller, ...(options.leaderAdvice === undefined ? {} : { advice: options.leaderAdvice }) });
+    this.leadership = new Leadership({ groups: this.groups, caller: this.caller, ...(options.leaderAdviceFromMeta === true ? { advice: (record, leader) => this.leaderAdvice(record, leader) } : {}) });
   }
 
   async get(keyspace: Keyspace, key: string, consistency: Consistency): Promise<ClusterResult<VersionedValue & { group: string }>> {
-    const result = await this.routed(keyspace, key, (group) => this.io.get(group, key, consistency));
+    const result = await this.routed(keyspace, key, (group) => this.io.get(group, key, consistency, keyspace.origin));
     if (!result.ok) return result;
     const { record, value } = result.value;
     if (!value.found) return { ok: false, error: { code: "notFound" } };
@@ -87,7 +88,7 @@ export class ClusterClient implements Cluster {
 
   async delete(keyspace: Keyspace, key: string, condition?: WriteCondition): Promise<ClusterResult<WriteOutcome & { deleted: boolean }>> {
     const operation: Operation = condition === undefined ? { type: "delete", key } : { type: "delete", key, condition };
-    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation));
+    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation, keyspace.origin));
     if (!result.ok) return result;
     const applied = result.value.value;
     const error = applyError(applied);
@@ -196,6 +197,13 @@ export class ClusterClient implements Cluster {
     return this.leadership.transfer(name, to);
   }
 
+  /** The metadata group's leader balancer's choice of leader for `record` (undefined when it gives none). */
+  private async leaderAdvice(record: GroupRecord, leader: number): Promise<number | undefined> {
+    const body = { group: record.name, replicas: record.replicas, leader };
+    const outcome = await this.caller.call<{ kind: string; replica?: number }>(metaGroup, "/internal/leader-advice", body, false);
+    return outcome.kind === "answer" && outcome.answer.kind === "ok" ? outcome.answer.replica : undefined;
+  }
+
   async moveRange(span: Span, to: string): Promise<ClusterResult<{ moves: MoveReport[] }>> {
     await this.groups.ensureDefault();
     const moved = await this.reshape.move(span, to);
@@ -251,7 +259,7 @@ export class ClusterClient implements Cluster {
   }
 
   private async write(keyspace: Keyspace, key: string, operation: Operation): Promise<ClusterResult<WriteOutcome>> {
-    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation));
+    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation, keyspace.origin));
     if (!result.ok) return result;
     const applied = result.value.value;
     const error = applyError(applied);
