@@ -5,8 +5,9 @@
  * so a burst fades and alternating traffic averages out instead of pulling the leader back and
  * forth. A pass scores every recently reported group's replicas (leader-placement.ts) and plans
  * transfers, with a minimum time between two transfers of one group. Groups that stopped reporting
- * still hold their leaderships in the counts but are never moved: an idle group is left asleep,
- * and when nothing reports and the last pass planned nothing, no pass is due at all.
+ * still hold their leaderships in the counts but are never moved: an idle group is left asleep.
+ * A pass is due only when it could decide something new: a report arrived since the last one, the
+ * last one moved a group, or held one back for the minimum interval; otherwise none is due at all.
  */
 import { chooseLeader, defaultPlacementRules, type LeaderChoice, type PerLocation, type PlacedReplica, type PlacementRules } from "./leader-placement.ts";
 
@@ -69,7 +70,8 @@ export class LeaderBalance {
   private readonly groups = new Map<string, GroupState>();
   private lastPassAtMs: number | undefined;
   private reportedSincePass = false;
-  private lastPassMoved = false;
+  /** The last pass moved a group, or held back a move for the minimum interval: the next one may decide more. */
+  private lastPassUnsettled = false;
 
   constructor(rules: LeaderBalanceRules = defaultLeaderBalanceRules) {
     this.rules = rules;
@@ -91,10 +93,9 @@ export class LeaderBalance {
     this.reportedSincePass = true;
   }
 
-  /** When the next pass is due, or null when none is: nothing reported lately and the last pass moved nothing. */
+  /** When the next pass is due, or null when none is: nothing reported since the last pass, which left nothing to do. */
   nextPassAtMs(nowMs: number): number | null {
-    const active = [...this.groups.values()].some((state) => nowMs - state.reportedAtMs < this.rules.activeMs);
-    if (!active && !this.reportedSincePass && !this.lastPassMoved) return null;
+    if (!this.reportedSincePass && !this.lastPassUnsettled) return null;
     return this.lastPassAtMs === undefined ? nowMs : this.lastPassAtMs + this.rules.passIntervalMs;
   }
 
@@ -121,12 +122,16 @@ export class LeaderBalance {
       add(load, locationOf(replicas, state.leader), this.rateOf(state));
     }
     const moves: LeaderMove[] = [];
+    let heldBack = false;
     for (const group of [...placed.keys()].sort()) {
-      if (moves.length >= this.rules.transfersPerPassMax) break;
       const { state, replicas } = placed.get(group)!;
-      if (nowMs - state.reportedAtMs >= this.rules.activeMs || nowMs - state.transferredAtMs < this.rules.transferIntervalMinMs) continue;
+      if (nowMs - state.reportedAtMs >= this.rules.activeMs) continue;
       const choice = this.choose(state, replicas, leaderships, load);
       if (choice.kind !== "transfer") continue;
+      if (moves.length >= this.rules.transfersPerPassMax || nowMs - state.transferredAtMs < this.rules.transferIntervalMinMs) {
+        heldBack = true;
+        continue;
+      }
       moves.push({ group, from: state.leader, to: choice.to, reason: choice.reason, detail: choice.detail });
       const rate = this.rateOf(state);
       add(leaderships, locationOf(replicas, state.leader), -1);
@@ -135,7 +140,7 @@ export class LeaderBalance {
       add(load, locationOf(replicas, choice.to), rate);
       state.transferredAtMs = nowMs;
     }
-    this.lastPassMoved = moves.length > 0;
+    this.lastPassUnsettled = moves.length > 0 || heldBack;
     return moves;
   }
 
