@@ -54,8 +54,12 @@ describe("leader locality", () => {
       expect(places).toEqual({ wnam: 1, weur: 2, apac: 3 });
       expect(await leaderOf("tenant-near")).toBe(1);
 
+      const tokyoStartedAt = performance.now();
       expect(await trafficUntil("near", tokyo, async () => (await leaderOf("tenant-near")) === places.apac)).toBe(true);
+      const londonStartedAt = performance.now();
       expect(await trafficUntil("near", london, async () => (await leaderOf("tenant-near")) === places.weur)).toBe(true);
+      const seconds = (from: number, to: number) => ((to - from) / 1000).toFixed(1);
+      console.log(`leader followed the traffic: to apac ${seconds(tokyoStartedAt, londonStartedAt)} s after Tokyo traffic began, to weur ${seconds(londonStartedAt, performance.now())} s after London traffic began`);
       expect(failures).toEqual([]);
       // The metadata group's balancer made exactly these two transfers (its log says so), none of the quiet group.
       await new Promise((resolve) => setTimeout(resolve, 4_000));
