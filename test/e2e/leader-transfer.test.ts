@@ -3,7 +3,9 @@
  * clients write, read and compare-and-set a tenant group's keys, leadership is handed to each
  * replica in turn; every answer names the replica asked for as the new leader, the group's own
  * replicas agree, no client request fails, and the checker accepts the history as linearizable.
- * It also proves the 404 for a replica the group does not have, and that `{}` answers a leader.
+ * It also proves the 404 for a replica the group does not have, that `{}` answers a leader, and
+ * that a transfer to a replica cut off from its group fails with 409 (or times out with 503)
+ * while the leader keeps serving.
  */
 import { describe, expect, it } from "vitest";
 import { HistoryRecorder, checkHistory, describeKeyFailure } from "../../src/checker/index.ts";
@@ -81,5 +83,22 @@ describe("leadership transfer under concurrent writes", () => {
     const noGroup = await callJson(`/v1/groups/no-such-group/transfer-leader`, { method: "POST", headers: json, body: "{}" });
     expect(noGroup.status).toBe(404);
     expect(noGroup.body).toMatchObject({ code: "groupNotFound" });
+  });
+
+  it("answers 409 transferFailed (or 503 transferTimedOut) when the target cannot take over, and the leader stays", async () => {
+    const leader = await leaderSeenByGroup();
+    const target = leader === 3 ? 2 : 3;
+    const fault = (body: object) => call("/v1/faults", { method: "POST", headers: json, body: JSON.stringify(body) });
+    expect((await fault({ kind: "isolate", group, replica: target })).status).toBeLessThan(300);
+    try {
+      const answer = await callJson<{ code: string; leader?: number }>(`/v1/groups/${group}/transfer-leader`, { method: "POST", headers: json, body: JSON.stringify({ to: target }) });
+      expect([409, 503]).toContain(answer.status);
+      expect(answer.body.code).toBe(answer.status === 409 ? "transferFailed" : "transferTimedOut");
+      if (answer.status === 409) expect(answer.body.leader).toBe(leader);
+      expect((await call(path("a"), { method: "PUT", body: "after a failed transfer" })).status).toBe(200);
+    } finally {
+      expect((await call("/v1/faults", { method: "DELETE" })).status).toBeLessThan(300);
+    }
+    expect(await leaderSeenByGroup()).toBe(leader);
   });
 });
