@@ -1,10 +1,11 @@
 /**
  * Proves leader locality end to end, on a wrangler dev of its own with fast leader balancing
- * (a pass every second, counts halving every 5 s, at most one transfer per group per 3 s): requests
+ * (a pass every second, counts halving every 15 s, at most one transfer per group per 3 s): requests
  * tagged as coming from Tokyo (request.cf set through wrangler dev's MF-CF-Blob test header, which
  * the real Workers runtime never honours) move a tenant group's leader to its apac replica, then
  * requests tagged as coming from London move it to its weur replica, with no request failing; the
- * balancer's log shows exactly those two transfers: none back and forth, none of a group left idle.
+ * balancer's log shows exactly those two transfers: none back and forth, none of a group left idle;
+ * and an operator's transfer-leader `{}` picks the replica the traffic prefers.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,7 +21,7 @@ describe("leader locality", () => {
     const persistDir = mkdtempSync(join(tmpdir(), "edgeraft-locality-"));
     const running = await startWrangler({
       persistDir,
-      vars: { SPLIT_KEYS: "1000000000", SPLIT_WRITES_PER_SECOND: "1000000000", LEADER_BALANCE_MS: "1000", LEADER_TRANSFER_MIN_MS: "3000", LEADER_HALF_LIFE_MS: "5000", LOG_LEVEL: "info" },
+      vars: { SPLIT_KEYS: "1000000000", SPLIT_WRITES_PER_SECOND: "1000000000", LEADER_BALANCE_MS: "1000", LEADER_TRANSFER_MIN_MS: "3000", LEADER_HALF_LIFE_MS: "15000", LOG_LEVEL: "info" },
     });
     const call = (path: string, init: RequestInit & { from?: object } = {}) => {
       const headers = new Headers(init.headers);
@@ -66,6 +67,11 @@ describe("leader locality", () => {
       const transfers = running.output().split("\n").filter((line) => line.includes('"event":"leaderBalance"'))
         .map((line) => JSON.parse(line.slice(line.indexOf("{"))) as { group: string; to: number; ok: boolean });
       expect(transfers.map((transfer) => `${transfer.group} -> ${transfer.to} ${transfer.ok}`)).toEqual([`tenant-near -> ${places.apac} true`, `tenant-near -> ${places.weur} true`]);
+
+      // An operator's {} goes where the balancer would: handed to wnam by hand, the group is sent back to weur.
+      const transfer = (body: object) => call("/v1/groups/tenant-near/transfer-leader", { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+      expect(await (await transfer({ to: places.wnam })).json()).toMatchObject({ leader: places.wnam });
+      expect(await (await transfer({})).json()).toMatchObject({ leader: places.weur });
     } finally {
       await running.stop();
       rmSync(persistDir, { recursive: true, force: true });
