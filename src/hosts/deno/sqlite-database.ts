@@ -16,7 +16,7 @@
 import { closeSync, fdatasyncSync, openSync } from "node:fs";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { assert } from "../../shared/assert.ts";
-import { migrate, type SqlRunner } from "../common/sqlite/schema.ts";
+import { migrate, migrations, type Migration, type SqlRunner } from "../common/sqlite/schema.ts";
 
 /** Prepared statements kept per database at most; past it the cache is dropped and refilled. */
 const statementsCachedMax = 256;
@@ -51,13 +51,21 @@ export class SqliteDatabase implements SqlRunner {
   /** How many times the WAL was synced (tests and statistics). */
   walSyncs = 0;
 
-  /** Opens (creating if needed) the file at `path`, or an in-memory database for ":memory:". */
-  constructor(path: string) {
+  /**
+   * Opens (creating if needed) the file at `path`, or an in-memory database for ":memory:", with
+   * the schema `list` (one replica's by default; a node's shared one: schema.ts sharedMigrations).
+   */
+  constructor(path: string, list: readonly Migration[] = migrations) {
     this.path = path;
     this.database = new DatabaseSync(path);
     this.database.exec("PRAGMA journal_mode = WAL");
     this.database.exec("PRAGMA synchronous = NORMAL");
-    migrate(this);
+    migrate(this, list);
+  }
+
+  /** Runs statements that take no bindings and return no rows (transaction control). */
+  execute(statements: string): void {
+    this.database.exec(statements);
   }
 
   exec(query: string, ...bindings: unknown[]): Rows {
