@@ -28,15 +28,21 @@ const keysCount = 1_000;
 const idleGroups = quick ? 100 : 1_000;
 const headers = { authorization: `Bearer ${e2eAdminToken}` };
 
-type Row = { system: string; operation: string } & LoadCell;
+type Row = { system: string; operation: string; clientCpuPercent: number } & LoadCell;
 const rows: Row[] = [];
 const notes: string[] = [];
 const work = mkdtempSync(join(tmpdir(), "edgeraft-bench-deno-"));
 
 const keyOf = (client: number, n: number) => `bench/${(client * 7919 + n) % keysCount}`;
-const print = (row: Row) => console.log(`${row.system.padEnd(10)} ${row.operation.padEnd(22)} c=${String(row.concurrency).padStart(2)}  ${row.perSecond.toFixed(0).padStart(6)}/s  p50 ${row.p50Ms.toFixed(1)} ms  p99 ${row.p99Ms.toFixed(1)} ms  errors ${row.errors}`);
+const print = (row: Row) => console.log(`${row.system.padEnd(10)} ${row.operation.padEnd(22)} c=${String(row.concurrency).padStart(2)}  ${row.perSecond.toFixed(0).padStart(6)}/s  p50 ${row.p50Ms.toFixed(1)} ms  p99 ${row.p99Ms.toFixed(1)} ms  errors ${row.errors}  client CPU ${row.clientCpuPercent.toFixed(0)}%`);
 const measure = async (system: string, operation: string, concurrency: number, run: (client: number, n: number) => Promise<boolean>) => {
-  const row = { system, operation, ...(await runLoad({ concurrency, durationMs, warmupMs, operation: run })) };
+  const cpuBefore = process.cpuUsage();
+  const startedMs = performance.now();
+  const cell = await runLoad({ concurrency, durationMs, warmupMs, operation: run });
+  const cpu = process.cpuUsage(cpuBefore);
+  // The load generator's own CPU share: near 100% means the client, not the system, set the pace.
+  const clientCpuPercent = (cpu.user + cpu.system) / 10 / (performance.now() - startedMs);
+  const row = { system, operation, ...cell, clientCpuPercent };
   rows.push(row);
   print(row);
   return row;
@@ -76,10 +82,10 @@ type NodeStats = {
   replicas: number;
   leading: number;
   awake: number;
-  walSyncs: number;
-  transactions: number;
+  walSyncs?: number;
+  transactions?: number;
   rssBytes: number;
-  cpuMicroseconds: { user: number; system: number };
+  cpuMicroseconds?: { user: number; system: number };
   transport: { framesSent: number; messagesSent: number };
 };
 
@@ -96,8 +102,8 @@ async function measureNodes(cluster: DenoCluster, operation: string, concurrency
   const after = await nodeStats(cluster);
   const perSecond = (pick: (stats: NodeStats) => number) => after.map((stats, i) => (pick(stats) - pick(before[i]!)) / seconds);
   const format = (values: number[], digits = 0) => values.map((value) => value.toFixed(digits)).join(" / ");
-  const cpu = perSecond((stats) => stats.cpuMicroseconds.user + stats.cpuMicroseconds.system).map((microseconds) => microseconds / 10_000);
-  const activity = `WAL syncs/s ${format(perSecond((stats) => stats.walSyncs))}; transactions/s ${format(perSecond((stats) => stats.transactions))}; frames/s ${format(perSecond((stats) => stats.transport.framesSent))}; CPU % ${format(cpu)}`;
+  const cpu = perSecond((stats) => (stats.cpuMicroseconds?.user ?? 0) + (stats.cpuMicroseconds?.system ?? 0)).map((microseconds) => microseconds / 10_000);
+  const activity = `WAL syncs/s ${format(perSecond((stats) => stats.walSyncs ?? 0))}; transactions/s ${format(perSecond((stats) => stats.transactions ?? 0))}; frames/s ${format(perSecond((stats) => stats.transport.framesSent))}; CPU % ${format(cpu)}`;
   console.log(`           nodes 1 / 2 / 3: ${activity}`);
   notes.push(`${operation} at ${concurrency} clients (${row.perSecond.toFixed(0)}/s), nodes 1 / 2 / 3: ${activity}`);
 }
