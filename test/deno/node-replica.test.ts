@@ -20,6 +20,13 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 let seq = 0;
 const put = (key: string, text: string): Command => ({ clientId: "test", seq: ++seq, timeMs: 1_000, operation: { type: "put", key, value: new TextEncoder().encode(text) } });
 
+const openStorage = (path: string) =>
+  new NodeStorage(path, {
+    failed: (error) => {
+      throw error;
+    },
+  });
+
 function openReplica(storage: NodeStorage, failures: unknown[]): NodeReplica {
   return new NodeReplica({ storage, scope: "g/1", timing: {}, send: () => {}, wake: () => {}, failed: (_replica, error) => failures.push(error) });
 }
@@ -34,7 +41,7 @@ describe("a Deno replica whose driver pass fails", () => {
   it("is rolled back, stops, and reopens from its file without the failed write", async () => {
     const path = join(directory, "node.sqlite");
     const failures: unknown[] = [];
-    const storage = new NodeStorage(path);
+    const storage = openStorage(path);
     const first = openReplica(storage, failures);
     expect(first.bootstrap({ group: "g", replica: 1, voters: [1], locations: {}, owns: { default: true }, epoch: 1 })).toBe(true);
     first.runtime!.campaign();
@@ -52,7 +59,7 @@ describe("a Deno replica whose driver pass fails", () => {
     saboteur.exec("DROP TRIGGER injected");
     saboteur.close();
 
-    const reopened = new NodeStorage(path);
+    const reopened = openStorage(path);
     const again = openReplica(reopened, failures);
     again.runtime!.campaign();
     expect(await valueOf(again, "a")).toBe("1");

@@ -2,8 +2,9 @@
  * Proves, under Deno, the turns of a node's shared database (node-storage.ts): the passes of many
  * groups in one macrotask are one transaction and one WAL sync; what waits for the turn runs only
  * once a second connection can read the turn's rows; a turn that wrote nothing Raft relies on
- * commits without a sync; a failed pass is rolled back alone; and a leader's AppendEntries leave a
- * NodeReplica before the sync while its other messages wait for it.
+ * commits without a sync; a failed pass is rolled back alone; outputs are released in order after
+ * the background sync that covers them; and a leader's AppendEntries leave a NodeReplica before
+ * the sync while its other messages, and the input that could acknowledge them, wait for it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +21,12 @@ const directory = mkdtempSync(join(tmpdir(), "edgeraft-deno-node-storage-"));
 let files = 0;
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
+const openStorage = (path: string) =>
+  new NodeStorage(path, {
+    failed: (error) => {
+      throw error;
+    },
+  });
 const entry = (index: number) => ({ index, term: 1, type: "normal" as const, data: new Uint8Array([index]) });
 
 /** Rows of raft_log per scope, read through a second connection (what is committed). */
@@ -33,7 +40,7 @@ function committedEntries(path: string): Record<string, number> {
 describe("a node's shared database", () => {
   it("commits and syncs the passes of many groups in one macrotask once, before releasing what waits", async () => {
     const path = join(directory, `node-${++files}.sqlite`);
-    const storage = new NodeStorage(path);
+    const storage = openStorage(path);
     const stores = ["a/1", "b/2", "c/3"].map((scope) => ({ scope, log: new SyncNotingLogStore(storage.database, scope) }));
     const seenAtRelease: Record<string, number>[] = [];
     for (const { log } of stores) {
@@ -50,7 +57,7 @@ describe("a node's shared database", () => {
   });
 
   it("commits a turn that only applied or moved the commit index without a sync", async () => {
-    const storage = new NodeStorage(join(directory, `node-${++files}.sqlite`));
+    const storage = openStorage(join(directory, `node-${++files}.sqlite`));
     const log = new SyncNotingLogStore(storage.database, "a/1");
     storage.pass(() => log.save({ hardState: { term: 1, vote: 1, commit: 0 }, entries: [entry(1)], snapshot: null }), () => log.takeMustSync());
     await storage.whenSynced();
@@ -63,7 +70,7 @@ describe("a node's shared database", () => {
 
   it("rolls a failed pass back alone: the passes before and after it in the turn are kept", async () => {
     const path = join(directory, `node-${++files}.sqlite`);
-    const storage = new NodeStorage(path);
+    const storage = openStorage(path);
     const [a, b, c] = ["a/1", "b/1", "c/1"].map((scope) => new SyncNotingLogStore(storage.database, scope));
     storage.pass(() => a!.save({ hardState: null, entries: [entry(1)], snapshot: null }), () => true);
     expect(() =>
@@ -78,10 +85,40 @@ describe("a node's shared database", () => {
     storage.close();
   });
 
-  it("lets a leader's AppendEntries leave before the sync and holds its other messages until it", async () => {
-    const storage = new NodeStorage(join(directory, `node-${++files}.sqlite`));
+  it("releases what waits in order, after the sync that covers it, while the event loop goes on", async () => {
+    const storage = openStorage(join(directory, `node-${++files}.sqlite`));
+    const log = new SyncNotingLogStore(storage.database, "a/1");
+    const events: string[] = [];
+    storage.pass(() => log.save({ hardState: null, entries: [entry(1)], snapshot: null }), () => log.takeMustSync());
+    storage.afterTurn(() => events.push("first turn synced"));
+    await Promise.resolve(); // the turn commits; its sync runs on a worker thread
+    expect(storage.pending).toBe(false);
+    storage.pass(() => log.save({ hardState: null, entries: [entry(2)], snapshot: null }), () => log.takeMustSync());
+    storage.afterTurn(() => events.push("second turn synced"));
+    expect(events).toEqual([]);
+    await storage.whenSynced();
+    expect(events).toEqual(["first turn synced", "second turn synced"]);
+    expect(storage.counters.syncs).toBe(2);
+    storage.afterTurn(() => events.push("nothing to wait for"));
+    expect(events.at(-1)).toBe("nothing to wait for");
+    storage.close();
+  });
+
+  it("lets a leader's AppendEntries leave before the sync, and holds its other messages and any acknowledgement until it", async () => {
+    const storage = openStorage(join(directory, `node-${++files}.sqlite`));
     const sent: { turnOpen: boolean; types: string[]; messages: Message[] }[] = [];
-    const send = (_group: string, _from: number, _to: number, messages: Message[]) => sent.push({ turnOpen: storage.pending, types: messages.map((m) => m.type), messages });
+    /** Once set: the index whose early AppendEntries a follower acknowledges at once, and the commit index seen right after. */
+    const race = { index: 0, commitAfterEarlyAck: -1 };
+    const send = (_group: string, _from: number, to: number, messages: Message[]) => {
+      sent.push({ turnOpen: storage.pending, types: messages.map((m) => m.type), messages });
+      const append = messages.find((m) => m.type === "app" && m.entries.some((e) => e.index === race.index));
+      if (append === undefined || !storage.pending || to !== 2) return;
+      // Follower 2 acknowledges before the leader's own copy is synced: the ack must wait for it.
+      queueMicrotask(() => {
+        replica.receive([{ ...append, type: "appResp", from: 2, to: 1, index: race.index, entries: [], reject: false }]);
+        race.commitAfterEarlyAck = replica.runtime!.node.brief().commit;
+      });
+    };
     const grant = (m: Message): Message => ({ ...m, type: m.type === "preVote" ? "preVoteResp" : "voteResp", from: m.to, to: m.from, reject: false, entries: [] });
     const replica = new NodeReplica({ storage, scope: "g/1", timing: {}, send, wake: () => {}, failed: () => {} });
     replica.bootstrap({ group: "g", replica: 1, voters: [1, 2, 3], locations: {}, owns: { default: true }, epoch: 1 });
@@ -105,9 +142,14 @@ describe("a node's shared database", () => {
     for (const m of firstAppends) replica.receive([{ ...m, type: "appResp", from: m.to, to: m.from, index: m.index + m.entries.length, entries: [], reject: false }]);
     await new Promise((resolve) => setTimeout(resolve, 20));
     sent.length = 0;
-    void replica.runtime!.write({ clientId: "c", seq: 1, timeMs: 1, operation: { type: "put", key: "k", value: new Uint8Array([1]) } });
+    race.index = replica.runtime!.node.brief().lastIndex + 1;
+    const written = replica.runtime!.write({ clientId: "c", seq: 1, timeMs: 1, operation: { type: "put", key: "k", value: new Uint8Array([1]) } });
     const index = replica.runtime!.node.brief().lastIndex;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(index).toBe(race.index);
+    expect((await written).kind).toBe("applied"); // committed by follower 2's acknowledgement, once stepped
+    expect(race.commitAfterEarlyAck).toBeGreaterThanOrEqual(0);
+    expect(race.commitAfterEarlyAck).toBeLessThan(index); // not counted while the leader's copy was unsynced
+    await new Promise((resolve) => setTimeout(resolve, 20));
     // The entry's AppendEntries left while the turn that wrote it was still open, to both followers.
     const carrying = sent.filter((batch) => batch.messages.some((m) => m.type === "app" && m.entries.some((e) => e.index === index)));
     expect(carrying.map((batch) => batch.turnOpen)).toEqual([true, true]);

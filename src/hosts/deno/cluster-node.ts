@@ -80,7 +80,12 @@ export class ClusterNode {
     if (existsSync(oldLayout) && readdirSync(oldLayout).some((file) => file.endsWith(".sqlite"))) {
       throw new Error(`${oldLayout} holds one SQLite file per replica, a layout this version does not read (it keeps one node.sqlite); start from an empty data directory`);
     }
-    this.storage = new NodeStorage(join(options.dataDirectory, "node.sqlite"));
+    this.storage = new NodeStorage(join(options.dataDirectory, "node.sqlite"), {
+      // Fail-stop, as etcd panics on a WAL error: nothing that waited for this sync was released.
+      failed: (error) => {
+        throw new Error(`edgeraft node: the WAL sync failed; stopping: ${String(error)}`);
+      },
+    });
     this.transport = new NodeTransport({
       self: options.id,
       peers: options.nodes.filter((node) => node.id !== options.id),

@@ -43,6 +43,10 @@ export class NodeReplica implements ReplicaEndpoint {
   private broken = false;
   /** A new term or vote was written in the open turn: even a leader's messages wait for its sync. */
   private termOrVoteUnsynced = false;
+  /** Batches of AppendEntries sent before their turn was synced and not synced yet. */
+  private earlyAppendsUnsynced = 0;
+  /** Peer batches that arrived meanwhile, stepped in order once every early AppendEntries is synced. */
+  private heldInput: Message[][] = [];
 
   /** Reads the replica's rows and, when it already belongs to a group, starts the replica. */
   constructor(options: NodeReplicaOptions) {
@@ -78,9 +82,17 @@ export class NodeReplica implements ReplicaEndpoint {
     this.storage.pass(() => this.saveIdentity(identity), () => true);
   }
 
-  /** Steps a batch from a peer; the replies leave through the transport like any message. */
+  /**
+   * Steps a batch from a peer; the replies leave through the transport like any message. While
+   * AppendEntries this replica sent early are not synced, the batch waits: it may acknowledge
+   * them, and the engine counted the leader's own copy already.
+   */
   receive(messages: Message[]): void {
     if (this.runtime === undefined || this.broken) return;
+    if (this.earlyAppendsUnsynced > 0) {
+      this.heldInput.push(messages);
+      return;
+    }
     this.received.batches++;
     this.received.messages += messages.length;
     this.runtime.receive(messages);
@@ -122,9 +134,9 @@ export class NodeReplica implements ReplicaEndpoint {
       timing: this.options.timing,
       // The turn syncs only when a pass wrote entries, a snapshot, a term or a vote (node-storage.ts).
       transaction: (work) => this.atomically(work, logStore),
-      // Waiting for the turn to end and one macrotask more lets the requests that arrived
-      // meanwhile, for every group led here, join the next turn (group commit).
-      whenDurable: () => this.storage.whenDurable(),
+      // The requests that arrive while the turn syncs, for every group led here, join the next
+      // turn together (group commit).
+      whenDurable: () => this.storage.whenSynced(),
       pumped: () => this.schedule(),
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
     });
@@ -161,8 +173,27 @@ export class NodeReplica implements ReplicaEndpoint {
   private send(identity: ReplicaIdentity, to: number, messages: Message[]): void {
     const early = this.termOrVoteUnsynced || !this.storage.pending ? [] : messages.filter((m) => m.type === "app");
     const held = early.length === 0 ? messages : messages.filter((m) => m.type !== "app");
-    if (early.length > 0) this.options.send(identity.group, identity.replica, to, early);
+    if (early.length > 0) {
+      this.options.send(identity.group, identity.replica, to, early);
+      this.earlyAppendsUnsynced++;
+      this.storage.afterTurn(() => this.earlyAppendsSynced());
+    }
     if (held.length > 0) this.storage.afterTurn(() => this.options.send(identity.group, identity.replica, to, held));
+  }
+
+  /** One batch of early AppendEntries is synced; once all are, the input that waited is stepped. */
+  private earlyAppendsSynced(): void {
+    this.earlyAppendsUnsynced--;
+    if (this.earlyAppendsUnsynced > 0) return;
+    const held = this.heldInput;
+    this.heldInput = [];
+    for (const messages of held) {
+      try {
+        this.receive(messages);
+      } catch {
+        return; // the pass was rolled back and the replica is being reopened
+      }
+    }
   }
 
   private saveIdentity(identity: ReplicaIdentity): void {

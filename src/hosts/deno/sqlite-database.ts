@@ -13,7 +13,7 @@
  * Group commit keeps the count down further: proposals that arrive while one pass runs share the
  * next transaction.
  */
-import { closeSync, fdatasyncSync, openSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { assert } from "../../shared/assert.ts";
 import { migrate, migrations, type Migration, type SqlRunner } from "../common/sqlite/schema.ts";
@@ -104,6 +104,19 @@ export class SqliteDatabase implements SqlRunner {
     this.walDescriptor ??= openSync(`${this.path}-wal`, "r");
     fdatasyncSync(this.walDescriptor);
     this.walSyncs++;
+  }
+
+  /**
+   * Makes every transaction committed so far durable without blocking the event loop (fdatasync of
+   * the WAL on a worker thread); `done` runs once it is, with the error if it failed.
+   */
+  syncWalInBackground(done: (error: Error | null) => void): void {
+    if (this.path === ":memory:") return queueMicrotask(() => done(null));
+    this.walDescriptor ??= openSync(`${this.path}-wal`, "r");
+    fdatasync(this.walDescriptor, (error) => {
+      if (error === null) this.walSyncs++;
+      done(error);
+    });
   }
 
   /** Closes the file; the object must not be used afterwards. */
