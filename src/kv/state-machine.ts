@@ -182,6 +182,11 @@ export class KvStateMachine {
     return readRefusal(this.ownershipValue, key) ?? intentsBlocking(this.txns, [key], undefined, true) ?? { ok: true, record: this.store.get(key) };
   }
 
+  /** Whether this group holds any intent or transaction record (cheap: the sweep's timer asks it often). */
+  get holdsTransactions(): boolean {
+    return this.txns.busy;
+  }
+
   /** The intents and transaction records this group holds (for the sweep, and for tests). */
   transactions(): { readonly intents: IntentView[]; readonly records: [string, TxnRecord][]; readonly intentValueBytes: number } {
     return { intents: this.txns.intentViews(), records: [...this.txns.records], intentValueBytes: this.txns.intentValueBytes };
