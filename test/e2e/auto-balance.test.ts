@@ -23,6 +23,8 @@ describe("automatic splits and merges", () => {
     const groups = async () => ((await (await call("/v1/groups")).json()) as { groups: View[] }).groups;
     const autoGroups = async () => (await groups()).filter((group) => group.auto === true && group.ranges.length > 0); // done moving
     const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const began = Date.now();
+    const mark = (step: string) => console.log(`auto-balance: ${step} at ${((Date.now() - began) / 1000).toFixed(1)} s`); // where a timeout stopped
     try {
       // Size: 240 keys, then slow writes (a few per second) until the default group is split.
       const operations = Array.from({ length: 240 }, (_, index) => ({ op: "put", key: keyOf(index), value: `v${index}` }));
@@ -34,6 +36,7 @@ describe("automatic splits and merges", () => {
         await pause(300);
         split = await autoGroups();
       }
+      mark(`size split seen (${JSON.stringify(split)})`);
       expect(split.length).toBe(1);
       const bySize = split[0]!;
       expect(bySize.ranges.length).toBeGreaterThan(0);
@@ -51,6 +54,7 @@ describe("automatic splits and merges", () => {
       }
       hammering = false;
       await Promise.all(writers);
+      mark(`load split seen (${JSON.stringify(byLoad)})`);
       expect(byLoad.length).toBe(1);
       const loadGroup = byLoad[0]!;
 
@@ -62,25 +66,59 @@ describe("automatic splits and merges", () => {
         expect((await call(`/v1/kv/${key}`, { method: "DELETE" })).status).toBe(200);
         await pause(60);
       }
+      mark(`${deleted.length} keys deleted`);
       let merged = false;
       for (let attempt = 0; attempt < 150 && !merged; attempt++) {
         await pause(200);
         merged = !(await groups()).some((group) => group.name === loadGroup.name);
       }
+      mark(`merge ${merged ? "seen" : "not seen"}`);
       expect(merged).toBe(true);
       const remaining = await groups();
       expect(remaining.map((group) => group.name)).toContain(bySize.name);
 
+      const wrong: string[] = [];
       for (let index = 0; index < 240; index++) {
         const key = keyOf(index);
         const read = await call(`/v1/kv/${key}`);
-        expect(read.status).toBe(deleted.includes(key) ? 404 : 200);
-        if (key >= bySize.ranges[0]!.start) expect(await read.text()).toBe(`v${index}`); // never written after the load
-        else await read.arrayBuffer();
+        const body = await read.text();
+        const expected = deleted.includes(key) ? 404 : 200;
+        const valueKnown = key >= bySize.ranges[0]!.start; // never written after the load
+        if (read.status !== expected || (valueKnown && body !== `v${index}`)) {
+          wrong.push(`${key}: expected ${expected}${valueKnown ? ` v${index}` : ""}, got ${read.status} ${body.slice(0, 200)}`);
+        }
       }
+      if (wrong.length > 0) throw new Error(await explain(wrong, { bySize, loadGroup, deleted }, running.url, running.output()));
     } finally {
       await running.stop();
       rmSync(persistDir, { recursive: true, force: true });
     }
   });
 });
+
+/** A failure message that says on its own what went wrong: the wrong keys, their owners by the range table now, the groups and the reshaping logged. */
+async function explain(wrong: string[], seen: { bySize: View; loadGroup: View; deleted: string[] }, url: string, log: string): Promise<string> {
+  const headers = { authorization: `Bearer ${e2eAdminToken}` };
+  let table: string;
+  let owners = "";
+  try {
+    const now = ((await (await fetch(`${url}/v1/groups`, { headers })).json()) as { groups: View[] }).groups;
+    table = JSON.stringify(now);
+    owners = wrong.map((line) => `${line.slice(0, line.indexOf(":"))} -> ${ownerOf(now, line.slice(0, line.indexOf(":"))) ?? "(no group)"}`).join("\n");
+  } catch (error) {
+    table = `(range table unavailable: ${String(error)})`;
+  }
+  const reshaping = log.split("\n").filter((line) => /balance|split|merge|[Mm]ove|saga|groupRemoved|groupCreated|Failed|error/.test(line)).slice(-200).join("\n");
+  return [
+    `${wrong.length} key(s) read wrong after the automatic merge:`, ...wrong,
+    `owners by the range table now:`, owners,
+    `size split: ${JSON.stringify(seen.bySize)}; load split: ${JSON.stringify(seen.loadGroup)}; deleted ${seen.deleted.length} keys: ${seen.deleted.join(" ")}`,
+    `groups now: ${table}`,
+    `reshaping in wrangler's log (last 200 lines):`, reshaping,
+  ].join("\n");
+}
+
+/** The group whose ranges hold `key`, by a GET /v1/groups view. */
+function ownerOf(view: View[], key: string): string | undefined {
+  return view.find((group) => group.ranges.some((range) => range.start <= key && (range.end === undefined || key < range.end)))?.name;
+}
