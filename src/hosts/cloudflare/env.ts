@@ -8,6 +8,8 @@ export interface Env {
   REPLICA: DurableObjectNamespace;
   /** Replicas of the metadata group, `meta/1` to `meta/3`. */
   META: DurableObjectNamespace;
+  /** The stats aggregate GET /metrics reads (one object, "stats"; replicas report to it). */
+  STATS: DurableObjectNamespace;
   /** The admin bearer token (a secret); without it the Worker refuses requests. */
   ADMIN_TOKEN?: string;
   /** "on" exposes fault-injection routes; dev only, never in a deployed config. */
@@ -18,6 +20,8 @@ export interface Env {
   LOCATIONS?: string;
   /** Raft tick in milliseconds (default 100). */
   RAFT_TICK_MS?: string;
+  /** Dev and tests only: compact a replica's log after this many applied entries (default 10,000). */
+  RAFT_SNAPSHOT_ENTRIES?: string;
   /** A group holding this many keys splits automatically (default 100000). */
   SPLIT_KEYS?: string;
   /** A group holding this many bytes of keys and values splits automatically (default 67108864, 64 MiB). */
@@ -28,6 +32,8 @@ export interface Env {
   MERGE_KEYS?: string;
   /** GET /v1/health counts a replica as lagging past this many log entries behind its leader (default 1000). */
   HEALTH_LAG_ENTRIES?: string;
+  /** GET /v1/health counts a replica as lagging when behind its leader's commit for more than this many seconds. */
+  HEALTH_LAG_SECONDS?: string;
   /** Structured log level: debug, info, warn (default: quiet), error or off (src/router/log.ts). */
   LOG_LEVEL?: string;
   /** Time between two leader balancing passes while groups report traffic, in ms (default 10000); "off" disables leader balancing. */
@@ -85,4 +91,10 @@ export function locationsOf(env: Env): string[] {
 export function healthLagEntriesOf(env: Env): number | undefined {
   const text = env.HEALTH_LAG_ENTRIES;
   return text !== undefined && /^[0-9]{1,9}$/.test(text.trim()) ? Number(text.trim()) : undefined;
+}
+
+/** The lag limit in seconds of GET /v1/health from HEALTH_LAG_SECONDS, or undefined (the app's default) when absent or not a whole number. */
+export function healthLagSecondsOf(env: Env): number | undefined {
+  const text = env.HEALTH_LAG_SECONDS;
+  return text !== undefined && /^[0-9]{1,6}$/.test(text.trim()) ? Number(text.trim()) : undefined;
 }

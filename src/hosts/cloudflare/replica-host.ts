@@ -17,6 +17,8 @@ import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
 import { PeerTransport } from "./transport.ts";
 import { LoadReporter } from "./load-reporter.ts";
 import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
+import { TxnSweeper, type SweepWork } from "../common/txn-sweep.ts";
+import { StatsReporter, type ReplicaReport } from "../common/stats-reporter.ts";
 import type { LocalityReport } from "../../multiraft/leader-balance.ts";
 import { LocalityReporter } from "./locality-reporter.ts";
 
@@ -41,11 +43,16 @@ export class ReplicaHost implements ReplicaEndpoint {
   readonly received = { batches: 0, messages: 0 };
   /** Reports this group's load to the metadata group's balancer (data groups only). */
   reporter: LoadReporter | undefined;
+  private readonly loadReports: LoadReports | undefined;
+  /** Resolves abandoned transactions while this replica leads a group that holds intents or records (data groups only). */
+  private readonly sweeper: TxnSweeper | undefined;
+  /** Sends this replica's reports to the stats aggregate GET /metrics reads (undefined: no aggregate). */
+  private readonly sendStats: ((report: ReplicaReport) => void) | undefined;
+  private stats: StatsReporter | undefined;
   /** Counts this group's requests by origin and reports them to the leader balancer (data groups only). */
   locality: LocalityReporter | undefined;
   /** A further deadline for the object's one alarm (the metadata group's leader balancer), or null. */
   extraDeadline: () => number | null = () => null;
-  private readonly loadReports: LoadReports | undefined;
 
   /** `reset` throws the object away (`ctx.abort`): the next request builds it again from storage. */
   constructor(
@@ -54,12 +61,18 @@ export class ReplicaHost implements ReplicaEndpoint {
     timing: Partial<ReplicaTiming>,
     reset: (reason: string) => void,
     loadReports?: LoadReports,
+    sweep?: (identity: ReplicaIdentity, work: SweepWork) => Promise<void>,
+    sendStats?: (report: ReplicaReport) => void,
   ) {
     this.storage = storage;
     this.namespace = namespace;
     this.timing = timing;
     this.reset = reset;
     this.loadReports = loadReports;
+    this.sendStats = sendStats;
+    if (sweep !== undefined) {
+      this.sweeper = new TxnSweeper({ runtime: () => this.runtime, nowMs: () => Date.now(), run: (work) => (this.identity === undefined ? Promise.resolve() : sweep(this.identity, work)) });
+    }
   }
 
   private get sql(): SqlRunner {
@@ -105,6 +118,7 @@ export class ReplicaHost implements ReplicaEndpoint {
     if (this.identity === undefined) return;
     this.identity = { ...this.identity, retired: true };
     this.saveIdentity(this.identity);
+    this.stats?.maybeReport();
   }
 
   /** Steps peer messages and returns the replies for `from`. */
@@ -137,13 +151,16 @@ export class ReplicaHost implements ReplicaEndpoint {
     if (this.transport !== undefined) this.transport.faults = faults;
   }
 
-  /** The alarm fired: advance time, then arm the next tick (or nothing when quiet). */
-  alarm(): void {
+  /** The alarm fired: advance time, then arm the next tick (or nothing when quiet). Answers the sweep it started, if any. */
+  alarm(): Promise<void> | undefined {
     this.alarmAtMs = null;
+    this.runtime?.metrics.alarmFired();
     this.runtime?.tick();
     this.reporter?.quietCheck();
+    const sweeping = this.sweeper?.maybeSweep().finally(() => this.schedule());
     this.locality?.flush();
     this.schedule();
+    return sweeping;
   }
 
   /**
@@ -152,7 +169,8 @@ export class ReplicaHost implements ReplicaEndpoint {
    * clears it when there is none (the replica is quiet).
    */
   schedule(): void {
-    const deadlines = [this.runtime?.nextTickAtMs() ?? null, this.reporter?.quietCheckAtMs() ?? null, this.locality?.flushAtMs() ?? null, this.extraDeadline()];
+    this.stats?.maybeReport();
+    const deadlines = [this.runtime?.nextTickAtMs() ?? null, this.reporter?.quietCheckAtMs() ?? null, this.sweeper?.dueAtMs() ?? null, this.locality?.flushAtMs() ?? null, this.extraDeadline()];
     const pending = deadlines.filter((deadline): deadline is number => deadline !== null);
     const next = pending.length === 0 ? null : Math.min(...pending);
     if (next === null) {
@@ -205,7 +223,17 @@ export class ReplicaHost implements ReplicaEndpoint {
       };
       this.locality = new LocalityReporter({ group: identity.group, replica: identity.replica, leadership, nowMs: () => Date.now() }, locality.reportMs, locality.send);
     }
+    if (this.sendStats !== undefined) this.stats = new StatsReporter({ take: () => this.report(), send: this.sendStats, nowMs: () => Date.now() });
     this.schedule();
+  }
+
+  /** This replica's report for the stats aggregate. */
+  private report(): Omit<ReplicaReport, "atMs"> | undefined {
+    if (this.runtime === undefined || this.identity === undefined) return undefined;
+    const { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics } = this.runtime.status();
+    const status = { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics };
+    const { group, replica, locations, retired } = this.identity;
+    return { group, replica, location: locations[replica] ?? "", retired, status, traffic: this.traffic() };
   }
 
   private loadReporter(group: string, reports: LoadReports): LoadReporter {

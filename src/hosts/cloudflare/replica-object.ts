@@ -19,6 +19,9 @@ import { LeaderBalancer } from "../../router/cluster-client/leader-balancer.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
 import { logEvent, setLogLevel } from "../../router/log.ts";
 import { DurableObjectDirectory } from "./directory.ts";
+import type { ReplicaIdentity } from "../common/replica-requests.ts";
+import type { SweepWork } from "../common/txn-sweep.ts";
+import { sendStatsReport } from "./stats-object.ts";
 
 const json = (body: unknown, status = 200): Response => Response.json(body, { status });
 
@@ -31,11 +34,17 @@ export class ReplicaObject extends DurableObject<Env> {
     super(ctx, env);
     setLogLevel(env.LOG_LEVEL);
     const tickMs = Number(env.RAFT_TICK_MS ?? "");
-    const timing = Number.isFinite(tickMs) && tickMs > 0 ? { tickMs } : {};
+    const snapshotEntries = Number(env.RAFT_SNAPSHOT_ENTRIES ?? "");
+    const timing = {
+      ...(Number.isFinite(tickMs) && tickMs > 0 ? { tickMs } : {}),
+      ...(Number.isSafeInteger(snapshotEntries) && snapshotEntries > 0 ? { snapshotEntries } : {}),
+    };
     const rules = leaderBalanceRulesOf(env);
     const locality = rules === undefined ? {} : { locality: { reportMs: localityReportMsOf(rules), send: (report: LocalityReport) => void reportLoad(env, { group: report.group, locality: report }) } };
     const loadReports = this.peers(env) === env.REPLICA ? { thresholds: thresholdsOf(env), send: (load: GroupLoad) => void reportLoad(env, load), ...locality } : undefined;
-    this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason), loadReports);
+    const dataGroup = this.peers(env) === env.REPLICA;
+    const sweep = dataGroup ? (identity: ReplicaIdentity, work: SweepWork) => this.sweep(identity, work) : undefined;
+    this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason), loadReports, sweep, (report) => void sendStatsReport(env, report));
     void ctx.blockConcurrencyWhile(async () => this.host.open());
     this.routes();
   }
@@ -50,7 +59,23 @@ export class ReplicaObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    this.host.alarm();
+    const sweeping = this.host.alarm();
+    if (sweeping !== undefined) this.ctx.waitUntil(sweeping.catch((error: unknown) => logEvent("warn", "txnSweepFailed", { error: String(error) })));
+  }
+
+  private cluster: ClusterClient | undefined;
+
+  /** A cluster client of this object's own (the transaction sweep, and the metadata group's balancers). */
+  protected clusterClient(): ClusterClient {
+    this.cluster ??= new ClusterClient({ directory: new DurableObjectDirectory(this.env), locations: locationsOf(this.env) });
+    return this.cluster;
+  }
+
+  /** Resolves this group's abandoned intents and transaction records through a cluster client of its own. */
+  private async sweep(identity: ReplicaIdentity, work: SweepWork): Promise<void> {
+    const keyspace = "tenant" in identity.owns ? { kind: "tenant" as const, tenant: identity.owns.tenant } : { kind: "shared" as const };
+    await this.clusterClient().sweepTransactions(keyspace, identity.group, work);
+    logEvent("info", "txnSwept", { group: identity.group, intents: work.intents.length, records: work.records.length });
   }
 
   protected routes(): void {
@@ -65,14 +90,22 @@ export class ReplicaObject extends DurableObject<Env> {
     }
     r.post("/internal/faults", async (request) => {
       const body = (await request.json()) as Partial<ReplicaFaults>;
+      this.logFault("faults", body);
       this.host.setFaults({ ...(this.host.transport?.faults ?? noFaults), ...body }); // faults add up; heal sends all zeros
       return json({ ok: true });
     });
     r.post("/internal/crash", () => {
+      this.logFault("crash", {});
       this.host.runtime?.abandon("crash requested");
       this.ctx.abort(injectedFaultMessage("crash requested through the fault routes"));
       return json({ ok: true });
     });
+  }
+
+  /** Logs a fault injected into this replica (info: quiet at the default level). */
+  private logFault(kind: string, fault: Record<string, unknown>): void {
+    const identity = this.host.identity;
+    logEvent("info", "faultInjected", { kind, ...fault, group: identity?.group, replica: identity?.replica, term: this.host.runtime?.node.brief().term });
   }
 
   private async raft(request: IRequest): Promise<Response> {
@@ -94,7 +127,6 @@ export class ReplicaObject extends DurableObject<Env> {
 export class MetaObject extends ReplicaObject {
   private balancer: Balancer | undefined;
   private leaderBalancer: LeaderBalancer | undefined;
-  private cluster: ClusterClient | undefined;
 
   protected override peers(env: Env): DurableObjectNamespace {
     return env.META;
@@ -147,10 +179,6 @@ export class MetaObject extends ReplicaObject {
     return this.host.runtime?.node.brief().role === "leader";
   }
 
-  private clusterClient(): ClusterClient {
-    this.cluster ??= new ClusterClient({ directory: new DurableObjectDirectory(this.env), locations: locationsOf(this.env) });
-    return this.cluster;
-  }
 
   /** The leader balancer, made on first use; undefined when leader balancing is off. */
   private leaderBalancerOf(): LeaderBalancer | undefined {
