@@ -9,7 +9,7 @@ import { EdgeraftError, EdgeraftProblem, isProblem, type ProblemBody } from "./e
 import { Transport, type TransportOptions } from "./transport.ts";
 import type {
   BatchOperation, BatchResult, ClusterHealth, Consistency, DeleteResult, GroupDetail, GroupSpec, GroupView,
-  KeyRange, KvValue, MoveResult, ScanEntry, SplitOptions, ScanOptions, ScanPage, TenantToken, ValueInput, WriteCondition, WriteResult,
+  KeyRange, KvValue, MoveResult, ScanEntry, SplitOptions, ScanOptions, ScanPage, TenantToken, TxnRequest, TxnResult, ValueInput, WriteCondition, WriteResult,
 } from "./types.ts";
 
 /** Where to connect and with which token; see TransportOptions. */
@@ -160,6 +160,26 @@ export class EdgeraftClient {
       const value = bytesOfBase64(valueBase64);
       return { ...result, value, text: textOf(value) };
     });
+  }
+
+  /**
+   * Runs a transaction across groups: every check holds and every write applies, or nothing does
+   * (EdgeraftProblem `txnConflict`, whose `keys` name the keys at fault). Only read-only
+   * transactions are retried after an unknown outcome.
+   */
+  async txn(request: TxnRequest, options: CallOptions = {}): Promise<TxnResult> {
+    const writes = (request.writes ?? []).map((write) => (write.op === "put" ? { op: "put", key: write.key, valueBase64: base64Of(bytesOf(write.value)) } : write));
+    const body = JSON.stringify({ reads: request.reads ?? [], checks: request.checks ?? [], writes });
+    const response = await this.transport.call({
+      method: "POST", path: `${this.keyspacePath}/txn`, body, headers: { "content-type": "application/json" }, idempotent: writes.length === 0, ...signalOf(options),
+    });
+    const answer = (await response.json()) as { committed: true; reads: { key: string; found: boolean; version: number; valueBase64?: string }[]; versions: Record<string, number> };
+    const reads = answer.reads.map(({ key, found, version, valueBase64 }) => {
+      if (valueBase64 === undefined) return { key, found, version };
+      const value = bytesOfBase64(valueBase64);
+      return { key, found, version, value, text: textOf(value) };
+    });
+    return { committed: true, reads, versions: answer.versions };
   }
 
   /** The cluster's health (admin); answered whether healthy (200) or not (503). `lagEntries` and `lagSeconds` override the server's lag limits. */

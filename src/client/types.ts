@@ -71,6 +71,21 @@ export type BatchOperation =
   | { readonly op: "put"; readonly key: string; readonly value: ValueInput; readonly ifMatch?: number; readonly ifNoneMatch?: "*" }
   | { readonly op: "delete"; readonly key: string; readonly ifMatch?: number };
 
+/** A transaction (POST /v1/txn): keys to read, versions to check, writes; all or nothing. */
+export interface TxnRequest {
+  readonly reads?: readonly string[];
+  /** `version` 0 or `absent: true`: the key must not exist. */
+  readonly checks?: readonly ({ readonly key: string; readonly version: number } | { readonly key: string; readonly absent: true })[];
+  readonly writes?: readonly ({ readonly op: "put"; readonly key: string; readonly value: ValueInput } | { readonly op: "delete"; readonly key: string })[];
+}
+
+/** A committed transaction: its reads (as before its writes), in request order, and the version each write took. */
+export interface TxnResult {
+  readonly committed: true;
+  readonly reads: readonly { readonly key: string; readonly found: boolean; readonly version: number; readonly value?: Uint8Array; readonly text?: string | null }[];
+  readonly versions: Readonly<Record<string, number>>;
+}
+
 /** The result of one batch operation, in request order. */
 export interface BatchResult {
   readonly op: "get" | "put" | "delete";

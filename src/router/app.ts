@@ -22,6 +22,7 @@ import { problem, problemResponse, ProblemError } from "./problem.ts";
 import { createGuards } from "./route.ts";
 import { registerServiceRoutes } from "./service-routes.ts";
 import { registerTenantRoutes } from "./tenant-routes.ts";
+import { registerTxnRoutes } from "./txn-routes.ts";
 
 /** What the app is built from. */
 export interface AppOptions {
@@ -63,6 +64,7 @@ export function createApp(options: AppOptions): Hono {
   });
   registerKvRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerBatchRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
+  registerTxnRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerGroupRoutes(app, guards, options.cluster);
   registerReshapeRoutes(app, guards, options.cluster);
   registerTenantRoutes(app, guards, options.cluster);

@@ -39,6 +39,19 @@ export type BatchResultItem =
   | { readonly ok: true; readonly key: string; readonly group: string; readonly version: number; readonly value?: Uint8Array; readonly found?: boolean }
   | { readonly ok: false; readonly key: string; readonly error: ClusterError };
 
+/** A transaction of POST /v1/txn: keys to read, versions to check (0 = absent), writes; all or nothing. */
+export interface TxnRequest {
+  readonly reads: readonly string[];
+  readonly checks: readonly { readonly key: string; readonly version: number }[];
+  readonly writes: readonly ({ readonly op: "put"; readonly key: string; readonly value: Uint8Array } | { readonly op: "delete"; readonly key: string })[];
+}
+
+/** A committed transaction: what it read (before its writes) and the version each write took. */
+export interface TxnOutcome {
+  readonly reads: readonly { readonly key: string; readonly found: boolean; readonly value?: Uint8Array; readonly version: number }[];
+  readonly versions: readonly { readonly key: string; readonly version: number }[];
+}
+
 /** A page of an ordered scan across groups. */
 export interface ScanResult {
   readonly entries: KvEntry[];
@@ -99,7 +112,9 @@ export type ClusterError =
   | { readonly code: "groupNotFound" }
   | { readonly code: "badRequest"; readonly detail: string }
   | { readonly code: "unavailable"; readonly detail: string }
-  | { readonly code: "outcomeUnknown"; readonly detail: string };
+  | { readonly code: "outcomeUnknown"; readonly detail: string }
+  /** A transaction did not commit: a check failed on `keys`, or other transactions held them past the wait. */
+  | { readonly code: "txnConflict"; readonly keys: readonly string[]; readonly detail: string };
 
 /** Result type of cluster operations: data or a ClusterError. */
 export type ClusterResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ClusterError };
@@ -114,6 +129,8 @@ export interface Cluster {
   delete(keyspace: Keyspace, key: string, condition?: WriteCondition): Promise<ClusterResult<WriteOutcome & { deleted: boolean }>>;
   scan(keyspace: Keyspace, request: { prefix?: string; start?: string; end?: string; limit: number; cursor?: string }, consistency: Consistency): Promise<ClusterResult<ScanResult>>;
   batch(keyspace: Keyspace, operations: readonly BatchRequestOperation[]): Promise<ClusterResult<BatchResultItem[]>>;
+  /** Runs a transaction atomically across groups (a snapshot read when it only reads). */
+  txn(keyspace: Keyspace, request: TxnRequest): Promise<ClusterResult<TxnOutcome>>;
   listGroups(): Promise<ClusterResult<GroupView[]>>;
   createGroup(spec: GroupSpec): Promise<ClusterResult<GroupView>>;
   getGroup(name: string): Promise<ClusterResult<GroupView & { health: GroupHealth }>>;

@@ -22,9 +22,11 @@ export const problemCatalog = {
   methodNotAllowed: { status: 405, title: "Method not allowed" },
   groupExists: { status: 409, title: "Group exists" },
   groupProtected: { status: 409, title: "Group is protected" },
+  txnConflict: { status: 409, title: "Transaction conflict" },
   conditionFailed: { status: 412, title: "Condition failed" },
   valueTooLarge: { status: 413, title: "Value too large" },
   bodyTooLarge: { status: 413, title: "Body too large" },
+  txnTooLarge: { status: 413, title: "Transaction too large" },
   internal: { status: 500, title: "Internal error" },
   notConfigured: { status: 503, title: "Not configured" },
   unavailable: { status: 503, title: "Unavailable" },
@@ -100,6 +102,8 @@ export function problemOfClusterError(error: ClusterError, subject: string): Pro
       return problem("badRequest", error.detail);
     case "unavailable":
       return problem("unavailable", error.detail, { headers: { "retry-after": "1" } });
+    case "txnConflict":
+      return problem("txnConflict", error.detail, { extensions: { keys: error.keys } });
     case "outcomeUnknown":
       return problem(
         "outcomeUnknown",

@@ -122,6 +122,20 @@ describe("the edgeraft CLI against wrangler dev", () => {
     expect(failing.stdout.trim().split("\n").map((line) => (JSON.parse(line) as { code: string }).code)).toEqual(["notFound", "conditionFailed"]);
   });
 
+  it("runs a transaction file and exits 1 on a conflict", async () => {
+    const body = join(scratch, "txn.json");
+    writeFileSync(body, JSON.stringify({ reads: ["cli-txn/a"], checks: [{ key: "cli-txn/a", absent: true }], writes: [{ op: "put", key: "cli-txn/a", value: "one" }, { op: "put", key: "cli-txn/b", value: "two" }] }));
+    const good = await cli(["txn", body]);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/read\s+cli-txn\/a\s+\(absent\)/);
+    expect(good.stdout).toMatch(/write\s+cli-txn\/b\s+\d+\s+ok/);
+    const conflict = await cli(["txn", body]);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toContain("txnConflict");
+    const read = await cli(["txn", "-", "--json"], { stdin: JSON.stringify({ reads: ["cli-txn/a", "cli-txn/b"] }) });
+    expect((JSON.parse(read.stdout) as { reads: { value: string }[] }).reads.map((entry) => entry.value)).toEqual(["one", "two"]);
+  });
+
   it("administers groups and tenants and shows health and top", async () => {
     const created = await cli(["groups", "create", "cli-group", "--prefix", "cli-group/", "--replicas", "3"]);
     expect(created.code, created.stderr).toBe(0);

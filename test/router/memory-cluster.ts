@@ -18,6 +18,8 @@ import type {
   GroupSpec,
   GroupView,
   Keyspace,
+  TxnOutcome,
+  TxnRequest,
   VersionedValue,
   WriteCondition,
   WriteOutcome,
@@ -101,6 +103,25 @@ export class MemoryCluster implements Cluster {
 
   async batch(keyspace: Keyspace, operations: readonly BatchRequestOperation[]): Promise<ClusterResult<BatchResultItem[]>> {
     return this.call(`batch ${nameOf(keyspace)}`, () => success(operations.map((operation) => this.runOperation(keyspace, operation))));
+  }
+
+  async txn(keyspace: Keyspace, request: TxnRequest): Promise<ClusterResult<TxnOutcome>> {
+    return this.call(`txn ${nameOf(keyspace)}`, () => {
+      const map = this.mapOf(keyspace);
+      const failed = request.checks.filter((check) => (map.get(check.key)?.version ?? 0) !== check.version).map((check) => check.key);
+      if (failed.length > 0) return failure({ code: "txnConflict", keys: failed, detail: "a check failed" });
+      const reads = request.reads.map((key) => {
+        const stored = map.get(key);
+        return stored === undefined ? { key, found: false, version: 0 } : { key, found: true, value: stored.value.slice(), version: stored.version };
+      });
+      const versions = request.writes.map((write) => {
+        this.revision += 1;
+        if (write.op === "put") map.set(write.key, { value: write.value.slice(), version: this.revision });
+        else map.delete(write.key);
+        return { key: write.key, version: this.revision };
+      });
+      return success({ reads, versions });
+    });
   }
 
   async listGroups(): Promise<ClusterResult<GroupView[]>> {

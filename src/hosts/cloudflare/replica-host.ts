@@ -18,6 +18,7 @@ import { PeerTransport } from "./transport.ts";
 import { LoadReporter } from "./load-reporter.ts";
 import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
 import { StatsReporter, type ReplicaReport } from "../common/stats-reporter.ts";
+import { TxnSweeper, type SweepWork } from "../common/txn-sweep.ts";
 
 /** One replica's host state inside its Durable Object. */
 export class ReplicaHost implements ReplicaEndpoint {
@@ -37,6 +38,8 @@ export class ReplicaHost implements ReplicaEndpoint {
   /** Sends this replica's reports to the stats aggregate GET /metrics reads (undefined: no aggregate). */
   private readonly sendStats: ((report: ReplicaReport) => void) | undefined;
   private stats: StatsReporter | undefined;
+  /** Resolves abandoned transactions while this replica leads a group that holds intents or records (data groups only). */
+  private readonly sweeper: TxnSweeper | undefined;
 
   /** `reset` throws the object away (`ctx.abort`): the next request builds it again from storage. */
   constructor(
@@ -45,6 +48,7 @@ export class ReplicaHost implements ReplicaEndpoint {
     timing: Partial<ReplicaTiming>,
     reset: (reason: string) => void,
     loadReports?: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void },
+    sweep?: (identity: ReplicaIdentity, work: SweepWork) => Promise<void>,
     sendStats?: (report: ReplicaReport) => void,
   ) {
     this.storage = storage;
@@ -53,6 +57,9 @@ export class ReplicaHost implements ReplicaEndpoint {
     this.reset = reset;
     this.loadReports = loadReports;
     this.sendStats = sendStats;
+    if (sweep !== undefined) {
+      this.sweeper = new TxnSweeper({ runtime: () => this.runtime, nowMs: () => Date.now(), run: (work) => (this.identity === undefined ? Promise.resolve() : sweep(this.identity, work)) });
+    }
   }
 
   private get sql(): SqlRunner {
@@ -126,13 +133,15 @@ export class ReplicaHost implements ReplicaEndpoint {
     if (this.transport !== undefined) this.transport.faults = faults;
   }
 
-  /** The alarm fired: advance time, then arm the next tick (or nothing when quiet). */
-  alarm(): void {
+  /** The alarm fired: advance time, then arm the next tick (or nothing when quiet). Answers the sweep it started, if any. */
+  alarm(): Promise<void> | undefined {
     this.alarmAtMs = null;
     this.runtime?.metrics.alarmFired();
     this.runtime?.tick();
     this.reporter?.quietCheck();
+    const sweeping = this.sweeper?.maybeSweep().finally(() => this.schedule());
     this.schedule();
+    return sweeping;
   }
 
   /**
@@ -143,7 +152,9 @@ export class ReplicaHost implements ReplicaEndpoint {
     this.stats?.maybeReport();
     const tick = this.runtime?.nextTickAtMs() ?? null;
     const quietCheck = this.reporter?.quietCheckAtMs() ?? null;
-    const next = tick === null ? quietCheck : quietCheck === null ? tick : Math.min(tick, quietCheck);
+    const sweep = this.sweeper?.dueAtMs() ?? null;
+    const deadlines = [tick, quietCheck, sweep].filter((deadline): deadline is number => deadline !== null);
+    const next = deadlines.length === 0 ? null : Math.min(...deadlines);
     if (next === null) {
       if (this.alarmAtMs !== null) void this.storage.deleteAlarm();
       this.alarmAtMs = null;

@@ -18,6 +18,8 @@ import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
 import { logEvent, setLogLevel } from "../../router/log.ts";
 import { DurableObjectDirectory } from "./directory.ts";
 import { sendStatsReport } from "./stats-object.ts";
+import type { ReplicaIdentity } from "../common/replica-requests.ts";
+import type { SweepWork } from "../common/txn-sweep.ts";
 
 const json = (body: unknown, status = 200): Response => Response.json(body, { status });
 
@@ -36,7 +38,9 @@ export class ReplicaObject extends DurableObject<Env> {
       ...(Number.isSafeInteger(snapshotEntries) && snapshotEntries > 0 ? { snapshotEntries } : {}),
     };
     const loadReports = this.peers(env) === env.REPLICA ? { thresholds: thresholdsOf(env), send: (load: GroupLoad) => void reportLoad(env, load) } : undefined;
-    this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason), loadReports, (report) => void sendStatsReport(env, report));
+    const dataGroup = this.peers(env) === env.REPLICA;
+    const sweep = dataGroup ? (identity: ReplicaIdentity, work: SweepWork) => this.sweep(identity, work) : undefined;
+    this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason), loadReports, sweep, (report) => void sendStatsReport(env, report));
     void ctx.blockConcurrencyWhile(async () => this.host.open());
     this.routes();
   }
@@ -51,7 +55,17 @@ export class ReplicaObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    this.host.alarm();
+    const sweeping = this.host.alarm();
+    if (sweeping !== undefined) this.ctx.waitUntil(sweeping.catch((error: unknown) => logEvent("warn", "txnSweepFailed", { error: String(error) })));
+  }
+
+  /** Resolves this group's abandoned intents and transaction records through a cluster client of its own. */
+  private cluster: ClusterClient | undefined;
+  private async sweep(identity: ReplicaIdentity, work: SweepWork): Promise<void> {
+    this.cluster ??= new ClusterClient({ directory: new DurableObjectDirectory(this.env), locations: locationsOf(this.env) });
+    const keyspace = "tenant" in identity.owns ? { kind: "tenant" as const, tenant: identity.owns.tenant } : { kind: "shared" as const };
+    await this.cluster.sweepTransactions(keyspace, identity.group, work);
+    logEvent("info", "txnSwept", { group: identity.group, intents: work.intents.length, records: work.records.length });
   }
 
   protected routes(): void {

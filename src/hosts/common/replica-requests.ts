@@ -76,7 +76,7 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
       if (typeof key !== "string" || keyProblemOf(key) !== undefined) return answer({ kind: "badRequest" });
       return client(endpoint, fields, key, async (runtime) =>
         readAnswer(await runtime.get(key, consistencyOf(fields.consistency)), (read) => {
-          if (!read.ok) return refusalAnswer(read);
+          if (!read.ok) return read.code === "intentFound" ? { kind: "intent", intents: read.intents } : refusalAnswer(read);
           const record = read.record;
           return record === undefined ? { kind: "ok", found: false } : { kind: "ok", found: true, valueBase64: encodeBase64(record.value), version: record.version };
         }),

@@ -13,7 +13,7 @@ import type { ConfChange, ConfState, Entry, Message, NodeId, Status } from "../.
 import type { KvStateMachine, ScanPage, ScanRequest } from "../../kv/state-machine.ts";
 import type { KvRecord } from "../../kv/store.ts";
 import type { ExportPage } from "../../kv/range-apply.ts";
-import type { KeyRefusal } from "../../kv/result.ts";
+import type { IntentFound, KeyRefusal } from "../../kv/result.ts";
 import type { RangeOwnership } from "../../kv/ownership.ts";
 import type { Span } from "../../kv/span.ts";
 import type { ApplyResult } from "../../kv/result.ts";
@@ -197,7 +197,7 @@ export class ReplicaRuntime {
   }
 
   /** Reads one key with the requested consistency; a key this group does not serve at the read's index gives its refusal. */
-  get(key: string, consistency: ReadConsistency): Promise<ReadResponse<{ ok: true; record: KvRecord | undefined } | KeyRefusal>> {
+  get(key: string, consistency: ReadConsistency): Promise<ReadResponse<{ ok: true; record: KvRecord | undefined } | KeyRefusal | IntentFound>> {
     return this.read(consistency, () => this.stateMachine.read(key));
   }
 
@@ -243,6 +243,11 @@ export class ReplicaRuntime {
   /** Proposals this replica took as leader since it started (a cheap counter for load reports). */
   get proposalsTaken(): number {
     return this.counters.proposals;
+  }
+
+  /** The intents and transaction records this replica's state machine holds (the sweep's work). */
+  transactions(): ReturnType<KvStateMachine["transactions"]> {
+    return this.stateMachine.transactions();
   }
 
   /** What the group owns, as of the last applied entry here (undefined: never given ranges). */

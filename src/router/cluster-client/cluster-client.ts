@@ -16,6 +16,8 @@ import type {
   GroupView,
   Keyspace,
   ScanResult,
+  TxnOutcome,
+  TxnRequest,
   VersionedValue,
   WriteCondition,
   WriteOutcome,
@@ -34,6 +36,7 @@ import { HashedTenants } from "./hashed-tenants.ts";
 import type { MovePhase } from "../../multiraft/move-saga.ts";
 import type { Span } from "../../kv/span.ts";
 import { groupHealth } from "./health.ts";
+import { TxnDriver, type IntentInfo, type SweptRecord } from "./txn-driver.ts";
 
 /** Settings of a cluster client. */
 export interface ClusterClientOptions {
@@ -54,6 +57,7 @@ export class ClusterClient implements Cluster {
   private readonly driver: MoveDriver;
   private readonly reshape: Reshape;
   private readonly hashedTenants: HashedTenants;
+  private readonly txns: TxnDriver;
   private quietMovesCheckedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: ClusterClientOptions) {
@@ -64,6 +68,28 @@ export class ClusterClient implements Cluster {
     this.driver = new MoveDriver({ meta: this.meta, io: this.io, caller: this.caller, record: (name) => this.groups.get(name), tableChanged: () => this.groups.invalidate() });
     this.reshape = new Reshape(this.groups, this.driver, this.caller);
     this.hashedTenants = new HashedTenants(this.groups, this.driver, this.meta);
+    this.txns = new TxnDriver({
+      resolve: (keyspace, key) => this.groups.resolve(keyspace, key),
+      invalidate: () => this.groups.invalidate(),
+      write: (group, operation) => this.io.write(group, operation),
+      routedWrite: (keyspace, key, operation) => this.routed(keyspace, key, (group) => this.io.write(group, operation)),
+      read: async (keyspace, key) => {
+        const read = await this.get(keyspace, key, "linearizable");
+        if (read.ok) return { ok: true, value: { found: true, value: read.value.value, version: read.value.version } };
+        return read.error.code === "notFound" ? { ok: true, value: { found: false, version: 0 } } : read;
+      },
+      sleep,
+    });
+  }
+
+  txn(keyspace: Keyspace, request: TxnRequest): Promise<ClusterResult<TxnOutcome>> {
+    return this.txns.run(keyspace, request);
+  }
+
+  /** The background sweep of one group's intents and transaction records that outlived their deadlines (see TxnDriver.sweep). */
+  async sweepTransactions(keyspace: Keyspace, group: string, work: { intents: readonly IntentInfo[]; records: readonly SweptRecord[] }): Promise<void> {
+    const record = await this.groups.get(group);
+    if (record.ok) await this.txns.sweep(keyspace, record.value, work.intents, work.records);
   }
 
   async get(keyspace: Keyspace, key: string, consistency: Consistency): Promise<ClusterResult<VersionedValue & { group: string }>> {
@@ -268,6 +294,11 @@ export class ClusterClient implements Cluster {
       const result = await work(group.value);
       if (result.ok) return { ok: true, value: { record: group.value, value: result.value } };
       if ("error" in result) return { ok: false, error: result.error };
+      if ("intents" in result) {
+        // Keys held by transactions: resolve the decided ones (pushing records past their deadline), else wait a little.
+        if (!(await this.txns.settle(keyspace, group.value, result.intents))) await sleep(Math.min(100, 5 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2));
+        continue;
+      }
       this.groups.invalidate();
       if ("stale" in result && result.movedTo !== undefined && result.movedTo !== group.value.name) {
         hint = result.movedTo;

@@ -6,7 +6,7 @@
 import { commandToJson, type GetReply, type ScanReply, type WriteReply } from "../../multiraft/protocol.ts";
 import { decodeBase64 } from "../../shared/base64.ts";
 import type { Operation } from "../../kv/command.ts";
-import type { ApplyResult } from "../../kv/result.ts";
+import type { ApplyResult, IntentFound } from "../../kv/result.ts";
 import type { KvEntry } from "../../kv/store.ts";
 import type { ClusterError, Consistency } from "../cluster.ts";
 import type { GroupDescriptor } from "./directory.ts";
@@ -18,7 +18,13 @@ import type { SessionPool } from "./session-pool.ts";
  * names the group the range went to, when the group knows). `frozen`: the range is moving; retry
  * shortly. Neither was applied.
  */
-export type GroupResult<T> = { ok: true; value: T } | { ok: false; error: ClusterError } | { ok: false; stale: true; movedTo?: string } | { ok: false; frozen: true };
+export type GroupResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: ClusterError }
+  | { ok: false; stale: true; movedTo?: string }
+  | { ok: false; frozen: true }
+  /** Other transactions' intents hold the keys (not for transaction commands, which see intentFound themselves). */
+  | { ok: false; intents: IntentFound["intents"] };
 
 /** Reads and writes on groups. */
 export class GroupIo {
@@ -43,6 +49,7 @@ export class GroupIo {
       if (answer.kind !== "applied") return { ok: false, error: { code: "badRequest", detail: `replica refused the write (${answer.kind})` } };
       const result = answer.result;
       if (!result.ok && (result.code === "wrongRange" || result.code === "rangeFrozen")) return refusalOf(result);
+      if (!result.ok && result.code === "intentFound" && operation.type !== "txn") return { ok: false, intents: result.intents };
       return { ok: true, value: result };
     } finally {
       this.sessions.release(slot);
@@ -56,6 +63,7 @@ export class GroupIo {
     if (outcome.kind !== "answer") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
     const answer = outcome.answer;
     if (answer.kind === "wrongRange" || answer.kind === "rangeFrozen") return refusalOf({ code: answer.kind, movedTo: answer.movedTo });
+    if (answer.kind === "intent") return { ok: false, intents: answer.intents };
     if (answer.kind !== "ok") return { ok: false, error: { code: "badRequest", detail: `replica refused the read (${answer.kind})` } };
     if (!answer.found) return { ok: true, value: { found: false } };
     return { ok: true, value: { found: true, value: decodeBase64(answer.valueBase64) ?? new Uint8Array(), version: answer.version } };
