@@ -197,7 +197,13 @@ export class ReplicaHost implements ReplicaEndpoint {
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
     });
     if (this.loadReports !== undefined) this.reporter = this.loadReporter(identity.group, this.loadReports);
-    if (this.sendStats !== undefined) this.stats = new StatsReporter({ take: () => this.report(), send: this.sendStats, nowMs: () => Date.now() });
+    if (this.sendStats !== undefined) {
+      const shape = () => {
+        const brief = this.runtime?.node.brief();
+        return brief === undefined ? undefined : `${brief.role} ${brief.term} ${brief.leader} ${brief.quiesced} ${this.identity?.retired}`;
+      };
+      this.stats = new StatsReporter({ shape, take: () => this.report(), send: this.sendStats, nowMs: () => Date.now() });
+    }
     this.schedule();
   }
 
