@@ -9,7 +9,7 @@ import { EdgeraftError, EdgeraftProblem, isProblem, type ProblemBody } from "./e
 import { Transport, type TransportOptions } from "./transport.ts";
 import type {
   BatchOperation, BatchResult, ClusterHealth, Consistency, DeleteResult, GroupDetail, GroupSpec, GroupView,
-  KeyRange, KvValue, MoveResult, ScanEntry, SplitOptions, ScanOptions, ScanPage, TenantToken, TxnRequest, TxnResult, ValueInput, WriteCondition, WriteResult,
+  KeyRange, KvValue, LeaderTransfer, MoveResult, ScanEntry, SplitOptions, ScanOptions, ScanPage, TenantToken, TxnRequest, TxnResult, ValueInput, WriteCondition, WriteResult,
 } from "./types.ts";
 
 /** Where to connect and with which token; see TransportOptions. */
@@ -252,6 +252,15 @@ export class GroupsApi {
   /** Group `name` absorbs the adjacent group `other`, which is removed; answers the surviving group. */
   async mergeGroups(name: string, other: string, options: CallOptions = {}): Promise<GroupView> {
     return this.post<GroupView>(`/v1/groups/${encodeURIComponent(name)}/merge`, { with: other }, options);
+  }
+
+  /**
+   * Hands the group's leadership to replica `to`, or to the best candidate when `to` is omitted;
+   * answers when it finished. Throws EdgeraftProblem `replicaNotFound`, `transferFailed` (409, another
+   * replica took over) or `transferTimedOut` (503).
+   */
+  async transferLeader(name: string, to?: number, options: CallOptions = {}): Promise<LeaderTransfer> {
+    return this.post<LeaderTransfer>(`/v1/groups/${encodeURIComponent(name)}/transfer-leader`, to === undefined ? {} : { to }, options);
   }
 
   /** Moves every part of `range` that another group serves to group `to`. */

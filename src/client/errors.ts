@@ -9,7 +9,8 @@ export type ProblemCode =
   | "badKey" | "badTenant" | "badConsistency" | "badLimit" | "badQuery" | "badPrecondition" | "badJson" | "badRequest"
   | "unauthorized" | "forbidden" | "notFound" | "groupNotFound" | "routeNotFound" | "methodNotAllowed"
   | "groupExists" | "groupProtected" | "conditionFailed" | "valueTooLarge" | "bodyTooLarge" | "txnConflict" | "txnTooLarge"
-  | "internal" | "notConfigured" | "unavailable" | "outcomeUnknown" | "tooManyRequests" | "unexpectedResponse";
+  | "internal" | "notConfigured" | "unavailable" | "outcomeUnknown" | "tooManyRequests" | "unexpectedResponse"
+  | "replicaNotFound" | "transferFailed" | "transferTimedOut";
 
 /** The RFC 9457 members of a problem body, plus edgeraft's `code` and any extensions. */
 export interface ProblemBody {

@@ -137,6 +137,16 @@ export interface SplitOptions {
   readonly name?: string;
 }
 
+/** The answer of POST /v1/groups/{name}/transfer-leader: the leader before and after, and its term. */
+export interface LeaderTransfer {
+  readonly group: string;
+  readonly previous: number;
+  readonly leader: number;
+  readonly term: number;
+  /** False when the asked-for (or best) replica already led. */
+  readonly transferred: boolean;
+}
+
 /** One range that POST /v1/ranges/move moved: its span, its new group, and how many records it copied. */
 export interface RangeMove extends KeyRange {
   readonly to: string;

@@ -74,6 +74,15 @@ export interface ScanRequestJson {
 /** Answer to /internal/scan. */
 export type ScanReply = { kind: "ok"; entries: { key: string; valueBase64: string; version: number }[]; cursor?: string } | ReplicaRefusal;
 
+/** The answer of /internal/leadership: the replica's role, term, the leader it knows (0: none) and the replica it is handing leadership to (0: none). */
+export interface LeadershipReply {
+  kind: "ok";
+  role: string;
+  term: number;
+  leader: number;
+  transferee: number;
+}
+
 /** Fault settings of one replica's transport (dev and tests only). */
 export interface ReplicaFaults {
   isolated: boolean;

@@ -6,8 +6,12 @@
  */
 import type { KvEntry } from "../kv/store.ts";
 
-/** Which keyspace a request addresses: the shared one, or a tenant's own (created on first use). */
-export type Keyspace = { readonly kind: "shared" } | { readonly kind: "tenant"; readonly tenant: string };
+/**
+ * Which keyspace a request addresses: the shared one, or a tenant's own (created on first use).
+ * `origin` is the locationHint nearest to where the request came from (from `request.cf`), when
+ * known; the group's leader counts requests by it for leader placement.
+ */
+export type Keyspace = ({ readonly kind: "shared" } | { readonly kind: "tenant"; readonly tenant: string }) & { readonly origin?: string };
 
 /** How fresh a read must be. */
 export type Consistency = "linearizable" | "lease" | "stale";
@@ -83,6 +87,16 @@ export interface RangeMoveReport {
   readonly moved: number;
 }
 
+/** The outcome of a leadership transfer: the group's leader before and after, and the term it leads in. */
+export interface LeaderTransfer {
+  readonly group: string;
+  readonly previous: number;
+  readonly leader: number;
+  readonly term: number;
+  /** False when the asked-for (or best) replica already led: nothing was transferred. */
+  readonly transferred: boolean;
+}
+
 /** A request to create a group. */
 export interface GroupSpec {
   readonly name: string;
@@ -111,6 +125,9 @@ export type ClusterError =
   | { readonly code: "groupExists"; readonly detail?: string }
   | { readonly code: "groupNotFound" }
   | { readonly code: "badRequest"; readonly detail: string }
+  | { readonly code: "replicaNotFound"; readonly detail: string }
+  | { readonly code: "transferFailed"; readonly detail: string; readonly leader: number }
+  | { readonly code: "transferTimedOut"; readonly detail: string }
   | { readonly code: "unavailable"; readonly detail: string }
   | { readonly code: "outcomeUnknown"; readonly detail: string }
   /** A transaction did not commit: a check failed on `keys`, or other transactions held them past the wait. */
@@ -139,6 +156,8 @@ export interface Cluster {
   splitGroup(name: string, options: { at?: string; newName?: string }): Promise<ClusterResult<GroupView>>;
   /** `name` absorbs the adjacent group `other`, which is then removed. Answers the surviving group. */
   mergeGroups(name: string, other: string): Promise<ClusterResult<GroupView>>;
+  /** Hands the group's leadership to replica `to` (default: the best candidate by leader placement); answers once it finished or failed. */
+  transferLeader(name: string, to?: number): Promise<ClusterResult<LeaderTransfer>>;
   /** Creates a tenant's keyspace hashed over `groups` groups (before the tenant's first use). */
   createTenantKeyspace(tenant: string, options: { mode: "hash"; groups: number }): Promise<ClusterResult<{ mode: "hash"; groups: GroupView[] }>>;
   /** Adds a group to a hashed tenant keyspace; it takes its fair share of hash slots. Answers the new group. */

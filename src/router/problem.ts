@@ -18,11 +18,13 @@ export const problemCatalog = {
   forbidden: { status: 403, title: "Forbidden" },
   notFound: { status: 404, title: "Key not found" },
   groupNotFound: { status: 404, title: "Group not found" },
+  replicaNotFound: { status: 404, title: "Replica not found" },
   routeNotFound: { status: 404, title: "Route not found" },
   methodNotAllowed: { status: 405, title: "Method not allowed" },
   groupExists: { status: 409, title: "Group exists" },
   groupProtected: { status: 409, title: "Group is protected" },
   txnConflict: { status: 409, title: "Transaction conflict" },
+  transferFailed: { status: 409, title: "Leadership transfer failed" },
   conditionFailed: { status: 412, title: "Condition failed" },
   valueTooLarge: { status: 413, title: "Value too large" },
   bodyTooLarge: { status: 413, title: "Body too large" },
@@ -31,6 +33,7 @@ export const problemCatalog = {
   notConfigured: { status: 503, title: "Not configured" },
   unavailable: { status: 503, title: "Unavailable" },
   outcomeUnknown: { status: 503, title: "Outcome unknown" },
+  transferTimedOut: { status: 503, title: "Leadership transfer timed out" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable problem code. */
@@ -100,6 +103,12 @@ export function problemOfClusterError(error: ClusterError, subject: string): Pro
       return problem("groupNotFound", `${subject} does not exist`);
     case "badRequest":
       return problem("badRequest", error.detail);
+    case "replicaNotFound":
+      return problem("replicaNotFound", error.detail);
+    case "transferFailed":
+      return problem("transferFailed", error.detail, { extensions: { leader: error.leader } });
+    case "transferTimedOut":
+      return problem("transferTimedOut", error.detail, { headers: { "retry-after": "1" } });
     case "unavailable":
       return problem("unavailable", error.detail, { headers: { "retry-after": "1" } });
     case "txnConflict":

@@ -10,6 +10,7 @@ import type { AuthOptions } from "./auth.ts";
 import type { Keyspace } from "./cluster.ts";
 import { registerOperation, type Access, type OperationDoc } from "./openapi/operation.ts";
 import { rawPathOf } from "./parse.ts";
+import { locationOfOrigin } from "../multiraft/leader-placement.ts";
 import { problem } from "./problem.ts";
 
 /** The methods the API serves (HEAD is served wherever GET is). */
@@ -49,9 +50,21 @@ export function createGuards(options: AuthOptions): Guards {
     }),
     data: (handler) => guarded("data", async (request) => {
       const principal = await authenticate(request, options);
-      return handler(request, authorizeKeyspace(principal, rawPathOf(request)));
+      return handler(request, withOrigin(authorizeKeyspace(principal, rawPathOf(request)), request));
     }),
   };
+}
+
+/**
+ * The keyspace with the request's origin: the locationHint nearest to the `request.cf` location
+ * data the Workers runtime attaches (locally, wrangler dev sets the same fields from its
+ * `MF-CF-Blob` test header). Other runtimes attach no `cf`, and the request has no origin.
+ */
+function withOrigin(keyspace: Keyspace, request: Request): Keyspace {
+  const cf = (request as Request & { cf?: unknown }).cf;
+  if (typeof cf !== "object" || cf === null) return keyspace;
+  const origin = locationOfOrigin(cf as Record<string, unknown>);
+  return origin === undefined ? keyspace : { ...keyspace, origin };
 }
 
 /**

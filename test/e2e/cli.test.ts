@@ -208,6 +208,23 @@ describe("the edgeraft CLI against wrangler dev", () => {
     for (const letter of "abcdef") expect((await cli(["get", `cli-shape/${letter}`])).stdout).toBe(letter);
   });
 
+  it("transfers a group's leadership to the replica asked for, and exits 1 or 2 on refusals", async () => {
+    expect((await cli(["put", "note", "v", "--tenant", "cli-leader"])).code).toBe(0);
+    const moved = await cli(["groups", "transfer-leader", "tenant-cli-leader", "--to", "2"]);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toMatch(/^tenant-cli-leader: leadership moved from replica 1 to replica 2 \(term \d+\)$/m);
+    const again = await cli(["groups", "transfer-leader", "tenant-cli-leader", "--to", "2", "--json"]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ group: "tenant-cli-leader", previous: 2, leader: 2, transferred: false });
+    const best = await cli(["groups", "transfer-leader", "tenant-cli-leader", "--json"]);
+    expect(best.code, best.stderr).toBe(0);
+    expect([1, 2, 3]).toContain((JSON.parse(best.stdout) as { leader: number }).leader);
+    const unknown = await cli(["groups", "transfer-leader", "tenant-cli-leader", "--to", "9"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("replicaNotFound");
+    expect((await cli(["groups", "transfer-leader", "tenant-cli-leader", "--to", "two"])).code).toBe(2);
+    expect((await cli(["groups", "transfer-leader"])).code).toBe(2);
+  });
+
   it("takes the token from .dev.vars when neither --token nor EDGERAFT_TOKEN gives one", async () => {
     const project = mkdtempSync(join(scratch, "project-"));
     writeFileSync(join(project, ".dev.vars"), `# local\nADMIN_TOKEN="${e2eAdminToken}"\n`);

@@ -20,6 +20,7 @@ import type {
   Keyspace,
   TxnOutcome,
   TxnRequest,
+  LeaderTransfer,
   VersionedValue,
   WriteCondition,
   WriteOutcome,
@@ -42,6 +43,8 @@ export class MemoryCluster implements Cluster {
   throwNext = false;
   /** What health() reports. */
   healthy = true;
+  /** The origin (locationHint) of the last get, put or delete, as the router derived it from request.cf. */
+  lastOrigin: string | undefined;
 
   private readonly keyspaces = new Map<string, Map<string, Stored>>();
   private readonly groups = new Map<string, GroupView>();
@@ -68,6 +71,7 @@ export class MemoryCluster implements Cluster {
   }
 
   async get(keyspace: Keyspace, key: string, consistency: Consistency): Promise<ClusterResult<VersionedValue & { group: string }>> {
+    this.lastOrigin = keyspace.origin;
     return this.call(`get ${nameOf(keyspace)}`, () => {
       this.lastConsistency = consistency;
       const stored = this.mapOf(keyspace).get(key);
@@ -77,6 +81,7 @@ export class MemoryCluster implements Cluster {
   }
 
   async put(keyspace: Keyspace, key: string, value: Uint8Array, condition?: WriteCondition): Promise<ClusterResult<WriteOutcome>> {
+    this.lastOrigin = keyspace.origin;
     return this.call(`put ${nameOf(keyspace)}`, () => this.putNow(keyspace, key, value, condition));
   }
 
@@ -170,6 +175,21 @@ export class MemoryCluster implements Cluster {
       if (survivor === undefined || !this.groups.has(other)) return failure({ code: "groupNotFound" });
       this.groups.delete(other);
       return success(survivor);
+    });
+  }
+
+  /** Leadership as a map: replica 1 leads every group until a transfer names another. */
+  private readonly leaders = new Map<string, number>();
+
+  async transferLeader(name: string, to?: number): Promise<ClusterResult<LeaderTransfer>> {
+    return this.call(`transferLeader ${name} ${to ?? "best"}`, () => {
+      const group = this.groups.get(name);
+      if (group === undefined) return failure({ code: "groupNotFound" });
+      if (to !== undefined && !group.replicas.some((replica) => replica.id === to)) return failure({ code: "replicaNotFound", detail: `group ${name} has no replica ${to}` });
+      const previous = this.leaders.get(name) ?? 1;
+      const leader = to ?? previous;
+      this.leaders.set(name, leader);
+      return success({ group: name, previous, leader, term: 1, transferred: leader !== previous });
     });
   }
 

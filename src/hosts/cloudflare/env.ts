@@ -1,5 +1,6 @@
 /** The Worker's bindings and settings (wrangler.toml, .dev.vars, secrets). */
 import { defaultBalanceThresholds, type BalanceThresholds } from "../../multiraft/balance.ts";
+import { defaultLeaderBalanceRules, type LeaderBalanceRules } from "../../multiraft/leader-balance.ts";
 
 /** Environment of the Worker and of its Durable Objects. */
 export interface Env {
@@ -35,6 +36,12 @@ export interface Env {
   HEALTH_LAG_SECONDS?: string;
   /** Structured log level: debug, info, warn (default: quiet), error or off (src/router/log.ts). */
   LOG_LEVEL?: string;
+  /** Time between two leader balancing passes while groups report traffic, in ms (default 10000); "off" disables leader balancing. */
+  LEADER_BALANCE_MS?: string;
+  /** Least time between two automatic leadership transfers of one group, in ms (default 60000). */
+  LEADER_TRANSFER_MIN_MS?: string;
+  /** Request counts per location halve over this time, in ms (default 60000). */
+  LEADER_HALF_LIFE_MS?: string;
 }
 
 /** The balance thresholds from the settings, each falling back to its default when absent or not a positive number. */
@@ -50,6 +57,29 @@ export function thresholdsOf(env: Env): BalanceThresholds {
     splitWritesPerSecond: pick(env.SPLIT_WRITES_PER_SECOND, defaults.splitWritesPerSecond),
     mergeKeys: pick(env.MERGE_KEYS, defaults.mergeKeys),
   };
+}
+
+/** The leader balancer's rules from the settings (each falling back to its default), or undefined when LEADER_BALANCE_MS is "off". */
+export function leaderBalanceRulesOf(env: Env): LeaderBalanceRules | undefined {
+  if (env.LEADER_BALANCE_MS?.trim() === "off") return undefined;
+  const pick = (text: string | undefined, fallback: number) => {
+    const value = Number(text ?? "");
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  const defaults = defaultLeaderBalanceRules;
+  const halfLifeMs = pick(env.LEADER_HALF_LIFE_MS, defaults.halfLifeMs);
+  return {
+    ...defaults,
+    passIntervalMs: pick(env.LEADER_BALANCE_MS, defaults.passIntervalMs),
+    transferIntervalMinMs: pick(env.LEADER_TRANSFER_MIN_MS, defaults.transferIntervalMinMs),
+    halfLifeMs,
+    activeMs: Math.max(defaults.activeMs, 2 * halfLifeMs),
+  };
+}
+
+/** How often a data group's leader reports its locality counts: twice per balancing pass, at most every half second. */
+export function localityReportMsOf(rules: LeaderBalanceRules): number {
+  return Math.max(500, Math.floor(rules.passIntervalMs / 2));
 }
 
 /** The locationHints for the replicas of new groups, in order (default wnam, weur, apac). */

@@ -17,8 +17,17 @@ import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
 import { PeerTransport } from "./transport.ts";
 import { LoadReporter } from "./load-reporter.ts";
 import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
-import { StatsReporter, type ReplicaReport } from "../common/stats-reporter.ts";
 import { TxnSweeper, type SweepWork } from "../common/txn-sweep.ts";
+import { StatsReporter, type ReplicaReport } from "../common/stats-reporter.ts";
+import type { LocalityReport } from "../../multiraft/leader-balance.ts";
+import { LocalityReporter } from "./locality-reporter.ts";
+
+/** Where a data group's leader sends its reports: load (automatic splits and merges) and, when set, locality (leader placement). */
+export interface LoadReports {
+  thresholds: BalanceThresholds;
+  send: (load: GroupLoad) => void;
+  locality?: { reportMs: number; send: (report: LocalityReport) => void };
+}
 
 /** One replica's host state inside its Durable Object. */
 export class ReplicaHost implements ReplicaEndpoint {
@@ -34,12 +43,16 @@ export class ReplicaHost implements ReplicaEndpoint {
   readonly received = { batches: 0, messages: 0 };
   /** Reports this group's load to the metadata group's balancer (data groups only). */
   reporter: LoadReporter | undefined;
-  private readonly loadReports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void } | undefined;
+  private readonly loadReports: LoadReports | undefined;
+  /** Resolves abandoned transactions while this replica leads a group that holds intents or records (data groups only). */
+  private readonly sweeper: TxnSweeper | undefined;
   /** Sends this replica's reports to the stats aggregate GET /metrics reads (undefined: no aggregate). */
   private readonly sendStats: ((report: ReplicaReport) => void) | undefined;
   private stats: StatsReporter | undefined;
-  /** Resolves abandoned transactions while this replica leads a group that holds intents or records (data groups only). */
-  private readonly sweeper: TxnSweeper | undefined;
+  /** Counts this group's requests by origin and reports them to the leader balancer (data groups only). */
+  locality: LocalityReporter | undefined;
+  /** A further deadline for the object's one alarm (the metadata group's leader balancer), or null. */
+  extraDeadline: () => number | null = () => null;
 
   /** `reset` throws the object away (`ctx.abort`): the next request builds it again from storage. */
   constructor(
@@ -47,7 +60,7 @@ export class ReplicaHost implements ReplicaEndpoint {
     namespace: DurableObjectNamespace,
     timing: Partial<ReplicaTiming>,
     reset: (reason: string) => void,
-    loadReports?: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void },
+    loadReports?: LoadReports,
     sweep?: (identity: ReplicaIdentity, work: SweepWork) => Promise<void>,
     sendStats?: (report: ReplicaReport) => void,
   ) {
@@ -123,6 +136,11 @@ export class ReplicaHost implements ReplicaEndpoint {
     this.reporter?.afterWrite();
   }
 
+  /** A client request from `origin` was answered: the locality reporter counts it. */
+  noteOrigin(origin: string): void {
+    this.locality?.noteOrigin(origin);
+  }
+
   /** Raft traffic since the object started (reported by /internal/status). */
   traffic(): unknown {
     return { received: this.received, sent: this.transport?.counters };
@@ -140,21 +158,21 @@ export class ReplicaHost implements ReplicaEndpoint {
     this.runtime?.tick();
     this.reporter?.quietCheck();
     const sweeping = this.sweeper?.maybeSweep().finally(() => this.schedule());
+    this.locality?.flush();
     this.schedule();
     return sweeping;
   }
 
   /**
-   * Arms the DO alarm at the runtime's next tick (or the load reporter's one quiet check after the
-   * last write), or clears it when the replica is quiet.
+   * Arms the DO alarm at the earliest of the runtime's next tick, the load reporter's one quiet
+   * check after the last write, the locality reporter's end of window and the extra deadline, or
+   * clears it when there is none (the replica is quiet).
    */
   schedule(): void {
     this.stats?.maybeReport();
-    const tick = this.runtime?.nextTickAtMs() ?? null;
-    const quietCheck = this.reporter?.quietCheckAtMs() ?? null;
-    const sweep = this.sweeper?.dueAtMs() ?? null;
-    const deadlines = [tick, quietCheck, sweep].filter((deadline): deadline is number => deadline !== null);
-    const next = deadlines.length === 0 ? null : Math.min(...deadlines);
+    const deadlines = [this.runtime?.nextTickAtMs() ?? null, this.reporter?.quietCheckAtMs() ?? null, this.sweeper?.dueAtMs() ?? null, this.locality?.flushAtMs() ?? null, this.extraDeadline()];
+    const pending = deadlines.filter((deadline): deadline is number => deadline !== null);
+    const next = pending.length === 0 ? null : Math.min(...pending);
     if (next === null) {
       if (this.alarmAtMs !== null) void this.storage.deleteAlarm();
       this.alarmAtMs = null;
@@ -197,6 +215,14 @@ export class ReplicaHost implements ReplicaEndpoint {
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
     });
     if (this.loadReports !== undefined) this.reporter = this.loadReporter(identity.group, this.loadReports);
+    const locality = this.loadReports?.locality;
+    if (locality !== undefined) {
+      const leadership = () => {
+        const brief = this.runtime?.node.brief();
+        return { leading: brief?.role === "leader", term: brief?.term ?? 0 };
+      };
+      this.locality = new LocalityReporter({ group: identity.group, replica: identity.replica, leadership, nowMs: () => Date.now() }, locality.reportMs, locality.send);
+    }
     if (this.sendStats !== undefined) {
       const shape = () => {
         const brief = this.runtime?.node.brief();
@@ -216,7 +242,7 @@ export class ReplicaHost implements ReplicaEndpoint {
     return { group, replica, location: locations[replica] ?? "", retired, status, traffic: this.traffic() };
   }
 
-  private loadReporter(group: string, reports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void }): LoadReporter {
+  private loadReporter(group: string, reports: LoadReports): LoadReporter {
     const source = {
       group,
       measure: () => {

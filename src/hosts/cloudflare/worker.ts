@@ -22,7 +22,7 @@ function appFor(env: Env): Hono {
   if (built?.env === env) return built.app;
   setLogLevel(env.LOG_LEVEL);
   const locations = locationsOf(env);
-  const cluster = new ClusterClient({ directory: new DurableObjectDirectory(env), locations });
+  const cluster = new ClusterClient({ directory: new DurableObjectDirectory(env), locations, leaderAdviceFromMeta: true });
   const faults = env.FAULTS === "on" ? new DurableObjectFaults(cluster) : undefined;
   const healthLagEntriesMax = healthLagEntriesOf(env);
   const healthLagSecondsMax = healthLagSecondsOf(env);

@@ -15,6 +15,7 @@ import type {
   GroupSpec,
   GroupView,
   Keyspace,
+  LeaderTransfer,
   ScanResult,
   TxnOutcome,
   TxnRequest,
@@ -37,6 +38,8 @@ import type { MovePhase } from "../../multiraft/move-saga.ts";
 import type { Span } from "../../kv/span.ts";
 import { groupHealth } from "./health.ts";
 import { TxnDriver, type IntentInfo, type SweptRecord } from "./txn-driver.ts";
+import { Leadership } from "./leadership.ts";
+import { metaGroup } from "./directory.ts";
 
 /** Settings of a cluster client. */
 export interface ClusterClientOptions {
@@ -44,6 +47,8 @@ export interface ClusterClientOptions {
   /** locationHints for the replicas of new groups, in order. */
   locations: string[];
   retry?: RetryPolicy;
+  /** Ask the metadata group's leader balancer (/internal/leader-advice) for the best leader of a transfer that names no replica. */
+  leaderAdviceFromMeta?: boolean;
 }
 
 /** A Cluster over replicas reached through a ReplicaDirectory. */
@@ -58,6 +63,7 @@ export class ClusterClient implements Cluster {
   private readonly reshape: Reshape;
   private readonly hashedTenants: HashedTenants;
   private readonly txns: TxnDriver;
+  private readonly leadership: Leadership;
   private quietMovesCheckedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: ClusterClientOptions) {
@@ -68,6 +74,7 @@ export class ClusterClient implements Cluster {
     this.driver = new MoveDriver({ meta: this.meta, io: this.io, caller: this.caller, record: (name) => this.groups.get(name), tableChanged: () => this.groups.invalidate() });
     this.reshape = new Reshape(this.groups, this.driver, this.caller);
     this.hashedTenants = new HashedTenants(this.groups, this.driver, this.meta);
+    this.leadership = new Leadership({ groups: this.groups, caller: this.caller, ...(options.leaderAdviceFromMeta === true ? { advice: (record, leader) => this.leaderAdvice(record, leader) } : {}) });
     this.txns = new TxnDriver({
       resolve: (keyspace, key) => this.groups.resolve(keyspace, key),
       invalidate: () => this.groups.invalidate(),
@@ -93,7 +100,7 @@ export class ClusterClient implements Cluster {
   }
 
   async get(keyspace: Keyspace, key: string, consistency: Consistency): Promise<ClusterResult<VersionedValue & { group: string }>> {
-    const result = await this.routed(keyspace, key, (group) => this.io.get(group, key, consistency));
+    const result = await this.routed(keyspace, key, (group) => this.io.get(group, key, consistency, keyspace.origin));
     if (!result.ok) return result;
     const { record, value } = result.value;
     if (!value.found) return { ok: false, error: { code: "notFound" } };
@@ -107,7 +114,7 @@ export class ClusterClient implements Cluster {
 
   async delete(keyspace: Keyspace, key: string, condition?: WriteCondition): Promise<ClusterResult<WriteOutcome & { deleted: boolean }>> {
     const operation: Operation = condition === undefined ? { type: "delete", key } : { type: "delete", key, condition };
-    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation));
+    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation, keyspace.origin));
     if (!result.ok) return result;
     const applied = result.value.value;
     const error = applyError(applied);
@@ -212,6 +219,17 @@ export class ClusterClient implements Cluster {
     return this.viewed(await this.reshape.merge(name, other));
   }
 
+  transferLeader(name: string, to?: number): Promise<ClusterResult<LeaderTransfer>> {
+    return this.leadership.transfer(name, to);
+  }
+
+  /** The metadata group's leader balancer's choice of leader for `record` (undefined when it gives none). */
+  private async leaderAdvice(record: GroupRecord, leader: number): Promise<number | undefined> {
+    const body = { group: record.name, replicas: record.replicas, leader };
+    const outcome = await this.caller.call<{ kind: string; replica?: number }>(metaGroup, "/internal/leader-advice", body, false);
+    return outcome.kind === "answer" && outcome.answer.kind === "ok" ? outcome.answer.replica : undefined;
+  }
+
   async moveRange(span: Span, to: string): Promise<ClusterResult<{ moves: MoveReport[] }>> {
     await this.groups.ensureDefault();
     const moved = await this.reshape.move(span, to);
@@ -267,7 +285,7 @@ export class ClusterClient implements Cluster {
   }
 
   private async write(keyspace: Keyspace, key: string, operation: Operation): Promise<ClusterResult<WriteOutcome>> {
-    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation));
+    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation, keyspace.origin));
     if (!result.ok) return result;
     const applied = result.value.value;
     const error = applyError(applied);

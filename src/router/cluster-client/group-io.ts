@@ -37,11 +37,11 @@ export class GroupIo {
   }
 
   /** Proposes `operation` with a fresh session slot and returns the applied result. */
-  async write(group: GroupDescriptor, operation: Operation): Promise<GroupResult<ApplyResult>> {
+  async write(group: GroupDescriptor, operation: Operation, origin?: string): Promise<GroupResult<ApplyResult>> {
     const slot = this.sessions.acquire();
     try {
       const command = { clientId: slot.clientId, seq: slot.seq, timeMs: Date.now(), operation };
-      const outcome = await this.caller.call<WriteReply>(group, "/internal/write", { epoch: group.epoch, command: commandToJson(command) }, true);
+      const outcome = await this.caller.call<WriteReply>(group, "/internal/write", { epoch: group.epoch, command: commandToJson(command), ...originField(origin) }, true);
       if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
       if (outcome.kind === "unknown") return { ok: false, error: { code: "outcomeUnknown", detail: outcome.detail } };
       if (outcome.kind === "unavailable") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
@@ -57,8 +57,8 @@ export class GroupIo {
   }
 
   /** Reads `key`; found is false when absent. */
-  async get(group: GroupDescriptor, key: string, consistency: Consistency): Promise<GroupResult<{ found: boolean; value?: Uint8Array; version?: number }>> {
-    const outcome = await this.caller.call<GetReply>(group, "/internal/get", { epoch: group.epoch, key, consistency }, false);
+  async get(group: GroupDescriptor, key: string, consistency: Consistency, origin?: string): Promise<GroupResult<{ found: boolean; value?: Uint8Array; version?: number }>> {
+    const outcome = await this.caller.call<GetReply>(group, "/internal/get", { epoch: group.epoch, key, consistency, ...originField(origin) }, false);
     if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
     if (outcome.kind !== "answer") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
     const answer = outcome.answer;
@@ -84,6 +84,11 @@ export class GroupIo {
     const entries = answer.entries.map((e) => ({ key: e.key, value: decodeBase64(e.valueBase64) ?? new Uint8Array(), version: e.version }));
     return { ok: true, value: answer.cursor === undefined ? { entries } : { entries, cursor: answer.cursor } };
   }
+}
+
+/** The `origin` member of an internal request body: where the client request came from, for the leader's locality counts. */
+function originField(origin: string | undefined): { origin?: string } {
+  return origin === undefined ? {} : { origin };
 }
 
 /** The GroupResult of a replica's refusal to serve a key it does not own, or owns frozen. */
