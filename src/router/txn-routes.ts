@@ -14,7 +14,14 @@ import { problem, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
 import type { OperationDoc } from "./openapi/operation.ts";
-import { tenantParams, txnAnswer } from "./openapi/schemas.ts";
+import { tenantParams } from "./openapi/schemas.ts";
+
+/** The 200 answer of a transaction, for the API description. */
+const txnAnswer = z.object({
+  committed: z.literal(true),
+  reads: z.array(z.object({ key: z.string(), found: z.boolean(), value: z.string().nullable().optional(), valueBase64: z.string().optional(), version: z.number().int() })),
+  versions: z.record(z.string(), z.number().int()),
+});
 
 /** Largest transaction body, in bytes (values travel as text or base64, so this leaves room over txnValueBytesMax). */
 export const txnBodyBytesMax = 2 * 1024 * 1024;
@@ -46,11 +53,11 @@ export function registerTxnRoutes(app: Hono, guards: Guards, options: { readonly
   const handler = guards.data((request, keyspace) => runTxn(request, keyspace, options));
   const doc: OperationDoc = {
     summary: "Run an atomic transaction across groups",
-    description: "Every check holds and every write applies, or nothing does: 409 txnConflict names the keys at fault.",
+    description: "Every check holds and every write applies, or nothing does (409 txnConflict naming the keys). A transaction with only reads is a consistent snapshot across groups.",
     tag: "keys",
     body: { schema: txnBodySchema },
-    answers: { 200: { description: "Committed: the reads in request order and the version each write took.", schema: txnAnswer } },
-    problems: ["badTenant", "badJson", "badRequest", "bodyTooLarge", "valueTooLarge", "txnTooLarge", "txnConflict", "unavailable", "outcomeUnknown"],
+    answers: { 200: { description: "Committed: the reads (before the transaction's writes) and the version each write took.", schema: txnAnswer } },
+    problems: ["badTenant", "badJson", "badRequest", "txnConflict", "valueTooLarge", "bodyTooLarge", "txnTooLarge", "unavailable", "outcomeUnknown"],
   };
   addRoute(app, "/v1/txn", { POST: handler }, { POST: doc });
   addRoute(app, "/v1/tenants/:tenant/txn", { POST: handler }, { POST: { ...doc, summary: "Run an atomic transaction in the tenant's keyspace", tag: "tenants", params: tenantParams } });

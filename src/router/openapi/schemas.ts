@@ -71,13 +71,6 @@ export const batchAnswer = z.object({
   }).catchall(z.unknown())),
 });
 
-/** The answer of a committed transaction. */
-export const txnAnswer = z.object({
-  committed: z.literal(true),
-  reads: z.array(z.object({ key: z.string(), found: z.boolean(), version: z.number().int(), ...valueView })),
-  versions: z.record(z.string(), z.number().int()).describe("The version each written key took."),
-});
-
 const range = z.object({ start: z.string(), end: z.string().optional() });
 /** A group as the API shows it. */
 export const groupAnswer = z.object({
