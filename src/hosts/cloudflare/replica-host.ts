@@ -223,7 +223,13 @@ export class ReplicaHost implements ReplicaEndpoint {
       };
       this.locality = new LocalityReporter({ group: identity.group, replica: identity.replica, leadership, nowMs: () => Date.now() }, locality.reportMs, locality.send);
     }
-    if (this.sendStats !== undefined) this.stats = new StatsReporter({ take: () => this.report(), send: this.sendStats, nowMs: () => Date.now() });
+    if (this.sendStats !== undefined) {
+      const shape = () => {
+        const brief = this.runtime?.node.brief();
+        return brief === undefined ? undefined : `${brief.role} ${brief.term} ${brief.leader} ${brief.quiesced} ${this.identity?.retired}`;
+      };
+      this.stats = new StatsReporter({ shape, take: () => this.report(), send: this.sendStats, nowMs: () => Date.now() });
+    }
     this.schedule();
   }
 

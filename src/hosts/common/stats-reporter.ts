@@ -31,27 +31,33 @@ export class StatsReporter {
   private lastShape = "";
   private lastProgress = "";
   private lastAtMs = Number.NEGATIVE_INFINITY;
+  private readonly shape: () => string | undefined;
   private readonly take: () => Omit<ReplicaReport, "atMs"> | undefined;
   private readonly send: (report: ReplicaReport) => void;
   private readonly nowMs: () => number;
 
-  /** `take` reads the replica's current report (undefined before it has a runtime). */
-  constructor(options: { take: () => Omit<ReplicaReport, "atMs"> | undefined; send: (report: ReplicaReport) => void; nowMs: () => number }) {
+  /**
+   * `shape` is a cheap summary of role, term, leader, quiesced and retired (undefined before the
+   * replica has a runtime); `take` reads the whole report, only when one may be due.
+   */
+  constructor(options: { shape: () => string | undefined; take: () => Omit<ReplicaReport, "atMs"> | undefined; send: (report: ReplicaReport) => void; nowMs: () => number }) {
+    this.shape = options.shape;
     this.take = options.take;
     this.send = options.send;
     this.nowMs = options.nowMs;
   }
 
-  /** Called after every event the replica handled: sends a report when one is due. */
+  /** Called after every event the replica handled: sends a report when one is due (cheap when none is). */
   maybeReport(): void {
-    const report = this.take();
-    if (report === undefined) return;
-    const { role, term, leader, quiesced, commit, applied } = report.status;
-    const shape = `${role} ${term} ${leader} ${quiesced} ${report.retired}`;
-    const progress = `${commit} ${applied} ${JSON.stringify(report.status.metrics ?? null)}`;
+    const shape = this.shape();
+    if (shape === undefined) return;
     const now = this.nowMs();
     const changed = shape !== this.lastShape;
-    if (!changed && (progress === this.lastProgress || now - this.lastAtMs < statsReportIntervalMs)) return;
+    if (!changed && now - this.lastAtMs < statsReportIntervalMs) return;
+    const report = this.take();
+    if (report === undefined) return;
+    const progress = `${report.status.commit} ${report.status.applied} ${JSON.stringify(report.status.metrics ?? null)}`;
+    if (!changed && progress === this.lastProgress) return;
     this.lastShape = shape;
     this.lastProgress = progress;
     this.lastAtMs = now;

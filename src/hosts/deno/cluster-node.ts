@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp } from "../../router/app.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
+import { statsOfLocalReplicas } from "../../router/metrics/replica-stats.ts";
 import type { MessageBatch } from "../../multiraft/wire.ts";
 import type { Message } from "../../raft/types.ts";
 import { defaultTiming, type ReplicaTiming } from "../common/replica-runtime.ts";
@@ -94,7 +95,7 @@ export class ClusterNode {
       onRequest: (request) => this.answer(request.group, request.replica, request.path, request.body),
     });
     const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"] });
-    this.app = createApp({ cluster, adminToken: options.adminToken });
+    this.app = createApp({ cluster, adminToken: options.adminToken, replicaStats: statsOfLocalReplicas(() => this.replicas.values()) });
     for (const { scope } of this.storage.identities()) this.open(scope);
   }
 

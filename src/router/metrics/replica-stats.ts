@@ -10,6 +10,8 @@ import { metaGroup, type GroupDescriptor } from "../cluster-client/directory.ts"
 
 /** One replica's numbers; absent fields are unknown (unreachable, or not reported by the source). */
 export interface ReplicaStats {
+  /** The leader this replica knows (0: none). */
+  readonly leader?: number;
   readonly group: string;
   readonly replica: number;
   readonly location: string;
@@ -99,6 +101,7 @@ function statsOfStatus(base: { group: string; replica: number; location: string 
   const received = traffic?.received;
   return {
     ...base, reachable: true, role: status.role, term: status.term, commit: status.commit, applied: status.applied,
+    ...(status.leader === undefined ? {} : { leader: status.leader }),
     firstIndex: status.firstIndex, lastIndex: status.lastIndex, quiesced: status.quiesced,
     ...(status.proposals === undefined ? {} : { proposals: status.proposals }),
     ...(status.transactions === undefined ? {} : { transactions: status.transactions }),
@@ -140,7 +143,7 @@ export function statsOfCluster(cluster: Cluster): ReplicaStatsSource {
 /** What a replica's /internal/status answers (the fields used here). */
 interface StatusAnswer {
   kind?: string;
-  status?: { role: string; term: number; commit: number; applied: number; firstIndex: number; lastIndex: number; quiesced: boolean; proposals?: number; transactions?: number };
+  status?: { role: string; term: number; leader?: number; commit: number; applied: number; firstIndex: number; lastIndex: number; quiesced: boolean; proposals?: number; transactions?: number };
   traffic?: { received?: { batches: number; messages: number }; sent?: { batchesSent: number; messagesSent: number; batchesFailed: number } };
 }
 
@@ -157,6 +160,32 @@ export function statsOfClusterClient(client: ClusterClient): ReplicaStatsSource 
       if (answer?.kind !== "ok" || status === undefined) return { ...base, reachable: false };
       return statsOfStatus(base, status, answer.traffic);
     })));
+    return { ok: true, value: stats };
+  };
+}
+
+/** A replica hosted in this process, as statsOfLocalReplicas reads it. */
+export interface LocalReplica {
+  readonly identity: { readonly group: string; readonly replica: number; readonly locations: Readonly<Record<string, string>>; readonly retired: boolean } | undefined;
+  readonly runtime: { status(): NonNullable<StatusAnswer["status"]> & { leader: number; metrics?: ReplicaMetricsView } } | undefined;
+  traffic(): unknown;
+}
+
+/**
+ * Stats of the replicas this process hosts (a Deno node), read in memory: nothing is sent and no
+ * replica is woken. Each node reports its own replicas; a scrape config lists every node.
+ */
+export function statsOfLocalReplicas(replicas: () => Iterable<LocalReplica>): ReplicaStatsSource {
+  return async () => {
+    const stats: ReplicaStats[] = [];
+    for (const replica of replicas()) {
+      const identity = replica.identity;
+      if (identity === undefined || identity.retired || replica.runtime === undefined) continue;
+      const status = replica.runtime.status();
+      const base = { group: identity.group, replica: identity.replica, location: identity.locations[String(identity.replica)] ?? "" };
+      stats.push({ ...statsOfStatus(base, status, replica.traffic() as StatusAnswer["traffic"]), ...(status.metrics === undefined ? {} : { metrics: status.metrics }) });
+    }
+    stats.sort((left, right) => (left.group === right.group ? left.replica - right.replica : left.group < right.group ? -1 : 1));
     return { ok: true, value: stats };
   };
 }

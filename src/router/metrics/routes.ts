@@ -77,6 +77,8 @@ export function replicaFamilies(stats: readonly ReplicaStats[]): MetricFamily[] 
   const reachable = stats.filter((replica) => replica.reachable);
   const leaderCommit = new Map<string, number>();
   for (const replica of reachable) if (replica.role === "leader" && replica.commit !== undefined) leaderCommit.set(replica.group, replica.commit);
+  // A group has a leader when one of its replicas shown leads it, or knows who does (it may live elsewhere: a Deno node shows its own replicas).
+  const withLeader = new Set(reachable.filter((replica) => replica.role === "leader" || (replica.leader ?? 0) > 0).map((replica) => replica.group));
   const samplesOf = (value: (replica: ReplicaStats) => number | undefined): Sample[] =>
     reachable.flatMap((replica) => {
       const number = value(replica);
@@ -104,8 +106,8 @@ export function replicaFamilies(stats: readonly ReplicaStats[]): MetricFamily[] 
     latencyFamily("edgeraft_replica_apply_latency_seconds", "Time from a command's proposal at the leader to its application there.", reachable, labelsOf, (metrics) => metrics.applyLatency),
     { name: "edgeraft_replica_report_age_seconds", type: "gauge", help: "Seconds since the replica reported the state shown (an idle replica reports once when it goes quiet).", samples: samplesOf((replica) => replica.reportAgeSeconds) },
     {
-      name: "edgeraft_group_has_leader", type: "gauge", help: "1 when a reachable replica of the group is its leader, else 0.",
-      samples: groups.map((group) => ({ labels: { group }, value: leaderCommit.has(group) ? 1 : 0 })),
+      name: "edgeraft_group_has_leader", type: "gauge", help: "1 when a replica of the group shown leads it or knows its leader, else 0.",
+      samples: groups.map((group) => ({ labels: { group }, value: withLeader.has(group) ? 1 : 0 })),
     },
   ];
 }
