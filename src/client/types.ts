@@ -142,6 +142,10 @@ export interface ReplicaHealth {
   readonly commit?: number;
   readonly applied?: number;
   readonly quiesced?: boolean;
+  /** The group's voters as this replica has applied its configuration. */
+  readonly voters?: readonly number[];
+  /** The group's learners (replicas still catching up) as this replica has applied its configuration. */
+  readonly learners?: readonly number[];
 }
 
 /** Health of one group. `leader` is 0 when none is known. */

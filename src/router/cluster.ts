@@ -84,7 +84,17 @@ export interface GroupHealth {
   readonly leader: number;
   readonly term: number;
   readonly healthy: boolean;
-  readonly replicas: readonly { readonly id: number; readonly reachable: boolean; readonly role?: string; readonly commit?: number; readonly applied?: number; readonly quiesced?: boolean }[];
+  /** Per replica; `voters` and `learners` are the group's configuration as that replica has applied it. */
+  readonly replicas: readonly {
+    readonly id: number;
+    readonly reachable: boolean;
+    readonly role?: string;
+    readonly commit?: number;
+    readonly applied?: number;
+    readonly quiesced?: boolean;
+    readonly voters?: readonly number[];
+    readonly learners?: readonly number[];
+  }[];
 }
 
 /**
@@ -96,6 +106,9 @@ export type ClusterError =
   | { readonly code: "notFound" }
   | { readonly code: "groupExists"; readonly detail?: string }
   | { readonly code: "groupNotFound" }
+  | { readonly code: "replicaNotFound"; readonly detail: string }
+  | { readonly code: "tooFewReplicas"; readonly detail: string }
+  | { readonly code: "tooManyReplicas"; readonly detail: string }
   | { readonly code: "badRequest"; readonly detail: string }
   | { readonly code: "unavailable"; readonly detail: string }
   | { readonly code: "outcomeUnknown"; readonly detail: string };
@@ -127,6 +140,12 @@ export interface Cluster {
   addTenantGroup(tenant: string): Promise<ClusterResult<GroupView>>;
   /** Moves the keys in [start, end) to group `to`, from whichever groups hold them. */
   moveRange(span: { readonly start: string; readonly end?: string }, to: string): Promise<ClusterResult<{ moves: RangeMoveReport[] }>>;
+  /** Adds a replica to a group (learner, caught up, promoted by joint consensus). Answers the group and the new replica's id. */
+  addReplica(name: string, options: { readonly location?: string }): Promise<ClusterResult<GroupView & { replica: number }>>;
+  /** Removes replica `id` from a group and retires it (leadership moves away first). Answers the group. */
+  removeReplica(name: string, id: number): Promise<ClusterResult<GroupView>>;
+  /** Adds a new replica, waits until it is a caught-up voter, then removes replica `id`. Answers the group and the new replica's id. */
+  replaceReplica(name: string, id: number, options: { readonly location?: string }): Promise<ClusterResult<GroupView & { replica: number }>>;
   /** Issues a new token for `tenant`; only its hash is stored. */
   issueTenantToken(tenant: string): Promise<ClusterResult<{ token: string }>>;
   /** The tenant a tenant token belongs to, or undefined for an unknown token. */

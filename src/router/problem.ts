@@ -18,10 +18,13 @@ export const problemCatalog = {
   forbidden: { status: 403, title: "Forbidden" },
   notFound: { status: 404, title: "Key not found" },
   groupNotFound: { status: 404, title: "Group not found" },
+  replicaNotFound: { status: 404, title: "Replica not found" },
   routeNotFound: { status: 404, title: "Route not found" },
   methodNotAllowed: { status: 405, title: "Method not allowed" },
   groupExists: { status: 409, title: "Group exists" },
   groupProtected: { status: 409, title: "Group is protected" },
+  tooFewReplicas: { status: 409, title: "Too few replicas" },
+  tooManyReplicas: { status: 409, title: "Too many replicas" },
   conditionFailed: { status: 412, title: "Condition failed" },
   valueTooLarge: { status: 413, title: "Value too large" },
   bodyTooLarge: { status: 413, title: "Body too large" },
@@ -98,6 +101,10 @@ export function problemOfClusterError(error: ClusterError, subject: string): Pro
       return problem("groupNotFound", `${subject} does not exist`);
     case "badRequest":
       return problem("badRequest", error.detail);
+    case "replicaNotFound":
+    case "tooFewReplicas":
+    case "tooManyReplicas":
+      return problem(error.code, error.detail);
     case "unavailable":
       return problem("unavailable", error.detail, { headers: { "retry-after": "1" } });
     case "outcomeUnknown":

@@ -57,7 +57,10 @@ export class ReplicaHost implements ReplicaEndpoint {
   open(): void {
     migrate(this.sql);
     const row = this.sql.exec("SELECT value FROM raft_state WHERE name = 'identity'").toArray()[0];
-    if (row !== undefined) this.start(JSON.parse(String(row.value)) as ReplicaIdentity);
+    if (row === undefined) return;
+    const identity = JSON.parse(String(row.value)) as ReplicaIdentity;
+    if (identity.retired) this.identity = identity; // retired: it never runs again
+    else this.start(identity);
   }
 
   /** Makes this object a founding replica of a group; idempotent. Returns false on a conflicting identity. */
@@ -73,7 +76,8 @@ export class ReplicaHost implements ReplicaEndpoint {
     };
     this.storage.transactionSync(() => {
       this.saveIdentity(identity);
-      new SqliteLogStore(this.sql).save(bootstrapWrite({ ...emptyConfState(), voters: request.voters }));
+      // A founding replica starts with the group's first configuration; a joining one with an empty log.
+      if (request.join !== true) new SqliteLogStore(this.sql).save(bootstrapWrite({ ...emptyConfState(), voters: request.voters }));
     });
     this.start(identity);
     return true;
@@ -87,11 +91,19 @@ export class ReplicaHost implements ReplicaEndpoint {
     this.start(identity);
   }
 
-  /** Marks the group deleted (client requests then get "stale epoch"). */
+  /**
+   * Retires this replica for good (removed from its group, or the group deleted): every request is
+   * then refused with "replicaRetired", and the replica stops ticking and sending.
+   */
   retire(): void {
     if (this.identity === undefined) return;
     this.identity = { ...this.identity, retired: true };
     this.saveIdentity(this.identity);
+    this.runtime?.abandon("the replica was retired");
+    this.runtime = undefined;
+    this.transport = undefined;
+    this.reporter = undefined;
+    this.schedule();
   }
 
   /** Steps peer messages and returns the replies for `from`. */

@@ -76,6 +76,7 @@ export class ReplicaObject extends DurableObject<Env> {
     if (!decoded.ok) return json({ kind: "badRequest", error: decoded.error }, 400);
     const { group, from, to, messages } = decoded.batch;
     if (this.host.identity === undefined) this.host.adopt(group, to);
+    if (this.host.identity?.retired === true) return json({ kind: "replicaRetired" }, 410);
     if (this.host.identity?.group !== group || this.host.identity.replica !== to) return json({ kind: "wrongReplica" }, 409);
     const replies = this.host.receive(messages, from);
     return new Response(encodeBatch({ group, from: to, to: from, messages: replies }), { headers: { "content-type": "application/octet-stream" } });

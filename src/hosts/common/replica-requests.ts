@@ -13,6 +13,7 @@ import type { KeyRefusal } from "../../kv/result.ts";
 import { spanProblemOf, type Span } from "../../kv/span.ts";
 import { scanLimitMax } from "../../shared/limits.ts";
 import type { ReadConsistency, ReadResponse, ReplicaRuntime } from "./replica-runtime.ts";
+import type { ConfChange, ConfChangeSingle } from "../../raft/types.ts";
 
 /** Which group and replica a replica is; stored once, at bootstrap or first contact. */
 export interface ReplicaIdentity {
@@ -50,7 +51,7 @@ export interface ReplicaAnswer {
 /** Every path answerReplicaRequest serves; /internal/status is a GET (no body), the rest are POSTs. */
 export const replicaRequestPaths = [
   "/internal/bootstrap", "/internal/write", "/internal/get", "/internal/scan", "/internal/export", "/internal/median",
-  "/internal/status", "/internal/campaign", "/internal/transfer", "/internal/retire",
+  "/internal/status", "/internal/campaign", "/internal/transfer", "/internal/retire", "/internal/membership",
 ] as const;
 
 const answer = (body: unknown, status = 200): ReplicaAnswer => ({ status, body });
@@ -58,6 +59,8 @@ const answer = (body: unknown, status = 200): ReplicaAnswer => ({ status, body }
 /** Serves `path` with `body` (undefined for GET) at `endpoint`. */
 export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: string, body: unknown): Promise<ReplicaAnswer> {
   const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+  // A retired replica (removed from its group, or its group deleted) serves nothing, ever again.
+  if (endpoint.identity?.retired === true && path !== "/internal/retire") return answer({ kind: "replicaRetired" } satisfies ReplicaRefusal, 410);
   switch (path) {
     case "/internal/bootstrap": {
       const ok = endpoint.bootstrap(fields as unknown as BootstrapRequest);
@@ -120,6 +123,15 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
     case "/internal/retire":
       endpoint.retire();
       return answer({ ok: true });
+    case "/internal/membership": {
+      const runtime = endpoint.runtime;
+      if (runtime === undefined) return answer({ kind: "uninitialized" } satisfies ReplicaRefusal, 503);
+      const change = changeOf(fields.changes);
+      if (change === null) return answer({ kind: "badRequest" }, 400);
+      const view = runtime.membership(change);
+      endpoint.schedule();
+      return answer(view);
+    }
     default:
       return answer({ kind: "notFound" }, 404);
   }
@@ -157,6 +169,18 @@ function admin(endpoint: ReplicaEndpoint, action: (runtime: ReplicaRuntime) => u
   action(endpoint.runtime);
   endpoint.schedule();
   return answer({ ok: true });
+}
+
+/** The membership change asked for: undefined when none, null when malformed. */
+function changeOf(raw: unknown): ConfChange | undefined | null {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw) || raw.length === 0) return null;
+  const kinds = ["addVoter", "removeVoter", "addLearner"];
+  const valid = raw.every((single: unknown) => {
+    const item = single as Partial<ConfChangeSingle> | null;
+    return typeof item === "object" && item !== null && kinds.includes(String(item.type)) && Number.isSafeInteger(item.node) && Number(item.node) > 0;
+  });
+  return valid ? { changes: raw as ConfChangeSingle[] } : null;
 }
 
 function readAnswer<T>(read: ReadResponse<T>, ok: (value: T) => unknown): unknown {

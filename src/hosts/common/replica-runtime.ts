@@ -95,6 +95,20 @@ export type WriteResponse =
 /** The outcome of a client read at this replica. */
 export type ReadResponse<T> = { kind: "ok"; value: T } | { kind: "notLeader"; leader: NodeId } | { kind: "unknown"; reason: string };
 
+/** The leader's view of its group's membership: the configuration and how far each member's log matches. */
+export interface MembershipView {
+  kind: "ok";
+  /** The answering replica: the leader. */
+  leader: NodeId;
+  term: number;
+  conf: ConfState;
+  commit: number;
+  /** Per member id, the highest index known to match the leader's log. */
+  match: Record<string, number>;
+  /** Why the change asked for was refused (confChangePending, badConfChange, ...); absent when proposed or none asked. */
+  refused?: string;
+}
+
 /** How a read must be ordered. */
 export type ReadConsistency = "linearizable" | "lease" | "stale";
 
@@ -222,6 +236,25 @@ export class ReplicaRuntime {
     const result = this.node.proposeConfChange(change);
     this.pump();
     return result.ok ? { ok: true, leader: this.id } : { ok: false, error: result.error, leader: result.leader };
+  }
+
+  /**
+   * At the leader: proposes `change` when one is given (joint consensus; one change at a time) and
+   * answers the membership as it stands. Elsewhere "not leader" (a replica that knows no leader
+   * campaigns, as for any client request).
+   */
+  membership(change: ConfChange | undefined): MembershipView | { kind: "notLeader"; leader: NodeId } {
+    const brief = this.node.brief();
+    if (brief.role !== "leader") return this.redirect(brief.leader);
+    let refused: string | undefined;
+    if (change !== undefined) {
+      const proposal = this.node.proposeConfChange(change);
+      if (!proposal.ok) refused = proposal.error;
+      this.pump();
+    }
+    const status = this.node.status();
+    const match = Object.fromEntries(Object.entries(status.progress).map(([id, progress]) => [id, progress.match]));
+    return { kind: "ok", leader: this.id, term: status.term, conf: status.conf, commit: status.commit, match, ...(refused === undefined ? {} : { refused }) };
   }
 
   /** A peer could not be reached: restart its pipeline. */

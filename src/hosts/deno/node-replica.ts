@@ -43,7 +43,10 @@ export class NodeReplica implements ReplicaEndpoint {
     this.options = options;
     this.database = new SqliteDatabase(options.path);
     const row = this.database.exec("SELECT value FROM raft_state WHERE name = 'identity'").toArray()[0];
-    if (row !== undefined) this.start(JSON.parse(String(row.value)) as ReplicaIdentity);
+    if (row === undefined) return;
+    const identity = JSON.parse(String(row.value)) as ReplicaIdentity;
+    if (identity.retired) this.identity = identity; // retired: it never runs again
+    else this.start(identity);
   }
 
   bootstrap(request: BootstrapRequest): boolean {
@@ -51,7 +54,7 @@ export class NodeReplica implements ReplicaEndpoint {
     const identity: ReplicaIdentity = { group: request.group, replica: request.replica, locations: request.locations, owns: request.owns, epoch: request.epoch, retired: false };
     this.database.transaction(() => {
       this.saveIdentity(identity);
-      new SqliteLogStore(this.database).save(bootstrapWrite({ ...emptyConfState(), voters: request.voters }));
+      if (request.join !== true) new SqliteLogStore(this.database).save(bootstrapWrite({ ...emptyConfState(), voters: request.voters }));
     });
     this.start(identity);
     return true;
@@ -70,6 +73,9 @@ export class NodeReplica implements ReplicaEndpoint {
     this.identity = { ...this.identity, retired: true };
     const identity = this.identity;
     this.database.transaction(() => this.saveIdentity(identity));
+    this.runtime?.abandon("the replica was retired");
+    this.runtime = undefined; // it never runs again
+    this.schedule();
   }
 
   /** Steps a batch from a peer; the replies leave through the transport like any message. */

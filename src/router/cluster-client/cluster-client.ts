@@ -34,6 +34,7 @@ import { HashedTenants } from "./hashed-tenants.ts";
 import type { MovePhase } from "../../multiraft/move-saga.ts";
 import type { Span } from "../../kv/span.ts";
 import { groupHealth } from "./health.ts";
+import { Replicas } from "./replicas.ts";
 
 /** Settings of a cluster client. */
 export interface ClusterClientOptions {
@@ -54,6 +55,7 @@ export class ClusterClient implements Cluster {
   private readonly driver: MoveDriver;
   private readonly reshape: Reshape;
   private readonly hashedTenants: HashedTenants;
+  private readonly replicas: Replicas;
   private quietMovesCheckedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: ClusterClientOptions) {
@@ -64,6 +66,7 @@ export class ClusterClient implements Cluster {
     this.driver = new MoveDriver({ meta: this.meta, io: this.io, caller: this.caller, record: (name) => this.groups.get(name), tableChanged: () => this.groups.invalidate() });
     this.reshape = new Reshape(this.groups, this.driver, this.caller);
     this.hashedTenants = new HashedTenants(this.groups, this.driver, this.meta);
+    this.replicas = new Replicas({ groups: this.groups, meta: this.meta, caller: this.caller, locations: options.locations });
   }
 
   async get(keyspace: Keyspace, key: string, consistency: Consistency): Promise<ClusterResult<VersionedValue & { group: string }>> {
@@ -158,6 +161,25 @@ export class ClusterClient implements Cluster {
 
   async addTenantGroup(tenant: string): Promise<ClusterResult<GroupView>> {
     return this.viewed(await this.hashedTenants.addGroup(tenant));
+  }
+
+  async addReplica(name: string, options: { readonly location?: string }): Promise<ClusterResult<GroupView & { replica: number }>> {
+    const added = await this.replicas.add(name, options.location);
+    return added.ok ? this.viewedWith(added.value.record, { replica: added.value.replica }) : added;
+  }
+
+  async removeReplica(name: string, id: number): Promise<ClusterResult<GroupView>> {
+    return this.viewed(await this.replicas.remove(name, id));
+  }
+
+  async replaceReplica(name: string, id: number, options: { readonly location?: string }): Promise<ClusterResult<GroupView & { replica: number }>> {
+    const replaced = await this.replicas.replace(name, id, options.location);
+    return replaced.ok ? this.viewedWith(replaced.value.record, { replica: replaced.value.replica }) : replaced;
+  }
+
+  private async viewedWith<T extends object>(record: GroupRecord, more: T): Promise<ClusterResult<GroupView & T>> {
+    const view = await this.viewed({ ok: true, value: record });
+    return view.ok ? { ok: true, value: { ...view.value, ...more } } : view;
   }
 
   /**

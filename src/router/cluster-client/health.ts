@@ -5,7 +5,7 @@ import type { ReplicaCaller } from "./replica-caller.ts";
 
 interface StatusReply {
   kind: string;
-  status?: { role: string; term: number; leader: number; commit: number; applied: number; quiesced: boolean };
+  status?: { role: string; term: number; leader: number; commit: number; applied: number; quiesced: boolean; conf?: { voters: number[]; learners: number[] } };
 }
 
 /** Asks every replica of `group` for its status; healthy when one leader is known to a majority. */
@@ -14,7 +14,8 @@ export async function groupHealth(caller: ReplicaCaller, group: GroupDescriptor)
   const replicas = group.replicas.map((replica, i) => {
     const status = replies[i]?.status;
     if (status === undefined) return { id: replica.id, reachable: false };
-    return { id: replica.id, reachable: true, role: status.role, commit: status.commit, applied: status.applied, quiesced: status.quiesced };
+    const membership = status.conf === undefined ? {} : { voters: status.conf.voters, learners: status.conf.learners };
+    return { id: replica.id, reachable: true, role: status.role, commit: status.commit, applied: status.applied, quiesced: status.quiesced, ...membership };
   });
   const statuses = replies.map((reply) => reply?.status).filter((status) => status !== undefined);
   const term = Math.max(0, ...statuses.map((status) => status.term));
