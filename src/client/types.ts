@@ -108,6 +108,8 @@ export interface GroupView {
   readonly ranges?: readonly KeyRange[];
   /** Present when an automatic split made the group. */
   readonly auto?: true;
+  /** A membership change in progress: the replica being added and/or removed. */
+  readonly replicaChange?: { readonly add?: number; readonly remove?: number };
 }
 
 /** A half-open key range [start, end); no end means to the end of the keyspace. */

@@ -59,7 +59,8 @@ export interface GroupView {
   /** Present when an automatic split made the group; the balancer may merge it back when it goes quiet. */
   readonly auto?: true;
   /** Present for a group of a hashed tenant keyspace: its `ranges` are hash slot positions (4 hex digits each). */
-  readonly hashed?: true;
+  readonly hashed?: true;  /** A membership change in progress: the replica being added and/or removed (POST .../replicas, DELETE or replace). */
+  readonly replicaChange?: { readonly add?: number; readonly remove?: number };
 }
 
 /** One range move done by POST /v1/ranges/move: the span, its new group, and how many records travelled. */

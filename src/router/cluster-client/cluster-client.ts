@@ -318,7 +318,8 @@ const moveWaitMs = 10_000;
 function viewOf(record: GroupRecord, ranges: readonly Span[]): GroupView {
   const state = record.state === "removed" ? "deleting" : record.state; // tombstones are never listed; a removed record read mid-removal shows as deleting
   const view = { name: record.name, state, owns: record.owns, replicas: record.replicas, epoch: record.epoch, ranges };
-  return { ...view, ...(record.auto === true ? { auto: true as const } : {}), ...(record.hashed === true ? { hashed: true as const } : {}) };
+  const change = record.replicaChange === undefined ? {} : { replicaChange: record.replicaChange };
+  return { ...view, ...(record.auto === true ? { auto: true as const } : {}), ...(record.hashed === true ? { hashed: true as const } : {}), ...change };
 }
 
 function sleep(ms: number): Promise<void> {
