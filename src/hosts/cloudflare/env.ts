@@ -27,6 +27,8 @@ export interface Env {
   MERGE_KEYS?: string;
   /** GET /v1/health counts a replica as lagging past this many log entries behind its leader (default 1000). */
   HEALTH_LAG_ENTRIES?: string;
+  /** A group with no write for this many milliseconds is idle: after one last quiet check it sets no alarm (default 5000). */
+  IDLE_AFTER_MS?: string;
   /** Structured log level: debug, info, warn (default: quiet), error or off (src/router/log.ts). */
   LOG_LEVEL?: string;
 }
@@ -55,4 +57,10 @@ export function locationsOf(env: Env): string[] {
 export function healthLagEntriesOf(env: Env): number | undefined {
   const text = env.HEALTH_LAG_ENTRIES;
   return text !== undefined && /^[0-9]{1,9}$/.test(text.trim()) ? Number(text.trim()) : undefined;
+}
+
+/** IDLE_AFTER_MS, or undefined (the load reporter's default) when absent or not a positive number. */
+export function idleAfterMsOf(env: Env): number | undefined {
+  const value = Number(env.IDLE_AFTER_MS ?? "");
+  return Number.isFinite(value) && value > 0 ? value : undefined;
 }

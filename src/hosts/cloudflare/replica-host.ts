@@ -14,6 +14,8 @@ import type { Message } from "../../raft/types.ts";
 import { migrate, type SqlRunner } from "../common/sqlite/schema.ts";
 import { SqliteLogStore } from "../common/sqlite/sqlite-log-store.ts";
 import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
+import { sqliteQuietNote } from "../common/sqlite/quiet-note.ts";
+import { countEvent, eventCounts } from "../common/sqlite/event-counters.ts";
 import { PeerTransport } from "./transport.ts";
 import { LoadReporter } from "./load-reporter.ts";
 import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
@@ -32,7 +34,7 @@ export class ReplicaHost implements ReplicaEndpoint {
   readonly received = { batches: 0, messages: 0 };
   /** Reports this group's load to the metadata group's balancer (data groups only). */
   reporter: LoadReporter | undefined;
-  private readonly loadReports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void } | undefined;
+  private readonly loadReports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void; idleAfterMs?: number | undefined } | undefined;
 
   /** `reset` throws the object away (`ctx.abort`): the next request builds it again from storage. */
   constructor(
@@ -40,7 +42,7 @@ export class ReplicaHost implements ReplicaEndpoint {
     namespace: DurableObjectNamespace,
     timing: Partial<ReplicaTiming>,
     reset: (reason: string) => void,
-    loadReports?: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void },
+    loadReports?: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void; idleAfterMs?: number | undefined },
   ) {
     this.storage = storage;
     this.namespace = namespace;
@@ -56,6 +58,7 @@ export class ReplicaHost implements ReplicaEndpoint {
   /** Migrates the schema and, when this object already belongs to a group, starts its replica. */
   open(): void {
     migrate(this.sql);
+    countEvent(this.sql, "starts");
     const row = this.sql.exec("SELECT value FROM raft_state WHERE name = 'identity'").toArray()[0];
     if (row === undefined) return;
     const identity = JSON.parse(String(row.value)) as ReplicaIdentity;
@@ -111,6 +114,8 @@ export class ReplicaHost implements ReplicaEndpoint {
     if (this.runtime === undefined || this.transport?.faults.isolated) return [];
     this.received.batches++;
     this.received.messages += messages.length;
+    countEvent(this.sql, "raftBatches");
+    countEvent(this.sql, "raftMessages", messages.length);
     const replies = this.runtime.receive(messages, from);
     this.schedule();
     return replies;
@@ -123,7 +128,7 @@ export class ReplicaHost implements ReplicaEndpoint {
 
   /** Raft traffic since the object started (reported by /internal/status). */
   traffic(): unknown {
-    return { received: this.received, sent: this.transport?.counters };
+    return { received: this.received, sent: this.transport?.counters, events: eventCounts(this.sql) };
   }
 
   /** Sets fault injection on this replica's transport. */
@@ -134,6 +139,7 @@ export class ReplicaHost implements ReplicaEndpoint {
   /** The alarm fired: advance time, then arm the next tick (or nothing when quiet). */
   alarm(): void {
     this.alarmAtMs = null;
+    countEvent(this.sql, "alarms");
     this.runtime?.tick();
     this.reporter?.quietCheck();
     this.schedule();
@@ -187,12 +193,13 @@ export class ReplicaHost implements ReplicaEndpoint {
       whenDurable: () => this.storage.sync(),
       pumped: () => this.schedule(),
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
+      quietNote: sqliteQuietNote(this.sql),
     });
     if (this.loadReports !== undefined) this.reporter = this.loadReporter(identity.group, this.loadReports);
     this.schedule();
   }
 
-  private loadReporter(group: string, reports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void }): LoadReporter {
+  private loadReporter(group: string, reports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void; idleAfterMs?: number | undefined }): LoadReporter {
     const source = {
       group,
       measure: () => {
@@ -204,7 +211,7 @@ export class ReplicaHost implements ReplicaEndpoint {
       leading: () => this.runtime?.node.brief().role === "leader",
       nowMs: () => Date.now(),
     };
-    return new LoadReporter(source, reports.thresholds, reports.send);
+    return new LoadReporter(source, reports.thresholds, reports.send, reports.idleAfterMs);
   }
 
   /**

@@ -11,7 +11,7 @@ import { noFaults, type ReplicaFaults } from "../../multiraft/protocol.ts";
 import { injectedFaultMessage } from "../../shared/injected-fault.ts";
 import { answerReplicaRequest, replicaRequestPaths } from "../common/replica-requests.ts";
 import { ReplicaHost } from "./replica-host.ts";
-import { locationsOf, thresholdsOf, type Env } from "./env.ts";
+import { idleAfterMsOf, locationsOf, thresholdsOf, type Env } from "./env.ts";
 import type { GroupLoad } from "../../multiraft/balance.ts";
 import { Balancer } from "../../router/cluster-client/balancer.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
@@ -30,7 +30,7 @@ export class ReplicaObject extends DurableObject<Env> {
     setLogLevel(env.LOG_LEVEL);
     const tickMs = Number(env.RAFT_TICK_MS ?? "");
     const timing = Number.isFinite(tickMs) && tickMs > 0 ? { tickMs } : {};
-    const loadReports = this.peers(env) === env.REPLICA ? { thresholds: thresholdsOf(env), send: (load: GroupLoad) => void reportLoad(env, load) } : undefined;
+    const loadReports = this.peers(env) === env.REPLICA ? { thresholds: thresholdsOf(env), send: (load: GroupLoad) => void reportLoad(env, load), idleAfterMs: idleAfterMsOf(env) } : undefined;
     this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason), loadReports);
     void ctx.blockConcurrencyWhile(async () => this.host.open());
     this.routes();

@@ -112,8 +112,8 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
     case "/internal/status": {
       const runtime = endpoint.runtime;
       if (runtime === undefined) return answer({ kind: "uninitialized" });
-      if (runtime.node.brief().leader === 0) runtime.campaign(); // a status check wakes a quiet group
-      endpoint.schedule();
+      // Only reports: a health check or metrics scrape neither wakes a quiet group nor starts an
+      // election (a replica restarted while quiet knows its leader from its quiet note).
       return answer({ kind: "ok", identity: endpoint.identity, status: runtime.status(), traffic: endpoint.traffic() });
     }
     case "/internal/campaign":

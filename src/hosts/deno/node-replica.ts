@@ -8,6 +8,7 @@ import type { ReplicaEndpoint, ReplicaIdentity } from "../common/replica-request
 import { SqliteLogStore } from "../common/sqlite/sqlite-log-store.ts";
 import { SyncNotingLogStore } from "./sync-noting-log-store.ts";
 import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
+import { sqliteQuietNote } from "../common/sqlite/quiet-note.ts";
 import { KvStateMachine } from "../../kv/state-machine.ts";
 import { bootstrapWrite, emptyConfState } from "../../raft/storage.ts";
 import type { BootstrapRequest } from "../../multiraft/protocol.ts";
@@ -127,6 +128,7 @@ export class NodeReplica implements ReplicaEndpoint {
       whenDurable: () => new Promise((resolve) => setTimeout(resolve, 0)),
       pumped: () => this.schedule(),
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
+      quietNote: sqliteQuietNote(this.database),
     });
     this.schedule();
   }
