@@ -27,7 +27,7 @@ const adminToken = "bench-idle-admin";
 const replicaIds = [1, 2, 3];
 
 type Events = { starts: number; alarms: number; raftBatches: number; raftMessages: number };
-type Status = { kind: string; status?: { term: number; leader: number; quiesced: boolean }; traffic?: { events?: Events } };
+type Status = { kind: string; status?: { role: string; term: number; leader: number; quiesced: boolean }; traffic?: { events?: Events } };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
@@ -55,7 +55,12 @@ async function main(): Promise<void> {
     if (response.status >= 300 && path !== "/v1/health") throw new Error(`${init.method ?? "GET"} ${path}: ${response.status}`);
     return performance.now() - began;
   };
-  const status = async (group: string, id: number) => (await (await replicas.get(`${group}/${id}`).fetch("https://replica/internal/status")).json()) as Status;
+  /** A replica's status (no answer in 10 s: `kind: "noAnswer"`, so a stuck object cannot stall the run). */
+  const status = async (group: string, id: number): Promise<Status> => {
+    const read = (async () => (await (await replicas.get(`${group}/${id}`).fetch("https://replica/internal/status")).json()) as Status)();
+    const timeout = new Promise<Status>((resolve) => setTimeout(() => resolve({ kind: "noAnswer" }), 10_000).unref());
+    return Promise.race([read, timeout.then((answer) => (read.catch(() => undefined), answer))]);
+  };
   const groupStatuses = (group: string) => Promise.all(replicaIds.map((id) => status(group, id)));
   const tenants = Array.from({ length: groupsCount }, (_, i) => `idle-${i + 1}`);
   const groupOf = (tenant: string) => `tenant-${tenant}`;
@@ -81,13 +86,30 @@ async function main(): Promise<void> {
     console.error(`bench:idle: ${tenants.length} tenant groups created; waiting for them to go idle`);
 
     const idleSince = Date.now();
-    for (;;) {
-      const statuses = (await Promise.all(tenants.map((tenant) => groupStatuses(groupOf(tenant))))).flat();
-      if (statuses.every((answer) => answer.status?.quiesced === true) && Date.now() - idleSince > 7_000) break; // IDLE_AFTER_MS (5 s) passed
-      if (Date.now() - idleSince > 120_000) throw new Error("the groups did not go idle in 2 minutes");
+    for (let round = 1; ; round++) {
+      const awake: string[] = [];
+      for (const tenant of tenants) {
+        const statuses = await groupStatuses(groupOf(tenant));
+        for (const [i, answer] of statuses.entries()) if (answer.status?.quiesced !== true) awake.push(`${groupOf(tenant)}/${replicaIds[i]} (${answer.kind}, ${answer.status?.role ?? "?"})`);
+      }
+      if (awake.length === 0 && Date.now() - idleSince > 7_000) break; // IDLE_AFTER_MS (5 s) passed
+      if (Date.now() - idleSince > 180_000) throw new Error(`not idle after 3 minutes: ${awake.join(", ")}`);
+      if (round % 10 === 0) console.error(`bench:idle: ${awake.length} replicas not quiet yet: ${awake.slice(0, 6).join(", ")}`);
       await sleep(1_000);
     }
-    const eventsOf = async () => new Map(await Promise.all(tenants.map(async (tenant) => [tenant, (await groupStatuses(groupOf(tenant))).map((answer) => answer.traffic?.events)] as const)));
+    /** Every replica's counters; a read that got no answer is repeated (the counters are durable, so a late read is as good). */
+    const eventsOfReplica = async (group: string, id: number): Promise<Events> => {
+      for (let attempt = 1; ; attempt++) {
+        const events = (await status(group, id)).traffic?.events;
+        if (events !== undefined) return events;
+        if (attempt === 6) throw new Error(`${group}/${id} did not report its counters`);
+      }
+    };
+    const eventsOf = async () => {
+      const all = new Map<string, Events[]>();
+      for (const tenant of tenants) all.set(tenant, await Promise.all(replicaIds.map((id) => eventsOfReplica(groupOf(tenant), id))));
+      return all;
+    };
     const before = await eventsOf();
     const windowBegan = Date.now();
     let scrapes = 0;
