@@ -112,8 +112,14 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
     case "/internal/status": {
       const runtime = endpoint.runtime;
       if (runtime === undefined) return answer({ kind: "uninitialized" });
-      // Only reports: a health check or metrics scrape neither wakes a quiet group nor starts an
-      // election (a replica restarted while quiet knows its leader from its quiet note).
+      // A quiet replica, also one restarted from its quiet note, knows its leader: a health check or
+      // a metrics scrape only reads it, so it neither wakes an idle group nor starts an election in
+      // it. Only a replica that knows no leader (it stopped while its group was busy) campaigns, as
+      // it would after its own election timeout anyway.
+      if (runtime.node.brief().leader === 0) {
+        runtime.campaign();
+        endpoint.schedule();
+      }
       return answer({ kind: "ok", identity: endpoint.identity, status: runtime.status(), traffic: endpoint.traffic() });
     }
     case "/internal/campaign":

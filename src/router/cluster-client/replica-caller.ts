@@ -69,14 +69,9 @@ export class ReplicaCaller {
       const kind = typeof answer.kind === "string" ? answer.kind : undefined;
       if (kind === "staleEpoch") return { kind: "staleEpoch", epoch: Number(answer.epoch) };
       if (kind === "replicaRetired") {
-        // Removed from the group: the caller's group record is stale. With nothing possibly applied
-        // the caller re-reads the record and calls again; otherwise the retry must keep this call's
-        // session, so it goes on to the record's other replicas.
+        // Removed from its group (or its group deleted): the caller's record is stale; it re-reads it.
         this.leaders.delete(group.name);
-        if (!mayHaveApplied) return { kind: "staleEpoch", epoch: group.epoch };
-        lastProblem = `replica ${target} was removed from the group`;
-        target = this.next(group, target);
-        continue;
+        return { kind: "staleEpoch", epoch: group.epoch };
       }
       if (kind === undefined || !retryableKinds.has(kind)) {
         this.leaders.set(group.name, target);
