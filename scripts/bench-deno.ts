@@ -3,7 +3,9 @@
  * on this machine, one at a time, driven by the same Node client with 100-byte values: writes/s
  * and linearizable reads/s at 1, 16 and 64 clients with p50/p99; then the Multi-Raft claim (8
  * groups against 1 at 64 clients) and 1,000 idle groups (frames between nodes per second, memory
- * per idle group). `-- --quick` shortens every cell. Results go to bench-results/deno-*.json.
+ * per idle group). `-- --quick` shortens every cell; `--only=edgeraft`, `--seconds=N` and `--no-idle`
+ * make a short profiling run. Each edgeraft cell also prints what the nodes did meanwhile (WAL
+ * syncs, storage transactions, frames and CPU per second). Results go to bench-results/deno-*.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +16,11 @@ import { etcdPut, etcdRange, findEtcd, startEtcd } from "./bench-deno/etcd.ts";
 import { runLoad, valueOf, type LoadCell } from "./bench-deno/load.ts";
 
 const quick = process.argv.includes("--quick");
-const durationMs = quick ? 1_500 : 6_000;
+const optionValue = (name: string) => process.argv.find((argument) => argument.startsWith(`--${name}=`))?.slice(name.length + 3);
+/** `--only=edgeraft` or `--only=etcd` runs one side; `--seconds=N` sets each cell's length; `--no-idle` skips the idle groups. */
+const only = optionValue("only");
+const secondsOption = optionValue("seconds");
+const durationMs = secondsOption !== undefined ? Number(secondsOption) * 1000 : quick ? 1_500 : 6_000;
 const warmupMs = quick ? 300 : 1_000;
 const concurrencies = [1, 16, 64];
 const valueBytes = 100;
@@ -22,15 +28,21 @@ const keysCount = 1_000;
 const idleGroups = quick ? 100 : 1_000;
 const headers = { authorization: `Bearer ${e2eAdminToken}` };
 
-type Row = { system: string; operation: string } & LoadCell;
+type Row = { system: string; operation: string; clientCpuPercent: number } & LoadCell;
 const rows: Row[] = [];
 const notes: string[] = [];
 const work = mkdtempSync(join(tmpdir(), "edgeraft-bench-deno-"));
 
 const keyOf = (client: number, n: number) => `bench/${(client * 7919 + n) % keysCount}`;
-const print = (row: Row) => console.log(`${row.system.padEnd(10)} ${row.operation.padEnd(22)} c=${String(row.concurrency).padStart(2)}  ${row.perSecond.toFixed(0).padStart(6)}/s  p50 ${row.p50Ms.toFixed(1)} ms  p99 ${row.p99Ms.toFixed(1)} ms  errors ${row.errors}`);
+const print = (row: Row) => console.log(`${row.system.padEnd(10)} ${row.operation.padEnd(22)} c=${String(row.concurrency).padStart(2)}  ${row.perSecond.toFixed(0).padStart(6)}/s  p50 ${row.p50Ms.toFixed(1)} ms  p99 ${row.p99Ms.toFixed(1)} ms  errors ${row.errors}  client CPU ${row.clientCpuPercent.toFixed(0)}%`);
 const measure = async (system: string, operation: string, concurrency: number, run: (client: number, n: number) => Promise<boolean>) => {
-  const row = { system, operation, ...(await runLoad({ concurrency, durationMs, warmupMs, operation: run })) };
+  const cpuBefore = process.cpuUsage();
+  const startedMs = performance.now();
+  const cell = await runLoad({ concurrency, durationMs, warmupMs, operation: run });
+  const cpu = process.cpuUsage(cpuBefore);
+  // The load generator's own CPU share: near 100% means the client, not the system, set the pace.
+  const clientCpuPercent = (cpu.user + cpu.system) / 10 / (performance.now() - startedMs);
+  const row = { system, operation, ...cell, clientCpuPercent };
   rows.push(row);
   print(row);
   return row;
@@ -65,15 +77,42 @@ async function get(cluster: DenoCluster, client: number, path: string): Promise<
   return response.status === 200 || response.status === 404;
 }
 
-async function nodeStats(cluster: DenoCluster): Promise<{ node: number; replicas: number; leading: number; awake: number; rssBytes: number; transport: { framesSent: number; messagesSent: number } }[]> {
+type NodeStats = {
+  node: number;
+  replicas: number;
+  leading: number;
+  awake: number;
+  walSyncs?: number;
+  transactions?: number;
+  rssBytes: number;
+  cpuMicroseconds?: { user: number; system: number };
+  transport: { framesSent: number; messagesSent: number };
+};
+
+async function nodeStats(cluster: DenoCluster): Promise<NodeStats[]> {
   return Promise.all(cluster.urls.map(async (url) => (await fetch(`${url}/internal/node`, { headers: { authorization: `Bearer ${testClusterSecret}` } })).json() as Promise<never>));
+}
+
+/** Runs one edgeraft cell and prints, per node, what it did per second meanwhile. */
+async function measureNodes(cluster: DenoCluster, operation: string, concurrency: number, run: (client: number, n: number) => Promise<boolean>): Promise<void> {
+  const before = await nodeStats(cluster);
+  const startedMs = performance.now();
+  const row = await measure("edgeraft", operation, concurrency, run);
+  const seconds = (performance.now() - startedMs) / 1000;
+  const after = await nodeStats(cluster);
+  const perSecond = (pick: (stats: NodeStats) => number) => after.map((stats, i) => (pick(stats) - pick(before[i]!)) / seconds);
+  const format = (values: number[], digits = 0) => values.map((value) => value.toFixed(digits)).join(" / ");
+  const cpu = perSecond((stats) => (stats.cpuMicroseconds?.user ?? 0) + (stats.cpuMicroseconds?.system ?? 0)).map((microseconds) => microseconds / 10_000);
+  const activity = `WAL syncs/s ${format(perSecond((stats) => stats.walSyncs ?? 0))}; transactions/s ${format(perSecond((stats) => stats.transactions ?? 0))}; frames/s ${format(perSecond((stats) => stats.transport.framesSent))}; CPU % ${format(cpu)}`;
+  console.log(`           nodes 1 / 2 / 3: ${activity}`);
+  notes.push(`${operation} at ${concurrency} clients (${row.perSecond.toFixed(0)}/s), nodes 1 / 2 / 3: ${activity}`);
 }
 
 async function benchEdgeraft(): Promise<void> {
   const cluster = await startDenoCluster({ dataDirectory: join(work, "edgeraft"), tickMs: 100 });
   try {
-    for (const concurrency of concurrencies) await measure("edgeraft", "put", concurrency, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)));
-    for (const concurrency of concurrencies) await measure("edgeraft", "get (linearizable)", concurrency, (client, n) => get(cluster, client, `/v1/kv/${keyOf(client, n)}`));
+    for (const concurrency of concurrencies) await measureNodes(cluster, "put", concurrency, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)));
+    for (const concurrency of concurrencies) await measureNodes(cluster, "get (linearizable)", concurrency, (client, n) => get(cluster, client, `/v1/kv/${keyOf(client, n)}`));
 
     for (let group = 0; group < 8; group++) {
       const created = await fetch(`${cluster.urls[0]}/v1/groups`, { method: "POST", body: JSON.stringify({ name: `mr${group}`, prefix: `mr${group}/` }), headers: { ...headers, "content-type": "application/json" } });
@@ -82,9 +121,9 @@ async function benchEdgeraft(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5_500)); // every node's routing cache sees the new groups
     const leaders = (await nodeStats(cluster)).map((stats) => stats.leading);
     notes.push(`multi-raft: group leaders per node after creating 8 groups (default and meta included): ${leaders.join(" / ")}`);
-    await measure("edgeraft", "put, 1 group", 64, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)));
-    await measure("edgeraft", "put, 8 groups", 64, (client, n) => put(cluster, client, `/v1/kv/mr${(client + n) % 8}/${(client * 7919 + n) % keysCount}`, valueOf(valueBytes, client, n)));
-    await benchIdle(cluster);
+    await measureNodes(cluster, "put, 1 group", 64, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)));
+    await measureNodes(cluster, "put, 8 groups", 64, (client, n) => put(cluster, client, `/v1/kv/mr${(client + n) % 8}/${(client * 7919 + n) % keysCount}`, valueOf(valueBytes, client, n)));
+    if (!process.argv.includes("--no-idle")) await benchIdle(cluster);
   } finally {
     await cluster.stop();
   }
@@ -116,8 +155,8 @@ async function benchIdle(cluster: DenoCluster): Promise<void> {
   notes.push(`idle: RSS growth per idle group, per node: ${rssPerGroup.map((bytes) => `${(bytes / 1024).toFixed(1)} KiB`).join(" / ")} (each node holds one replica of each group)`);
 }
 
-await benchEtcd();
-await benchEdgeraft();
+if (only !== "edgeraft") await benchEtcd();
+if (only !== "etcd") await benchEdgeraft();
 const cell = (system: string, operation: string, concurrency: number) => rows.find((r) => r.system === system && r.operation === operation && r.concurrency === concurrency);
 const etcdPut64 = cell("etcd", "put", 64);
 const ours64 = cell("edgeraft", "put", 64);

@@ -14,6 +14,7 @@ import { parseOptions, usage } from "./bench/options.ts";
 import { barsOf, ratiosOf, reportText } from "./bench/report.ts";
 import { runBenchmark } from "./bench/run.ts";
 import { runProfile } from "./bench/profile.ts";
+import { txnReportLines } from "./bench/txn.ts";
 import { miniflareOutput } from "./bench/miniflare-host.ts";
 
 /** The whole benchmark may not run longer than this; past it everything is stopped. */
@@ -38,6 +39,11 @@ async function main(): Promise<number> {
   }
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
   const run = await runBenchmark(options, command, (line) => console.error(line));
+  if (options.txnOnly) {
+    if (run.txn !== undefined) console.log(txnReportLines(run.txn).join("\n"));
+    if (run.txnError !== undefined) console.log(`Transactions: the benchmark failed: ${run.txnError}`);
+    return run.txn === undefined ? 1 : 0;
+  }
   const document = { ...run, ratios: ratiosOf(run), bars: barsOf(run) };
   const json = `${JSON.stringify(document, null, 2)}\n`;
   const svg = chartSvg(run);
@@ -52,6 +58,8 @@ async function main(): Promise<number> {
     written.push("docs/benchmarks/latest.json", "docs/benchmarks/latest.svg");
   }
   console.log(reportText(run));
+  if (run.txn !== undefined) console.log(`\n${txnReportLines(run.txn).join("\n")}`);
+  if (run.txnError !== undefined) console.log(`\nTransactions: the benchmark failed: ${run.txnError}`);
   console.log(`\nwrote ${written.join(", ")} in ${Math.round((performance.now() - beganMs) / 1000)} s`);
   return 0;
 }

@@ -10,15 +10,19 @@
  * wrangler dev process. Scenario "groups": the same with keys spread over four groups and every
  * group fault aimed at one of them. Scenario "reshape": keys shape/0..9 of one group while a
  * reshaper loops (split at shape/5 into shape-hi, move [shape/3, shape/5) over to shape-hi, merge
- * shape-hi back) and the nemesis attacks the group that is split; `--scenario NAME` runs one
+ * shape-hi back) and the nemesis attacks the group that is split. Scenario "bank": transfers and
+ * snapshot reads as cross-group transactions over 16 accounts in four groups while faults hit two
+ * of them; every snapshot must sum to the total and the history must be strictly serializable
+ * (scripts/chaos/bank-scenario.ts). `--scenario NAME` runs one
  * scenario only. Each history is checked for linearizability and written to a JSON Lines file. Exit code 0 when every scenario passes; 1 on a violation (not linearizable, an
  * acknowledged write lost, a value no write explains, a key unreadable at the end, a 500); 2 on
  * bad usage or when the campaign could not run (wrangler dev did not start).
  */
 import { runScenario, type GroupPlan, type ScenarioOptions } from "./chaos/scenario.ts";
 import { describeScenario, scenarioPassed } from "./chaos/report.ts";
+import { describeBankScenario, runBankScenario } from "./chaos/bank-scenario.ts";
 
-const usage = "usage: npm run chaos -- [--quick] [--seed N] [--clients C] [--duration SECONDS] [--out DIRECTORY] [--scenario one-group|groups|reshape]";
+const usage = "usage: npm run chaos -- [--quick] [--seed N] [--clients C] [--duration SECONDS] [--out DIRECTORY] [--scenario one-group|groups|reshape|bank]";
 
 /** Parsed command line. */
 interface Arguments {
@@ -47,7 +51,7 @@ function parseArguments(list: readonly string[]): Arguments | string {
       continue;
     }
     if (name === "--scenario") {
-      if (!["one-group", "groups", "reshape"].includes(text)) return `unknown scenario ${text}`;
+      if (!["one-group", "groups", "reshape", "bank"].includes(text)) return `unknown scenario ${text}`;
       parsed.scenario = text;
       continue;
     }
@@ -105,6 +109,22 @@ async function main(): Promise<number> {
     console.log("");
     for (const line of describeScenario(result)) console.log(line);
     if (!scenarioPassed(result)) failed += 1;
+  }
+  if (parsed.scenario === undefined || parsed.scenario === "bank") {
+    console.log("\n-- scenario bank");
+    const bank = await runBankScenario({
+      transferClients: parsed.clients,
+      snapshotClients: 2,
+      workloadMs: parsed.durationSeconds * 1000,
+      restarts: parsed.quick ? 1 : 2,
+      seed: parsed.seed + 3,
+      requestTimeoutMs: 20_000,
+      outputDirectory: parsed.outputDirectory,
+      log: (line) => console.log(line),
+    });
+    console.log("");
+    for (const line of describeBankScenario(bank)) console.log(line);
+    if (!bank.verdict.passed) failed += 1;
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(`\nchaos: ${failed === 0 ? "every scenario passed" : `${failed} scenario(s) FAILED`} in ${seconds.toFixed(1)} s (seed ${parsed.seed})`);

@@ -1,10 +1,24 @@
 /**
- * Checks a history file (JSON Lines, Jepsen's event model) for linearizability.
+ * Checks a history file (JSON Lines, Jepsen's event model): a single-key history for
+ * linearizability, or a transaction history (events with "f":"txn", see
+ * src/checker/txn-history.ts) for strict serializability; the first event tells which.
  * Usage: npm run check-history -- FILE [--steps-max N]
- * Exit codes: 0 linearizable, 1 not linearizable, 2 malformed input or bad usage, 3 search budget exceeded.
+ * Exit codes: 0 linearizable / strict serializable, 1 not, 2 malformed input or bad usage,
+ * 3 search budget exceeded (single-key histories only).
  */
 import { readFileSync } from "node:fs";
-import { checkHistory, checkStepsMaxDefault, describeKeyFailure, describeSummary, parseHistory } from "../src/checker/index.ts";
+import {
+  checkHistory,
+  checkStepsMaxDefault,
+  checkTxnHistory,
+  describeKeyFailure,
+  describeSummary,
+  describeTxnAnomalies,
+  describeTxnSummary,
+  isTxnEventLine,
+  parseHistory,
+  parseTxnHistory,
+} from "../src/checker/index.ts";
 
 const usage = "usage: npm run check-history -- FILE [--steps-max N]";
 
@@ -23,6 +37,7 @@ function main(argumentsList: readonly string[]): number {
     console.error(usage);
     return 2;
   }
+  if (isTransactionHistory(text)) return checkTransactions(parsed.file, text);
   const history = parseHistory(text);
   if (!history.ok) {
     console.error(`${parsed.file}:${history.line}: ${history.message}`);
@@ -44,6 +59,29 @@ function main(argumentsList: readonly string[]): number {
   }
   console.log(describeSummary(result));
   return 0;
+}
+
+/** Whether the first event of `text` is a transaction (`"f":"txn"`); malformed text is left to the parsers. */
+function isTransactionHistory(text: string): boolean {
+  const first = text.split("\n").find((line) => line.trim() !== "");
+  if (first === undefined) return false;
+  try {
+    return isTxnEventLine(JSON.parse(first));
+  } catch {
+    return false;
+  }
+}
+
+function checkTransactions(file: string, text: string): number {
+  const history = parseTxnHistory(text);
+  if (!history.ok) {
+    console.error(`${file}:${history.line}: ${history.message}`);
+    return 2;
+  }
+  const result = checkTxnHistory(history.operations);
+  console.log(describeTxnSummary(result));
+  for (const line of describeTxnAnomalies(result, history.operations)) console.log(line);
+  return result.valid ? 0 : 1;
 }
 
 function parseArguments(argumentsList: readonly string[]): { file: string; stepsMax: number } | string {

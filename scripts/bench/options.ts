@@ -28,6 +28,8 @@ export interface BenchOptions {
   profile: boolean;
   /** The reshaping scenario (run on wrangler dev when a wrangler mode is selected). */
   reshape: ReshapePlan;
+  /** Run only the transaction benchmark (on the first runtime of the selected modes). */
+  txnOnly: boolean;
 }
 
 /** Usage text for --help. */
@@ -39,7 +41,9 @@ export const usage = `usage: npm run bench [-- --quick | --profile] [--modes=run
   --reshape-keys  keys in the group the reshaping scenario splits (default 10000; quick: 2000); that
               scenario (a live split under 8 HTTP writers) runs after the cells when a wrangler mode is selected
   --docs      also write docs/benchmarks/latest.json and latest.svg (default for full runs)
-  --profile   instead: CPU-profile (a) and (b) writes and (b) reads at concurrency 64 inside Miniflare`;
+  --profile   instead: CPU-profile (a) and (b) writes and (b) reads at concurrency 64 inside Miniflare
+  --txn-only  only the transaction benchmark (txn/s of 2 keys in 2 groups and in 1 group vs single-key
+              writes/s at 16 and 64 clients, over HTTP into the first runtime of the selected modes)`;
 
 /** Parses `argv` (without node and the script); throws on unknown arguments. */
 export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
@@ -57,6 +61,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
     pingCount: quick ? 100 : 500,
     writeDocs: !quick,
     profile: false,
+    txnOnly: false,
     reshape: quick
       ? { keys: 2_000, valueBytes: 100, clients: 8, beforeMs: 4_000, afterMs: 1_000 }
       : { keys: 10_000, valueBytes: 100, clients: 8, beforeMs: 10_000, afterMs: 2_000 },
@@ -67,6 +72,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
     if (argument === "--docs") options.writeDocs = true;
     else if (argument === "--profile") options.profile = true;
     else if (argument === "--no-docs") options.writeDocs = false;
+    else if (argument === "--txn-only") options.txnOnly = true;
     else if (argument.startsWith("--modes=")) options.modes = parseModes(argument.slice("--modes=".length));
     else if (argument.startsWith("--cell-ms=")) options.cellDurationMs = parseBounded(argument, 50, 60_000);
     else if (argument.startsWith("--rounds=")) options.rounds = parseBounded(argument, 1, 10);

@@ -4,6 +4,7 @@
  */
 import type { LoadOutcome } from "../../src/hosts/cloudflare/bench-load.ts";
 import type { ReshapeResult } from "./reshape.ts";
+import type { TxnBenchResult } from "./txn.ts";
 
 /** Where the load came from. */
 export type Mode = "runtime-miniflare" | "http-miniflare" | "runtime-wrangler" | "http-wrangler";
@@ -84,6 +85,10 @@ export interface BenchRun {
   reshape?: ReshapeResult;
   /** Why the reshaping scenario could not finish, when it could not. */
   reshapeError?: string;
+  /** The transaction benchmark (issue 9), run over HTTP into the first runtime started. */
+  txn?: TxnBenchResult;
+  /** Why the transaction benchmark could not finish, when it could not. */
+  txnError?: string;
 }
 
 /** The p-th percentile (0 < p <= 1) by nearest rank of ascending `sorted`; 0 when empty. */

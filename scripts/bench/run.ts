@@ -19,6 +19,7 @@ import { startMiniflare, type MiniflareHost } from "./miniflare-host.ts";
 import type { BenchOptions } from "./options.ts";
 import { cellOf, mergeOutcomes, operations, round, type BenchRun, type Cell, type Mode, type Operation } from "./results.ts";
 import { runReshape } from "./reshape.ts";
+import { runTxnBench } from "./txn.ts";
 import { prefixesOf, scenarios, type Scenario } from "./scenarios.ts";
 import { startWrangler } from "./wrangler-host.ts";
 
@@ -64,9 +65,16 @@ export async function runBenchmark(options: BenchOptions, command: string, log: 
       const host = await startMiniflare({ bundle, stateDirectory: join(directory, "miniflare-state"), adminToken: benchAdminToken });
       run.runtimes.push({ name: "miniflare", workerdVersion: host.workerdVersion, compatibilityDate: host.compatibilityDate });
       const endpoint = { url: host.url, token: benchAdminToken };
+      if (options.txnOnly) {
+        await measureTxn(endpoint, "Miniflare", options, run, log);
+        await host.stop();
+        run.finishedAt = new Date().toISOString();
+        return run;
+      }
       await setUp(endpoint, "miniflare", options, run, log);
       const before = await objectRoundTrips(host, options.pingCount);
       await measureCells(endpoint, miniflareModes, options, run, log);
+      await measureTxn(endpoint, "Miniflare", options, run, log);
       const after = await objectRoundTrips(host, options.pingCount);
       run.roundTrips.objectToObject = {
         emptyMs: round((before.emptyMs + after.emptyMs) / 2),
@@ -85,8 +93,15 @@ export async function runBenchmark(options: BenchOptions, command: string, log: 
       const host = await startWrangler({ bundle, persistDirectory: join(directory, "wrangler-state"), adminToken: benchAdminToken });
       run.runtimes.push({ name: "wrangler dev", workerdVersion: host.workerdVersion });
       const endpoint = { url: host.url, token: benchAdminToken };
+      if (options.txnOnly) {
+        await measureTxn(endpoint, "wrangler dev", options, run, log);
+        await host.stop();
+        run.finishedAt = new Date().toISOString();
+        return run;
+      }
       await setUp(endpoint, "wrangler dev", options, run, log);
       await measureCells(endpoint, wranglerModes, options, run, log);
+      if (miniflareModes.length === 0) await measureTxn(endpoint, "wrangler dev", options, run, log);
       await runReshape(endpoint, options.reshape, log).then(
         (reshape) => {
           run.reshape = reshape;
@@ -118,6 +133,20 @@ async function setUp(endpoint: Endpoint, runtime: string, options: BenchOptions,
   const { elapsedMs } = await pingReplica(endpoint, "bench-single", options.pingCount);
   run.roundTrips.workerToObject.push({ runtime, meanMs: round(elapsedMs / options.pingCount), count: options.pingCount });
   for (const scenario of scenarios) await warmUp(endpoint, scenario, options);
+}
+
+/** The transaction benchmark over HTTP into `runtime`; a failure is recorded, not thrown. */
+async function measureTxn(endpoint: Endpoint, runtime: string, options: BenchOptions, run: BenchRun, log: Log): Promise<void> {
+  const plan = { concurrencies: [16, 64], cellDurationMs: options.cellDurationMs, rounds: options.rounds, valueBytes: options.valueBytes };
+  await runTxnBench(endpoint, runtime, plan, log).then(
+    (result) => {
+      run.txn = result;
+    },
+    (error: unknown) => {
+      run.txnError = String(error).slice(0, 600);
+      log(`  txn: the benchmark failed: ${run.txnError}`);
+    },
+  );
 }
 
 /** Mean object-to-object round trips, empty and with a write on each side, and the probe's write steps. */

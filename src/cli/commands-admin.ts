@@ -1,4 +1,4 @@
-/** The admin commands: groups ls|show|create|rm|split|merge, ranges move, tenants token, health and top. */
+/** The admin commands: groups ls|show|create|rm|split|merge|transfer-leader, ranges move, tenants token, health and top. */
 import type { GroupSpec } from "../client/index.ts";
 import { stringFlag, type Command, type CommandContext } from "./command.ts";
 import { describeOwnerships, describeRanges, groupsTable, replicasTable } from "./groups-view.ts";
@@ -111,6 +111,22 @@ const groupsMerge: Command = {
   },
 };
 
+const groupsTransferLeader: Command = {
+  name: "groups transfer-leader",
+  usage: "groups transfer-leader NAME [--to ID]",
+  summary: "hand the group's leadership to replica ID (default: the best one by locality, load and leaderships); waits until done",
+  flags: { to: { type: "string" } },
+  async run(context) {
+    const name = onlyName(context, this.usage);
+    const to = integerFlag(context.flags.to, "to", 1);
+    const transfer = await context.client.groups.transferLeader(name, to);
+    if (context.json) sayJson(transfer);
+    else if (!transfer.transferred) say(`${name}: replica ${transfer.leader} leads already (term ${transfer.term})`);
+    else say(`${name}: leadership moved from replica ${transfer.previous} to replica ${transfer.leader} (term ${transfer.term})`);
+    return exitCodes.ok;
+  },
+};
+
 const rangesMove: Command = {
   name: "ranges move",
   usage: "ranges move --start KEY [--end KEY] --to GROUP",
@@ -191,5 +207,5 @@ const top: Command = {
   },
 };
 
-/** groups ls|show|create|rm|split|merge, ranges move, tenants token, health, top. */
-export const adminCommands: readonly Command[] = [groupsList, groupsShow, groupsCreate, groupsRemove, groupsSplit, groupsMerge, rangesMove, tenantsToken, health, top];
+/** groups ls|show|create|rm|split|merge|transfer-leader, ranges move, tenants token, health, top. */
+export const adminCommands: readonly Command[] = [groupsList, groupsShow, groupsCreate, groupsRemove, groupsSplit, groupsMerge, groupsTransferLeader, rangesMove, tenantsToken, health, top];

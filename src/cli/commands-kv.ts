@@ -1,5 +1,5 @@
-/** The key commands: get, put, del, scan and batch. */
-import type { BatchOperation, BatchResult, Consistency, WriteCondition } from "../client/index.ts";
+/** The key commands: get, put, del, scan, batch and txn. */
+import type { BatchOperation, BatchResult, Consistency, TxnRequest, WriteCondition } from "../client/index.ts";
 import { stringFlag, type Command, type CommandContext } from "./command.ts";
 import { integerFlag, parseJsonLines, readInput, valueInput } from "./input.ts";
 import { exitCodes, say, sayJson, shownValue, table, UsageError } from "./output.ts";
@@ -134,5 +134,31 @@ const batchCommand: Command = {
   },
 };
 
-/** get, put, del, scan, batch. */
-export const kvCommands: readonly Command[] = [getCommand, putCommand, deleteCommand, scanCommand, batchCommand];
+const txnCommand: Command = {
+  name: "txn",
+  usage: "txn FILE|-",
+  summary: "run a transaction ({\"reads\", \"checks\", \"writes\"} as POST /v1/txn takes); exit 1 on a conflict",
+  flags: {},
+  async run(context) {
+    const source = context.positionals[0];
+    if (source === undefined || context.positionals.length > 1) throw new UsageError(`usage: edgeraft ${this.usage}`);
+    const text = new TextDecoder().decode(await readInput(source));
+    let request: TxnRequest;
+    try {
+      request = JSON.parse(text) as TxnRequest;
+    } catch {
+      throw new UsageError(`${source}: not a JSON transaction`);
+    }
+    const result = await context.client.txn(request);
+    if (context.json) {
+      sayJson({ committed: true, reads: result.reads.map(({ value, text: shown, ...read }) => (value === undefined ? read : shown === null ? { ...read, valueBase64: base64Of(value) } : { ...read, value: shown })), versions: result.versions });
+      return exitCodes.ok;
+    }
+    const rows = [...result.reads.map((read) => ["read", read.key, read.found ? read.version : "", read.found ? shownValue(read.text ?? null, read.value?.length ?? 0) : "(absent)"]), ...Object.entries(result.versions).map(([key, version]) => ["write", key, version, "ok"])];
+    say(rows.length === 0 ? "committed" : table(["OP", "KEY", "VERSION", "RESULT"], rows));
+    return exitCodes.ok;
+  },
+};
+
+/** get, put, del, scan, batch, txn. */
+export const kvCommands: readonly Command[] = [getCommand, putCommand, deleteCommand, scanCommand, batchCommand, txnCommand];

@@ -8,7 +8,7 @@ import { EdgeraftNetworkError, EdgeraftProblem } from "../client/index.ts";
 export const exitCodes = { ok: 0, notFoundOrConditionFailed: 1, usage: 2, serverOrNetwork: 3 } as const;
 
 /** Problem codes that mean "absent" or "a condition does not hold": exit 1. */
-const conditionCodes = new Set(["notFound", "groupNotFound", "conditionFailed", "groupExists", "groupProtected"]);
+const conditionCodes = new Set(["notFound", "groupNotFound", "conditionFailed", "groupExists", "groupProtected", "txnConflict", "replicaNotFound", "transferFailed"]);
 
 /** A usage error: printed with a hint to --help, exit 2. */
 export class UsageError extends Error {

@@ -9,7 +9,7 @@ import { EdgeraftError, EdgeraftProblem, isProblem, type ProblemBody } from "./e
 import { Transport, type TransportOptions } from "./transport.ts";
 import type {
   BatchOperation, BatchResult, ClusterHealth, Consistency, DeleteResult, GroupDetail, GroupSpec, GroupView,
-  KeyRange, KvValue, MoveResult, ScanEntry, SplitOptions, ScanOptions, ScanPage, TenantToken, ValueInput, WriteCondition, WriteResult,
+  KeyRange, KvValue, LeaderTransfer, MoveResult, ScanEntry, SplitOptions, ScanOptions, ScanPage, TenantToken, TxnRequest, TxnResult, ValueInput, WriteCondition, WriteResult,
 } from "./types.ts";
 
 /** Where to connect and with which token; see TransportOptions. */
@@ -162,9 +162,30 @@ export class EdgeraftClient {
     });
   }
 
-  /** The cluster's health (admin); answered whether healthy (200) or not (503). `lagEntries` overrides the server's lag limit. */
-  async health(options: CallOptions & { lagEntries?: number } = {}): Promise<ClusterHealth> {
-    const query = options.lagEntries === undefined ? "" : `?lagEntries=${options.lagEntries}`;
+  /**
+   * Runs a transaction across groups: every check holds and every write applies, or nothing does
+   * (EdgeraftProblem `txnConflict`, whose `keys` name the keys at fault). Only read-only
+   * transactions are retried after an unknown outcome.
+   */
+  async txn(request: TxnRequest, options: CallOptions = {}): Promise<TxnResult> {
+    const writes = (request.writes ?? []).map((write) => (write.op === "put" ? { op: "put", key: write.key, valueBase64: base64Of(bytesOf(write.value)) } : write));
+    const body = JSON.stringify({ reads: request.reads ?? [], checks: request.checks ?? [], writes });
+    const response = await this.transport.call({
+      method: "POST", path: `${this.keyspacePath}/txn`, body, headers: { "content-type": "application/json" }, idempotent: writes.length === 0, ...signalOf(options),
+    });
+    const answer = (await response.json()) as { committed: true; reads: { key: string; found: boolean; version: number; valueBase64?: string }[]; versions: Record<string, number> };
+    const reads = answer.reads.map(({ key, found, version, valueBase64 }) => {
+      if (valueBase64 === undefined) return { key, found, version };
+      const value = bytesOfBase64(valueBase64);
+      return { key, found, version, value, text: textOf(value) };
+    });
+    return { committed: true, reads, versions: answer.versions };
+  }
+
+  /** The cluster's health (admin); answered whether healthy (200) or not (503). `lagEntries` and `lagSeconds` override the server's lag limits. */
+  async health(options: CallOptions & { lagEntries?: number; lagSeconds?: number } = {}): Promise<ClusterHealth> {
+    const parts = [...(options.lagEntries === undefined ? [] : [`lagEntries=${options.lagEntries}`]), ...(options.lagSeconds === undefined ? [] : [`lagSeconds=${options.lagSeconds}`])];
+    const query = parts.length === 0 ? "" : `?${parts.join("&")}`;
     const response = await this.transport.call({ method: "GET", path: `/v1/health${query}`, idempotent: true, acceptStatuses: [503], ...signalOf(options) });
     const body = (await response.json()) as ClusterHealth & ProblemBody;
     if (response.status === 503 && body.code !== undefined) throw new EdgeraftProblem(503, body, 1);
@@ -231,6 +252,15 @@ export class GroupsApi {
   /** Group `name` absorbs the adjacent group `other`, which is removed; answers the surviving group. */
   async mergeGroups(name: string, other: string, options: CallOptions = {}): Promise<GroupView> {
     return this.post<GroupView>(`/v1/groups/${encodeURIComponent(name)}/merge`, { with: other }, options);
+  }
+
+  /**
+   * Hands the group's leadership to replica `to`, or to the best candidate when `to` is omitted;
+   * answers when it finished. Throws EdgeraftProblem `replicaNotFound`, `transferFailed` (409, another
+   * replica took over) or `transferTimedOut` (503).
+   */
+  async transferLeader(name: string, to?: number, options: CallOptions = {}): Promise<LeaderTransfer> {
+    return this.post<LeaderTransfer>(`/v1/groups/${encodeURIComponent(name)}/transfer-leader`, to === undefined ? {} : { to }, options);
   }
 
   /** Moves every part of `range` that another group serves to group `to`. */

@@ -8,8 +8,9 @@
 export type ProblemCode =
   | "badKey" | "badTenant" | "badConsistency" | "badLimit" | "badQuery" | "badPrecondition" | "badJson" | "badRequest"
   | "unauthorized" | "forbidden" | "notFound" | "groupNotFound" | "routeNotFound" | "methodNotAllowed"
-  | "groupExists" | "groupProtected" | "conditionFailed" | "valueTooLarge" | "bodyTooLarge"
-  | "internal" | "notConfigured" | "unavailable" | "outcomeUnknown" | "tooManyRequests" | "unexpectedResponse";
+  | "groupExists" | "groupProtected" | "conditionFailed" | "valueTooLarge" | "bodyTooLarge" | "txnConflict" | "txnTooLarge"
+  | "internal" | "notConfigured" | "unavailable" | "outcomeUnknown" | "tooManyRequests" | "unexpectedResponse"
+  | "replicaNotFound" | "transferFailed" | "transferTimedOut";
 
 /** The RFC 9457 members of a problem body, plus edgeraft's `code` and any extensions. */
 export interface ProblemBody {
@@ -47,6 +48,8 @@ export class EdgeraftProblem extends EdgeraftError {
   readonly body: ProblemBody;
   /** For `conditionFailed`: the key's version now, 0 when it is absent. */
   readonly currentVersion: number | undefined;
+  /** For `txnConflict`: the keys at fault. */
+  readonly keys: readonly string[] | undefined;
 
   /** The problem answered with `status` and `body`. */
   constructor(status: number, body: ProblemBody, attempts: number) {
@@ -58,6 +61,7 @@ export class EdgeraftProblem extends EdgeraftError {
     this.detail = detail;
     this.body = body;
     this.currentVersion = typeof body.currentVersion === "number" ? body.currentVersion : undefined;
+    this.keys = Array.isArray(body.keys) ? body.keys.filter((key): key is string => typeof key === "string") : undefined;
   }
 }
 

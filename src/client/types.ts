@@ -71,6 +71,21 @@ export type BatchOperation =
   | { readonly op: "put"; readonly key: string; readonly value: ValueInput; readonly ifMatch?: number; readonly ifNoneMatch?: "*" }
   | { readonly op: "delete"; readonly key: string; readonly ifMatch?: number };
 
+/** A transaction (POST /v1/txn): keys to read, versions to check, writes; all or nothing. */
+export interface TxnRequest {
+  readonly reads?: readonly string[];
+  /** `version` 0 or `absent: true`: the key must not exist. */
+  readonly checks?: readonly ({ readonly key: string; readonly version: number } | { readonly key: string; readonly absent: true })[];
+  readonly writes?: readonly ({ readonly op: "put"; readonly key: string; readonly value: ValueInput } | { readonly op: "delete"; readonly key: string })[];
+}
+
+/** A committed transaction: its reads (as before its writes), in request order, and the version each write took. */
+export interface TxnResult {
+  readonly committed: true;
+  readonly reads: readonly { readonly key: string; readonly found: boolean; readonly version: number; readonly value?: Uint8Array; readonly text?: string | null }[];
+  readonly versions: Readonly<Record<string, number>>;
+}
+
 /** The result of one batch operation, in request order. */
 export interface BatchResult {
   readonly op: "get" | "put" | "delete";
@@ -124,6 +139,16 @@ export interface SplitOptions {
   readonly name?: string;
 }
 
+/** The answer of POST /v1/groups/{name}/transfer-leader: the leader before and after, and its term. */
+export interface LeaderTransfer {
+  readonly group: string;
+  readonly previous: number;
+  readonly leader: number;
+  readonly term: number;
+  /** False when the asked-for (or best) replica already led. */
+  readonly transferred: boolean;
+}
+
 /** One range that POST /v1/ranges/move moved: its span, its new group, and how many records it copied. */
 export interface RangeMove extends KeyRange {
   readonly to: string;
@@ -148,6 +173,8 @@ export interface ReplicaHealth {
   readonly voters?: readonly number[];
   /** The group's learners (replicas still catching up) as this replica has applied its configuration. */
   readonly learners?: readonly number[];
+  /** Seconds behind the leader's commit as the leader sees it (0 when caught up; absent when unknown). */
+  readonly lagSeconds?: number;
 }
 
 /** Health of one group. `leader` is 0 when none is known. */
@@ -181,6 +208,8 @@ export interface HealthReason {
   readonly code: "noLeader" | "noQuorum" | "lagging" | (string & {});
   readonly group: string;
   readonly replica?: number;
+  /** Seconds behind the leader's commit as the leader sees it, for `lagging` (when known). */
+  readonly lagSeconds?: number;
   /** Entries behind the leader's commit, for `lagging`. */
   readonly behind?: number;
   readonly detail: string;
@@ -194,6 +223,8 @@ export interface ClusterHealth {
   readonly counts?: { readonly total: number; readonly withLeader: number; readonly healthy: number; readonly lagging: number; readonly quiesced: number };
   /** The lag limit used, in log entries. */
   readonly lagEntriesMax?: number;
+  /** The lag limit in seconds used (absent from older servers). */
+  readonly lagSecondsMax?: number;
   readonly reasons?: readonly HealthReason[];
 }
 

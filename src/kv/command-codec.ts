@@ -76,6 +76,8 @@ function wireOperationOf(operation: Operation, values: Uint8Array[]): object {
       return { type: "noop" };
     case "range":
       return { type: "range", change: wireRangeChangeOf(operation.change, values) };
+    case "txn":
+      return "ops" in operation ? { ...operation, ops: operation.ops.map((step) => wireStepOf(step, values)) } : operation;
     default:
       return wireStepOf(operation, values);
   }
@@ -116,14 +118,14 @@ function withValues(operation: unknown, reader: ByteReader): unknown {
   if (!isJsonObject(operation)) return operation;
   if (operation.type === "put") return putWithValue(operation, reader);
   if (operation.type === "range") return rangeWithValues(operation, reader);
-  if (operation.type !== "batch" || !Array.isArray(operation.ops)) return operation;
+  if ((operation.type !== "batch" && operation.type !== "txn") || !Array.isArray(operation.ops)) return operation;
   const ops: unknown[] = [];
   for (const step of operation.ops as unknown[]) {
     const decoded = isJsonObject(step) && step.type === "put" ? putWithValue(step, reader) : step;
     if (decoded === missingValue) return missingValue;
     ops.push(decoded);
   }
-  return { type: "batch", ops };
+  return operation.type === "batch" ? { type: "batch", ops } : { ...operation, ops };
 }
 
 function rangeWithValues(operation: Record<string, unknown>, reader: ByteReader): unknown {

@@ -6,6 +6,7 @@ import { batchOperationsMax, clientIdBytesMax, rangeInstallEntriesMax, requestId
 import { keyProblemOf, utf8BytesOf } from "./key-order.ts";
 import type { ApplyResult } from "./result.ts";
 import { spanProblemOf, type KeyspaceMode, type Span } from "./span.ts";
+import { txnProblemOf, type TxnOperation } from "./txn-command.ts";
 
 /** A write's precondition: the key's current version equals `ifVersion` (0 = absent), or the key is absent. */
 export type Condition = { readonly ifVersion: number } | { readonly ifAbsent: true };
@@ -85,7 +86,7 @@ export interface RangeOperation {
 }
 
 /** What a command does. */
-export type Operation = PutOperation | DeleteOperation | BatchOperation | NoopOperation | RangeOperation;
+export type Operation = PutOperation | DeleteOperation | BatchOperation | NoopOperation | RangeOperation | TxnOperation;
 
 /**
  * One replicated command. `clientId` and `seq` identify it in the client's session (Raft thesis
@@ -142,6 +143,8 @@ function operationProblemOf(operation: Operation): string | undefined {
       return undefined;
     case "range":
       return rangeChangeProblemOf(operation.change);
+    case "txn":
+      return txnProblemOf(operation, stepProblemOf);
     default:
       return `unknown operation type ${JSON.stringify((operation as { type?: unknown }).type)}`;
   }

@@ -22,6 +22,8 @@ export interface RangeTarget {
   raiseVersionCounter(floor: number): void;
   /** Takes the sessions of a source group, keeping per client the later of the two. */
   mergeSessions(sessions: readonly InstalledSession[]): void;
+  /** The keys that hold intents and the record keys of the transaction records kept here. */
+  txnKeys(): string[];
 }
 
 /** One page of a frozen span, as a saga carries it from the source to the target. */
@@ -47,8 +49,14 @@ export function applyRangeChange(target: RangeTarget, change: RangeChange): Appl
   }
   if (current === undefined) return { ok: false, code: "rangeRefused", reason: "this group has no ranges to change" };
   switch (change.action) {
-    case "freeze":
+    case "freeze": {
+      // Intents and transaction records do not travel with a move: a span that holds any is not frozen (the saga rolls back and is retried later).
+      const repeat = current.frozen.some((frozen) => frozen.saga === change.saga);
+      if (!repeat && target.txnKeys().some((key) => spanContains(change.span, positionOf(current.mode, key)))) {
+        return { ok: false, code: "rangeRefused", reason: "the span holds transaction intents or records; try again when they resolve" };
+      }
       return settle(target, ownershipSteps.freeze(current, change.saga, change.span));
+    }
     case "unfreeze":
       return settle(target, ownershipSteps.unfreeze(current, change.saga));
     case "install":

@@ -89,6 +89,58 @@ export interface RangeFrozen {
   readonly epoch: number;
 }
 
+/** One key a transaction read: `version` 0 and no value when absent. */
+export interface TxnRead {
+  readonly key: string;
+  readonly found: boolean;
+  readonly version: number;
+  readonly valueBase64?: string;
+}
+
+/**
+ * A transaction's part here was applied: one-phase, its writes are records; prepared, its keys are
+ * locked by intents and its writes reserved `versions`. `reads` show the records before its writes.
+ */
+export interface TxnApplied {
+  readonly ok: true;
+  readonly type: "txn";
+  readonly reads: readonly TxnRead[];
+  readonly versions: readonly { readonly key: string; readonly version: number }[];
+}
+
+/** Where a transaction record stands after a begin, decide or forget (`forgotten`: the record was deleted). */
+export interface TxnStatusApplied {
+  readonly ok: true;
+  readonly type: "txnStatus";
+  readonly status: "pending" | "committed" | "aborted";
+  readonly deadlineMs: number;
+  readonly forgotten?: boolean;
+}
+
+/** A transaction's intents here were resolved; `resolved` counts them (0 for a repeat). */
+export interface TxnResolved {
+  readonly ok: true;
+  readonly type: "txnResolved";
+  readonly resolved: number;
+}
+
+/**
+ * Keys are locked by other transactions' intents: nothing was applied, nothing recorded in the
+ * session. The caller waits for them to resolve, or pushes their records.
+ */
+export interface IntentFound {
+  readonly ok: false;
+  readonly code: "intentFound";
+  readonly intents: readonly { readonly key: string; readonly txn: string; readonly recordKey: string; readonly deadlineMs: number }[];
+}
+
+/** A transaction command was refused: the transaction already ended here, or the group holds too many intents. Nothing changed. */
+export interface TxnRefused {
+  readonly ok: false;
+  readonly code: "txnRefused";
+  readonly reason: string;
+}
+
 /** Why a key cannot be served here. */
 export type KeyRefusal = WrongRange | RangeFrozen;
 
@@ -99,7 +151,12 @@ export type ApplyResult =
   | BatchApplied
   | NoopApplied
   | RangeApplied
+  | TxnApplied
+  | TxnStatusApplied
+  | TxnResolved
   | ConditionFailed
+  | IntentFound
+  | TxnRefused
   | BadCommand
   | SessionExpired
   | RangeRefused

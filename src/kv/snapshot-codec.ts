@@ -17,6 +17,7 @@ import type { SessionEntry } from "./sessions.ts";
 import type { KvEntry } from "./store.ts";
 import type { RangeOwnership } from "./ownership.ts";
 import { spanProblemOf } from "./span.ts";
+import { TxnTable, type TxnStateJson } from "./txn-state.ts";
 
 /** The format version byte this module writes and reads. */
 export const snapshotFormatVersion = 1;
@@ -35,6 +36,8 @@ export interface KvSnapshot {
   readonly entries: readonly KvEntry[];
   /** What the group owns; absent for a group that has never been given ranges (it serves every key). */
   readonly ownership?: RangeOwnership;
+  /** Intents, transaction records and ended transactions (TxnTable.toJson); absent when there are none. */
+  readonly txn?: TxnStateJson;
 }
 
 /** The outcome of decoding a snapshot: the state, or why the bytes are not one. */
@@ -51,6 +54,7 @@ export function encodeSnapshot(snapshot: KvSnapshot): Uint8Array {
     entryCount: snapshot.entries.length,
     sessions: snapshot.sessions.map((session) => [session.clientId, session.lastSeq, session.lastUsedMs, session.result]),
     ...(snapshot.ownership === undefined ? {} : { ownership: snapshot.ownership }),
+    ...(snapshot.txn === undefined ? {} : { txn: snapshot.txn }),
   };
   const headerText = JSON.stringify(header);
   const headerLength = utf8LengthOf(headerText);
@@ -89,10 +93,13 @@ export function decodeSnapshot(data: Uint8Array): DecodedSnapshot {
   const entries = readEntries(reader, entryCount, versionCounter);
   if (typeof entries === "string") return badSnapshot(entries);
   if (reader.remaining !== 0) return badSnapshot(`${reader.remaining} bytes follow the last entry`);
-  if (header.ownership === undefined) return { ok: true, snapshot: { appliedIndex, versionCounter, clockMs, sessions, entries } };
+  const txnProblem = header.txn === undefined ? undefined : TxnTable.fromJson(header.txn, versionCounter);
+  if (typeof txnProblem === "string") return badSnapshot(txnProblem);
+  const txn = header.txn === undefined ? {} : { txn: header.txn as unknown as TxnStateJson };
+  if (header.ownership === undefined) return { ok: true, snapshot: { appliedIndex, versionCounter, clockMs, sessions, entries, ...txn } };
   const ownership = readOwnership(header.ownership);
   if (typeof ownership === "string") return badSnapshot(ownership);
-  return { ok: true, snapshot: { appliedIndex, versionCounter, clockMs, sessions, entries, ownership } };
+  return { ok: true, snapshot: { appliedIndex, versionCounter, clockMs, sessions, entries, ownership, ...txn } };
 }
 
 function readSessions(rows: unknown, clockMs: number): SessionEntry[] | string {

@@ -7,17 +7,20 @@
  */
 import { assert, assertIndex } from "../shared/assert.ts";
 import { scanLimitMax, sessionsMax } from "../shared/limits.ts";
-import { planBatch, conditionHolds } from "./batch-plan.ts";
 import { decodeCommand } from "./command-codec.ts";
-import type { BatchOperation, Command, DeleteOperation, Operation, PutOperation } from "./command.ts";
+import type { Command, Operation } from "./command.ts";
 import { readRefusal, scanRefusal, servesKey, writeRefusal, type RangeOwnership } from "./ownership.ts";
 import { applyRangeChange, exportPage, medianServedKey, type ExportPage, type RangeTarget } from "./range-apply.ts";
 import { scanSpanOf, type Span } from "./span.ts";
 import { keySuccessor, laterKey, utf8BytesOf } from "./key-order.ts";
-import type { ApplyResult, ConditionFailed, ConditionFailure, KeyRefusal } from "./result.ts";
+import type { ApplyResult, IntentFound, KeyRefusal } from "./result.ts";
 import { SessionTable, type SessionChanges, type StoredSession } from "./sessions.ts";
 import { decodeSnapshot, encodeSnapshot, type KvSnapshot } from "./snapshot-codec.ts";
 import type { KvEntry, KvRecord, KvStore, ScanRange } from "./store.ts";
+import { keysOfTxnOperation } from "./txn-command.ts";
+import { applyTxn, intentsBlocking, type TxnTarget } from "./txn-apply.ts";
+import { applyWrite } from "./write-apply.ts";
+import { TxnTable, type IntentView, type TxnRecord } from "./txn-state.ts";
 
 /** Default idle time after which a client session expires, in milliseconds (10 minutes). */
 export const sessionTtlMsDefault = 10 * 60 * 1000;
@@ -92,6 +95,8 @@ export class KvStateMachine {
   private clockMsValue = 0;
   /** What the group owns; undefined until its first range command (it then serves every key, as the metadata group does). */
   private ownershipValue: RangeOwnership | undefined;
+  /** Intents on this group's keys, records of the transactions it coordinates, transactions ended here. */
+  private readonly txns = new TxnTable();
 
   /** A state machine over an empty `store` (load earlier state with restore), or over durable state with options.resume. */
   constructor(store: KvStore, options: KvStateMachineOptions = {}) {
@@ -172,9 +177,14 @@ export class KvStateMachine {
     return this.store.get(key);
   }
 
-  /** The record at `key` when this group serves it (undefined = absent), or why it does not serve it. */
-  read(key: string): { readonly ok: true; readonly record: KvRecord | undefined } | KeyRefusal {
-    return readRefusal(this.ownershipValue, key) ?? { ok: true, record: this.store.get(key) };
+  /** The record at `key` when this group serves it (undefined = absent), or why it does not serve it, or the transaction whose write intent holds it. */
+  read(key: string): { readonly ok: true; readonly record: KvRecord | undefined } | KeyRefusal | IntentFound {
+    return readRefusal(this.ownershipValue, key) ?? intentsBlocking(this.txns, [key], undefined, true) ?? { ok: true, record: this.store.get(key) };
+  }
+
+  /** The intents and transaction records this group holds (for the sweep, and for tests). */
+  transactions(): { readonly intents: IntentView[]; readonly records: [string, TxnRecord][]; readonly intentValueBytes: number } {
+    return { intents: this.txns.intentViews(), records: [...this.txns.records], intentValueBytes: this.txns.intentValueBytes };
   }
 
   /** One page of `request`: in range mode when this group serves its whole range (else why not); in hash mode the keys of its slots. */
@@ -220,6 +230,7 @@ export class KvStateMachine {
       sessions: this.sessions.entries(),
       entries,
       ...this.ownershipField(),
+      ...this.txnField(),
     });
   }
 
@@ -243,11 +254,17 @@ export class KvStateMachine {
       sessions,
       entries: [],
       ...this.ownershipField(),
+      ...this.txnField(),
     });
   }
 
   private ownershipField(): { ownership?: RangeOwnership } {
     return this.ownershipValue === undefined ? {} : { ownership: this.ownershipValue };
+  }
+
+  private txnField(): Pick<KvSnapshot, "txn"> {
+    const txn = this.txns.toJson();
+    return txn === undefined ? {} : { txn };
   }
 
   private loadMeta(snapshot: KvSnapshot): void {
@@ -256,6 +273,9 @@ export class KvStateMachine {
     this.versionCounterValue = snapshot.versionCounter;
     this.clockMsValue = snapshot.clockMs;
     this.ownershipValue = snapshot.ownership;
+    const txns = TxnTable.fromJson(snapshot.txn, snapshot.versionCounter);
+    assert(typeof txns !== "string", "decoded snapshots hold valid transaction state");
+    this.txns.replaceWith(txns);
   }
 
   /** Every record in key order, read from the store a page at a time. */
@@ -283,7 +303,7 @@ export class KvStateMachine {
     const result = this.execute(command.operation);
     // A key this group does not serve (or serves frozen) was not touched: leave no trace in the
     // session, so the router's retry of the same seq, here or in the group that owns the key, applies.
-    if (!result.ok && (result.code === "wrongRange" || result.code === "rangeFrozen")) return result;
+    if (!result.ok && (result.code === "wrongRange" || result.code === "rangeFrozen" || result.code === "intentFound")) return result;
     this.sessions.record(command.clientId, { lastSeq: command.seq, result, lastUsedMs: this.clockMsValue });
     return result;
   }
@@ -291,17 +311,21 @@ export class KvStateMachine {
   private execute(operation: Operation): ApplyResult {
     const refusal = this.writeRefusalOf(operation);
     if (refusal !== undefined) return refusal;
+    if (operation.type === "put" || operation.type === "delete" || operation.type === "batch") {
+      const blocked = intentsBlocking(this.txns, operation.type === "batch" ? operation.ops.map((step) => step.key) : [operation.key], undefined);
+      if (blocked !== undefined) return blocked;
+    }
     switch (operation.type) {
       case "put":
-        return this.put(operation);
       case "delete":
-        return this.delete(operation);
       case "batch":
-        return this.batch(operation);
+        return applyWrite(this.txnTarget(), operation);
       case "noop":
         return { ok: true, type: "noop" };
       case "range":
         return applyRangeChange(this.rangeTarget(), operation.change);
+      case "txn":
+        return applyTxn(this.txnTarget(), operation);
     }
   }
 
@@ -309,9 +333,10 @@ export class KvStateMachine {
   private writeRefusalOf(operation: Operation): KeyRefusal | undefined {
     if (this.ownershipValue === undefined) return undefined;
     if (operation.type === "put" || operation.type === "delete") return writeRefusal(this.ownershipValue, operation.key);
-    if (operation.type !== "batch") return undefined;
-    for (const step of operation.ops) {
-      const refusal = writeRefusal(this.ownershipValue, step.key);
+    if (operation.type !== "batch" && operation.type !== "txn") return undefined;
+    const keys = operation.type === "batch" ? operation.ops.map((step) => step.key) : operation.action === "resolve" ? this.txns.keysOf(operation.txn) : keysOfTxnOperation(operation);
+    for (const key of keys) {
+      const refusal = writeRefusal(this.ownershipValue, key);
       if (refusal !== undefined) return refusal;
     }
     return undefined;
@@ -332,46 +357,22 @@ export class KvStateMachine {
         this.versionCounterValue = Math.max(this.versionCounterValue, floor);
       },
       mergeSessions: (sessions) => this.sessions.adopt(sessions, this.clockMsValue),
+      txnKeys: () => [...this.txns.intents.keys(), ...Array.from(this.txns.records.values(), (record) => record.recordKey)],
     };
   }
 
-
-
-  private put(operation: PutOperation): ApplyResult {
-    const failure = this.conditionFailureOf(operation);
-    if (failure !== undefined) return failure;
-    const version = this.takeVersion();
-    this.store.set(operation.key, { value: operation.value, version });
-    return { ok: true, type: "put", version };
-  }
-
-  private delete(operation: DeleteOperation): ApplyResult {
-    const failure = this.conditionFailureOf(operation);
-    if (failure !== undefined) return failure;
-    const version = this.takeVersion();
-    const deleted = this.store.delete(operation.key);
-    return { ok: true, type: "delete", version, deleted };
-  }
-
-  /** The failure of a single write's condition, or undefined when it holds (or there is none). */
-  private conditionFailureOf(operation: PutOperation | DeleteOperation): ConditionFailed | undefined {
-    if (operation.condition === undefined) return undefined;
-    const currentVersion = this.versionOf(operation.key);
-    if (conditionHolds(operation.condition, currentVersion)) return undefined;
-    return conditionFailed([{ index: 0, key: operation.key, currentVersion }]);
-  }
-
-  private batch(operation: BatchOperation): ApplyResult {
-    const plan = planBatch(operation.ops, (key) => this.versionOf(key), this.versionCounterValue);
-    if (plan.failures.length > 0) return conditionFailed(plan.failures);
-    operation.ops.forEach((step, index) => {
-      if (step.type === "check") return;
-      const version = this.takeVersion();
-      assert(version === plan.versions[index], "a batch applies the versions it planned");
-      if (step.type === "put") this.store.set(step.key, { value: step.value, version });
-      else this.store.delete(step.key);
-    });
-    return { ok: true, type: "batch", versions: plan.versions };
+  /** The view of this state machine that transaction commands change. */
+  private txnTarget(): TxnTarget {
+    const machine = this;
+    return {
+      store: this.store,
+      table: this.txns,
+      clockMs: this.clockMsValue,
+      get versionCounter() {
+        return machine.versionCounterValue;
+      },
+      takeVersion: () => this.takeVersion(),
+    };
   }
 
   /** Advances the version counter for one write and returns the version that write takes. */
@@ -381,13 +382,4 @@ export class KvStateMachine {
     this.versionCounterValue = version;
     return version;
   }
-
-  private versionOf(key: string): number {
-    return this.store.get(key)?.version ?? 0;
-  }
-}
-
-function conditionFailed(failures: readonly ConditionFailure[]): ConditionFailed {
-  assert(failures.length > 0, "a failed condition names at least one key");
-  return { ok: false, code: "conditionFailed", failures };
 }

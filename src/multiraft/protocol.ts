@@ -5,7 +5,8 @@
  */
 import { decodeBase64, encodeBase64 } from "../shared/base64.ts";
 import type { Command, Condition, Operation, BatchStep, RangeChange } from "../kv/command.ts";
-import type { ApplyResult } from "../kv/result.ts";
+import type { ApplyResult, IntentFound } from "../kv/result.ts";
+import type { TxnOperation } from "../kv/txn-command.ts";
 import { compareKeys } from "../kv/key-order.ts";
 
 /** What a group owns: a prefix, a half-open key range, a tenant's whole keyspace, or the default keyspace. */
@@ -60,7 +61,11 @@ export interface GetRequest {
 }
 
 /** Answer to /internal/get. */
-export type GetReply = { kind: "ok"; found: false } | { kind: "ok"; found: true; valueBase64: string; version: number } | ReplicaRefusal;
+export type GetReply =
+  | { kind: "ok"; found: false }
+  | { kind: "ok"; found: true; valueBase64: string; version: number }
+  | { kind: "intent"; intents: IntentFound["intents"] }
+  | ReplicaRefusal;
 
 /** Body of POST /internal/scan. */
 export interface ScanRequestJson {
@@ -75,6 +80,15 @@ export interface ScanRequestJson {
 
 /** Answer to /internal/scan. */
 export type ScanReply = { kind: "ok"; entries: { key: string; valueBase64: string; version: number }[]; cursor?: string } | ReplicaRefusal;
+
+/** The answer of /internal/leadership: the replica's role, term, the leader it knows (0: none) and the replica it is handing leadership to (0: none). */
+export interface LeadershipReply {
+  kind: "ok";
+  role: string;
+  term: number;
+  leader: number;
+  transferee: number;
+}
 
 /** Fault settings of one replica's transport (dev and tests only). */
 export interface ReplicaFaults {
@@ -93,7 +107,7 @@ type StepJson =
   | { type: "put"; key: string; valueBase64: string; condition?: ConditionJson }
   | { type: "delete"; key: string; condition?: ConditionJson }
   | { type: "check"; key: string; ifVersion: number };
-type OperationJson = StepJson | { type: "batch"; ops: StepJson[] } | { type: "noop" } | { type: "range"; change: Record<string, unknown> };
+type OperationJson = StepJson | { type: "batch"; ops: StepJson[] } | { type: "noop" } | { type: "range"; change: Record<string, unknown> } | Record<string, unknown>;
 
 /** A Command with its byte values in base64. */
 export interface CommandJson {
@@ -125,6 +139,8 @@ function operationToJson(operation: Operation | BatchStep): OperationJson {
       return { type: "noop" };
     case "range":
       return { type: "range", change: rangeChangeToJson(operation.change) };
+    case "txn":
+      return "ops" in operation ? { ...operation, ops: operation.ops.map((step) => operationToJson(step) as StepJson) } : { ...operation };
   }
 }
 
@@ -184,7 +200,7 @@ function operationFromJson(raw: unknown, topLevel: boolean): Operation | BatchSt
       const ops: BatchStep[] = [];
       for (const item of raw.ops) {
         const step = operationFromJson(item, false);
-        if (step === undefined || step.type === "batch" || step.type === "noop" || step.type === "range") return undefined;
+        if (step === undefined || (step.type !== "put" && step.type !== "delete" && step.type !== "check")) return undefined;
         ops.push(step);
       }
       return { type: "batch", ops };
@@ -195,9 +211,24 @@ function operationFromJson(raw: unknown, topLevel: boolean): Operation | BatchSt
       const change = topLevel ? rangeChangeFromJson(raw.change) : undefined;
       return change === undefined ? undefined : { type: "range", change };
     }
+    case "txn":
+      return topLevel ? txnFromJson(raw) : undefined;
     default:
       return undefined;
   }
+}
+
+/** A transaction command from JSON; its steps' values decoded from base64 (validateCommand checks the rest). */
+function txnFromJson(raw: Record<string, unknown>): TxnOperation | undefined {
+  if (raw.ops === undefined) return raw as unknown as TxnOperation;
+  if (!Array.isArray(raw.ops)) return undefined;
+  const ops: BatchStep[] = [];
+  for (const item of raw.ops as unknown[]) {
+    const step = operationFromJson(item, false);
+    if (step === undefined || (step.type !== "put" && step.type !== "delete" && step.type !== "check")) return undefined;
+    ops.push(step);
+  }
+  return { ...raw, ops } as unknown as TxnOperation;
 }
 
 /** undefined = no condition; null = malformed. */

@@ -3,7 +3,8 @@
  * call `app.fetch(request, env, ctx)`; nothing here imports a runtime (only Web-standard APIs,
  * hono and zod). Unknown paths, including internal replica routes, are 404 `routeNotFound`.
  */
-import { Hono } from "hono";
+import type { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { assert } from "../shared/assert.ts";
 import { valueBytesMax } from "../shared/limits.ts";
 import { registerBatchRoutes } from "./batch-routes.ts";
@@ -13,14 +14,17 @@ import { registerFaultRoutes } from "./fault-routes.ts";
 import { registerGroupRoutes } from "./group-routes.ts";
 import { registerReshapeRoutes } from "./reshape-routes.ts";
 import { registerReplicaRoutes } from "./replica-routes.ts";
+import { registerLeaderRoutes } from "./leader-routes.ts";
 import { registerKvRoutes } from "./kv-routes.ts";
 import { registerMetricsRoutes, registerRequestMetrics } from "./metrics/routes.ts";
 import { statsOfCluster, type ReplicaStatsSource } from "./metrics/replica-stats.ts";
 import { logEvent } from "./log.ts";
+import { registerOpenApiRoutes } from "./openapi/routes.ts";
 import { problem, problemResponse, ProblemError } from "./problem.ts";
 import { createGuards } from "./route.ts";
 import { registerServiceRoutes } from "./service-routes.ts";
 import { registerTenantRoutes } from "./tenant-routes.ts";
+import { registerTxnRoutes } from "./txn-routes.ts";
 
 /** What the app is built from. */
 export interface AppOptions {
@@ -34,6 +38,8 @@ export interface AppOptions {
   readonly maxValueBytes?: number;
   /** GET /v1/health counts a replica as lagging past this many entries behind its leader (default healthLagEntriesMaxDefault). */
   readonly healthLagEntriesMax?: number;
+  /** GET /v1/health counts a replica as lagging when behind its leader's commit for more than this many seconds (default healthLagSecondsMaxDefault). */
+  readonly healthLagSecondsMax?: number;
   /** Per-replica numbers for GET /metrics; default: what the cluster's health view says. */
   readonly replicaStats?: ReplicaStatsSource;
 }
@@ -42,7 +48,7 @@ export interface AppOptions {
 export function createApp(options: AppOptions): Hono {
   const maxValueBytes = options.maxValueBytes ?? valueBytesMax;
   assert(Number.isSafeInteger(maxValueBytes) && maxValueBytes >= 1 && maxValueBytes <= valueBytesMax, "maxValueBytes is 1..valueBytesMax");
-  const app = new Hono();
+  const app: Hono = new OpenAPIHono();
   const guards = createGuards({ adminToken: options.adminToken, cluster: options.cluster });
   const requestMetrics = registerRequestMetrics(app);
   app.use("*", async (context, next) => {
@@ -54,16 +60,22 @@ export function createApp(options: AppOptions): Hono {
     const group = context.res.headers.get("x-edgeraft-group");
     logEvent("warn", "requestFailed", { method: context.req.method, path: new URL(context.req.url).pathname, status, ...(body.code === undefined ? {} : { code: body.code, detail: body.detail }), ...(group === null ? {} : { group }) });
   });
-  registerServiceRoutes(app, guards, options.cluster, options.healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax: options.healthLagEntriesMax });
+  registerServiceRoutes(app, guards, options.cluster, {
+    ...(options.healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax: options.healthLagEntriesMax }),
+    ...(options.healthLagSecondsMax === undefined ? {} : { healthLagSecondsMax: options.healthLagSecondsMax }),
+  });
   registerKvRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerBatchRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
+  registerTxnRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerGroupRoutes(app, guards, options.cluster);
   registerReshapeRoutes(app, guards, options.cluster);
   registerReplicaRoutes(app, guards, options.cluster);
+  registerLeaderRoutes(app, guards, options.cluster);
   registerTenantRoutes(app, guards, options.cluster);
   if (options.faults !== undefined) registerFaultRoutes(app, guards, options.faults);
   registerDashboardRoutes(app, guards);
   registerMetricsRoutes(app, guards, { stats: options.replicaStats ?? statsOfCluster(options.cluster), requests: requestMetrics });
+  registerOpenApiRoutes(app, guards);
   app.notFound((context) => problemResponse(problem("routeNotFound", `no route for ${context.req.method} ${new URL(context.req.url).pathname}`)));
   app.onError((error) => {
     if (error instanceof ProblemError) return problemResponse(error);

@@ -15,6 +15,8 @@ import { bytesOfBase64, utf8Of, valueViewOf } from "./encoding.ts";
 import { problem, problemCatalog, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
+import type { OperationDoc } from "./openapi/operation.ts";
+import { batchAnswer, tenantParams } from "./openapi/schemas.ts";
 
 const keySchema = z.string().superRefine((key, context) => {
   const reason = keyProblemOf(key);
@@ -53,8 +55,16 @@ export interface BatchRouteOptions {
 /** Registers the batch route for the shared keyspace and for tenants. */
 export function registerBatchRoutes(app: Hono, guards: Guards, options: BatchRouteOptions): void {
   const handler = guards.data((request, keyspace) => runBatch(request, keyspace, options));
-  addRoute(app, "/v1/batch", { POST: handler });
-  addRoute(app, "/v1/tenants/:tenant/batch", { POST: handler });
+  const doc: OperationDoc = {
+    summary: "Run many independent operations",
+    description: "Grouped by group and run in parallel; each operation gets its own result. A bad operation makes the whole request a 400 and nothing runs.",
+    tag: "keys",
+    body: { schema: batchBodySchema },
+    answers: { 200: { description: "One result per operation, in request order.", schema: batchAnswer } },
+    problems: ["badTenant", "badJson", "badRequest", "valueTooLarge", "bodyTooLarge", "unavailable"],
+  };
+  addRoute(app, "/v1/batch", { POST: handler }, { POST: doc });
+  addRoute(app, "/v1/tenants/:tenant/batch", { POST: handler }, { POST: { ...doc, summary: "Run many independent operations in the tenant's keyspace", tag: "tenants", params: tenantParams } });
 }
 
 async function runBatch(request: Request, keyspace: Keyspace, options: BatchRouteOptions): Promise<Response> {

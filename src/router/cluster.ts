@@ -6,8 +6,12 @@
  */
 import type { KvEntry } from "../kv/store.ts";
 
-/** Which keyspace a request addresses: the shared one, or a tenant's own (created on first use). */
-export type Keyspace = { readonly kind: "shared" } | { readonly kind: "tenant"; readonly tenant: string };
+/**
+ * Which keyspace a request addresses: the shared one, or a tenant's own (created on first use).
+ * `origin` is the locationHint nearest to where the request came from (from `request.cf`), when
+ * known; the group's leader counts requests by it for leader placement.
+ */
+export type Keyspace = ({ readonly kind: "shared" } | { readonly kind: "tenant"; readonly tenant: string }) & { readonly origin?: string };
 
 /** How fresh a read must be. */
 export type Consistency = "linearizable" | "lease" | "stale";
@@ -38,6 +42,19 @@ export type BatchRequestOperation =
 export type BatchResultItem =
   | { readonly ok: true; readonly key: string; readonly group: string; readonly version: number; readonly value?: Uint8Array; readonly found?: boolean }
   | { readonly ok: false; readonly key: string; readonly error: ClusterError };
+
+/** A transaction of POST /v1/txn: keys to read, versions to check (0 = absent), writes; all or nothing. */
+export interface TxnRequest {
+  readonly reads: readonly string[];
+  readonly checks: readonly { readonly key: string; readonly version: number }[];
+  readonly writes: readonly ({ readonly op: "put"; readonly key: string; readonly value: Uint8Array } | { readonly op: "delete"; readonly key: string })[];
+}
+
+/** A committed transaction: what it read (before its writes) and the version each write took. */
+export interface TxnOutcome {
+  readonly reads: readonly { readonly key: string; readonly found: boolean; readonly value?: Uint8Array; readonly version: number }[];
+  readonly versions: readonly { readonly key: string; readonly version: number }[];
+}
 
 /** A page of an ordered scan across groups. */
 export interface ScanResult {
@@ -71,6 +88,16 @@ export interface RangeMoveReport {
   readonly moved: number;
 }
 
+/** The outcome of a leadership transfer: the group's leader before and after, and the term it leads in. */
+export interface LeaderTransfer {
+  readonly group: string;
+  readonly previous: number;
+  readonly leader: number;
+  readonly term: number;
+  /** False when the asked-for (or best) replica already led: nothing was transferred. */
+  readonly transferred: boolean;
+}
+
 /** A request to create a group. */
 export interface GroupSpec {
   readonly name: string;
@@ -85,7 +112,7 @@ export interface GroupHealth {
   readonly leader: number;
   readonly term: number;
   readonly healthy: boolean;
-  /** Per replica; `voters` and `learners` are the group's configuration as that replica has applied it. */
+  /** Each replica's state; `lagSeconds` (from the leader) is how long it has been behind the leader's commit, 0 when caught up; `voters` and `learners` are the group's configuration as that replica has applied it. */
   readonly replicas: readonly {
     readonly id: number;
     readonly reachable: boolean;
@@ -93,6 +120,7 @@ export interface GroupHealth {
     readonly commit?: number;
     readonly applied?: number;
     readonly quiesced?: boolean;
+    readonly lagSeconds?: number;
     readonly voters?: readonly number[];
     readonly learners?: readonly number[];
   }[];
@@ -111,8 +139,12 @@ export type ClusterError =
   | { readonly code: "tooFewReplicas"; readonly detail: string }
   | { readonly code: "tooManyReplicas"; readonly detail: string }
   | { readonly code: "badRequest"; readonly detail: string }
+  | { readonly code: "transferFailed"; readonly detail: string; readonly leader: number }
+  | { readonly code: "transferTimedOut"; readonly detail: string }
   | { readonly code: "unavailable"; readonly detail: string }
-  | { readonly code: "outcomeUnknown"; readonly detail: string };
+  | { readonly code: "outcomeUnknown"; readonly detail: string }
+  /** A transaction did not commit: a check failed on `keys`, or other transactions held them past the wait. */
+  | { readonly code: "txnConflict"; readonly keys: readonly string[]; readonly detail: string };
 
 /** Result type of cluster operations: data or a ClusterError. */
 export type ClusterResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ClusterError };
@@ -127,6 +159,8 @@ export interface Cluster {
   delete(keyspace: Keyspace, key: string, condition?: WriteCondition): Promise<ClusterResult<WriteOutcome & { deleted: boolean }>>;
   scan(keyspace: Keyspace, request: { prefix?: string; start?: string; end?: string; limit: number; cursor?: string }, consistency: Consistency): Promise<ClusterResult<ScanResult>>;
   batch(keyspace: Keyspace, operations: readonly BatchRequestOperation[]): Promise<ClusterResult<BatchResultItem[]>>;
+  /** Runs a transaction atomically across groups (a snapshot read when it only reads). */
+  txn(keyspace: Keyspace, request: TxnRequest): Promise<ClusterResult<TxnOutcome>>;
   listGroups(): Promise<ClusterResult<GroupView[]>>;
   createGroup(spec: GroupSpec): Promise<ClusterResult<GroupView>>;
   getGroup(name: string): Promise<ClusterResult<GroupView & { health: GroupHealth }>>;
@@ -135,6 +169,8 @@ export interface Cluster {
   splitGroup(name: string, options: { at?: string; newName?: string }): Promise<ClusterResult<GroupView>>;
   /** `name` absorbs the adjacent group `other`, which is then removed. Answers the surviving group. */
   mergeGroups(name: string, other: string): Promise<ClusterResult<GroupView>>;
+  /** Hands the group's leadership to replica `to` (default: the best candidate by leader placement); answers once it finished or failed. */
+  transferLeader(name: string, to?: number): Promise<ClusterResult<LeaderTransfer>>;
   /** Creates a tenant's keyspace hashed over `groups` groups (before the tenant's first use). */
   createTenantKeyspace(tenant: string, options: { mode: "hash"; groups: number }): Promise<ClusterResult<{ mode: "hash"; groups: GroupView[] }>>;
   /** Adds a group to a hashed tenant keyspace; it takes its fair share of hash slots. Answers the new group. */

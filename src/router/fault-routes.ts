@@ -11,6 +11,7 @@ import { groupPathNamePattern } from "./parse.ts";
 import { problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
+import { objectAnswer } from "./openapi/schemas.ts";
 
 /** Longest injected delay, in milliseconds. */
 export const faultDelayMsMax = 60_000;
@@ -42,6 +43,14 @@ export function registerFaultRoutes(app: Hono, guards: Guards, faults: FaultCont
       return inject(faults, body);
     }),
     DELETE: guards.admin(() => inject(faults, { kind: "heal" })),
+  }, {
+    GET: { summary: "List the faults in force (FAULTS=on only)", tag: "faults", answers: { 200: { description: "The faults.", schema: z.object({ faults: z.array(objectAnswer) }) } }, problems: ["unavailable"] },
+    POST: {
+      summary: "Inject a fault (FAULTS=on only)", tag: "faults", body: { schema: faultBodySchema },
+      answers: { 200: { description: "Applied.", schema: z.object({ applied: z.literal(true), fault: objectAnswer }) } },
+      problems: ["badJson", "badRequest", "bodyTooLarge", "groupNotFound", "unavailable"],
+    },
+    DELETE: { summary: "Heal every fault (FAULTS=on only)", tag: "faults", answers: { 200: { description: "Healed.", schema: z.object({ applied: z.literal(true), fault: objectAnswer }) } }, problems: ["unavailable"] },
   });
 }
 

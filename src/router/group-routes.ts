@@ -13,6 +13,7 @@ import { groupPathNamePattern, rawPathOf, rawSegmentOf, strictDecode } from "./p
 import { problem, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
+import { groupAnswer, groupListAnswer, groupParams } from "./openapi/schemas.ts";
 
 /** Names a new group may have. */
 export const groupNamePattern = /^[a-z][a-z0-9-]{0,62}$/;
@@ -54,6 +55,15 @@ export function registerGroupRoutes(app: Hono, guards: Guards, cluster: Cluster)
       if (!result.ok) throw problemOfClusterError(result.error, `group ${spec.name}`);
       return jsonResponse(result.value, 201, { location: `/v1/groups/${encodeURIComponent(result.value.name)}` });
     }),
+  }, {
+    GET: { summary: "List groups", tag: "groups", answers: { 200: { description: "Every group.", schema: groupListAnswer } }, problems: ["unavailable"] },
+    POST: {
+      summary: "Create a group owning a prefix or a range", tag: "groups",
+      description: "Keys already in the prefix or range move into the new group, live.",
+      body: { schema: groupBodySchema },
+      answers: { 201: { description: "The new group.", schema: groupAnswer, headers: { location: "The group's URL." } } },
+      problems: ["badJson", "badRequest", "bodyTooLarge", "groupExists", "unavailable"],
+    },
   });
   addRoute(app, "/v1/groups/:name", {
     GET: guards.admin(async (request) => {
@@ -69,6 +79,14 @@ export function registerGroupRoutes(app: Hono, guards: Guards, cluster: Cluster)
       if (!result.ok) throw problemOfClusterError(result.error, `group ${name}`);
       return jsonResponse({ name, deleted: true });
     }),
+  }, {
+    GET: { summary: "Inspect a group (asks its replicas)", tag: "groups", params: groupParams, answers: { 200: { description: "The group with its replicas' state.", schema: groupAnswer } }, problems: ["groupNotFound", "unavailable"] },
+    DELETE: {
+      summary: "Remove a group", tag: "groups", params: groupParams,
+      description: "Its ranges (and keys) go back to the default group, which cannot be removed.",
+      answers: { 200: { description: "Removed.", schema: z.object({ name: z.string(), deleted: z.literal(true) }) } },
+      problems: ["groupNotFound", "groupProtected", "unavailable"],
+    },
   });
 }
 

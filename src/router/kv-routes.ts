@@ -11,6 +11,8 @@ import { consistencyOf, keyOfPath, limitOf, queryOf, rawPathOf, scanBoundOf, wri
 import { problem, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
+import { bytesSchema, type OperationDoc } from "./openapi/operation.ts";
+import { deleteAnswer, deleteHeaders, keyParams, putHeaders, readQuery, scanAnswer, scanQuery, tenantKeyParams, tenantParams, writeAnswer } from "./openapi/schemas.ts";
 
 /** Longest scan cursor accepted, in characters (cursors are opaque, made by the cluster). */
 export const cursorCharsMax = 8192;
@@ -26,13 +28,48 @@ export interface KvRouteOptions {
 export function registerKvRoutes(app: Hono, guards: Guards, options: KvRouteOptions): void {
   const handlers = kvHandlers(options);
   for (const base of ["/v1/kv", "/v1/tenants/:tenant/kv"]) {
-    addRoute(app, base, { GET: guards.data(handlers.scan) });
+    const docs = kvDocs(base === "/v1/kv" ? "shared" : "tenant", options.valueBytesMax);
+    addRoute(app, base, { GET: guards.data(handlers.scan) }, { GET: docs.scan });
     addRoute(app, `${base}/:key{.*}`, {
       GET: guards.data(handlers.get),
       PUT: guards.data(handlers.put),
       DELETE: guards.data(handlers.delete),
-    });
+    }, { GET: docs.get, PUT: docs.put, DELETE: docs.delete });
   }
+}
+
+/** The API description of the key routes in the shared keyspace or a tenant's. */
+function kvDocs(keyspace: "shared" | "tenant", valueBytesMax: number): Record<"get" | "put" | "delete" | "scan", OperationDoc> {
+  const where = keyspace === "shared" ? "" : " in the tenant's keyspace";
+  const tag = keyspace === "shared" ? "keys" : "tenants";
+  const params = keyspace === "shared" ? keyParams : tenantKeyParams;
+  const tenantProblems = keyspace === "shared" ? [] : (["badTenant"] as const);
+  const readProblems = [...tenantProblems, "badKey", "badQuery", "badConsistency", "unavailable"] as const;
+  const writeProblems = [...tenantProblems, "badKey", "badPrecondition", "conditionFailed", "unavailable", "outcomeUnknown"] as const;
+  return {
+    get: {
+      summary: `Read a key${where}`, tag, params, query: readQuery,
+      answers: { 200: { description: "The value's bytes; ETag is its version.", schema: bytesSchema, contentType: "application/octet-stream", headers: { etag: 'The version, like "42".', "x-edgeraft-group": "The group that answered." } } },
+      problems: [...readProblems, "notFound"],
+    },
+    put: {
+      summary: `Write a key${where}`, tag, params, headers: putHeaders,
+      description: "If-Match makes it a compare-and-set, If-None-Match: * a create; a failed condition is 412 with the current version.",
+      body: { schema: bytesSchema, contentType: "application/octet-stream", description: `The value, at most ${valueBytesMax} bytes.` },
+      answers: { 200: { description: "Written: the key's new version and the group that owns it.", schema: writeAnswer, headers: { etag: "The new version." } } },
+      problems: [...writeProblems, "valueTooLarge"],
+    },
+    delete: {
+      summary: `Delete a key${where}`, tag, params, headers: deleteHeaders,
+      answers: { 200: { description: "Deleted (deleted is false when it was absent).", schema: deleteAnswer } },
+      problems: writeProblems,
+    },
+    scan: {
+      summary: `Scan keys in order${where}`, tag, query: scanQuery, ...(keyspace === "shared" ? {} : { params: tenantParams }),
+      answers: { 200: { description: "One page; pass cursor back for the next.", schema: scanAnswer } },
+      problems: [...tenantProblems, "badQuery", "badLimit", "badConsistency", "unavailable"],
+    },
+  };
 }
 
 /** Where the key starts in the path: after /v1/kv/ or after /v1/tenants/{tenant}/kv/. */

@@ -25,13 +25,17 @@ export const problemCatalog = {
   groupProtected: { status: 409, title: "Group is protected" },
   tooFewReplicas: { status: 409, title: "Too few replicas" },
   tooManyReplicas: { status: 409, title: "Too many replicas" },
+  txnConflict: { status: 409, title: "Transaction conflict" },
+  transferFailed: { status: 409, title: "Leadership transfer failed" },
   conditionFailed: { status: 412, title: "Condition failed" },
   valueTooLarge: { status: 413, title: "Value too large" },
   bodyTooLarge: { status: 413, title: "Body too large" },
+  txnTooLarge: { status: 413, title: "Transaction too large" },
   internal: { status: 500, title: "Internal error" },
   notConfigured: { status: 503, title: "Not configured" },
   unavailable: { status: 503, title: "Unavailable" },
   outcomeUnknown: { status: 503, title: "Outcome unknown" },
+  transferTimedOut: { status: 503, title: "Leadership transfer timed out" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable problem code. */
@@ -102,11 +106,18 @@ export function problemOfClusterError(error: ClusterError, subject: string): Pro
     case "badRequest":
       return problem("badRequest", error.detail);
     case "replicaNotFound":
+      return problem("replicaNotFound", error.detail);
+    case "transferFailed":
+      return problem("transferFailed", error.detail, { extensions: { leader: error.leader } });
+    case "transferTimedOut":
+      return problem("transferTimedOut", error.detail, { headers: { "retry-after": "1" } });
     case "tooFewReplicas":
     case "tooManyReplicas":
       return problem(error.code, error.detail);
     case "unavailable":
       return problem("unavailable", error.detail, { headers: { "retry-after": "1" } });
+    case "txnConflict":
+      return problem("txnConflict", error.detail, { extensions: { keys: error.keys } });
     case "outcomeUnknown":
       return problem(
         "outcomeUnknown",

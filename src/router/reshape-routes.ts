@@ -11,6 +11,9 @@ import { jsonBodyBytesMax, parseWithSchema, readJson } from "./body.ts";
 import { groupNameOfPath, groupNamePattern, reservedGroupNamePrefixes } from "./group-routes.ts";
 import { problem, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse, type Guards } from "./route.ts";
+import { groupAnswer, groupParams, moveAnswer } from "./openapi/schemas.ts";
+
+const reshapeProblems = ["badJson", "badRequest", "bodyTooLarge", "groupNotFound", "groupExists", "unavailable", "outcomeUnknown"] as const;
 
 const keySchema = z.string().superRefine((key, context) => {
   const reason = keyProblemOf(key);
@@ -37,6 +40,13 @@ export function registerReshapeRoutes(app: Hono, guards: Guards, cluster: Cluste
       if (!result.ok) throw problemOfClusterError(result.error, `group ${name}`);
       return jsonResponse(result.value, 201, { location: `/v1/groups/${encodeURIComponent(result.value.name)}` });
     }),
+  }, {
+    POST: {
+      summary: "Split a group at a key (default: its median) into a new group", tag: "groups", params: groupParams, body: { schema: splitBodySchema },
+      description: "Safe to retry: asked again with the same key and name, it finishes what is left and answers the group.",
+      answers: { 201: { description: "The new group, owning the upper part.", schema: groupAnswer, headers: { location: "The new group's URL." } } },
+      problems: reshapeProblems,
+    },
   });
   addRoute(app, "/v1/groups/:name/merge", {
     POST: guards.admin(async (request) => {
@@ -46,6 +56,11 @@ export function registerReshapeRoutes(app: Hono, guards: Guards, cluster: Cluste
       if (!result.ok) throw problemOfClusterError(result.error, `group ${name} or ${body.with}`);
       return jsonResponse(result.value);
     }),
+  }, {
+    POST: {
+      summary: "Merge an adjacent group into this one", tag: "groups", params: groupParams, body: { schema: mergeBodySchema },
+      answers: { 200: { description: "The merged group.", schema: groupAnswer } }, problems: reshapeProblems,
+    },
   });
   addRoute(app, "/v1/ranges/move", {
     POST: guards.admin(async (request) => {
@@ -56,6 +71,11 @@ export function registerReshapeRoutes(app: Hono, guards: Guards, cluster: Cluste
       if (!result.ok) throw problemOfClusterError(result.error, `group ${body.to}`);
       return jsonResponse({ ...span, to: body.to, moves: result.value.moves });
     }),
+  }, {
+    POST: {
+      summary: "Move the range [start, end) to a group", tag: "groups", body: { schema: moveBodySchema },
+      answers: { 200: { description: "The moves done, with how many records travelled.", schema: moveAnswer } }, problems: reshapeProblems,
+    },
   });
 }
 

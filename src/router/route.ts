@@ -8,7 +8,9 @@ import type { Hono } from "hono";
 import { authenticate, authorizeKeyspace, requireAdmin } from "./auth.ts";
 import type { AuthOptions } from "./auth.ts";
 import type { Keyspace } from "./cluster.ts";
+import { registerOperation, type Access, type OperationDoc } from "./openapi/operation.ts";
 import { rawPathOf } from "./parse.ts";
+import { locationOfOrigin } from "../multiraft/leader-placement.ts";
 import { problem } from "./problem.ts";
 
 /** The methods the API serves (HEAD is served wherever GET is). */
@@ -30,27 +32,53 @@ export interface Guards {
   data(handler: DataHandler): RouteHandler;
 }
 
+/** Which guard wrapped each guarded handler, so the API description states who may call it. */
+const accessOfHandler = new WeakMap<RouteHandler, Access>();
+
+function guarded(access: Access, handler: RouteHandler): RouteHandler {
+  accessOfHandler.set(handler, access);
+  return handler;
+}
+
 /** Guards that authenticate against `options`. */
 export function createGuards(options: AuthOptions): Guards {
   return {
-    open: (handler) => handler,
-    admin: (handler) => async (request) => {
+    open: (handler) => guarded("open", async (request) => handler(request)),
+    admin: (handler) => guarded("admin", async (request) => {
       requireAdmin(await authenticate(request, options));
       return handler(request);
-    },
-    data: (handler) => async (request) => {
+    }),
+    data: (handler) => guarded("data", async (request) => {
       const principal = await authenticate(request, options);
-      return handler(request, authorizeKeyspace(principal, rawPathOf(request)));
-    },
+      return handler(request, withOrigin(authorizeKeyspace(principal, rawPathOf(request)), request));
+    }),
   };
 }
 
-/** Registers `handlers` on the Hono `path` pattern, and a 405 problem for every other method there. */
-export function addRoute(app: Hono, path: string, handlers: Partial<Record<Method, RouteHandler>>): void {
+/**
+ * The keyspace with the request's origin: the locationHint nearest to the `request.cf` location
+ * data the Workers runtime attaches (locally, wrangler dev sets the same fields from its
+ * `MF-CF-Blob` test header). Other runtimes attach no `cf`, and the request has no origin.
+ */
+function withOrigin(keyspace: Keyspace, request: Request): Keyspace {
+  const cf = (request as Request & { cf?: unknown }).cf;
+  if (typeof cf !== "object" || cf === null) return keyspace;
+  const origin = locationOfOrigin(cf as Record<string, unknown>);
+  return origin === undefined ? keyspace : { ...keyspace, origin };
+}
+
+/**
+ * Registers `handlers` on the Hono `path` pattern, and a 405 problem for every other method there;
+ * `docs` describes each method for GET /openapi.json (its access comes from the handler's guard).
+ */
+export function addRoute(app: Hono, path: string, handlers: Partial<Record<Method, RouteHandler>>, docs: Partial<Record<Method, OperationDoc>> = {}): void {
   const methods = Object.keys(handlers) as Method[];
   for (const method of methods) {
     const handler = handlers[method];
-    if (handler !== undefined) app.on(method, path, (context) => handler(context.req.raw));
+    if (handler === undefined) continue;
+    app.on(method, path, (context) => handler(context.req.raw));
+    const doc = docs[method];
+    if (doc !== undefined) registerOperation(app, method, path, accessOfHandler.get(handler) ?? "open", doc);
   }
   const allow = methods.flatMap((method) => (method === "GET" ? ["GET", "HEAD"] : [method])).join(", ");
   app.all(path, (context) => {

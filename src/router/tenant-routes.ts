@@ -14,6 +14,7 @@ import { rawPathOf, rawSegmentOf, tenantOfSegment } from "./parse.ts";
 import { problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
+import { groupAnswer, objectAnswer, tenantParams } from "./openapi/schemas.ts";
 
 /** The JSON body of PUT /v1/tenants/{tenant}: a keyspace hashed over `groups` groups. */
 export const tenantKeyspaceSchema = z.strictObject({ mode: z.literal("hash"), groups: z.number().int().min(1).max(hashedTenantGroupsMax) });
@@ -28,6 +29,12 @@ export function registerTenantRoutes(app: Hono, guards: Guards, cluster: Cluster
       if (!result.ok) throw problemOfClusterError(result.error, `tenant ${tenant}`);
       return jsonResponse({ tenant, ...result.value }, 201);
     }),
+  }, {
+    PUT: {
+      summary: "Create a tenant keyspace hashed over several groups", tag: "tenants", params: tenantParams, body: { schema: tenantKeyspaceSchema },
+      answers: { 201: { description: "The tenant's keyspace and its groups.", schema: objectAnswer } },
+      problems: ["badTenant", "badJson", "badRequest", "bodyTooLarge", "groupExists", "unavailable"],
+    },
   });
   addRoute(app, "/v1/tenants/:tenant/groups", {
     POST: guards.admin(async (request) => {
@@ -36,6 +43,12 @@ export function registerTenantRoutes(app: Hono, guards: Guards, cluster: Cluster
       if (!result.ok) throw problemOfClusterError(result.error, `tenant ${tenant}`);
       return jsonResponse(result.value, 201, { location: `/v1/groups/${encodeURIComponent(result.value.name)}` });
     }),
+  }, {
+    POST: {
+      summary: "Add a group to a hashed tenant keyspace (it takes its share of slots)", tag: "tenants", params: tenantParams,
+      answers: { 201: { description: "The new group.", schema: groupAnswer, headers: { location: "The group's URL." } } },
+      problems: ["badTenant", "badRequest", "groupNotFound", "unavailable"],
+    },
   });
   addRoute(app, "/v1/tenants/:tenant/tokens", {
     POST: guards.admin(async (request) => {
@@ -44,5 +57,11 @@ export function registerTenantRoutes(app: Hono, guards: Guards, cluster: Cluster
       if (!result.ok) throw problemOfClusterError(result.error, `tenant ${tenant}`);
       return jsonResponse({ tenant, token: result.value.token }, 201, { "cache-control": "no-store" });
     }),
+  }, {
+    POST: {
+      summary: "Issue a tenant token (shown once)", tag: "tenants", params: tenantParams,
+      answers: { 201: { description: "The token; only its hash is kept.", schema: z.object({ tenant: z.string(), token: z.string() }) } },
+      problems: ["badTenant", "unavailable"],
+    },
   });
 }

@@ -38,10 +38,23 @@ export const replicasMax = 9;
 export const clientIdBytesMax = 256;
 /** Largest request id carried by a command, in bytes of UTF-8. */
 export const requestIdBytesMax = 256;
+/** Most keys (reads, checks and writes together) one transaction touches. */
+export const txnKeysMax = 64;
+/** Most value bytes one transaction writes. */
+export const txnValueBytesMax = 512 * 1024;
+/** Most intents one group holds at once; a prepare past it is refused (retryable). */
+export const intentsMax = 10_000;
+/** Most value bytes the intents of one group hold at once (they are persisted beside the counters). */
+export const intentValueBytesMax = 1024 * 1024;
+/** Most transaction records one group keeps at once (pending and decided, not yet forgotten). */
+export const txnRecordsMax = 10_000;
+/** Most ended transactions a group remembers, so that a late prepare of one is refused. */
+export const endedTxnsMax = 1_024;
 /** Number of hash slots of a hashed keyspace; fixed forever, since a key's slot decides where its data lives. */
 export const hashSlotCount = 4096;
 
 assert(snapshotChunkBytesMax <= appendBytesMax, "a snapshot chunk fits in one message");
 assert(valueBytesMax + keyBytesMax <= uncommittedBytesMax, "one maximal write can always be proposed");
+assert(txnValueBytesMax <= intentValueBytesMax, "one transaction's writes fit in a group's intents");
 assert(inflightMessagesMax >= 1, "the pipeline window holds at least one message");
 assert(Number.isSafeInteger(hashSlotCount) && hashSlotCount >= 1 && hashSlotCount <= 2 ** 32, "hash slots are a 32-bit hash's residues");

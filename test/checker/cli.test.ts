@@ -2,7 +2,9 @@
  * Proves the check-history script's contract by running it as a subprocess on the pinned Node:
  * exit 0 with a one-line summary for a linearizable history, 1 with the key and the operations
  * that cannot be ordered for a violation, 2 with the line and the problem for malformed input or
- * with a usage line for a bad command line, and 3 when the search budget runs out.
+ * with a usage line for a bad command line, and 3 when the search budget runs out; and for a
+ * transaction history: 0 with a summary when strict serializable, 1 with the cycle's transactions
+ * and edges for a write skew, 2 with the line for a malformed transaction.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -82,5 +84,28 @@ describe("scripts/check-history.ts", () => {
     const result = runScript(join(fixtures, "pass-concurrent-writes.jsonl"), "--steps-max", "3");
     expect(result.status).toBe(3);
     expect(result.stderr).toContain("unknown: the search budget of 3 steps ran out");
+  });
+
+  it("exits 0 with a one-line summary for a strict serializable transaction history", () => {
+    const result = runScript(join(root, "test/fixtures/txn-histories/pass-bank.jsonl"));
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim().split("\n")).toHaveLength(1);
+    expect(result.stdout).toMatch(/^strict serializable: 6 transactions \(5 committed, 1 failed, 1 indeterminate, 1 of them observed\)/);
+  });
+
+  it("exits 1 and shows the cycle of a write skew in a transaction history", () => {
+    const result = runScript(join(root, "test/fixtures/txn-histories/fail-write-skew.jsonl"));
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain("NOT serializable (1 anomaly)");
+    expect(result.stdout).toContain("G2 (write skew: anti-dependency cycle): a cycle of 2 transactions");
+    expect(result.stdout).toContain('-rw "y" read @2, overwritten @4->');
+    expect(result.stdout).toContain('T2 process 2 ok [time 4..6]: read "x" -> "x0"@1, read "y" -> "y0"@2, put "y" "y1" -> @4');
+  });
+
+  it("exits 2 with the line number for a malformed transaction", () => {
+    const path = temporaryFile("bad-txn.jsonl", '{"process":0,"type":"invoke","f":"txn","value":{"reads":[],"checks":[{"key":"a"}],"writes":[]},"time":1}\n');
+    const result = runScript(path);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(`${path}:1: a check must be {key, version} or {key, absent: true}`);
   });
 });

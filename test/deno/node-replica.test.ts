@@ -1,8 +1,8 @@
 /**
  * Proves, under Deno, that a Deno replica whose driver pass fails does not go on from state that
- * is not on disk: a trigger injected into its SQLite file makes the pass applying a write throw;
- * the pass is rolled back, the replica reports itself failed and refuses further work, and a
- * replica opened again from the file has the writes before the failure, not the failed one, and
+ * is not on disk: a trigger injected into the node's SQLite file makes the pass applying a write
+ * throw; the pass is rolled back, the replica reports itself failed and refuses further work, and
+ * a replica opened again from the file has the writes before the failure, not the failed one, and
  * takes new writes once the fault is gone. One-voter group, so no peers are needed.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,6 +12,7 @@ import { DatabaseSync } from "node:sqlite";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Command } from "../../src/kv/command.ts";
 import { NodeReplica } from "../../src/hosts/deno/node-replica.ts";
+import { NodeStorage } from "../../src/hosts/deno/node-storage.ts";
 
 const directory = mkdtempSync(join(tmpdir(), "edgeraft-deno-replica-"));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -19,8 +20,15 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 let seq = 0;
 const put = (key: string, text: string): Command => ({ clientId: "test", seq: ++seq, timeMs: 1_000, operation: { type: "put", key, value: new TextEncoder().encode(text) } });
 
-function openReplica(path: string, failures: unknown[]): NodeReplica {
-  return new NodeReplica({ path, timing: {}, send: () => {}, wake: () => {}, failed: (_replica, error) => failures.push(error) });
+const openStorage = (path: string) =>
+  new NodeStorage(path, {
+    failed: (error) => {
+      throw error;
+    },
+  });
+
+function openReplica(storage: NodeStorage, failures: unknown[]): NodeReplica {
+  return new NodeReplica({ storage, scope: "g/1", timing: {}, send: () => {}, wake: () => {}, failed: (_replica, error) => failures.push(error) });
 }
 
 async function valueOf(replica: NodeReplica, key: string): Promise<string | undefined> {
@@ -31,9 +39,10 @@ async function valueOf(replica: NodeReplica, key: string): Promise<string | unde
 
 describe("a Deno replica whose driver pass fails", () => {
   it("is rolled back, stops, and reopens from its file without the failed write", async () => {
-    const path = join(directory, "g~1.sqlite");
+    const path = join(directory, "node.sqlite");
     const failures: unknown[] = [];
-    const first = openReplica(path, failures);
+    const storage = openStorage(path);
+    const first = openReplica(storage, failures);
     expect(first.bootstrap({ group: "g", replica: 1, voters: [1], locations: {}, owns: { default: true }, epoch: 1 })).toBe(true);
     first.runtime!.campaign();
     expect((await first.runtime!.write(put("a", "1"))).kind).toBe("applied");
@@ -46,10 +55,12 @@ describe("a Deno replica whose driver pass fails", () => {
     expect(String(failures[0])).toMatch(/injected fault/);
     await expect(Promise.resolve().then(() => first.runtime!.write(put("c", "3")))).rejects.toThrow(/being reopened/);
     first.close();
+    storage.close();
     saboteur.exec("DROP TRIGGER injected");
     saboteur.close();
 
-    const again = openReplica(path, failures);
+    const reopened = openStorage(path);
+    const again = openReplica(reopened, failures);
     again.runtime!.campaign();
     expect(await valueOf(again, "a")).toBe("1");
     expect(await valueOf(again, "b")).toBeUndefined();
@@ -57,5 +68,6 @@ describe("a Deno replica whose driver pass fails", () => {
     expect(await valueOf(again, "b")).toBe("2 again");
     expect(failures).toHaveLength(1);
     again.close();
+    reopened.close();
   });
 });

@@ -1,8 +1,10 @@
 /**
  * Runs the LogStore and KvStore conformance suites against the shared SQLite stores on node:sqlite
  * files, under the real Deno binary (vitest run by Deno: `npm run test:deno`): the same tests the
- * memory stores and the Durable Object stores pass. A reopen opens a second connection to the
- * same file, so it reads what was committed to disk, not the first store's caches.
+ * memory stores and the Durable Object stores pass, both in a replica's own file and as one
+ * replica's scope of a node's shared file, beside a neighbour scope whose rows must stay untouched.
+ * A reopen opens a second connection to the same file, so it reads what was committed to disk, not
+ * the first store's caches.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +16,7 @@ import type { LogStore, LogWrite } from "../../src/raft/storage.ts";
 import { SyncNotingLogStore } from "../../src/hosts/deno/sync-noting-log-store.ts";
 import { SqliteKvStore } from "../../src/hosts/common/sqlite/sqlite-kv-store.ts";
 import { SqliteDatabase } from "../../src/hosts/deno/sqlite-database.ts";
+import { sharedMigrations } from "../../src/hosts/common/sqlite/schema.ts";
 
 const directory = mkdtempSync(join(tmpdir(), "edgeraft-deno-stores-"));
 let files = 0;
@@ -76,6 +79,68 @@ kvStoreConformance("SqliteKvStore on node:sqlite under Deno", (body) => {
       store.clear();
       return store;
     });
+  } finally {
+    database.close();
+  }
+});
+
+/** A node database whose scope "neighbour/1" holds a log entry, a hard state and a record, for the isolation checks. */
+function sharedDatabaseWithNeighbour(): SqliteDatabase {
+  const database = new SqliteDatabase(join(directory, `node-${++files}.sqlite`), sharedMigrations);
+  const neighbour = new SyncNotingLogStore(database, "neighbour/1");
+  neighbour.save({ hardState: { term: 9, vote: 9, commit: 1 }, entries: [{ index: 1, term: 9, type: "normal", data: new Uint8Array([9]) }], snapshot: null });
+  new SqliteKvStore(database, "neighbour/1").set("n", { value: new Uint8Array([9]), version: 9 });
+  return database;
+}
+
+/** Fails unless the neighbour's rows are exactly as sharedDatabaseWithNeighbour wrote them. */
+function expectNeighbourUntouched(database: SqliteDatabase): void {
+  const neighbour = new SyncNotingLogStore(database, "neighbour/1");
+  expect(neighbour.initialState().hardState).toEqual({ term: 9, vote: 9, commit: 1 });
+  expect([neighbour.firstIndex(), neighbour.lastIndex(), neighbour.term(1)]).toEqual([1, 1, 9]);
+  const kv = new SqliteKvStore(database, "neighbour/1");
+  expect([kv.count(), kv.get("n")?.version]).toEqual([1, 9]);
+}
+
+logStoreConformance("SqliteLogStore scoped to one replica of a node's shared database, under Deno", (body) => {
+  const databases = new Map<LogStore, SqliteDatabase>();
+  let scopes = 0;
+  const open = (database: SqliteDatabase, scope: string) => {
+    const store = new SyncNotingLogStore(database, scope);
+    databases.set(store, database);
+    return store;
+  };
+  const scopeOf = new Map<LogStore, string>();
+  try {
+    body({
+      create: () => {
+        const scope = `g${++scopes}/1`;
+        const store = open(sharedDatabaseWithNeighbour(), scope);
+        scopeOf.set(store, scope);
+        return store;
+      },
+      reopen: (store) => {
+        const database = new SqliteDatabase(databases.get(store)!.path, sharedMigrations);
+        const reopened = open(database, scopeOf.get(store)!);
+        scopeOf.set(reopened, scopeOf.get(store)!);
+        return reopened;
+      },
+    });
+    for (const database of new Set(databases.values())) expectNeighbourUntouched(database);
+  } finally {
+    for (const database of new Set(databases.values())) database.close();
+  }
+});
+
+kvStoreConformance("SqliteKvStore scoped to one replica of a node's shared database, under Deno", (body) => {
+  const database = sharedDatabaseWithNeighbour();
+  try {
+    body(() => {
+      const store = new SqliteKvStore(database, "g/1");
+      store.clear();
+      return store;
+    });
+    expectNeighbourUntouched(database);
   } finally {
     database.close();
   }

@@ -122,6 +122,20 @@ describe("the edgeraft CLI against wrangler dev", () => {
     expect(failing.stdout.trim().split("\n").map((line) => (JSON.parse(line) as { code: string }).code)).toEqual(["notFound", "conditionFailed"]);
   });
 
+  it("runs a transaction file and exits 1 on a conflict", async () => {
+    const body = join(scratch, "txn.json");
+    writeFileSync(body, JSON.stringify({ reads: ["cli-txn/a"], checks: [{ key: "cli-txn/a", absent: true }], writes: [{ op: "put", key: "cli-txn/a", value: "one" }, { op: "put", key: "cli-txn/b", value: "two" }] }));
+    const good = await cli(["txn", body]);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stdout).toMatch(/read\s+cli-txn\/a\s+\(absent\)/);
+    expect(good.stdout).toMatch(/write\s+cli-txn\/b\s+\d+\s+ok/);
+    const conflict = await cli(["txn", body]);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toContain("txnConflict");
+    const read = await cli(["txn", "-", "--json"], { stdin: JSON.stringify({ reads: ["cli-txn/a", "cli-txn/b"] }) });
+    expect((JSON.parse(read.stdout) as { reads: { value: string }[] }).reads.map((entry) => entry.value)).toEqual(["one", "two"]);
+  });
+
   it("administers groups and tenants and shows health and top", async () => {
     const created = await cli(["groups", "create", "cli-group", "--prefix", "cli-group/", "--replicas", "3"]);
     expect(created.code, created.stderr).toBe(0);
@@ -192,6 +206,23 @@ describe("the edgeraft CLI against wrangler dev", () => {
     expect((await cli(["groups", "rm", upper.name])).code).toBe(0);
     expect((await cli(["groups", "rm", "cli-shape"])).code).toBe(0);
     for (const letter of "abcdef") expect((await cli(["get", `cli-shape/${letter}`])).stdout).toBe(letter);
+  });
+
+  it("transfers a group's leadership to the replica asked for, and exits 1 or 2 on refusals", async () => {
+    expect((await cli(["put", "note", "v", "--tenant", "cli-leader"])).code).toBe(0);
+    const moved = await cli(["groups", "transfer-leader", "tenant-cli-leader", "--to", "2"]);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stdout).toMatch(/^tenant-cli-leader: leadership moved from replica 1 to replica 2 \(term \d+\)$/m);
+    const again = await cli(["groups", "transfer-leader", "tenant-cli-leader", "--to", "2", "--json"]);
+    expect(JSON.parse(again.stdout)).toMatchObject({ group: "tenant-cli-leader", previous: 2, leader: 2, transferred: false });
+    const best = await cli(["groups", "transfer-leader", "tenant-cli-leader", "--json"]);
+    expect(best.code, best.stderr).toBe(0);
+    expect([1, 2, 3]).toContain((JSON.parse(best.stdout) as { leader: number }).leader);
+    const unknown = await cli(["groups", "transfer-leader", "tenant-cli-leader", "--to", "9"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("replicaNotFound");
+    expect((await cli(["groups", "transfer-leader", "tenant-cli-leader", "--to", "two"])).code).toBe(2);
+    expect((await cli(["groups", "transfer-leader"])).code).toBe(2);
   });
 
   it("takes the token from .dev.vars when neither --token nor EDGERAFT_TOKEN gives one", async () => {

@@ -4,8 +4,8 @@
  * only, shows the groups the test created (cards with replicas and leader, keyspace bar pieces),
  * a group created and one removed from the page take effect in the cluster, the keyspace cutting
  * handles groups owning several ranges, a split, a range move and a merge started from the page
- * reshape the cluster and the bar (one segment per range served), automatic groups are marked, and
- * no console error occurs. It saves a screenshot under test-results/.
+ * reshape the cluster and the bar (one segment per range served), a "lead" click on a replica moves the
+ * group's leadership to that replica, automatic groups are marked, and no console error occurs. It saves a screenshot under test-results/.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -151,6 +151,19 @@ describe("the dashboard in Chromium", () => {
     expect((await client.groups.list()).map((group) => group.name)).not.toContain("dash-shape-hi");
     expect((await client.get("dash-shape/e"))?.group).toBe("dash-shape");
     await expect.poll(() => page.locator("#toasts .toast.good").allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining("Merged dash-shape-hi into dash-shape")]));
+  });
+
+  it("transfers a group's leadership from the page: the replica clicked becomes the leader, in the cluster too", async () => {
+    const card = page.locator("article[data-group=dash-orders]");
+    await expect.poll(() => card.locator("tr.leader").count(), { timeout: 20_000 }).toBe(1);
+    const leader = Number(await card.locator("tr.leader").getAttribute("data-replica"));
+    const target = leader === 2 ? 3 : 2;
+    expect(await card.locator("tr.leader button[data-action=lead]").count()).toBe(0);
+    await card.locator(`tr[data-replica="${target}"] button[data-action=lead]`).click();
+    await expect.poll(() => page.locator("#toasts .toast.good").allTextContents(), { timeout: 20_000 })
+      .toEqual(expect.arrayContaining([`Replica ${target} leads dash-orders (was ${leader})`]));
+    await expect.poll(() => card.locator("tr.leader").getAttribute("data-replica"), { timeout: 20_000 }).toBe(String(target));
+    expect((await admin().groups.get("dash-orders")).health.leader).toBe(target);
   });
 
   it("marks groups an automatic split made in the keyspace bar", async () => {

@@ -210,6 +210,8 @@ function adminRequests(credentials: Credentials): fc.Arbitrary<FuzzRequest> {
     { kind: "crash", group: "default", replica: -1 }, { kind: "crash", group: "default", replica: 1.5 }, { kind: "isolate", group: "Default", replica: 1 },
     { kind: "crash", replica: 1 }, { kind: "heal", group: "%%" }, { kind: "heal", group: "default", extra: true }, { group: "default" }, [], null,
   );
+  // Malformed, or well formed but naming a replica the default group does not have (404 replicaNotFound).
+  const brokenTransfer = fc.constantFrom<unknown>({ to: "2" }, { to: 0 }, { to: -1 }, { to: 1.5 }, { to: null }, { to: 2, extra: 1 }, { to: 99 }, { to: 2 ** 53 }, [], null, "2", 7);
   const bodyOf = (value: unknown) => JSON.stringify(value);
   const oversizedJson = fc.integer({ min: 1, max: 64 }).map((extra) => `{"name":"zz-fuzz","prefix":"${"p".repeat(64 * 1024 + extra)}"}`);
   return fc.oneof(
@@ -220,6 +222,8 @@ function adminRequests(credentials: Credentials): fc.Arbitrary<FuzzRequest> {
     fc.constant(request("groups: delete the default group", "DELETE", "/v1/groups/default", admin)),
     { weight: 3, arbitrary: fc.tuple(fc.constantFrom(["GET", "/v1/groups"], ["POST", "/v1/groups"], ["GET", "/v1/groups/default"], ["DELETE", "/v1/groups/default"], ["GET", "/v1/health"], ["GET", "/v1/faults"], ["POST", "/v1/faults"], ["DELETE", "/v1/faults"], ["POST", `/v1/tenants/${fuzzTenant}/tokens`]), fc.oneof(badAuthorization(credentials), fc.constant(`Bearer ${credentials.tenant}`)))
       .map(([[verb, path], authorization]) => request("admin routes: not the admin", verb!, path!, authorization, verb === "POST" ? { headers: json, body: "{}" } : {})) },
+    brokenTransfer.map((body) => request("leaders: malformed transfer", "POST", "/v1/groups/default/transfer-leader", admin, { headers: json, body: bodyOf(body) })),
+    badGroupName.map((name) => request("leaders: no such group", "POST", `/v1/groups/${name}/transfer-leader`, admin, { headers: json, body: "{}" })),
     badTenantName.map((tenant) => request("tokens: malformed tenant", "POST", `/v1/tenants/${tenant}/tokens`, admin)),
     brokenFault.map((body) => request("faults: malformed fault", "POST", "/v1/faults", admin, { headers: json, body: bodyOf(body) })),
     fc.oneof(nonUtf8Bytes, fc.constantFrom("", "{kind", `{"kind":"heal","group":"${"g".repeat(70_000)}"}`)).map((body) => request("faults: bad body", "POST", "/v1/faults", admin, { headers: json, body })),

@@ -11,7 +11,8 @@ let persistDir: string | undefined;
 export async function setup(project: TestProject): Promise<void> {
   persistDir = mkdtempSync(join(tmpdir(), "edgeraft-e2e-"));
   // Automatic splits off: these tests shape the keyspace themselves (auto-balance.test.ts runs its own).
-  running = await startWrangler({ persistDir, vars: { SPLIT_KEYS: "1000000000", SPLIT_WRITES_PER_SECOND: "1000000000" } });
+  // Leader balancing off: these tests place leaders themselves (leader-locality.test.ts runs its own).
+  running = await startWrangler({ persistDir, vars: { SPLIT_KEYS: "1000000000", SPLIT_WRITES_PER_SECOND: "1000000000", LEADER_BALANCE_MS: "off" } });
   project.provide("baseUrl", running.url);
 }
 

@@ -2,7 +2,8 @@
  * Proves GET /v1/health against wrangler dev: it counts the groups (in total, with a leader,
  * healthy, lagging, quiesced); a follower cut off from its peers while its group keeps writing
  * falls behind its leader, and the route then answers 503 with a `lagging` reason naming that
- * group and replica (with a lag limit given per request), the CLI prints the reason and exits 1;
+ * group and replica (with a lag limit given per request, in entries or in seconds: its leader
+ * sees it behind for longer and longer), the CLI prints the reason and exits 1;
  * once healed the follower catches up and the reason goes away.
  */
 import { spawn } from "node:child_process";
@@ -59,6 +60,18 @@ describe("GET /v1/health", () => {
       expect(printed.code).toBe(1);
       expect(printed.stdout).toMatch(/\d+ groups: \d+ with a leader, \d+ healthy, [1-9]\d* lagging \(over 5 entries\), \d+ quiesced/);
       expect(printed.stdout).toContain(`lagging: group ${group}: replica ${follower} is`);
+      // In seconds: far under the entry limit, the follower is still behind for longer than 1 s.
+      await new Promise((done) => setTimeout(done, 1_500));
+      const bySeconds = await call("/v1/health?lagEntries=1000000&lagSeconds=1");
+      expect(bySeconds.status).toBe(503);
+      const slow = (await bySeconds.json()) as ClusterHealth;
+      expect(slow.lagSecondsMax).toBe(1);
+      const secondsReason = slow.reasons?.find((candidate) => candidate.group === group && candidate.code === "lagging");
+      expect(secondsReason?.replica).toBe(follower);
+      expect(secondsReason!.lagSeconds!).toBeGreaterThan(1);
+      expect(secondsReason!.detail).toMatch(/behind its leader for \d+\.\d s \(more than 1 s\)/);
+      const caughtUpPeer = slow.groups.find((candidate) => candidate.name === group)!.replicas.find((replica) => replica.id !== follower && replica.id !== leader)!;
+      expect(caughtUpPeer.lagSeconds).toBe(0);
     } finally {
       await call("/v1/faults", { method: "DELETE" });
     }

@@ -2,8 +2,11 @@
  * Proves the structured logs on wrangler dev: with LOG_LEVEL=info, creating a group, splitting it,
  * moving a range, merging and removing print one JSON line per event (groupCreated, splitStarted,
  * moveStarted, moveFinished, splitFinished, mergeStarted, mergeFinished, groupRemoved) naming the
- * group, and an automatic split prints the metadata group's `balance` decision; at the default
- * level the same operations print none of them.
+ * group, and an automatic split prints the metadata group's `balance` decision; Raft events print
+ * with group, replica and term: a follower cut off and healed after the leader compacted its log
+ * gets a snapshot (snapshotSent on the leader, snapshotInstalled on the follower), and a crashed
+ * leader is followed by electionWon and leaderChanged at a higher term, after faultInjected; at
+ * the default level the same operations (the elections of every new group included) print none.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -72,6 +75,49 @@ describe("structured logs", () => {
     const balance = lines.find((line) => line.event === "balance");
     expect(balance).toMatchObject({ level: "info", kind: "split", group: "default" });
     expect(lines.some((line) => line.event === "groupCreated" && line.auto === true)).toBe(true);
+  });
+
+  it("prints snapshots, faults, elections and leader changes with group, replica and term at LOG_LEVEL=info", async () => {
+    const group = "raftlog";
+    const output = await withWrangler({ LOG_LEVEL: "info", RAFT_SNAPSHOT_ENTRIES: "20" }, async (running) => {
+      const client = new EdgeraftClient({ url: running.url, token: e2eAdminToken });
+      const faults = (init: RequestInit) => fetch(`${running.url}/v1/faults`, { ...init, headers: { authorization: `Bearer ${e2eAdminToken}`, "content-type": "application/json" } });
+      await client.groups.create({ name: group, prefix: `${group}/`, replicas: 3 });
+      await client.put(`${group}/0`, "x");
+      let leader = 0;
+      await expect.poll(async () => (leader = (await client.groups.get(group)).health.leader), { timeout: 20_000, interval: 200 }).toBeGreaterThan(0);
+      const follower = leader === 1 ? 2 : 1;
+      expect((await faults({ method: "POST", body: JSON.stringify({ kind: "isolate", group, replica: follower }) })).status).toBe(200);
+      for (let index = 1; index <= 45; index++) await client.put(`${group}/${index}`, `value ${index}`);
+      expect((await faults({ method: "DELETE" })).status).toBe(200);
+      await expect.poll(async () => {
+        await client.put(`${group}/after`, "y");
+        return logLines(running.output()).some((line) => line.event === "snapshotInstalled" && line.group === group);
+      }, { timeout: 30_000, interval: 500 }).toBe(true);
+      expect((await faults({ method: "POST", body: JSON.stringify({ kind: "crash", group, replica: leader }) })).status).toBe(200);
+      await expect.poll(async () => {
+        await client.put(`${group}/crash`, "z");
+        const lines = logLines(running.output());
+        const firstTerm = Math.min(...lines.filter((line) => line.event === "electionWon" && line.group === group).map((line) => Number(line.term)));
+        return lines.some((line) => line.event === "electionWon" && line.group === group && Number(line.term) > firstTerm);
+      }, { timeout: 30_000, interval: 500 }).toBe(true);
+    });
+    const lines = logLines(output).filter((line) => line.group === group);
+    for (const line of lines.filter((candidate) => ["electionWon", "leaderChanged", "snapshotSent", "snapshotInstalled", "faultInjected"].includes(candidate.event))) {
+      expect(line, JSON.stringify(line)).toMatchObject({ level: "info", group, replica: expect.any(Number), term: expect.any(Number) });
+    }
+    const sent = lines.find((line) => line.event === "snapshotSent");
+    const installed = lines.find((line) => line.event === "snapshotInstalled");
+    expect(sent).toMatchObject({ to: installed?.replica, index: expect.any(Number) });
+    expect(installed!.index as number).toBeGreaterThan(0);
+    expect(lines.some((line) => line.event === "faultInjected" && line.kind === "faults" && line.isolated === true)).toBe(true);
+    const crash = lines.find((line) => line.event === "faultInjected" && line.kind === "crash")!;
+    expect(crash).toBeDefined();
+    const wins = lines.filter((line) => line.event === "electionWon");
+    expect(wins.length).toBeGreaterThanOrEqual(2);
+    const lastWin = wins.at(-1)!;
+    expect(Number(lastWin.term)).toBeGreaterThan(Number(crash.term));
+    expect(lines.some((line) => line.event === "leaderChanged" && line.leader === lastWin.replica && line.term === lastWin.term && line.replica !== lastWin.replica)).toBe(true);
   });
 
   it("prints none of them at the default level", async () => {

@@ -3,7 +3,10 @@
  * the official Prometheus Python client's parser; every replica of the metadata group and of a
  * group the test created reports up, role, term, commit and applied index, log entries and Raft
  * traffic counters; the group has one leader; writes move its commit index and are counted by
- * route with a latency histogram.
+ * route with a latency histogram. The numbers come from the replicas' reports to the stats
+ * aggregate (the scrape asks no replica): commands applied and the commit and apply latency
+ * histograms grow with writes, a crashed leader makes the other replicas count a leader change,
+ * and scraping a quiesced group many times leaves its term, alarms and Raft traffic unchanged.
  */
 import { describe, expect, it } from "vitest";
 import { EdgeraftClient } from "../../src/client/index.ts";
@@ -31,7 +34,13 @@ describe("GET /metrics through wrangler dev", () => {
     await client.put("metrics/0", "first");
     const before = await scrape();
     for (let index = 1; index <= 10; index++) await client.put(`metrics/${index}`, `value ${index}`);
-    const after = await scrape();
+    // Replicas report progress on a coarse clock (at most every 2 s): wait for the leader's report of the writes.
+    let after = await scrape();
+    await expect.poll(async () => {
+      after = await scrape();
+      const leaderNow = after.get("edgeraft_replica_role")?.samples.find((sample) => sample.labels.group === "metrics-group" && sample.labels.role === "leader" && sample.value === 1)?.labels.replica;
+      return leaderNow === undefined ? 0 : (valueOf(after, "edgeraft_replica_commit_index", { group: "metrics-group", replica: leaderNow }) ?? 0) - (valueOf(before, "edgeraft_replica_commit_index", { group: "metrics-group", replica: leaderNow }) ?? 0);
+    }, { timeout: 15_000, interval: 500 }).toBeGreaterThanOrEqual(10);
 
     for (const group of ["meta", "metrics-group"]) {
       for (const replica of ["1", "2", "3"]) {
@@ -62,5 +71,75 @@ describe("GET /metrics through wrangler dev", () => {
       .filter((sample) => sample.labels.method === "PUT" && sample.labels.route === "/v1/kv/:key").reduce((sum, sample) => sum + sample.value, 0);
     expect(putLatency.find((sample) => sample.name.endsWith("_count"))?.value).toBe(putsOfAnyStatus);
     expect(putLatency.find((sample) => sample.name.endsWith("_sum"))?.value).toBeGreaterThan(0);
+  });
+
+  it("counts commands applied and commit and apply latency, and a crashed leader's successor as a leader change", async () => {
+    const client = new EdgeraftClient({ url: baseUrl(), token: e2eAdminToken });
+    await client.groups.create({ name: "metrics-moving", prefix: "moving/", replicas: 3 });
+    await client.put("moving/0", "first");
+    const leaderOf = (families: Map<string, ParsedFamily>) =>
+      families.get("edgeraft_replica_role")?.samples.find((sample) => sample.labels.group === "metrics-moving" && sample.labels.role === "leader" && sample.value === 1)?.labels.replica;
+    let before = await scrape();
+    await expect.poll(async () => leaderOf((before = await scrape())), { timeout: 15_000, interval: 500 }).toBeDefined();
+    const leader = leaderOf(before)!;
+    const labels = { group: "metrics-moving", replica: leader };
+    const appliedBefore = valueOf(before, "edgeraft_replica_commands_applied", labels) ?? 0;
+    const commitsBefore = before.get("edgeraft_replica_commit_latency_seconds")?.samples.find((sample) => sample.name.endsWith("_count") && sample.labels.replica === leader && sample.labels.group === "metrics-moving")?.value ?? 0;
+    for (let index = 1; index <= 20; index++) await client.put(`moving/${index}`, `value ${index}`);
+    let after = before;
+    await expect.poll(async () => (valueOf((after = await scrape()), "edgeraft_replica_commands_applied", labels) ?? 0) - appliedBefore, { timeout: 15_000, interval: 500 }).toBeGreaterThanOrEqual(20);
+    for (const family of ["edgeraft_replica_commit_latency_seconds", "edgeraft_replica_apply_latency_seconds"]) {
+      const parsed = after.get(family)!;
+      expect(parsed.type).toBe("histogram");
+      const count = parsed.samples.find((sample) => sample.name.endsWith("_count") && sample.labels.replica === leader && sample.labels.group === "metrics-moving")!.value;
+      expect(count - (family.includes("commit") ? commitsBefore : 0), family).toBeGreaterThanOrEqual(20);
+      const infinite = parsed.samples.find((sample) => sample.name.endsWith("_bucket") && sample.labels.le === "+Inf" && sample.labels.replica === leader && sample.labels.group === "metrics-moving")!.value;
+      expect(infinite).toBe(count);
+    }
+    expect(valueOf(after, "edgeraft_replica_replicated_bytes", labels)).toBeGreaterThan(20 * "value 10".length);
+    expect(valueOf(after, "edgeraft_replica_elections_won", labels)).toBeGreaterThanOrEqual(1);
+
+    const followers = ["1", "2", "3"].filter((replica) => replica !== leader);
+    const changes = (families: Map<string, ParsedFamily>) => followers.map((replica) => valueOf(families, "edgeraft_replica_leader_changes", { group: "metrics-moving", replica }) ?? 0);
+    const changesBefore = changes(after);
+    const crash = await fetch(`${baseUrl()}/v1/faults`, { method: "POST", headers: { authorization: `Bearer ${e2eAdminToken}`, "content-type": "application/json" }, body: JSON.stringify({ kind: "crash", group: "metrics-moving", replica: Number(leader) }) });
+    expect(crash.status).toBe(200);
+    await client.put("moving/after-crash", "x");
+    await expect.poll(async () => {
+      const now = changes(await scrape());
+      return now.some((value, index) => value > changesBefore[index]!);
+    }, { timeout: 30_000, interval: 500 }).toBe(true);
+  });
+
+  it("scraping a quiesced group does not wake it: its term, alarms and Raft traffic stay the same", async () => {
+    const client = new EdgeraftClient({ url: baseUrl(), token: e2eAdminToken });
+    await client.groups.create({ name: "metrics-idle", prefix: "idle/", replicas: 3 });
+    await client.put("idle/0", "x");
+    const idle = { group: "metrics-idle" };
+    const snapshotOf = (families: Map<string, ParsedFamily>) => ["1", "2", "3"].map((replica) => ({
+      quiesced: valueOf(families, "edgeraft_replica_quiesced", { ...idle, replica }),
+      term: valueOf(families, "edgeraft_replica_term", { ...idle, replica }),
+      alarms: valueOf(families, "edgeraft_replica_alarms_fired", { ...idle, replica }),
+      sent: valueOf(families, "edgeraft_replica_raft_messages_sent", { ...idle, replica }),
+    }));
+    let quiet = snapshotOf(await scrape());
+    await expect.poll(async () => (quiet = snapshotOf(await scrape())).every((replica) => replica.quiesced === 1), { timeout: 30_000, interval: 500 }).toBe(true);
+    // The leader's load reporter checks once, quietMs (5 s) after the last write; let that pass.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    quiet = snapshotOf(await scrape());
+    expect(quiet.every((replica) => replica.quiesced === 1 && (replica.alarms ?? 0) > 0 && (replica.sent ?? -1) >= 0)).toBe(true);
+    // Throw the three objects away: only a request (or a pending alarm) would bring them back, and a
+    // restarted replica reports at once (its alarm count starts again from 0). A scrape that asked
+    // the replicas would restart them; one that reads the aggregate does not.
+    for (const replica of [1, 2, 3]) {
+      const crash = await fetch(`${baseUrl()}/v1/faults`, { method: "POST", headers: { authorization: `Bearer ${e2eAdminToken}`, "content-type": "application/json" }, body: JSON.stringify({ kind: "crash", group: "metrics-idle", replica }) });
+      expect(crash.status).toBe(200);
+    }
+    for (let scrapeIndex = 0; scrapeIndex < 10; scrapeIndex++) await scrape();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(snapshotOf(await scrape())).toEqual(quiet);
+    // The same replicas do come back and report when the group is used again (the check can see a restart).
+    await client.put("idle/1", "y");
+    await expect.poll(async () => snapshotOf(await scrape()).some((replica, index) => replica.alarms! < quiet[index]!.alarms! || replica.term !== quiet[index]!.term), { timeout: 30_000, interval: 500 }).toBe(true);
   });
 });

@@ -46,7 +46,7 @@ export class ReferenceKv {
       return { ok: false, code: "sessionExpired", lastSeq: session.lastSeq };
     }
     const operation = command.operation;
-    if (operation.type === "range") throw new Error("the reference model covers key operations only");
+    if (operation.type === "range" || operation.type === "txn") throw new Error("the reference model covers key operations only");
     const steps: BatchStep[] = operation.type === "batch" ? [...operation.ops] : operation.type === "noop" ? [] : [operation];
     const result = this.runSteps(steps, operation.type);
     this.remember({ clientId: command.clientId, lastSeq: command.seq, result, lastUsedMs: this.clockMs });

@@ -154,7 +154,7 @@ describe("body size", () => {
 describe("routes", () => {
   it("answers 404 routeNotFound for unknown paths, internal replica routes and later-milestone pages", async () => {
     const paths = ["/v2/kv/k", "/raft/append", "/internal/step", "/v1", "/v1/kvx", "/v1/groups/a/b", "/v1/tenants//kv/k"];
-    paths.push("/v1/tenants/acme/tokens/x", "/v1/txn", "/openapi.json", "/docs", "/v1/faults", "/v1/health/ready");
+    paths.push("/v1/tenants/acme/tokens/x", "/v1/txn/x", "/openapi.json/x", "/docs/x", "/v1/faults", "/v1/health/ready");
     const cases = paths.flatMap((path) => ["GET", "POST"].map((method) => ({ method, path, status: 404, code: "routeNotFound" })));
     await expectProblems(cases);
   });
@@ -167,12 +167,16 @@ describe("routes", () => {
       ["PUT", "/v1/kv", "GET, HEAD"],
       ["DELETE", "/v1/tenants/acme/kv", "GET, HEAD"],
       ["GET", "/v1/batch", "POST"],
+      ["GET", "/v1/txn", "POST"],
+      ["PUT", "/v1/tenants/acme/txn", "POST"],
       ["PUT", "/v1/tenants/acme/batch", "POST"],
       ["DELETE", "/v1/groups", "GET, HEAD, POST"],
       ["GET", "/v1/tenants/acme", "PUT"],
       ["PUT", "/v1/groups/default", "GET, HEAD, DELETE"],
       ["GET", "/v1/tenants/acme/tokens", "POST"],
       ["POST", "/v1/health", "GET, HEAD"],
+      ["POST", "/openapi.json", "GET, HEAD"],
+      ["DELETE", "/docs", "GET, HEAD"],
       ["POST", "/v1/health/live", "GET, HEAD"],
       ["OPTIONS", "/v1/kv/k", "GET, HEAD, PUT, DELETE"],
       ["DELETE", "/", "GET, HEAD"],

@@ -18,6 +18,9 @@ const mappings: [ClusterError, number, string][] = [
   [{ code: "badRequest", detail: "cursor is from another scan" }, 400, "badRequest"],
   [{ code: "unavailable", detail: "no leader for group default" }, 503, "unavailable"],
   [{ code: "outcomeUnknown", detail: "the leader was reset mid-write" }, 503, "outcomeUnknown"],
+  [{ code: "replicaNotFound", detail: "group g has no replica 9" }, 404, "replicaNotFound"],
+  [{ code: "transferFailed", detail: "replica 3 took over", leader: 3 }, 409, "transferFailed"],
+  [{ code: "transferTimedOut", detail: "replica 2 did not take over" }, 503, "transferTimedOut"],
 ];
 
 describe("cluster errors", () => {

@@ -2,8 +2,9 @@
  * Proves GET /v1/health's aggregate: groups are counted as with a leader, healthy, lagging (a
  * reachable replica more than the limit behind its leader's commit) and quiesced; every
  * leaderless, quorum-less group and every lagging replica is a reason; the cluster is healthy
- * exactly when there is no reason; and the route answers 503 with the reasons, honours
- * `?lagEntries=` and refuses a malformed one with 400 badQuery.
+ * exactly when there is no reason; a replica its leader sees behind for longer than the limit in
+ * seconds lags too; and the route answers 503 with the reasons, honours `?lagEntries=` and
+ * `?lagSeconds=` and refuses malformed ones with 400 badQuery.
  */
 import { describe, expect, it } from "vitest";
 import type { GroupHealth } from "../../src/router/cluster.ts";
@@ -45,6 +46,17 @@ describe("the health summary", () => {
     expect(summarizeHealth([groups[0]!], 59).counts.lagging).toBe(1);
   });
 
+  it("counts a replica behind its leader for longer than the limit in seconds as lagging, with both figures", () => {
+    const slow = group("default", 1, true, [100, 98, 100]);
+    const withSeconds: GroupHealth = { ...slow, replicas: slow.replicas.map((replica) => ({ ...replica, lagSeconds: replica.id === 2 ? 12.5 : 0 })) };
+    expect(summarizeHealth([withSeconds], 5, 20).healthy).toBe(true);
+    const summary = summarizeHealth([withSeconds], 5, 10);
+    expect(summary).toMatchObject({ healthy: false, lagEntriesMax: 5, lagSecondsMax: 10, counts: { lagging: 1 } });
+    expect(summary.reasons).toEqual([{ code: "lagging", group: "default", replica: 2, behind: 2, lagSeconds: 12.5, detail: "group default: replica 2 is behind its leader for 12.5 s (more than 10 s)" }]);
+    expect(summarizeHealth([withSeconds], 1, 10).reasons[0]!.detail).toBe("group default: replica 2 is 2 entries behind its leader (more than 1), and behind its leader for 12.5 s (more than 10 s)");
+    expect(summarizeHealth([withSeconds], 5).lagSecondsMax).toBe(30);
+  });
+
   it("does not count unreachable replicas as lagging nor a group with no reachable replica as quiesced", () => {
     const summary = summarizeHealth([group("default", 1, true, [9, 0, 9], { unreachable: 2, quiesced: true }), group("gone", 1, false, [1], { unreachable: 1 })], 0);
     expect(summary.counts).toMatchObject({ lagging: 0, quiesced: 1 });
@@ -67,5 +79,11 @@ describe("GET /v1/health", () => {
       expect(refused.status).toBe(400);
       expect((await jsonOf(refused)).code).toBe("badQuery");
     }
+    for (const bad of ["-1", "x", "0.5", "1234567", "1&lagSeconds=2"]) {
+      const refused = await send("GET", `/v1/health?lagSeconds=${bad}`);
+      expect(refused.status, bad).toBe(400);
+      expect((await jsonOf(refused)).code).toBe("badQuery");
+    }
+    expect((await jsonOf(await send("GET", "/v1/health?lagSeconds=7"))).lagSecondsMax).toBe(7);
   });
 });

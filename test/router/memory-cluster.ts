@@ -18,6 +18,9 @@ import type {
   GroupSpec,
   GroupView,
   Keyspace,
+  TxnOutcome,
+  TxnRequest,
+  LeaderTransfer,
   VersionedValue,
   WriteCondition,
   WriteOutcome,
@@ -40,6 +43,8 @@ export class MemoryCluster implements Cluster {
   throwNext = false;
   /** What health() reports. */
   healthy = true;
+  /** The origin (locationHint) of the last get, put or delete, as the router derived it from request.cf. */
+  lastOrigin: string | undefined;
 
   private readonly keyspaces = new Map<string, Map<string, Stored>>();
   private readonly groups = new Map<string, GroupView>();
@@ -66,6 +71,7 @@ export class MemoryCluster implements Cluster {
   }
 
   async get(keyspace: Keyspace, key: string, consistency: Consistency): Promise<ClusterResult<VersionedValue & { group: string }>> {
+    this.lastOrigin = keyspace.origin;
     return this.call(`get ${nameOf(keyspace)}`, () => {
       this.lastConsistency = consistency;
       const stored = this.mapOf(keyspace).get(key);
@@ -75,6 +81,7 @@ export class MemoryCluster implements Cluster {
   }
 
   async put(keyspace: Keyspace, key: string, value: Uint8Array, condition?: WriteCondition): Promise<ClusterResult<WriteOutcome>> {
+    this.lastOrigin = keyspace.origin;
     return this.call(`put ${nameOf(keyspace)}`, () => this.putNow(keyspace, key, value, condition));
   }
 
@@ -101,6 +108,25 @@ export class MemoryCluster implements Cluster {
 
   async batch(keyspace: Keyspace, operations: readonly BatchRequestOperation[]): Promise<ClusterResult<BatchResultItem[]>> {
     return this.call(`batch ${nameOf(keyspace)}`, () => success(operations.map((operation) => this.runOperation(keyspace, operation))));
+  }
+
+  async txn(keyspace: Keyspace, request: TxnRequest): Promise<ClusterResult<TxnOutcome>> {
+    return this.call(`txn ${nameOf(keyspace)}`, () => {
+      const map = this.mapOf(keyspace);
+      const failed = request.checks.filter((check) => (map.get(check.key)?.version ?? 0) !== check.version).map((check) => check.key);
+      if (failed.length > 0) return failure({ code: "txnConflict", keys: failed, detail: "a check failed" });
+      const reads = request.reads.map((key) => {
+        const stored = map.get(key);
+        return stored === undefined ? { key, found: false, version: 0 } : { key, found: true, value: stored.value.slice(), version: stored.version };
+      });
+      const versions = request.writes.map((write) => {
+        this.revision += 1;
+        if (write.op === "put") map.set(write.key, { value: write.value.slice(), version: this.revision });
+        else map.delete(write.key);
+        return { key: write.key, version: this.revision };
+      });
+      return success({ reads, versions });
+    });
   }
 
   async listGroups(): Promise<ClusterResult<GroupView[]>> {
@@ -149,6 +175,21 @@ export class MemoryCluster implements Cluster {
       if (survivor === undefined || !this.groups.has(other)) return failure({ code: "groupNotFound" });
       this.groups.delete(other);
       return success(survivor);
+    });
+  }
+
+  /** Leadership as a map: replica 1 leads every group until a transfer names another. */
+  private readonly leaders = new Map<string, number>();
+
+  async transferLeader(name: string, to?: number): Promise<ClusterResult<LeaderTransfer>> {
+    return this.call(`transferLeader ${name} ${to ?? "best"}`, () => {
+      const group = this.groups.get(name);
+      if (group === undefined) return failure({ code: "groupNotFound" });
+      if (to !== undefined && !group.replicas.some((replica) => replica.id === to)) return failure({ code: "replicaNotFound", detail: `group ${name} has no replica ${to}` });
+      const previous = this.leaders.get(name) ?? 1;
+      const leader = to ?? previous;
+      this.leaders.set(name, leader);
+      return success({ group: name, previous, leader, term: 1, transferred: leader !== previous });
     });
   }
 

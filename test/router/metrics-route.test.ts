@@ -63,6 +63,9 @@ describe("GET /metrics", () => {
     expect(() => parsePrometheusText("garbage line here\n")).toThrow(/refused/);
     expect(expositionProblems("# HELP c x\n# TYPE c counter\nc 1\n")).toContain("line 2: # TYPE c counter: a counter's name must end in _total");
     const badHistogram = '# HELP h x\n# TYPE h histogram\nh_bucket{le="1"} 3\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 2\n';
-    expect(expositionProblems(badHistogram)).toContain("histogram : buckets are not cumulative");
+    expect(expositionProblems(badHistogram)).toContain("histogram h: buckets are not cumulative");
+    // Two histogram families may share a label set; each is checked on its own.
+    const histogramOf = (name: string, low: number, high: number) => `# HELP ${name} x\n# TYPE ${name} histogram\n${name}_bucket{g="a",le="1"} ${low}\n${name}_bucket{g="a",le="+Inf"} ${high}\n${name}_sum{g="a"} 1\n${name}_count{g="a"} ${high}\n`;
+    expect(expositionProblems(histogramOf("first", 5, 9) + histogramOf("second", 1, 2))).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import { spansCover, spansOverlap, spanOf } from "../../src/kv/span.ts";
 import { optionsFromSeed, describeOptions, type SimulationOptions } from "./options.ts";
 import { MultiGroupInvariantError, MultiGroupWorld } from "./multigroup-world.ts";
 import { MultiGroupWorkload } from "./multigroup-workload.ts";
+import { BankWorkload, type BankStats } from "./bank-workload.ts";
 import { Reshaper, type ReshapeStats } from "./saga-driver.ts";
 import type { RoutingStats } from "./multigroup-workload.ts";
 import type { TraceSink, World } from "./world.ts";
@@ -34,6 +35,7 @@ export interface MultiGroupResult {
   groups: number;
   reshape: ReshapeStats;
   routing: RoutingStats;
+  bank: BankStats;
   faults: number;
 }
 
@@ -53,28 +55,35 @@ export function runMultiGroup(request: { seed: number; steps: number; trace?: Tr
   let world: MultiGroupWorld | null = null;
   let workload: MultiGroupWorkload | null = null;
   let reshaper: Reshaper | null = null;
+  let bank: BankWorkload | null = null;
   try {
     world = new MultiGroupWorld(options, keys, initial, request.trace ?? null);
     const w = world;
     workload = new MultiGroupWorkload(w, w.rng.fork(), options.workload);
     reshaper = new Reshaper(w, w.rng.fork());
+    bank = new BankWorkload(w, w.rng.fork());
     const clients = workload;
     const sagas = reshaper;
+    const transfers = bank;
     w.log(`seed ${request.seed}: ${describeOptions(options)}`);
     w.onTick = () => {
       clients.onTick();
       sagas.onTick();
+      transfers.onTick();
     };
     while (w.steps < request.steps) w.step();
     phase = "healing";
     w.heal();
     clients.paused = true;
     sagas.calm = true;
+    transfers.paused = true;
     const ticksMax = options.electionTicks * 400;
     waitFor(w, "every saga to finish and every call to end", ticksMax, () => sagas.idle && !clients.busy);
+    waitFor(w, "every transfer to end and the sweep to settle every intent and record", ticksMax, () => !transfers.busy && bankSettled(w));
     waitFor(w, "every group to apply its whole log on every replica", ticksMax, () => [...w.groups.values(), w.metadata].every((group) => groupSettled(group.world)));
     phase = "final";
     checkOwnership(w);
+    transfers.checkBank();
     clients.readEveryKey();
     waitFor(w, "a read of every key", ticksMax, () => !clients.busy);
     phase = "history";
@@ -96,6 +105,7 @@ export function runMultiGroup(request: { seed: number; steps: number; trace?: Tr
     groups: groups.length,
     reshape: reshaper?.stats ?? { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: {}, driverStalls: 0, racingRecords: 0 },
     routing: workload?.stats ?? { operations: 0, wrongRange: 0, movedToHints: 0, rangeFrozen: 0 },
+    bank: bank?.stats ?? { committed: 0, aborted: 0, died: 0, snapshots: 0, pushes: 0 },
     faults,
   };
 }
@@ -114,6 +124,14 @@ function multiGroupOptions(seed: number): SimulationOptions {
     engine: { ...options.engine, uncommittedBytesMax },
     nemesis: { ...options.nemesis, confChangeProbability: 0, crashedMax: Math.min(options.nemesis.crashedMax, 2) },
   };
+}
+
+/** No replica of any group holds an intent or a transaction record. */
+function bankSettled(world: MultiGroupWorld): boolean {
+  return [...world.groups.values()].every((group) => group.world.alive().every((replica) => {
+    const held = replica.stateMachine?.transactions();
+    return held !== undefined && held.intents.length === 0 && held.records.length === 0;
+  }));
 }
 
 function groupSettled(world: World): boolean {

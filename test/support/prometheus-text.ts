@@ -47,7 +47,8 @@ export function expositionProblems(text: string): string[] {
     const value = Number(sample[3]!.replace("+Inf", "Infinity"));
     if (family === "counter" && !(value >= 0)) problems.push(`${where}: a counter below 0`);
     if (family === "histogram") {
-      const series = labels.replace(/,?le="[^"]*"/, "").replace("{,", "{").replace("{}", "");
+      // A series is its family and labels without le: two histogram families may share label sets.
+      const series = `${current}${labels.replace(/,?le="[^"]*"/, "").replace("{,", "{").replace("{}", "")}`;
       if (name.endsWith("_bucket")) buckets.set(series, [...(buckets.get(series) ?? []), value]);
       if (name.endsWith("_count")) counts.set(series, value);
       if (name.endsWith("_bucket") && !/le="[^"]+"/.test(labels)) problems.push(`${where}: a bucket without le`);

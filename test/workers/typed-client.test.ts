@@ -1,7 +1,8 @@
 /**
  * Proves the typed client (src/client) runs inside workerd, the Workers runtime: built with the
  * Worker's own fetch (`exports.default.fetch`, the real app over real Durable Objects), it writes,
- * compare-and-sets, scans, runs a batch and lists groups, and maps a refused token to a typed error.
+ * compare-and-sets, scans, runs a batch and a transaction, lists groups, and maps a refused token
+ * and a transaction conflict to typed errors.
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -26,5 +27,16 @@ describe("the typed client inside workerd", () => {
     expect([...(await admin.get("in-workerd/b"))!.value]).toEqual([9, 8, 7]);
     expect((await admin.groups.list()).map((group) => group.name)).toContain("default");
     await expect(client("wrong-token").get("in-workerd/a")).rejects.toMatchObject({ name: "EdgeraftProblem", code: "unauthorized", status: 401 });
+  });
+
+  it("runs a transaction and maps a failed check to a txnConflict problem naming the key", async () => {
+    const admin = client();
+    const done = await admin.txn({ checks: [{ key: "in-workerd/t", absent: true }], writes: [{ op: "put", key: "in-workerd/t", value: "one" }, { op: "put", key: "in-workerd/u", value: new Uint8Array([1, 2]) }] });
+    expect(Object.keys(done.versions).sort()).toEqual(["in-workerd/t", "in-workerd/u"]);
+    const snapshot = await admin.txn({ reads: ["in-workerd/t", "in-workerd/u"] });
+    expect(snapshot.reads.map((read) => read.version)).toEqual([done.versions["in-workerd/t"], done.versions["in-workerd/u"]]);
+    expect(snapshot.reads[0]?.text).toBe("one");
+    const conflict = await admin.txn({ checks: [{ key: "in-workerd/t", absent: true }], writes: [{ op: "delete", key: "in-workerd/t" }] }).catch((error: unknown) => error);
+    expect(conflict).toMatchObject({ name: "EdgeraftProblem", code: "txnConflict", status: 409, keys: ["in-workerd/t"] });
   });
 });

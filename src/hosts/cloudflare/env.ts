@@ -1,5 +1,6 @@
 /** The Worker's bindings and settings (wrangler.toml, .dev.vars, secrets). */
 import { defaultBalanceThresholds, type BalanceThresholds } from "../../multiraft/balance.ts";
+import { defaultLeaderBalanceRules, type LeaderBalanceRules } from "../../multiraft/leader-balance.ts";
 
 /** Environment of the Worker and of its Durable Objects. */
 export interface Env {
@@ -7,6 +8,8 @@ export interface Env {
   REPLICA: DurableObjectNamespace;
   /** Replicas of the metadata group, `meta/1` to `meta/3`. */
   META: DurableObjectNamespace;
+  /** The stats aggregate GET /metrics reads (one object, "stats"; replicas report to it). */
+  STATS: DurableObjectNamespace;
   /** The admin bearer token (a secret); without it the Worker refuses requests. */
   ADMIN_TOKEN?: string;
   /** "on" exposes fault-injection routes; dev only, never in a deployed config. */
@@ -17,6 +20,8 @@ export interface Env {
   LOCATIONS?: string;
   /** Raft tick in milliseconds (default 100). */
   RAFT_TICK_MS?: string;
+  /** Dev and tests only: compact a replica's log after this many applied entries (default 10,000). */
+  RAFT_SNAPSHOT_ENTRIES?: string;
   /** A group holding this many keys splits automatically (default 100000). */
   SPLIT_KEYS?: string;
   /** A group holding this many bytes of keys and values splits automatically (default 67108864, 64 MiB). */
@@ -29,8 +34,16 @@ export interface Env {
   HEALTH_LAG_ENTRIES?: string;
   /** A group with no write for this many milliseconds is idle: after one last quiet check it sets no alarm (default 5000). */
   IDLE_AFTER_MS?: string;
+  /** GET /v1/health counts a replica as lagging when behind its leader's commit for more than this many seconds. */
+  HEALTH_LAG_SECONDS?: string;
   /** Structured log level: debug, info, warn (default: quiet), error or off (src/router/log.ts). */
   LOG_LEVEL?: string;
+  /** Time between two leader balancing passes while groups report traffic, in ms (default 10000); "off" disables leader balancing. */
+  LEADER_BALANCE_MS?: string;
+  /** Least time between two automatic leadership transfers of one group, in ms (default 60000). */
+  LEADER_TRANSFER_MIN_MS?: string;
+  /** Request counts per location halve over this time, in ms (default 60000). */
+  LEADER_HALF_LIFE_MS?: string;
 }
 
 /** The balance thresholds from the settings, each falling back to its default when absent or not a positive number. */
@@ -48,6 +61,29 @@ export function thresholdsOf(env: Env): BalanceThresholds {
   };
 }
 
+/** The leader balancer's rules from the settings (each falling back to its default), or undefined when LEADER_BALANCE_MS is "off". */
+export function leaderBalanceRulesOf(env: Env): LeaderBalanceRules | undefined {
+  if (env.LEADER_BALANCE_MS?.trim() === "off") return undefined;
+  const pick = (text: string | undefined, fallback: number) => {
+    const value = Number(text ?? "");
+    return Number.isFinite(value) && value > 0 ? value : fallback;
+  };
+  const defaults = defaultLeaderBalanceRules;
+  const halfLifeMs = pick(env.LEADER_HALF_LIFE_MS, defaults.halfLifeMs);
+  return {
+    ...defaults,
+    passIntervalMs: pick(env.LEADER_BALANCE_MS, defaults.passIntervalMs),
+    transferIntervalMinMs: pick(env.LEADER_TRANSFER_MIN_MS, defaults.transferIntervalMinMs),
+    halfLifeMs,
+    activeMs: Math.max(defaults.activeMs, 2 * halfLifeMs),
+  };
+}
+
+/** How often a data group's leader reports its locality counts: twice per balancing pass, at most every half second. */
+export function localityReportMsOf(rules: LeaderBalanceRules): number {
+  return Math.max(500, Math.floor(rules.passIntervalMs / 2));
+}
+
 /** The locationHints for the replicas of new groups, in order (default wnam, weur, apac). */
 export function locationsOf(env: Env): string[] {
   return (env.LOCATIONS ?? "wnam,weur,apac").split(",").map((location) => location.trim()).filter((location) => location !== "");
@@ -63,4 +99,10 @@ export function healthLagEntriesOf(env: Env): number | undefined {
 export function idleAfterMsOf(env: Env): number | undefined {
   const value = Number(env.IDLE_AFTER_MS ?? "");
   return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/** The lag limit in seconds of GET /v1/health from HEALTH_LAG_SECONDS, or undefined (the app's default) when absent or not a whole number. */
+export function healthLagSecondsOf(env: Env): number | undefined {
+  const text = env.HEALTH_LAG_SECONDS;
+  return text !== undefined && /^[0-9]{1,6}$/.test(text.trim()) ? Number(text.trim()) : undefined;
 }

@@ -19,6 +19,19 @@ import { countEvent, eventCounts } from "../common/sqlite/event-counters.ts";
 import { PeerTransport } from "./transport.ts";
 import { LoadReporter } from "./load-reporter.ts";
 import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
+import { TxnSweeper, type SweepWork } from "../common/txn-sweep.ts";
+import { StatsReporter, type ReplicaReport } from "../common/stats-reporter.ts";
+import type { LocalityReport } from "../../multiraft/leader-balance.ts";
+import { LocalityReporter } from "./locality-reporter.ts";
+
+/** Where a data group's leader sends its reports: load (automatic splits and merges) and, when set, locality (leader placement). */
+export interface LoadReports {
+  thresholds: BalanceThresholds;
+  send: (load: GroupLoad) => void;
+  locality?: { reportMs: number; send: (report: LocalityReport) => void };
+  /** IDLE_AFTER_MS: a group with no write for this long runs its one quiet check, then sets no alarm. */
+  idleAfterMs?: number | undefined;
+}
 
 /** One replica's host state inside its Durable Object. */
 export class ReplicaHost implements ReplicaEndpoint {
@@ -34,7 +47,16 @@ export class ReplicaHost implements ReplicaEndpoint {
   readonly received = { batches: 0, messages: 0 };
   /** Reports this group's load to the metadata group's balancer (data groups only). */
   reporter: LoadReporter | undefined;
-  private readonly loadReports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void; idleAfterMs?: number | undefined } | undefined;
+  private readonly loadReports: LoadReports | undefined;
+  /** Resolves abandoned transactions while this replica leads a group that holds intents or records (data groups only). */
+  private readonly sweeper: TxnSweeper | undefined;
+  /** Sends this replica's reports to the stats aggregate GET /metrics reads (undefined: no aggregate). */
+  private readonly sendStats: ((report: ReplicaReport) => void) | undefined;
+  private stats: StatsReporter | undefined;
+  /** Counts this group's requests by origin and reports them to the leader balancer (data groups only). */
+  locality: LocalityReporter | undefined;
+  /** A further deadline for the object's one alarm (the metadata group's leader balancer), or null. */
+  extraDeadline: () => number | null = () => null;
 
   /** `reset` throws the object away (`ctx.abort`): the next request builds it again from storage. */
   constructor(
@@ -42,13 +64,19 @@ export class ReplicaHost implements ReplicaEndpoint {
     namespace: DurableObjectNamespace,
     timing: Partial<ReplicaTiming>,
     reset: (reason: string) => void,
-    loadReports?: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void; idleAfterMs?: number | undefined },
+    loadReports?: LoadReports,
+    sweep?: (identity: ReplicaIdentity, work: SweepWork) => Promise<void>,
+    sendStats?: (report: ReplicaReport) => void,
   ) {
     this.storage = storage;
     this.namespace = namespace;
     this.timing = timing;
     this.reset = reset;
     this.loadReports = loadReports;
+    this.sendStats = sendStats;
+    if (sweep !== undefined) {
+      this.sweeper = new TxnSweeper({ runtime: () => this.runtime, nowMs: () => Date.now(), run: (work) => (this.identity === undefined ? Promise.resolve() : sweep(this.identity, work)) });
+    }
   }
 
   private get sql(): SqlRunner {
@@ -102,6 +130,7 @@ export class ReplicaHost implements ReplicaEndpoint {
     if (this.identity === undefined) return;
     this.identity = { ...this.identity, retired: true };
     this.saveIdentity(this.identity);
+    this.stats?.maybeReport(); // the aggregate learns it is retired
     this.runtime?.abandon("the replica was retired");
     this.runtime = undefined;
     this.transport = undefined;
@@ -126,6 +155,11 @@ export class ReplicaHost implements ReplicaEndpoint {
     this.reporter?.afterWrite();
   }
 
+  /** A client request from `origin` was answered: the locality reporter counts it. */
+  noteOrigin(origin: string): void {
+    this.locality?.noteOrigin(origin);
+  }
+
   /** Raft traffic since the object started (reported by /internal/status). */
   traffic(): unknown {
     return { received: this.received, sent: this.transport?.counters, events: eventCounts(this.sql) };
@@ -136,23 +170,29 @@ export class ReplicaHost implements ReplicaEndpoint {
     if (this.transport !== undefined) this.transport.faults = faults;
   }
 
-  /** The alarm fired: advance time, then arm the next tick (or nothing when quiet). */
-  alarm(): void {
+  /** The alarm fired: advance time, then arm the next tick (or nothing when quiet). Answers the sweep it started, if any. */
+  alarm(): Promise<void> | undefined {
     this.alarmAtMs = null;
     countEvent(this.sql, "alarms");
+    this.runtime?.metrics.alarmFired();
     this.runtime?.tick();
     this.reporter?.quietCheck();
+    const sweeping = this.sweeper?.maybeSweep().finally(() => this.schedule());
+    this.locality?.flush();
     this.schedule();
+    return sweeping;
   }
 
   /**
-   * Arms the DO alarm at the runtime's next tick (or the load reporter's one quiet check after the
-   * last write), or clears it when the replica is quiet.
+   * Arms the DO alarm at the earliest of the runtime's next tick, the load reporter's one quiet
+   * check after the last write, the locality reporter's end of window and the extra deadline, or
+   * clears it when there is none (the replica is quiet).
    */
   schedule(): void {
-    const tick = this.runtime?.nextTickAtMs() ?? null;
-    const quietCheck = this.reporter?.quietCheckAtMs() ?? null;
-    const next = tick === null ? quietCheck : quietCheck === null ? tick : Math.min(tick, quietCheck);
+    this.stats?.maybeReport();
+    const deadlines = [this.runtime?.nextTickAtMs() ?? null, this.reporter?.quietCheckAtMs() ?? null, this.sweeper?.dueAtMs() ?? null, this.locality?.flushAtMs() ?? null, this.extraDeadline()];
+    const pending = deadlines.filter((deadline): deadline is number => deadline !== null);
+    const next = pending.length === 0 ? null : Math.min(...pending);
     if (next === null) {
       if (this.alarmAtMs !== null) void this.storage.deleteAlarm();
       this.alarmAtMs = null;
@@ -196,10 +236,28 @@ export class ReplicaHost implements ReplicaEndpoint {
       quietNote: sqliteQuietNote(this.sql),
     });
     if (this.loadReports !== undefined) this.reporter = this.loadReporter(identity.group, this.loadReports);
+    const locality = this.loadReports?.locality;
+    if (locality !== undefined) {
+      const leadership = () => {
+        const brief = this.runtime?.node.brief();
+        return { leading: brief?.role === "leader", term: brief?.term ?? 0 };
+      };
+      this.locality = new LocalityReporter({ group: identity.group, replica: identity.replica, leadership, nowMs: () => Date.now() }, locality.reportMs, locality.send);
+    }
+    if (this.sendStats !== undefined) this.stats = new StatsReporter({ take: () => this.report(), send: this.sendStats, nowMs: () => Date.now() });
     this.schedule();
   }
 
-  private loadReporter(group: string, reports: { thresholds: BalanceThresholds; send: (load: GroupLoad) => void; idleAfterMs?: number | undefined }): LoadReporter {
+  /** This replica's report for the stats aggregate. */
+  private report(): Omit<ReplicaReport, "atMs"> | undefined {
+    if (this.runtime === undefined || this.identity === undefined) return undefined;
+    const { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics } = this.runtime.status();
+    const status = { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics };
+    const { group, replica, locations, retired } = this.identity;
+    return { group, replica, location: locations[replica] ?? "", retired, status, traffic: this.traffic() };
+  }
+
+  private loadReporter(group: string, reports: LoadReports): LoadReporter {
     const source = {
       group,
       measure: () => {

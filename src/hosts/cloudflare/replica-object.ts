@@ -11,12 +11,17 @@ import { noFaults, type ReplicaFaults } from "../../multiraft/protocol.ts";
 import { injectedFaultMessage } from "../../shared/injected-fault.ts";
 import { answerReplicaRequest, replicaRequestPaths } from "../common/replica-requests.ts";
 import { ReplicaHost } from "./replica-host.ts";
-import { idleAfterMsOf, locationsOf, thresholdsOf, type Env } from "./env.ts";
+import { idleAfterMsOf, leaderBalanceRulesOf, localityReportMsOf, locationsOf, thresholdsOf, type Env } from "./env.ts";
 import type { GroupLoad } from "../../multiraft/balance.ts";
+import { defaultLeaderBalanceRules, type LocalityReport } from "../../multiraft/leader-balance.ts";
 import { Balancer } from "../../router/cluster-client/balancer.ts";
+import { LeaderBalancer } from "../../router/cluster-client/leader-balancer.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
 import { logEvent, setLogLevel } from "../../router/log.ts";
 import { DurableObjectDirectory } from "./directory.ts";
+import type { ReplicaIdentity } from "../common/replica-requests.ts";
+import type { SweepWork } from "../common/txn-sweep.ts";
+import { sendStatsReport } from "./stats-object.ts";
 
 const json = (body: unknown, status = 200): Response => Response.json(body, { status });
 
@@ -29,9 +34,17 @@ export class ReplicaObject extends DurableObject<Env> {
     super(ctx, env);
     setLogLevel(env.LOG_LEVEL);
     const tickMs = Number(env.RAFT_TICK_MS ?? "");
-    const timing = Number.isFinite(tickMs) && tickMs > 0 ? { tickMs } : {};
-    const loadReports = this.peers(env) === env.REPLICA ? { thresholds: thresholdsOf(env), send: (load: GroupLoad) => void reportLoad(env, load), idleAfterMs: idleAfterMsOf(env) } : undefined;
-    this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason), loadReports);
+    const snapshotEntries = Number(env.RAFT_SNAPSHOT_ENTRIES ?? "");
+    const timing = {
+      ...(Number.isFinite(tickMs) && tickMs > 0 ? { tickMs } : {}),
+      ...(Number.isSafeInteger(snapshotEntries) && snapshotEntries > 0 ? { snapshotEntries } : {}),
+    };
+    const rules = leaderBalanceRulesOf(env);
+    const locality = rules === undefined ? {} : { locality: { reportMs: localityReportMsOf(rules), send: (report: LocalityReport) => void reportLoad(env, { group: report.group, locality: report }) } };
+    const loadReports = this.peers(env) === env.REPLICA ? { thresholds: thresholdsOf(env), send: (load: GroupLoad) => void reportLoad(env, load), idleAfterMs: idleAfterMsOf(env), ...locality } : undefined;
+    const dataGroup = this.peers(env) === env.REPLICA;
+    const sweep = dataGroup ? (identity: ReplicaIdentity, work: SweepWork) => this.sweep(identity, work) : undefined;
+    this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason), loadReports, sweep, (report) => void sendStatsReport(env, report));
     void ctx.blockConcurrencyWhile(async () => this.host.open());
     this.routes();
   }
@@ -46,7 +59,23 @@ export class ReplicaObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    this.host.alarm();
+    const sweeping = this.host.alarm();
+    if (sweeping !== undefined) this.ctx.waitUntil(sweeping.catch((error: unknown) => logEvent("warn", "txnSweepFailed", { error: String(error) })));
+  }
+
+  private cluster: ClusterClient | undefined;
+
+  /** A cluster client of this object's own (the transaction sweep, and the metadata group's balancers). */
+  protected clusterClient(): ClusterClient {
+    this.cluster ??= new ClusterClient({ directory: new DurableObjectDirectory(this.env), locations: locationsOf(this.env) });
+    return this.cluster;
+  }
+
+  /** Resolves this group's abandoned intents and transaction records through a cluster client of its own. */
+  private async sweep(identity: ReplicaIdentity, work: SweepWork): Promise<void> {
+    const keyspace = "tenant" in identity.owns ? { kind: "tenant" as const, tenant: identity.owns.tenant } : { kind: "shared" as const };
+    await this.clusterClient().sweepTransactions(keyspace, identity.group, work);
+    logEvent("info", "txnSwept", { group: identity.group, intents: work.intents.length, records: work.records.length });
   }
 
   protected routes(): void {
@@ -61,14 +90,22 @@ export class ReplicaObject extends DurableObject<Env> {
     }
     r.post("/internal/faults", async (request) => {
       const body = (await request.json()) as Partial<ReplicaFaults>;
+      this.logFault("faults", body);
       this.host.setFaults({ ...(this.host.transport?.faults ?? noFaults), ...body }); // faults add up; heal sends all zeros
       return json({ ok: true });
     });
     r.post("/internal/crash", () => {
+      this.logFault("crash", {});
       this.host.runtime?.abandon("crash requested");
       this.ctx.abort(injectedFaultMessage("crash requested through the fault routes"));
       return json({ ok: true });
     });
+  }
+
+  /** Logs a fault injected into this replica (info: quiet at the default level). */
+  private logFault(kind: string, fault: Record<string, unknown>): void {
+    const identity = this.host.identity;
+    logEvent("info", "faultInjected", { kind, ...fault, group: identity?.group, replica: identity?.replica, term: this.host.runtime?.node.brief().term });
   }
 
   private async raft(request: IRequest): Promise<Response> {
@@ -83,24 +120,42 @@ export class ReplicaObject extends DurableObject<Env> {
   }
 }
 
-/** A replica of the metadata group (`meta/1` to `meta/3`); same engine, its own namespace. Its leader runs the balancer. */
+/**
+ * A replica of the metadata group (`meta/1` to `meta/3`); same engine, its own namespace. Its
+ * leader runs the balancer (automatic splits and merges) and the leader balancer, whose passes
+ * its alarm drives.
+ */
 export class MetaObject extends ReplicaObject {
   private balancer: Balancer | undefined;
+  private leaderBalancer: LeaderBalancer | undefined;
 
   protected override peers(env: Env): DurableObjectNamespace {
     return env.META;
   }
 
+  override async alarm(): Promise<void> {
+    await super.alarm();
+    this.runLeaderPass();
+  }
+
   protected override routes(): void {
     super.routes();
-    // A data group's load report: the leader decides and runs automatic splits and merges, in the background.
+    this.host.extraDeadline = () => (this.leading() ? (this.leaderBalancer?.nextPassAtMs(Date.now()) ?? null) : null);
+    // A data group's report: its load (the leader decides and runs automatic splits and merges, in
+    // the background) and/or where its requests came from (noted for the leader balancer's next pass).
     this.router.post("/internal/report", async (request) => {
       const runtime = this.host.runtime;
       const brief = runtime?.node.brief();
       if (brief?.role !== "leader") return json({ kind: "notLeader", leader: brief?.leader ?? 0 });
-      const load = (await request.json()) as GroupLoad;
-      if (typeof load?.group !== "string" || typeof load.keys !== "number") return json({ kind: "badRequest" }, 400);
-      this.balancer ??= new Balancer(new ClusterClient({ directory: new DurableObjectDirectory(this.env), locations: locationsOf(this.env) }), thresholdsOf(this.env));
+      const report = (await request.json()) as (GroupLoad & { locality?: LocalityReport }) | { group: string; keys?: undefined; locality?: LocalityReport };
+      if (typeof report?.group !== "string" || (typeof report.keys !== "number" && !isLocalityReport(report.locality))) return json({ kind: "badRequest" }, 400);
+      if (isLocalityReport(report.locality)) {
+        this.leaderBalancerOf()?.note(report.locality, Date.now());
+        this.host.schedule();
+      }
+      if (typeof report.keys !== "number") return json({ kind: "ok" });
+      const load = report as GroupLoad;
+      this.balancer ??= new Balancer(this.clusterClient(), thresholdsOf(this.env));
       this.ctx.waitUntil(
         this.balancer.consider(load).then(
           (outcome) => outcome.kind !== "none" && outcome.kind !== "busy" && logEvent("info", "balance", { ...outcome, group: load.group, load }),
@@ -109,11 +164,56 @@ export class MetaObject extends ReplicaObject {
       );
       return json({ kind: "ok" });
     });
+    // The best leader for a group an operator asked to move without naming a replica.
+    this.router.post("/internal/leader-advice", async (request) => {
+      const brief = this.host.runtime?.node.brief();
+      if (brief?.role !== "leader") return json({ kind: "notLeader", leader: brief?.leader ?? 0 });
+      const asked = (await request.json()) as { group?: unknown; replicas?: unknown; leader?: unknown };
+      if (typeof asked.group !== "string" || !Array.isArray(asked.replicas) || typeof asked.leader !== "number") return json({ kind: "badRequest" }, 400);
+      const balancer = this.leaderBalancerOf() ?? new LeaderBalancer(this.clusterClient(), defaultLeaderBalanceRules);
+      const replicas = asked.replicas as { id: number; location: string }[];
+      return json({ kind: "ok", replica: await balancer.advise(asked.group, replicas, asked.leader, Date.now()) });
+    });
+  }
+
+  private leading(): boolean {
+    return this.host.runtime?.node.brief().role === "leader";
+  }
+
+
+  /** The leader balancer, made on first use; undefined when leader balancing is off. */
+  private leaderBalancerOf(): LeaderBalancer | undefined {
+    const rules = leaderBalanceRulesOf(this.env);
+    if (rules === undefined) return undefined;
+    this.leaderBalancer ??= new LeaderBalancer(this.clusterClient(), rules);
+    return this.leaderBalancer;
+  }
+
+  /** Runs a leader balancing pass in the background when one is due at this metadata leader. */
+  private runLeaderPass(): void {
+    const balancer = this.leaderBalancer;
+    const due = balancer?.nextPassAtMs(Date.now()) ?? null;
+    if (balancer === undefined || due === null || due > Date.now() || !this.leading()) return;
+    this.ctx.waitUntil(
+      balancer.pass(() => Date.now()).then(
+        (outcomes) => outcomes.forEach((outcome) => logEvent(outcome.ok ? "info" : "warn", "leaderBalance", { ...outcome })),
+        (error: unknown) => logEvent("warn", "leaderBalanceFailed", { error: String(error) }),
+      ).finally(() => this.host.schedule()),
+    );
   }
 }
 
-/** Sends a data group's load report to the metadata group's leader (best effort: a lost report is followed by the next). */
-async function reportLoad(env: Env, load: GroupLoad): Promise<void> {
+/** Whether `value` is a well-formed locality report. */
+function isLocalityReport(value: unknown): value is LocalityReport {
+  if (typeof value !== "object" || value === null) return false;
+  const report = value as Partial<LocalityReport>;
+  const requests = report.requests as unknown;
+  return typeof report.group === "string" && Number.isSafeInteger(report.leader) && Number.isSafeInteger(report.term)
+    && typeof requests === "object" && requests !== null && Object.values(requests).every((count) => typeof count === "number" && Number.isFinite(count) && count >= 0);
+}
+
+/** Sends a data group's load or locality report to the metadata group's leader (best effort: a lost report is followed by the next). */
+async function reportLoad(env: Env, load: GroupLoad | { group: string; locality: LocalityReport }): Promise<void> {
   let target = 1;
   for (let hop = 0; hop < 3; hop++) {
     try {

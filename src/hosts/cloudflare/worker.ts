@@ -5,14 +5,16 @@
 import type { Hono } from "hono";
 import { createApp } from "../../router/app.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
-import { statsOfClusterClient } from "../../router/metrics/replica-stats.ts";
+import { statsOfReports } from "../../router/metrics/replica-stats.ts";
+import { readStatsReports } from "./stats-object.ts";
 import { DurableObjectDirectory } from "./directory.ts";
 import { DurableObjectFaults } from "./faults.ts";
 import { registerBenchRoutes } from "./bench-route.ts";
 import { setLogLevel } from "../../router/log.ts";
-import { healthLagEntriesOf, locationsOf, type Env } from "./env.ts";
+import { healthLagEntriesOf, healthLagSecondsOf, locationsOf, type Env } from "./env.ts";
 
 export { ReplicaObject, MetaObject } from "./replica-object.ts";
+export { StatsObject } from "./stats-object.ts";
 
 let built: { env: Env; app: Hono } | undefined;
 
@@ -20,10 +22,11 @@ function appFor(env: Env): Hono {
   if (built?.env === env) return built.app;
   setLogLevel(env.LOG_LEVEL);
   const locations = locationsOf(env);
-  const cluster = new ClusterClient({ directory: new DurableObjectDirectory(env), locations });
+  const cluster = new ClusterClient({ directory: new DurableObjectDirectory(env), locations, leaderAdviceFromMeta: true });
   const faults = env.FAULTS === "on" ? new DurableObjectFaults(cluster) : undefined;
   const healthLagEntriesMax = healthLagEntriesOf(env);
-  const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, replicaStats: statsOfClusterClient(cluster), ...(faults === undefined ? {} : { faults }), ...(healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax }) });
+  const healthLagSecondsMax = healthLagSecondsOf(env);
+  const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, replicaStats: statsOfReports(() => readStatsReports(env), () => Date.now()), ...(faults === undefined ? {} : { faults }), ...(healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax }), ...(healthLagSecondsMax === undefined ? {} : { healthLagSecondsMax }) });
   if (env.BENCH === "on") registerBenchRoutes(app, { cluster, adminToken: env.ADMIN_TOKEN });
   built = { env, app };
   return app;

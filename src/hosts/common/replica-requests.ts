@@ -6,7 +6,7 @@
  * first: a retired replica or an old epoch is answered "stale epoch", so the router re-resolves;
  * a key outside the group's ranges gets the state machine's wrongRange or rangeFrozen.
  */
-import { commandFromJson, ownsKey, type BootstrapRequest, type Ownership, type ReplicaRefusal } from "../../multiraft/protocol.ts";
+import { commandFromJson, ownsKey, type BootstrapRequest, type LeadershipReply, type Ownership, type ReplicaRefusal } from "../../multiraft/protocol.ts";
 import { encodeBase64 } from "../../shared/base64.ts";
 import { keyProblemOf } from "../../kv/key-order.ts";
 import type { KeyRefusal } from "../../kv/result.ts";
@@ -40,6 +40,8 @@ export interface ReplicaEndpoint {
   traffic(): unknown;
   /** Called after each client write was answered here (load reports for automatic splits). */
   afterWrite?(): void;
+  /** Called after a client read or write that names where it came from (a locationHint) was answered here (leader locality). */
+  noteOrigin?(origin: string): void;
 }
 
 /** An answer to an internal request. */
@@ -52,9 +54,12 @@ export interface ReplicaAnswer {
 export const replicaRequestPaths = [
   "/internal/bootstrap", "/internal/write", "/internal/get", "/internal/scan", "/internal/export", "/internal/median",
   "/internal/status", "/internal/campaign", "/internal/transfer", "/internal/retire", "/internal/membership",
+  "/internal/leadership",
 ] as const;
 
 const answer = (body: unknown, status = 200): ReplicaAnswer => ({ status, body });
+/** What an origin may look like: a locationHint (wnam, weur, apac-ne, ...). */
+const originPattern = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** Serves `path` with `body` (undefined for GET) at `endpoint`. */
 export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: string, body: unknown): Promise<ReplicaAnswer> {
@@ -79,7 +84,7 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
       if (typeof key !== "string" || keyProblemOf(key) !== undefined) return answer({ kind: "badRequest" });
       return client(endpoint, fields, key, async (runtime) =>
         readAnswer(await runtime.get(key, consistencyOf(fields.consistency)), (read) => {
-          if (!read.ok) return refusalAnswer(read);
+          if (!read.ok) return read.code === "intentFound" ? { kind: "intent", intents: read.intents } : refusalAnswer(read);
           const record = read.record;
           return record === undefined ? { kind: "ok", found: false } : { kind: "ok", found: true, valueBase64: encodeBase64(record.value), version: record.version };
         }),
@@ -121,6 +126,13 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
         endpoint.schedule();
       }
       return answer({ kind: "ok", identity: endpoint.identity, status: runtime.status(), traffic: endpoint.traffic() });
+    }
+    case "/internal/leadership": {
+      // Who leads, as this replica sees it, without waking it or starting an election (a transfer is watched through this).
+      const runtime = endpoint.runtime;
+      if (runtime === undefined) return answer({ kind: "uninitialized" });
+      const brief = runtime.node.brief();
+      return answer({ kind: "ok", role: brief.role, term: brief.term, leader: brief.leader, transferee: runtime.status().leadTransferee } satisfies LeadershipReply);
     }
     case "/internal/campaign":
       return admin(endpoint, (runtime) => runtime.campaign());
@@ -164,7 +176,9 @@ async function client(
   // run the engine's timers or the request's own deadline (see replica-object.ts on Cloudflare).
   endpoint.schedule();
   try {
-    return answer(await pending);
+    const answered = await pending;
+    if (typeof fields.origin === "string" && originPattern.test(fields.origin)) endpoint.noteOrigin?.(fields.origin);
+    return answer(answered);
   } finally {
     endpoint.schedule();
   }

@@ -13,7 +13,7 @@ import type { ConfChange, ConfState, Entry, Message, NodeId, Status } from "../.
 import type { KvStateMachine, ScanPage, ScanRequest } from "../../kv/state-machine.ts";
 import type { KvRecord } from "../../kv/store.ts";
 import type { ExportPage } from "../../kv/range-apply.ts";
-import type { KeyRefusal } from "../../kv/result.ts";
+import type { IntentFound, KeyRefusal } from "../../kv/result.ts";
 import type { RangeOwnership } from "../../kv/ownership.ts";
 import type { Span } from "../../kv/span.ts";
 import type { ApplyResult } from "../../kv/result.ts";
@@ -22,6 +22,9 @@ import { encodeCommand } from "../../kv/command-codec.ts";
 import { validateCommand } from "../../kv/command.ts";
 import { WaiterBook } from "./waiters.ts";
 import { defaultTiming, type QuietNote, type QuietNoteStore, type ReplicaTiming } from "./replica-settings.ts";
+import { ReplicaMetrics, type ReplicaMetricsReport } from "./replica-metrics.ts";
+import { FollowerLag } from "./follower-lag.ts";
+import { logEvent } from "../../router/log.ts";
 
 export { defaultTiming, type QuietNote, type QuietNoteStore, type ReplicaTiming } from "./replica-settings.ts";
 
@@ -107,6 +110,10 @@ export class ReplicaRuntime {
   private proposalsWaiting = false;
   /** Proposals taken and storage transactions run since start (reported in status()). */
   private readonly counters = { proposals: 0, transactions: 0 };
+  /** Counters and latency histograms for GET /metrics (reported in status()). */
+  readonly metrics: ReplicaMetrics;
+  /** Leader only: how long each follower has been behind (for lag in seconds). */
+  private readonly followerLag = new FollowerLag();
 
   constructor(options: ReplicaRuntimeOptions) {
     this.options = options;
@@ -132,6 +139,8 @@ export class ReplicaRuntime {
     this.knownLeader = brief.leader;
     this.quiet = brief.quiesced;
     this.lastTickMs = options.nowMs();
+    // Elections, leader changes and snapshots are logged at info (quiet at the default level).
+    this.metrics = new ReplicaMetrics(options.nowMs, (event, fields) => logEvent("info", event, { group: this.group, replica: this.id, term: this.node.brief().term, ...fields }));
     this.waiters = new WaiterBook();
     this.pump();
   }
@@ -151,6 +160,7 @@ export class ReplicaRuntime {
     for (let i = 0; i < ticks; i++) this.node.tick();
     if (elapsed > 0) this.lastTickMs = ticks === elapsed ? this.lastTickMs + elapsed * this.timing.tickMs : now;
     this.pump();
+    this.followerLag.note(this.id, this.leading, this.leading ? this.node.status() : { commit: 0, progress: {} }, now);
     this.waiters.expire(now, (reason) => ({ kind: "unknown", reason }));
   }
 
@@ -174,13 +184,14 @@ export class ReplicaRuntime {
     const index = this.node.brief().lastIndex;
     const promise = this.waiters.waitForEntry<WriteResponse>(index, brief.term, this.deadline());
     this.counters.proposals++;
+    this.metrics.proposed(index);
     if (this.flushing) this.proposalsWaiting = true; // joins the next transaction (group commit)
     else this.pump();
     return promise;
   }
 
   /** Reads one key with the requested consistency; a key this group does not serve at the read's index gives its refusal. */
-  get(key: string, consistency: ReadConsistency): Promise<ReadResponse<{ ok: true; record: KvRecord | undefined } | KeyRefusal>> {
+  get(key: string, consistency: ReadConsistency): Promise<ReadResponse<{ ok: true; record: KvRecord | undefined } | KeyRefusal | IntentFound>> {
     return this.read(consistency, () => this.stateMachine.read(key));
   }
 
@@ -247,19 +258,27 @@ export class ReplicaRuntime {
     return this.counters.proposals;
   }
 
+  /** The intents and transaction records this replica's state machine holds (the sweep's work). */
+  transactions(): ReturnType<KvStateMachine["transactions"]> {
+    return this.stateMachine.transactions();
+  }
+
   /** What the group owns, as of the last applied entry here (undefined: never given ranges). */
   get ownership(): RangeOwnership | undefined {
     return this.stateMachine.ownership;
   }
 
   /** Engine status plus the state machine's applied index. */
-  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number; proposals: number; transactions: number } {
+  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number; proposals: number; transactions: number; metrics: ReplicaMetricsReport; followerLagMs: Record<number, number> } {
+    const status = this.node.status();
     return {
-      ...this.node.status(),
+      ...status,
+      followerLagMs: this.followerLag.lagMs(this.id, this.leading, status, this.options.nowMs()),
       group: this.group,
       stateMachineApplied: this.stateMachine.appliedIndex,
       pendingRequests: this.waiters.size,
       ...this.counters,
+      metrics: this.metrics.report(),
     };
   }
 
@@ -308,6 +327,7 @@ export class ReplicaRuntime {
         drive(this.node, this.ports((applied) => (appliedAny ||= applied)), { snapshotEntries: this.timing.snapshotEntries });
         if (appliedAny) this.options.applied?.();
       });
+      this.metrics.committed(this.node.brief().commit);
       this.counters.transactions++;
       this.proposalsWaiting = false; // whatever waited was persisted by this pass
       this.watchFlush();
@@ -347,6 +367,7 @@ export class ReplicaRuntime {
     return {
       store: this.options.logStore,
       send: (messages) => {
+        this.metrics.sending(messages);
         for (const m of messages) {
           const queue = this.outbox.get(m.to);
           if (queue === undefined) this.outbox.set(m.to, [m]);
@@ -356,12 +377,14 @@ export class ReplicaRuntime {
       apply: (entry: Entry) => {
         noteApplied(true);
         if (entry.index <= machine.appliedIndex) return; // durable state already has it (replay after restart)
+        this.metrics.applied(entry.index, entry.data.byteLength > 0);
         if (entry.data.byteLength === 0) return this.waiters.entryApplied(entry, undefined); // a leader's no-op
         this.waiters.entryApplied(entry, machine.apply(entry.index, entry.data));
       },
       restore: (snapshot) => {
         const restored = machine.restore(snapshot.data);
         if (!restored.ok) throw new Error(`snapshot from the leader is unreadable: ${restored.reason}`);
+        this.metrics.snapshotInstalled(snapshot.meta.index);
         noteApplied(true);
       },
       takeSnapshot: () => machine.snapshot(),
@@ -376,6 +399,7 @@ export class ReplicaRuntime {
         const leaderBefore = this.knownLeader;
         this.leading = state.role === "leader";
         this.knownLeader = state.leader;
+        this.metrics.softState(state.role, state.leader, this.node.brief().term);
         // Lost leadership: nothing asked of us will be answered. A follower whose leader changed:
         // reads it forwarded to the old leader will not be answered either; fail them now so the
         // router retries at once instead of waiting for the deadline.

@@ -1,10 +1,11 @@
 /**
- * One Deno node of a self-hosted cluster: every replica placed on it (one SQLite file each) in one
- * event loop, one ticker for all of them, one transport to the other nodes, and the public v1 API
+ * One Deno node of a self-hosted cluster: every replica placed on it in one event loop, all of
+ * them in one SQLite database synced once per turn (node-storage.ts), one ticker for all of them,
+ * one transport to the other nodes, and the public v1 API
  * (the same Hono app as the Worker) over a cluster client whose directory reaches replicas here
  * in-process and elsewhere over the transport. Any node accepts any request.
  */
-import { mkdirSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp } from "../../router/app.ts";
@@ -15,7 +16,8 @@ import { defaultTiming, type ReplicaTiming } from "../common/replica-runtime.ts"
 import { answerReplicaRequest, type ReplicaAnswer, type ReplicaEndpoint } from "../common/replica-requests.ts";
 import { NodeDirectory } from "./node-directory.ts";
 import { NodeReplica } from "./node-replica.ts";
-import { memoryUsage } from "node:process";
+import { NodeStorage } from "./node-storage.ts";
+import { cpuUsage, memoryUsage } from "node:process";
 import { NodeTransport, peerPath, secretMatches, type NodeAddress } from "./node-transport.ts";
 import { nodeOfReplica } from "./placement.ts";
 
@@ -24,7 +26,7 @@ export interface ClusterNodeOptions {
   id: number;
   /** Every node of the cluster, this one included. */
   nodes: NodeAddress[];
-  /** Where this node keeps its replicas' files. */
+  /** Where this node keeps its database (`node.sqlite`). */
   dataDirectory: string;
   /** Shared by all nodes; peers must present it. */
   clusterSecret: string;
@@ -58,7 +60,7 @@ export class ClusterNode {
   readonly app: Hono;
   private readonly options: ClusterNodeOptions;
   private readonly nodeIds: number[];
-  private readonly replicasDirectory: string;
+  private readonly storage: NodeStorage;
   private readonly replicas = new Map<string, NodeReplica>();
   /** Replicas that have a next tick; the ticker only looks at these (idle groups cost nothing). */
   private readonly awake = new Set<NodeReplica>();
@@ -73,8 +75,17 @@ export class ClusterNode {
     // stay off on Deno, as on Durable Objects.
     this.timing = { ticksPerCallMax: 1, ...options.timing, leaseReads: false };
     this.nodeIds = options.nodes.map((node) => node.id);
-    this.replicasDirectory = join(options.dataDirectory, "replicas");
-    mkdirSync(this.replicasDirectory, { recursive: true });
+    mkdirSync(options.dataDirectory, { recursive: true });
+    const oldLayout = join(options.dataDirectory, "replicas");
+    if (existsSync(oldLayout) && readdirSync(oldLayout).some((file) => file.endsWith(".sqlite"))) {
+      throw new Error(`${oldLayout} holds one SQLite file per replica, a layout this version does not read (it keeps one node.sqlite); start from an empty data directory`);
+    }
+    this.storage = new NodeStorage(join(options.dataDirectory, "node.sqlite"), {
+      // Fail-stop, as etcd panics on a WAL error: nothing that waited for this sync was released.
+      failed: (error) => {
+        throw new Error(`edgeraft node: the WAL sync failed; stopping: ${String(error)}`);
+      },
+    });
     this.transport = new NodeTransport({
       self: options.id,
       peers: options.nodes.filter((node) => node.id !== options.id),
@@ -84,9 +95,7 @@ export class ClusterNode {
     });
     const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"] });
     this.app = createApp({ cluster, adminToken: options.adminToken });
-    for (const file of readdirSync(this.replicasDirectory)) {
-      if (file.endsWith(".sqlite")) this.open(join(this.replicasDirectory, file));
-    }
+    for (const { scope } of this.storage.identities()) this.open(scope);
   }
 
   /** Connects to the peers and starts the ticker. */
@@ -97,13 +106,14 @@ export class ClusterNode {
     this.balancer = setInterval(() => this.balanceLeaders(), leaderBalanceMs);
   }
 
-  /** Stops ticking and connecting, and closes every replica's file. */
+  /** Stops ticking and connecting, stops every replica and closes the database. */
   stop(): void {
     if (this.ticker !== undefined) clearInterval(this.ticker);
     if (this.balancer !== undefined) clearInterval(this.balancer);
     this.transport.stop();
     for (const replica of this.replicas.values()) replica.close();
     this.replicas.clear();
+    this.storage.close();
   }
 
   /** The HTTP handler: peer connections on peerPath, node statistics for holders of the secret, the public API otherwise. */
@@ -112,7 +122,7 @@ export class ClusterNode {
     if (path === peerPath) return this.transport.accept(request);
     if (path === nodeStatsPath) {
       if (!secretMatches(request.headers.get("authorization"), this.options.clusterSecret)) return new Response("the cluster secret is required", { status: 401 });
-      return Response.json({ node: this.id, ...this.summary(), transport: this.transport.counters, rssBytes: memoryUsage().rss });
+      return Response.json({ node: this.id, ...this.summary(), transport: this.transport.counters, rssBytes: memoryUsage().rss, cpuMicroseconds: cpuUsage() });
     }
     return this.app.fetch(request);
   }
@@ -125,13 +135,25 @@ export class ClusterNode {
   }
 
   /** Replicas hosted here and how many of them lead their group. */
-  summary(): { replicas: number; leading: number; awake: number } {
+  summary(): { replicas: number; leading: number; awake: number; walSyncs: number; transactions: number; turns: number } {
     let leading = 0;
     for (const replica of this.replicas.values()) if (replica.runtime?.node.brief().role === "leader") leading++;
-    return { replicas: this.replicas.size, leading, awake: this.awake.size };
+    const { syncs, passes, turns } = this.storage.counters;
+    return { replicas: this.replicas.size, leading, awake: this.awake.size, walSyncs: syncs, transactions: passes, turns };
   }
 
-  private answer(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
+  /**
+   * Answers a replica request once everything written so far is synced: an answer may reveal a
+   * write of the open turn (a one-voter group commits in the pass itself), so it waits, as
+   * Durable Objects' output gates hold responses until storage is durable.
+   */
+  private async answer(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
+    const answer = await this.answerNow(group, replica, path, body);
+    await this.storage.whenSynced();
+    return answer;
+  }
+
+  private answerNow(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
     if (nodeOfReplica(group, replica, this.nodeIds) !== this.id) return Promise.resolve({ status: 409, body: { kind: "wrongReplica" } });
     const existing = this.replicas.get(keyOf(group, replica));
     if (existing !== undefined) {
@@ -209,34 +231,34 @@ export class ClusterNode {
   }
 
   private create(group: string, replica: number): NodeReplica {
-    const path = join(this.replicasDirectory, `${encodeURIComponent(group)}~${replica}.sqlite`);
-    const created = this.replicaAt(path);
+    const created = this.replicaAt(keyOf(group, replica));
     this.replicas.set(keyOf(group, replica), created);
     return created;
   }
 
-  private open(path: string): void {
-    const replica = this.replicaAt(path);
+  private open(scope: string): void {
+    const replica = this.replicaAt(scope);
     if (replica.identity === undefined) return replica.close();
     this.replicas.set(keyOf(replica.identity.group, replica.identity.replica), replica);
   }
 
-  private replicaAt(path: string): NodeReplica {
+  private replicaAt(scope: string): NodeReplica {
     return new NodeReplica({
-      path,
+      storage: this.storage,
+      scope,
       timing: this.timing,
       send: (group, from, to, messages) => this.send(group, from, to, messages),
       wake: (replica) => {
         if (replica.runtime?.nextTickAtMs() !== null) this.awake.add(replica);
       },
       failed: (replica, error) => {
-        console.error(`edgeraft node: a driver pass of ${replica.path} failed and was rolled back; reopening it: ${String(error)}`);
+        console.error(`edgeraft node: a driver pass of ${replica.scope} failed and was rolled back; reopening it: ${String(error)}`);
         queueMicrotask(() => this.reopen(replica));
       },
     });
   }
 
-  /** Replaces a replica whose pass failed with a fresh one built from its file. */
+  /** Replaces a replica whose pass failed with a fresh one built from its rows. */
   private reopen(replica: NodeReplica): void {
     const identity = replica.identity;
     this.awake.delete(replica);
@@ -244,7 +266,7 @@ export class ClusterNode {
     if (identity === undefined) return;
     const key = keyOf(identity.group, identity.replica);
     if (this.replicas.get(key) === replica) this.replicas.delete(key);
-    this.open(replica.path);
+    this.open(replica.scope);
   }
 }
 

@@ -1,6 +1,8 @@
 /**
- * One replica hosted by a Deno node: its own SQLite file (hosts/common/sqlite stores), its
- * identity row, and the shared ReplicaRuntime. Messages leave through the node's transport; time
+ * One replica hosted by a Deno node: its rows of the node's shared database (the
+ * hosts/common/sqlite stores scoped to it), its identity row, and the shared ReplicaRuntime. Each
+ * driver pass joins the node's current turn (node-storage.ts). Messages leave through the node's
+ * transport once the turn is synced, except a leader's AppendEntries, which leave at once; time
  * comes from the node's one ticker, which the replica asks to be woken by (schedule).
  */
 import { ReplicaRuntime, type ReplicaTiming } from "../common/replica-runtime.ts";
@@ -13,12 +15,14 @@ import { KvStateMachine } from "../../kv/state-machine.ts";
 import { bootstrapWrite, emptyConfState } from "../../raft/storage.ts";
 import type { BootstrapRequest } from "../../multiraft/protocol.ts";
 import type { Message } from "../../raft/types.ts";
-import { SqliteDatabase } from "./sqlite-database.ts";
+import type { NodeStorage } from "./node-storage.ts";
 
 /** What the node gives each replica. */
 export interface NodeReplicaOptions {
-  /** The replica's SQLite file. */
-  path: string;
+  /** The node's database. */
+  storage: NodeStorage;
+  /** Names this replica's rows in it (`<group>/<replica>`). */
+  scope: string;
   timing: Partial<ReplicaTiming>;
   /** Hands messages for replica `to` of this group to the node transport. */
   send(group: string, from: number, to: number, messages: Message[]): void;
@@ -35,15 +39,21 @@ export class NodeReplica implements ReplicaEndpoint {
   /** Raft batches and messages received since start. */
   readonly received = { batches: 0, messages: 0 };
   private readonly options: NodeReplicaOptions;
-  private readonly database: SqliteDatabase;
-  /** A pass failed: this object must not be used any more (the node reopens the file). */
+  private readonly storage: NodeStorage;
+  /** A pass failed: this object must not be used any more (the node reopens the replica). */
   private broken = false;
+  /** A new term or vote was written in the open turn: even a leader's messages wait for its sync. */
+  private termOrVoteUnsynced = false;
+  /** Batches of AppendEntries sent before their turn was synced and not synced yet. */
+  private earlyAppendsUnsynced = 0;
+  /** Peer batches that arrived meanwhile, stepped in order once every early AppendEntries is synced. */
+  private heldInput: Message[][] = [];
 
-  /** Opens the replica's file and, when it already belongs to a group, starts the replica. */
+  /** Reads the replica's rows and, when it already belongs to a group, starts the replica. */
   constructor(options: NodeReplicaOptions) {
     this.options = options;
-    this.database = new SqliteDatabase(options.path);
-    const row = this.database.exec("SELECT value FROM raft_state WHERE name = 'identity'").toArray()[0];
+    this.storage = options.storage;
+    const row = this.storage.database.exec("SELECT value FROM raft_state WHERE scope = ? AND name = 'identity'", options.scope).toArray()[0];
     if (row === undefined) return;
     const identity = JSON.parse(String(row.value)) as ReplicaIdentity;
     if (identity.retired) this.identity = identity; // retired: it never runs again
@@ -53,10 +63,10 @@ export class NodeReplica implements ReplicaEndpoint {
   bootstrap(request: BootstrapRequest): boolean {
     if (this.identity !== undefined) return this.identity.group === request.group && this.identity.replica === request.replica;
     const identity: ReplicaIdentity = { group: request.group, replica: request.replica, locations: request.locations, owns: request.owns, epoch: request.epoch, retired: false };
-    this.database.transaction(() => {
+    this.storage.pass(() => {
       this.saveIdentity(identity);
-      if (request.join !== true) new SqliteLogStore(this.database).save(bootstrapWrite({ ...emptyConfState(), voters: request.voters }));
-    });
+      if (request.join !== true) new SqliteLogStore(this.storage.database, this.options.scope).save(bootstrapWrite({ ...emptyConfState(), voters: request.voters }));
+    }, () => true);
     this.start(identity);
     return true;
   }
@@ -65,7 +75,7 @@ export class NodeReplica implements ReplicaEndpoint {
   adopt(group: string, replica: number): void {
     if (this.identity !== undefined) return;
     const identity: ReplicaIdentity = { group, replica, locations: {}, owns: { default: true }, epoch: 0, retired: false };
-    this.database.transaction(() => this.saveIdentity(identity));
+    this.storage.pass(() => this.saveIdentity(identity), () => true);
     this.start(identity);
   }
 
@@ -73,15 +83,23 @@ export class NodeReplica implements ReplicaEndpoint {
     if (this.identity === undefined) return;
     this.identity = { ...this.identity, retired: true };
     const identity = this.identity;
-    this.database.transaction(() => this.saveIdentity(identity));
+    this.storage.pass(() => this.saveIdentity(identity), () => true);
     this.runtime?.abandon("the replica was retired");
     this.runtime = undefined; // it never runs again
     this.schedule();
   }
 
-  /** Steps a batch from a peer; the replies leave through the transport like any message. */
+  /**
+   * Steps a batch from a peer; the replies leave through the transport like any message. While
+   * AppendEntries this replica sent early are not synced, the batch waits: it may acknowledge
+   * them, and the engine counted the leader's own copy already.
+   */
   receive(messages: Message[]): void {
     if (this.runtime === undefined || this.broken) return;
+    if (this.earlyAppendsUnsynced > 0) {
+      this.heldInput.push(messages);
+      return;
+    }
     this.received.batches++;
     this.received.messages += messages.length;
     this.runtime.receive(messages);
@@ -96,39 +114,39 @@ export class NodeReplica implements ReplicaEndpoint {
     return { received: this.received };
   }
 
-  /** The file this replica lives in. */
-  get path(): string {
-    return this.options.path;
+  /** Names this replica's rows in the node's database. */
+  get scope(): string {
+    return this.options.scope;
   }
 
-  /** Fails waiting requests and closes the file (the node is stopping, or reopens it). */
+  /** Fails waiting requests (the node is stopping, or reopens the replica); its rows stay. */
   close(): void {
+    this.broken = true;
     this.runtime?.abandon("the node is stopping");
-    this.database.close();
   }
 
   private start(identity: ReplicaIdentity): void {
     this.identity = identity;
-    const logStore = new SyncNotingLogStore(this.database);
-    const kvStore = new SqliteKvStore(this.database);
+    const logStore = new SyncNotingLogStore(this.storage.database, this.options.scope);
+    const kvStore = new SqliteKvStore(this.storage.database, this.options.scope);
     const stateMachine = new KvStateMachine(kvStore, { resume: kvStore.readMeta(), resumeSessions: kvStore.readSessions() });
     this.runtime = new ReplicaRuntime({
       group: identity.group,
       id: identity.replica,
       logStore,
       stateMachine,
-      send: (to, messages) => this.options.send(identity.group, identity.replica, to, messages),
+      send: (to, messages) => this.send(identity, to, messages),
       nowMs: () => Date.now(),
       seed: Math.floor(Math.random() * 2 ** 31),
       timing: this.options.timing,
-      // Synced only when the pass wrote entries, a snapshot, a term or a vote (sqlite-database.ts).
-      transaction: (work) => this.atomically(work, () => logStore.takeMustSync()),
-      // Commits are fsynced when transaction() returns; waiting one macrotask lets the requests
-      // that arrived meanwhile join the leader's next transaction (group commit).
-      whenDurable: () => new Promise((resolve) => setTimeout(resolve, 0)),
+      // The turn syncs only when a pass wrote entries, a snapshot, a term or a vote (node-storage.ts).
+      transaction: (work) => this.atomically(work, logStore),
+      // The requests that arrive while the turn syncs, for every group led here, join the next
+      // turn together (group commit).
+      whenDurable: () => this.storage.whenSynced(),
       pumped: () => this.schedule(),
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
-      quietNote: sqliteQuietNote(this.database),
+      quietNote: sqliteQuietNote(this.storage.database, this.options.scope),
     });
     this.schedule();
   }
@@ -139,10 +157,15 @@ export class NodeReplica implements ReplicaEndpoint {
    * would serve and replicate state that is not on disk. So the replica fails its waiting requests,
    * stops (`broken`), and the node opens it again from its file, as a Durable Object is reset.
    */
-  private atomically<T>(work: () => T, mustSync: () => boolean): T {
+  private atomically<T>(work: () => T, logStore: SyncNotingLogStore): T {
     if (this.broken) throw new Error("the replica failed and is being reopened");
     try {
-      return this.database.transaction(work, mustSync);
+      const result = this.storage.pass(work, () => logStore.takeMustSync());
+      if (logStore.takeTermOrVoteChanged() && !this.termOrVoteUnsynced) {
+        this.termOrVoteUnsynced = true;
+        this.storage.afterTurn(() => (this.termOrVoteUnsynced = false));
+      }
+      return result;
     } catch (error) {
       this.broken = true;
       this.runtime?.abandon("the replica failed and restarts");
@@ -151,9 +174,40 @@ export class NodeReplica implements ReplicaEndpoint {
     }
   }
 
+  /**
+   * Hands a batch to the node: a leader's AppendEntries at once, so followers write while this
+   * node syncs (Raft thesis 10.2.1); everything else once the turn that produced it is synced.
+   */
+  private send(identity: ReplicaIdentity, to: number, messages: Message[]): void {
+    const early = this.termOrVoteUnsynced || !this.storage.pending ? [] : messages.filter((m) => m.type === "app");
+    const held = early.length === 0 ? messages : messages.filter((m) => m.type !== "app");
+    if (early.length > 0) {
+      this.options.send(identity.group, identity.replica, to, early);
+      this.earlyAppendsUnsynced++;
+      this.storage.afterTurn(() => this.earlyAppendsSynced());
+    }
+    if (held.length > 0) this.storage.afterTurn(() => this.options.send(identity.group, identity.replica, to, held));
+  }
+
+  /** One batch of early AppendEntries is synced; once all are, the input that waited is stepped. */
+  private earlyAppendsSynced(): void {
+    this.earlyAppendsUnsynced--;
+    if (this.earlyAppendsUnsynced > 0) return;
+    const held = this.heldInput;
+    this.heldInput = [];
+    for (const messages of held) {
+      try {
+        this.receive(messages);
+      } catch {
+        return; // the pass was rolled back and the replica is being reopened
+      }
+    }
+  }
+
   private saveIdentity(identity: ReplicaIdentity): void {
-    this.database.exec(
-      "INSERT INTO raft_state (name, value) VALUES ('identity', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    this.storage.database.exec(
+      "INSERT INTO raft_state (scope, name, value) VALUES (?, 'identity', ?) ON CONFLICT (scope, name) DO UPDATE SET value = excluded.value",
+      this.options.scope,
       JSON.stringify(identity),
     );
   }

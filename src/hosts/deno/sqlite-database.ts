@@ -13,10 +13,10 @@
  * Group commit keeps the count down further: proposals that arrive while one pass runs share the
  * next transaction.
  */
-import { closeSync, fdatasyncSync, openSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { assert } from "../../shared/assert.ts";
-import { migrate, type SqlRunner } from "../common/sqlite/schema.ts";
+import { migrate, migrations, type Migration, type SqlRunner } from "../common/sqlite/schema.ts";
 
 /** Prepared statements kept per database at most; past it the cache is dropped and refilled. */
 const statementsCachedMax = 256;
@@ -51,13 +51,21 @@ export class SqliteDatabase implements SqlRunner {
   /** How many times the WAL was synced (tests and statistics). */
   walSyncs = 0;
 
-  /** Opens (creating if needed) the file at `path`, or an in-memory database for ":memory:". */
-  constructor(path: string) {
+  /**
+   * Opens (creating if needed) the file at `path`, or an in-memory database for ":memory:", with
+   * the schema `list` (one replica's by default; a node's shared one: schema.ts sharedMigrations).
+   */
+  constructor(path: string, list: readonly Migration[] = migrations) {
     this.path = path;
     this.database = new DatabaseSync(path);
     this.database.exec("PRAGMA journal_mode = WAL");
     this.database.exec("PRAGMA synchronous = NORMAL");
-    migrate(this);
+    migrate(this, list);
+  }
+
+  /** Runs statements that take no bindings and return no rows (transaction control). */
+  execute(statements: string): void {
+    this.database.exec(statements);
   }
 
   exec(query: string, ...bindings: unknown[]): Rows {
@@ -96,6 +104,19 @@ export class SqliteDatabase implements SqlRunner {
     this.walDescriptor ??= openSync(`${this.path}-wal`, "r");
     fdatasyncSync(this.walDescriptor);
     this.walSyncs++;
+  }
+
+  /**
+   * Makes every transaction committed so far durable without blocking the event loop (fdatasync of
+   * the WAL on a worker thread); `done` runs once it is, with the error if it failed.
+   */
+  syncWalInBackground(done: (error: Error | null) => void): void {
+    if (this.path === ":memory:") return queueMicrotask(() => done(null));
+    this.walDescriptor ??= openSync(`${this.path}-wal`, "r");
+    fdatasync(this.walDescriptor, (error) => {
+      if (error === null) this.walSyncs++;
+      done(error);
+    });
   }
 
   /** Closes the file; the object must not be used afterwards. */

@@ -12,9 +12,11 @@ export class SyncNotingLogStore extends SqliteLogStore {
   private syncedTerm: number;
   private syncedVote: number;
   private mustSync = false;
+  private termOrVoteChanged = false;
 
-  constructor(sql: SqlRunner) {
-    super(sql);
+  /** A store over `sql`; with `scope`, one replica's rows of a node's shared database. */
+  constructor(sql: SqlRunner, scope?: string) {
+    super(sql, scope);
     const { hardState } = this.initialState();
     this.syncedTerm = hardState.term;
     this.syncedVote = hardState.vote;
@@ -26,6 +28,7 @@ export class SyncNotingLogStore extends SqliteLogStore {
     const hardState = write.hardState;
     if (hardState !== null && (hardState.term !== this.syncedTerm || hardState.vote !== this.syncedVote)) {
       this.mustSync = true;
+      this.termOrVoteChanged = true;
       this.syncedTerm = hardState.term;
       this.syncedVote = hardState.vote;
     }
@@ -36,5 +39,12 @@ export class SyncNotingLogStore extends SqliteLogStore {
     const mustSync = this.mustSync;
     this.mustSync = false;
     return mustSync;
+  }
+
+  /** Whether a save since the last call wrote a new term or vote; resets the note. */
+  takeTermOrVoteChanged(): boolean {
+    const changed = this.termOrVoteChanged;
+    this.termOrVoteChanged = false;
+    return changed;
   }
 }

@@ -15,7 +15,10 @@ import type {
   GroupSpec,
   GroupView,
   Keyspace,
+  LeaderTransfer,
   ScanResult,
+  TxnOutcome,
+  TxnRequest,
   VersionedValue,
   WriteCondition,
   WriteOutcome,
@@ -35,6 +38,9 @@ import type { MovePhase } from "../../multiraft/move-saga.ts";
 import type { Span } from "../../kv/span.ts";
 import { groupHealth } from "./health.ts";
 import { Replicas } from "./replicas.ts";
+import { TxnDriver, type IntentInfo, type SweptRecord } from "./txn-driver.ts";
+import { Leadership } from "./leadership.ts";
+import { metaGroup } from "./directory.ts";
 
 /** Settings of a cluster client. */
 export interface ClusterClientOptions {
@@ -42,6 +48,8 @@ export interface ClusterClientOptions {
   /** locationHints for the replicas of new groups, in order. */
   locations: string[];
   retry?: RetryPolicy;
+  /** Ask the metadata group's leader balancer (/internal/leader-advice) for the best leader of a transfer that names no replica. */
+  leaderAdviceFromMeta?: boolean;
 }
 
 /** A Cluster over replicas reached through a ReplicaDirectory. */
@@ -56,6 +64,8 @@ export class ClusterClient implements Cluster {
   private readonly reshape: Reshape;
   private readonly hashedTenants: HashedTenants;
   private readonly replicas: Replicas;
+  private readonly txns: TxnDriver;
+  private readonly leadership: Leadership;
   private quietMovesCheckedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: ClusterClientOptions) {
@@ -67,10 +77,33 @@ export class ClusterClient implements Cluster {
     this.reshape = new Reshape(this.groups, this.driver, this.caller);
     this.hashedTenants = new HashedTenants(this.groups, this.driver, this.meta);
     this.replicas = new Replicas({ groups: this.groups, meta: this.meta, caller: this.caller, locations: options.locations });
+    this.leadership = new Leadership({ groups: this.groups, caller: this.caller, ...(options.leaderAdviceFromMeta === true ? { advice: (record, leader) => this.leaderAdvice(record, leader) } : {}) });
+    this.txns = new TxnDriver({
+      resolve: (keyspace, key) => this.groups.resolve(keyspace, key),
+      invalidate: () => this.groups.invalidate(),
+      write: (group, operation) => this.io.write(group, operation),
+      routedWrite: (keyspace, key, operation) => this.routed(keyspace, key, (group) => this.io.write(group, operation)),
+      read: async (keyspace, key) => {
+        const read = await this.get(keyspace, key, "linearizable");
+        if (read.ok) return { ok: true, value: { found: true, value: read.value.value, version: read.value.version } };
+        return read.error.code === "notFound" ? { ok: true, value: { found: false, version: 0 } } : read;
+      },
+      sleep,
+    });
+  }
+
+  txn(keyspace: Keyspace, request: TxnRequest): Promise<ClusterResult<TxnOutcome>> {
+    return this.txns.run(keyspace, request);
+  }
+
+  /** The background sweep of one group's intents and transaction records that outlived their deadlines (see TxnDriver.sweep). */
+  async sweepTransactions(keyspace: Keyspace, group: string, work: { intents: readonly IntentInfo[]; records: readonly SweptRecord[] }): Promise<void> {
+    const record = await this.groups.get(group);
+    if (record.ok) await this.txns.sweep(keyspace, record.value, work.intents, work.records);
   }
 
   async get(keyspace: Keyspace, key: string, consistency: Consistency): Promise<ClusterResult<VersionedValue & { group: string }>> {
-    const result = await this.routed(keyspace, key, (group) => this.io.get(group, key, consistency));
+    const result = await this.routed(keyspace, key, (group) => this.io.get(group, key, consistency, keyspace.origin));
     if (!result.ok) return result;
     const { record, value } = result.value;
     if (!value.found) return { ok: false, error: { code: "notFound" } };
@@ -84,7 +117,7 @@ export class ClusterClient implements Cluster {
 
   async delete(keyspace: Keyspace, key: string, condition?: WriteCondition): Promise<ClusterResult<WriteOutcome & { deleted: boolean }>> {
     const operation: Operation = condition === undefined ? { type: "delete", key } : { type: "delete", key, condition };
-    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation));
+    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation, keyspace.origin));
     if (!result.ok) return result;
     const applied = result.value.value;
     const error = applyError(applied);
@@ -208,6 +241,17 @@ export class ClusterClient implements Cluster {
     return this.viewed(await this.reshape.merge(name, other));
   }
 
+  transferLeader(name: string, to?: number): Promise<ClusterResult<LeaderTransfer>> {
+    return this.leadership.transfer(name, to);
+  }
+
+  /** The metadata group's leader balancer's choice of leader for `record` (undefined when it gives none). */
+  private async leaderAdvice(record: GroupRecord, leader: number): Promise<number | undefined> {
+    const body = { group: record.name, replicas: record.replicas, leader };
+    const outcome = await this.caller.call<{ kind: string; replica?: number }>(metaGroup, "/internal/leader-advice", body, false);
+    return outcome.kind === "answer" && outcome.answer.kind === "ok" ? outcome.answer.replica : undefined;
+  }
+
   async moveRange(span: Span, to: string): Promise<ClusterResult<{ moves: MoveReport[] }>> {
     await this.groups.ensureDefault();
     const moved = await this.reshape.move(span, to);
@@ -263,7 +307,7 @@ export class ClusterClient implements Cluster {
   }
 
   private async write(keyspace: Keyspace, key: string, operation: Operation): Promise<ClusterResult<WriteOutcome>> {
-    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation));
+    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation, keyspace.origin));
     if (!result.ok) return result;
     const applied = result.value.value;
     const error = applyError(applied);
@@ -290,6 +334,11 @@ export class ClusterClient implements Cluster {
       const result = await work(group.value);
       if (result.ok) return { ok: true, value: { record: group.value, value: result.value } };
       if ("error" in result) return { ok: false, error: result.error };
+      if ("intents" in result) {
+        // Keys held by transactions: resolve the decided ones (pushing records past their deadline), else wait a little.
+        if (!(await this.txns.settle(keyspace, group.value, result.intents))) await sleep(Math.min(100, 5 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2));
+        continue;
+      }
       this.groups.invalidate();
       if ("stale" in result && result.movedTo !== undefined && result.movedTo !== group.value.name) {
         hint = result.movedTo;

@@ -6,7 +6,7 @@
 import { commandToJson, type GetReply, type ScanReply, type WriteReply } from "../../multiraft/protocol.ts";
 import { decodeBase64 } from "../../shared/base64.ts";
 import type { Operation } from "../../kv/command.ts";
-import type { ApplyResult } from "../../kv/result.ts";
+import type { ApplyResult, IntentFound } from "../../kv/result.ts";
 import type { KvEntry } from "../../kv/store.ts";
 import type { ClusterError, Consistency } from "../cluster.ts";
 import type { GroupDescriptor } from "./directory.ts";
@@ -18,7 +18,13 @@ import type { SessionPool } from "./session-pool.ts";
  * names the group the range went to, when the group knows). `frozen`: the range is moving; retry
  * shortly. Neither was applied.
  */
-export type GroupResult<T> = { ok: true; value: T } | { ok: false; error: ClusterError } | { ok: false; stale: true; movedTo?: string } | { ok: false; frozen: true };
+export type GroupResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: ClusterError }
+  | { ok: false; stale: true; movedTo?: string }
+  | { ok: false; frozen: true }
+  /** Other transactions' intents hold the keys (not for transaction commands, which see intentFound themselves). */
+  | { ok: false; intents: IntentFound["intents"] };
 
 /** Reads and writes on groups. */
 export class GroupIo {
@@ -31,11 +37,11 @@ export class GroupIo {
   }
 
   /** Proposes `operation` with a fresh session slot and returns the applied result. */
-  async write(group: GroupDescriptor, operation: Operation): Promise<GroupResult<ApplyResult>> {
+  async write(group: GroupDescriptor, operation: Operation, origin?: string): Promise<GroupResult<ApplyResult>> {
     const slot = this.sessions.acquire();
     try {
       const command = { clientId: slot.clientId, seq: slot.seq, timeMs: Date.now(), operation };
-      const outcome = await this.caller.call<WriteReply>(group, "/internal/write", { epoch: group.epoch, command: commandToJson(command) }, true);
+      const outcome = await this.caller.call<WriteReply>(group, "/internal/write", { epoch: group.epoch, command: commandToJson(command), ...originField(origin) }, true);
       if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
       if (outcome.kind === "unknown") return { ok: false, error: { code: "outcomeUnknown", detail: outcome.detail } };
       if (outcome.kind === "unavailable") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
@@ -43,6 +49,7 @@ export class GroupIo {
       if (answer.kind !== "applied") return { ok: false, error: { code: "badRequest", detail: `replica refused the write (${answer.kind})` } };
       const result = answer.result;
       if (!result.ok && (result.code === "wrongRange" || result.code === "rangeFrozen")) return refusalOf(result);
+      if (!result.ok && result.code === "intentFound" && operation.type !== "txn") return { ok: false, intents: result.intents };
       return { ok: true, value: result };
     } finally {
       this.sessions.release(slot);
@@ -50,12 +57,13 @@ export class GroupIo {
   }
 
   /** Reads `key`; found is false when absent. */
-  async get(group: GroupDescriptor, key: string, consistency: Consistency): Promise<GroupResult<{ found: boolean; value?: Uint8Array; version?: number }>> {
-    const outcome = await this.caller.call<GetReply>(group, "/internal/get", { epoch: group.epoch, key, consistency }, false);
+  async get(group: GroupDescriptor, key: string, consistency: Consistency, origin?: string): Promise<GroupResult<{ found: boolean; value?: Uint8Array; version?: number }>> {
+    const outcome = await this.caller.call<GetReply>(group, "/internal/get", { epoch: group.epoch, key, consistency, ...originField(origin) }, false);
     if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
     if (outcome.kind !== "answer") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
     const answer = outcome.answer;
     if (answer.kind === "wrongRange" || answer.kind === "rangeFrozen") return refusalOf({ code: answer.kind, movedTo: answer.movedTo });
+    if (answer.kind === "intent") return { ok: false, intents: answer.intents };
     if (answer.kind !== "ok") return { ok: false, error: { code: "badRequest", detail: `replica refused the read (${answer.kind})` } };
     if (!answer.found) return { ok: true, value: { found: false } };
     return { ok: true, value: { found: true, value: decodeBase64(answer.valueBase64) ?? new Uint8Array(), version: answer.version } };
@@ -76,6 +84,11 @@ export class GroupIo {
     const entries = answer.entries.map((e) => ({ key: e.key, value: decodeBase64(e.valueBase64) ?? new Uint8Array(), version: e.version }));
     return { ok: true, value: answer.cursor === undefined ? { entries } : { entries, cursor: answer.cursor } };
   }
+}
+
+/** The `origin` member of an internal request body: where the client request came from, for the leader's locality counts. */
+function originField(origin: string | undefined): { origin?: string } {
+  return origin === undefined ? {} : { origin };
 }
 
 /** The GroupResult of a replica's refusal to serve a key it does not own, or owns frozen. */

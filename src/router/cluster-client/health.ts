@@ -5,17 +5,21 @@ import type { ReplicaCaller } from "./replica-caller.ts";
 
 interface StatusReply {
   kind: string;
-  status?: { role: string; term: number; leader: number; commit: number; applied: number; quiesced: boolean; conf?: { voters: number[]; learners: number[] } };
+  status?: { role: string; term: number; leader: number; commit: number; applied: number; quiesced: boolean; followerLagMs?: Record<string, number>; conf?: { voters: number[]; learners: number[] } };
 }
 
 /** Asks every replica of `group` for its status; healthy when one leader is known to a majority. */
 export async function groupHealth(caller: ReplicaCaller, group: GroupDescriptor): Promise<GroupHealth> {
   const replies = await Promise.all(group.replicas.map((replica) => caller.direct<StatusReply>(group, replica.id, "/internal/status", undefined)));
+  const leaderStatus = replies.find((reply) => reply?.status?.role === "leader")?.status;
   const replicas = group.replicas.map((replica, i) => {
     const status = replies[i]?.status;
-    if (status === undefined) return { id: replica.id, reachable: false };
+    // Lag in seconds as the leader sees it: its own is 0; a follower it does not track has none.
+    const lagMs = status?.role === "leader" ? 0 : leaderStatus?.followerLagMs?.[String(replica.id)];
+    const lag = lagMs === undefined ? {} : { lagSeconds: lagMs / 1000 };
+    if (status === undefined) return { id: replica.id, reachable: false, ...lag };
     const membership = status.conf === undefined ? {} : { voters: status.conf.voters, learners: status.conf.learners };
-    return { id: replica.id, reachable: true, role: status.role, commit: status.commit, applied: status.applied, quiesced: status.quiesced, ...membership };
+    return { id: replica.id, reachable: true, role: status.role, commit: status.commit, applied: status.applied, quiesced: status.quiesced, ...lag, ...membership };
   });
   const statuses = replies.map((reply) => reply?.status).filter((status) => status !== undefined);
   const term = Math.max(0, ...statuses.map((status) => status.term));

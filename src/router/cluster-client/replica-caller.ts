@@ -43,6 +43,11 @@ export class ReplicaCaller {
     return this.leaders.get(group);
   }
 
+  /** Remembers `leader` as the leader of `group` (a transfer just finished). */
+  noteLeader(group: string, leader: number): void {
+    this.leaders.set(group, leader);
+  }
+
   /**
    * Calls `path` at the group's leader until it gives a final answer. `isWrite` decides what an
    * exhausted retry means: "unknown" (may have been applied) for writes, "unavailable" for reads.

@@ -6,6 +6,7 @@ import type { Hono } from "hono";
 import { addRoute } from "../route.ts";
 import type { Guards } from "../route.ts";
 import { dashboardPage } from "./page.ts";
+import { bytesSchema } from "../openapi/operation.ts";
 
 /** The page's Content-Security-Policy: nothing from elsewhere, data only from this origin. */
 const contentSecurityPolicy = [
@@ -25,5 +26,5 @@ export function registerDashboardRoutes(app: Hono, guards: Guards): void {
         "referrer-policy": "no-referrer",
       },
     })),
-  });
+  }, { GET: { summary: "The operator's web dashboard (asks for the admin token)", tag: "service", answers: { 200: { description: "A self-contained HTML page.", schema: bytesSchema, contentType: "text/html" } }, problems: [] } });
 }

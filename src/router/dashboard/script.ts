@@ -187,13 +187,27 @@ export const dashboardScript = keyspaceScript + reshapeScript + String.raw`
     return h("tr", { class: isLeader ? "leader" : "", "data-replica": String(replica.id) }, [
       h("td", {}, [h("span", { class: "dot" + (reachable ? "" : " down") }), document.createTextNode(" " + replica.id)]),
       h("td", { title: regions[replica.location] || replica.location }, [h("span", { class: "loc", text: replica.location })]),
-      h("td", {}, [role]),
+      h("td", {}, [role, reachable && !isLeader && health.leader > 0 ? leadButton(group.name, replica.id) : null]),
       h("td", { text: reachable ? String(status.commit) : "\u2013" }),
       h("td", { text: reachable ? String(status.applied) : "\u2013" }),
       h("td", {}, [lag === null ? h("span", { class: "muted", text: "\u2013" }) : h("span", { class: "lag" + (lag > 0 ? " behind" : "") }, [
         h("i", { style: "width:" + Math.min(40, 4 + lag * 2) + "px" }), document.createTextNode(String(lag))])]),
       h("td", {}, [reachable && status.quiesced ? h("span", { class: "zz", text: "\u263E quiet" }) : h("span", { class: reachable ? "busy" : "muted", text: reachable ? "active" : "" })]),
     ]);
+  }
+
+  function leadButton(name, id) {
+    return h("button", { class: "lead", "data-action": "lead", title: "transfer the leadership of " + name + " to replica " + id, text: "lead", onclick: function (event) {
+      event.target.disabled = true;
+      event.target.textContent = "transferring\u2026";
+      api("POST", "/v1/groups/" + encodeURIComponent(name) + "/transfer-leader", { to: id }).then(function (moved) {
+        toast(moved.transferred ? "Replica " + moved.leader + " leads " + name + " (was " + moved.previous + ")" : "Replica " + moved.leader + " leads " + name + " already", "good");
+        refresh();
+      }).catch(function (error) {
+        if (error.message !== "signed out") toast("Could not transfer the leadership of " + name + ": " + error.message, "bad");
+        refresh();
+      });
+    } });
   }
 
   function removeButton(name) {

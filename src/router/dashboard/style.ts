@@ -77,6 +77,8 @@ table.replicas tr.leader td { background: #3b82f614; }
 .role { display: inline-flex; align-items: center; gap: 6px; font-family: var(--sans); }
 .role.leader { color: var(--warn); font-weight: 600; }
 .role.down { color: var(--bad); }
+.lead { margin-left: 6px; padding: 0 6px; background: transparent; border: 1px solid var(--line); border-radius: 6px; color: var(--muted); font-size: 11px; }
+.lead:hover { color: var(--text); border-color: var(--muted); }
 .dot { width: 7px; height: 7px; border-radius: 50%; display: inline-block; background: var(--good); }
 .dot.down { background: var(--bad); }
 .loc { display: inline-flex; gap: 6px; align-items: center; font-family: var(--sans); }

@@ -28,6 +28,83 @@ export interface ReplicaStats {
   readonly batchesSent?: number;
   readonly batchesReceived?: number;
   readonly batchesFailed?: number;
+  /** Counters and latency histograms the replica reported (hosts/common/replica-metrics.ts). */
+  readonly metrics?: ReplicaMetricsView;
+  /** Seconds since the replica reported this state (for sources that read reports). */
+  readonly reportAgeSeconds?: number;
+}
+
+/** A latency histogram as a replica reports it: counts per bucket (not cumulative), sum and count. */
+export interface LatencyView {
+  readonly bucketCounts: readonly number[];
+  readonly sum: number;
+  readonly count: number;
+}
+
+/** The counters and histograms a replica reports. */
+export interface ReplicaMetricsView {
+  readonly commandsApplied: number;
+  readonly bytesReplicated: number;
+  readonly leaderChanges: number;
+  readonly electionsStarted: number;
+  readonly electionsWon: number;
+  readonly snapshotsSent: number;
+  readonly snapshotsInstalled: number;
+  readonly alarmsFired: number;
+  readonly commitLatency: LatencyView;
+  readonly applyLatency: LatencyView;
+}
+
+/** One replica's last report to the stats aggregate (what hosts/common/stats-reporter.ts sends). */
+export interface ReplicaReportView {
+  readonly group: string;
+  readonly replica: number;
+  readonly location: string;
+  readonly retired: boolean;
+  readonly atMs: number;
+  readonly status: StatusAnswer["status"] & { metrics?: ReplicaMetricsView };
+  readonly traffic?: StatusAnswer["traffic"];
+}
+
+/**
+ * Stats from the replicas' own reports to an aggregate (`read` fetches them): the scrape asks no
+ * replica and no metadata replica, so it wakes no idle group. Each replica shows its last known
+ * state; a removed group's replicas are left out; `nowMs` ages the reports.
+ */
+export function statsOfReports(read: () => Promise<readonly ReplicaReportView[]>, nowMs: () => number): ReplicaStatsSource {
+  return async () => {
+    let reports: readonly ReplicaReportView[];
+    try {
+      reports = await read();
+    } catch (error) {
+      return { ok: false, error: { code: "unavailable", detail: `the stats aggregate could not be read: ${error instanceof Error ? error.message : String(error)}` } };
+    }
+    const now = nowMs();
+    const stats = reports.filter((report) => !report.retired && report.status !== undefined).map((report): ReplicaStats => {
+      const status = report.status!;
+      return {
+        ...statsOfStatus({ group: report.group, replica: report.replica, location: report.location }, status, report.traffic),
+        ...(status.metrics === undefined ? {} : { metrics: status.metrics }),
+        reportAgeSeconds: Math.max(0, (now - report.atMs) / 1000),
+      };
+    });
+    stats.sort((left, right) => (left.group === right.group ? left.replica - right.replica : left.group < right.group ? -1 : 1));
+    return { ok: true, value: stats };
+  };
+}
+
+/** ReplicaStats of a reachable replica from its status and traffic. */
+function statsOfStatus(base: { group: string; replica: number; location: string }, status: NonNullable<StatusAnswer["status"]>, traffic: StatusAnswer["traffic"]): ReplicaStats {
+  const sent = traffic?.sent;
+  const received = traffic?.received;
+  return {
+    ...base, reachable: true, role: status.role, term: status.term, commit: status.commit, applied: status.applied,
+    firstIndex: status.firstIndex, lastIndex: status.lastIndex, quiesced: status.quiesced,
+    ...(status.proposals === undefined ? {} : { proposals: status.proposals }),
+    ...(status.transactions === undefined ? {} : { transactions: status.transactions }),
+    ...(sent === undefined ? {} : { messagesSent: sent.messagesSent, batchesSent: sent.batchesSent, batchesFailed: sent.batchesFailed }),
+    ...(received === undefined ? {} : { messagesReceived: received.messages, batchesReceived: received.batches }),
+  };
 }
 
 /** Produces every replica's stats for one scrape. */
@@ -78,16 +155,7 @@ export function statsOfClusterClient(client: ClusterClient): ReplicaStatsSource 
       const status = answer?.status;
       const base = { group: group.name, replica: replica.id, location: replica.location };
       if (answer?.kind !== "ok" || status === undefined) return { ...base, reachable: false };
-      const sent = answer.traffic?.sent;
-      const received = answer.traffic?.received;
-      return {
-        ...base, reachable: true, role: status.role, term: status.term, commit: status.commit, applied: status.applied,
-        firstIndex: status.firstIndex, lastIndex: status.lastIndex, quiesced: status.quiesced,
-        ...(status.proposals === undefined ? {} : { proposals: status.proposals }),
-        ...(status.transactions === undefined ? {} : { transactions: status.transactions }),
-        ...(sent === undefined ? {} : { messagesSent: sent.messagesSent, batchesSent: sent.batchesSent, batchesFailed: sent.batchesFailed }),
-        ...(received === undefined ? {} : { messagesReceived: received.messages, batchesReceived: received.batches }),
-      };
+      return statsOfStatus(base, status, answer.traffic);
     })));
     return { ok: true, value: stats };
   };

@@ -8,7 +8,7 @@ import { assert } from "../../../shared/assert.ts";
 import { concatBytes } from "../../../shared/bytes.ts";
 import { emptyConfState, entryBytes, limitBytes, type LogStore, type LogWrite } from "../../../raft/storage.ts";
 import type { ConfState, Entry, HardState, Index, Snapshot, SnapshotMeta, Term } from "../../../raft/types.ts";
-import { blob, type SqlRunner } from "./schema.ts";
+import { blob, ScopedStatements, type SqlRunner } from "./schema.ts";
 
 /** Largest snapshot chunk row, in bytes. */
 const snapshotRowBytesMax = 1024 * 1024;
@@ -19,9 +19,44 @@ const snapshotRowBytesMax = 1024 * 1024;
 const tailEntriesMax = 4096;
 const tailBytesMax = 8 * 1024 * 1024;
 
-/** LogStore over SQLite; caches what the engine asks for most (bounds, hard state, snapshot). */
+/** The log store's statements in a replica's own database and in a shared one (schema.ts). */
+const logStatements = {
+  own: {
+    last: "SELECT MAX(idx) AS last FROM raft_log",
+    term: "SELECT term FROM raft_log WHERE idx = ?",
+    entries: "SELECT idx, term, kind, data FROM raft_log WHERE idx >= ? AND idx < ? ORDER BY idx",
+    deleteThrough: "DELETE FROM raft_log WHERE idx <= ?",
+    deleteFrom: "DELETE FROM raft_log WHERE idx >= ?",
+    deleteAll: "DELETE FROM raft_log",
+    insert: "INSERT INTO raft_log (idx, term, kind, data) VALUES (?, ?, ?, ?)",
+    chunks: "SELECT data FROM raft_snapshot_chunk ORDER BY position",
+    deleteChunks: "DELETE FROM raft_snapshot_chunk",
+    insertChunk: "INSERT INTO raft_snapshot_chunk (position, data) VALUES (?, ?)",
+    readState: "SELECT value FROM raft_state WHERE name = ?",
+    writeState: "INSERT INTO raft_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+  },
+  shared: {
+    last: "SELECT MAX(idx) AS last FROM raft_log WHERE scope = ?",
+    term: "SELECT term FROM raft_log WHERE scope = ? AND idx = ?",
+    entries: "SELECT idx, term, kind, data FROM raft_log WHERE scope = ? AND idx >= ? AND idx < ? ORDER BY idx",
+    deleteThrough: "DELETE FROM raft_log WHERE scope = ? AND idx <= ?",
+    deleteFrom: "DELETE FROM raft_log WHERE scope = ? AND idx >= ?",
+    deleteAll: "DELETE FROM raft_log WHERE scope = ?",
+    insert: "INSERT INTO raft_log (scope, idx, term, kind, data) VALUES (?, ?, ?, ?, ?)",
+    chunks: "SELECT data FROM raft_snapshot_chunk WHERE scope = ? ORDER BY position",
+    deleteChunks: "DELETE FROM raft_snapshot_chunk WHERE scope = ?",
+    insertChunk: "INSERT INTO raft_snapshot_chunk (scope, position, data) VALUES (?, ?, ?)",
+    readState: "SELECT value FROM raft_state WHERE scope = ? AND name = ?",
+    writeState: "INSERT INTO raft_state (scope, name, value) VALUES (?, ?, ?) ON CONFLICT (scope, name) DO UPDATE SET value = excluded.value",
+  },
+};
+
+/**
+ * LogStore over SQLite; caches what the engine asks for most (bounds, hard state, snapshot). With
+ * a `scope` it is one replica's view of a database many replicas share (a Deno node's).
+ */
 export class SqliteLogStore implements LogStore {
-  private readonly sql: SqlRunner;
+  private readonly sql: ScopedStatements<keyof typeof logStatements.own>;
   private hardState: HardState;
   private snapshotMeta: SnapshotMeta;
   private snapshotData: Uint8Array | undefined;
@@ -31,11 +66,11 @@ export class SqliteLogStore implements LogStore {
   private tailFirst: Index = 1;
   private tailBytes = 0;
 
-  constructor(sql: SqlRunner) {
-    this.sql = sql;
+  constructor(sql: SqlRunner, scope?: string) {
+    this.sql = new ScopedStatements(sql, scope, logStatements);
     this.hardState = this.readJson<HardState>("hardState") ?? { term: 0, vote: 0, commit: 0 };
     this.snapshotMeta = this.readJson<SnapshotMeta>("snapshotMeta") ?? { index: 0, term: 0, conf: emptyConfState() };
-    const row = sql.exec("SELECT MAX(idx) AS last FROM raft_log").toArray()[0];
+    const row = this.sql.exec("last").toArray()[0];
     this.last = row?.last === null || row?.last === undefined ? this.snapshotMeta.index : Number(row.last);
   }
 
@@ -55,7 +90,7 @@ export class SqliteLogStore implements LogStore {
     if (index === this.snapshotMeta.index) return this.snapshotMeta.term;
     if (index < this.snapshotMeta.index || index > this.last) return null;
     if (index >= this.tailFirst && this.tail.length > 0) return this.tail[index - this.tailFirst]!.term;
-    const row = this.sql.exec("SELECT term FROM raft_log WHERE idx = ?", index).toArray()[0];
+    const row = this.sql.exec("term", index).toArray()[0];
     assert(row !== undefined, `entry ${index} is missing inside the log`);
     return Number(row.term);
   }
@@ -65,7 +100,7 @@ export class SqliteLogStore implements LogStore {
     if (low >= this.tailFirst && this.tail.length > 0) return limitBytes(this.tail.slice(low - this.tailFirst, high - this.tailFirst), bytesMax);
     const result: Entry[] = [];
     let total = 0;
-    for (const row of this.sql.exec("SELECT idx, term, kind, data FROM raft_log WHERE idx >= ? AND idx < ? ORDER BY idx", low, high)) {
+    for (const row of this.sql.exec("entries", low, high)) {
       const entry: Entry = { index: Number(row.idx), term: Number(row.term), type: row.kind === 1 ? "confChange" : "normal", data: blob(row.data) };
       total += entry.data.byteLength + 16;
       if (total > bytesMax && result.length > 0) break;
@@ -77,7 +112,7 @@ export class SqliteLogStore implements LogStore {
 
   snapshot(): Snapshot {
     if (this.snapshotData === undefined) {
-      const chunks = this.sql.exec("SELECT data FROM raft_snapshot_chunk ORDER BY position").toArray().map((row) => blob(row.data));
+      const chunks = this.sql.exec("chunks").toArray().map((row) => blob(row.data));
       this.snapshotData = concatBytes(chunks);
     }
     return { meta: this.snapshotMeta, data: this.snapshotData };
@@ -97,7 +132,7 @@ export class SqliteLogStore implements LogStore {
     const index = snapshot.meta.index;
     if (index <= this.snapshotMeta.index) return;
     assert(index <= this.last && this.term(index) === snapshot.meta.term, "compaction point is in the log");
-    this.sql.exec("DELETE FROM raft_log WHERE idx <= ?", index);
+    this.sql.exec("deleteThrough", index);
     this.storeSnapshot(snapshot);
     if (index >= this.tailFirst) this.trimTail(Math.min(index - this.tailFirst + 1, this.tail.length));
   }
@@ -105,9 +140,9 @@ export class SqliteLogStore implements LogStore {
   private installSnapshot(snapshot: Snapshot): void {
     const index = snapshot.meta.index;
     if (index <= this.snapshotMeta.index) return;
-    if (this.term(index) === snapshot.meta.term) this.sql.exec("DELETE FROM raft_log WHERE idx <= ?", index);
+    if (this.term(index) === snapshot.meta.term) this.sql.exec("deleteThrough", index);
     else {
-      this.sql.exec("DELETE FROM raft_log");
+      this.sql.exec("deleteAll");
       this.last = index;
       this.dropTail();
     }
@@ -119,9 +154,9 @@ export class SqliteLogStore implements LogStore {
   }
 
   private storeSnapshot(snapshot: Snapshot): void {
-    this.sql.exec("DELETE FROM raft_snapshot_chunk");
+    this.sql.exec("deleteChunks");
     for (let offset = 0, position = 0; offset < snapshot.data.byteLength; offset += snapshotRowBytesMax, position++) {
-      this.sql.exec("INSERT INTO raft_snapshot_chunk (position, data) VALUES (?, ?)", position, snapshot.data.subarray(offset, offset + snapshotRowBytesMax));
+      this.sql.exec("insertChunk", position, snapshot.data.subarray(offset, offset + snapshotRowBytesMax));
     }
     this.snapshotMeta = snapshot.meta;
     this.snapshotData = snapshot.data;
@@ -132,9 +167,9 @@ export class SqliteLogStore implements LogStore {
   private append(entries: Entry[]): void {
     const first = entries[0]!.index;
     assert(first > this.snapshotMeta.index && first <= this.last + 1, `append at ${first} outside (${this.snapshotMeta.index}, ${this.last + 1}]`);
-    if (first <= this.last) this.sql.exec("DELETE FROM raft_log WHERE idx >= ?", first);
+    if (first <= this.last) this.sql.exec("deleteFrom", first);
     for (const entry of entries) {
-      this.sql.exec("INSERT INTO raft_log (idx, term, kind, data) VALUES (?, ?, ?, ?)", entry.index, entry.term, entry.type === "normal" ? 0 : 1, entry.data);
+      this.sql.exec("insert", entry.index, entry.term, entry.type === "normal" ? 0 : 1, entry.data);
     }
     this.last = entries[entries.length - 1]!.index;
     this.cacheTail(entries);
@@ -172,11 +207,11 @@ export class SqliteLogStore implements LogStore {
   }
 
   private readJson<T>(name: string): T | undefined {
-    const row = this.sql.exec("SELECT value FROM raft_state WHERE name = ?", name).toArray()[0];
+    const row = this.sql.exec("readState", name).toArray()[0];
     return row === undefined ? undefined : (JSON.parse(String(row.value)) as T);
   }
 
   private writeJson(name: string, value: unknown): void {
-    this.sql.exec("INSERT INTO raft_state (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", name, JSON.stringify(value));
+    this.sql.exec("writeState", name, JSON.stringify(value));
   }
 }

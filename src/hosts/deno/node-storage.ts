@@ -1,0 +1,163 @@
+/**
+ * A Deno node's one SQLite database, shared by every replica on the node: all groups' Raft logs,
+ * hard states, snapshots and KV state machines (schema.ts sharedMigrations), each replica seeing
+ * only its rows through scoped stores. This is TiKV's "one raft engine per store": a node syncs
+ * once per turn however many groups wrote in it (group commit across groups).
+ *
+ * A turn opens with the first driver pass that writes (BEGIN IMMEDIATE) and is committed in a
+ * microtask at the end of the event-loop task. Each pass is a SAVEPOINT, so a pass that throws is
+ * rolled back alone. When a turn wrote something Raft relies on after a crash (etcd's MustSync),
+ * the WAL is fdatasynced on a worker thread, one sync at a time, while the event loop goes on
+ * serving requests; turns committed meanwhile share the next sync.
+ *
+ * Output gate: whatever depends on a write (a vote, an append acknowledgement, an answer to a
+ * client) waits until it is synced (`afterTurn`, `whenSynced`). A leader's AppendEntries need not
+ * (Raft thesis 10.2.1), so its followers write while it syncs; the replica that sent them then
+ * steps no input until they are synced (node-replica.ts), which makes the engine's counting of
+ * the leader's own acknowledgement at append time safe.
+ */
+import { assert } from "../../shared/assert.ts";
+import { sharedMigrations } from "../common/sqlite/schema.ts";
+import { SqliteDatabase } from "./sqlite-database.ts";
+
+/** What the node hooks into its storage. */
+export interface NodeStorageOptions {
+  /** Called when the storage cannot make a commit durable: the process must stop (fail-stop). */
+  failed(error: unknown): void;
+}
+
+/** The database of a node, its turns, and its output gate. */
+export class NodeStorage {
+  readonly database: SqliteDatabase;
+  /** Turns committed, passes run and WAL syncs since the node started (statistics). */
+  readonly counters = { turns: 0, passes: 0, syncs: 0 };
+  private readonly options: NodeStorageOptions;
+  private turnOpen = false;
+  private inPass = false;
+  /** The open turn wrote something that must be synced. */
+  private turnMustSync = false;
+  /** Committed turns wrote something that must be synced and no sync has started since. */
+  private syncWanted = false;
+  private syncing = false;
+  private closed = false;
+  /** Outputs of turns committed (or open) since the last sync started: released after the next. */
+  private waiting: (() => void)[] = [];
+  /** Outputs released when the sync in flight ends. */
+  private releasing: (() => void)[] = [];
+
+  /** Opens (creating if needed) the node's database file. */
+  constructor(path: string, options: NodeStorageOptions) {
+    this.database = new SqliteDatabase(path, sharedMigrations);
+    this.options = options;
+  }
+
+  /**
+   * Runs one driver pass's writes as part of the current turn (opening one if needed), rolled
+   * back alone if `work` throws. `mustSync`, asked after `work`, says whether the turn must sync.
+   */
+  pass<T>(work: () => T, mustSync: () => boolean): T {
+    assert(!this.inPass && !this.closed, "passes do not nest, and not after close");
+    if (!this.turnOpen) this.openTurn();
+    this.inPass = true;
+    this.database.execute("SAVEPOINT pass");
+    let result: T;
+    try {
+      result = work();
+      this.database.execute("RELEASE pass");
+    } catch (error) {
+      this.database.execute("ROLLBACK TO pass; RELEASE pass");
+      throw error;
+    } finally {
+      this.inPass = false;
+    }
+    this.counters.passes++;
+    if (mustSync()) this.turnMustSync = true;
+    return result;
+  }
+
+  /** Whether a turn is open: some writes of this task are not committed yet. */
+  get pending(): boolean {
+    return this.turnOpen;
+  }
+
+  /** Runs `callback` once everything written so far is durable: now, or after the syncs that cover it. */
+  afterTurn(callback: () => void): void {
+    if (!this.turnOpen && !this.syncing && !this.syncWanted && this.waiting.length === 0) return callback();
+    this.waiting.push(callback);
+  }
+
+  /**
+   * Resolves once everything written so far is durable: the output gate of answers, and the
+   * group-commit signal (ReplicaRuntimeOptions.whenDurable): the waiters of one sync are resolved
+   * in one task, so the proposals that arrived meanwhile (the event loop serves requests while a
+   * sync runs), of every group led here, share one turn and one sync.
+   */
+  whenSynced(): Promise<void> {
+    return new Promise((resolve) => this.afterTurn(resolve));
+  }
+
+  /** Commits the open turn and starts a sync when one is wanted and none is in flight. */
+  flush(): void {
+    if (!this.turnOpen || this.closed) return;
+    assert(!this.inPass, "a turn ends between passes");
+    this.database.execute("COMMIT");
+    this.turnOpen = false;
+    this.counters.turns++;
+    if (this.turnMustSync) this.syncWanted = true;
+    this.turnMustSync = false;
+    this.startSyncOrRelease();
+  }
+
+  /** Every replica scope that has an identity row, with that row's JSON. */
+  identities(): { scope: string; identity: string }[] {
+    return this.database
+      .exec("SELECT scope, value FROM raft_state WHERE name = 'identity'")
+      .toArray()
+      .map((row) => ({ scope: String(row.scope), identity: String(row.value) }));
+  }
+
+  /** Commits the open turn, syncs, and closes the file; the object must not be used afterwards. */
+  close(): void {
+    if (this.closed) return;
+    if (this.turnOpen) {
+      this.database.execute("COMMIT");
+      this.turnOpen = false;
+    }
+    this.database.syncWal();
+    this.closed = true;
+    this.database.close();
+  }
+
+  private openTurn(): void {
+    this.database.execute("BEGIN IMMEDIATE");
+    this.turnOpen = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private startSyncOrRelease(): void {
+    if (this.syncing) return; // the sync in flight looks again when it ends
+    if (!this.syncWanted) {
+      // Nothing committed needs a sync: what waited depends only on durable writes.
+      const released = this.waiting;
+      this.waiting = [];
+      for (const callback of released) callback();
+      return;
+    }
+    this.syncWanted = false;
+    this.syncing = true;
+    this.releasing = this.waiting;
+    this.waiting = [];
+    this.database.syncWalInBackground((error) => this.synced(error));
+  }
+
+  private synced(error: Error | null): void {
+    if (this.closed) return;
+    if (error !== null) return this.options.failed(error);
+    this.syncing = false;
+    this.counters.syncs++;
+    const released = this.releasing;
+    this.releasing = [];
+    for (const callback of released) callback(); // may open a turn, whose end starts the next sync
+    if (!this.turnOpen) this.startSyncOrRelease();
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Proves, under Deno, the turns of a node's shared database (node-storage.ts): the passes of many
+ * groups in one macrotask are one transaction and one WAL sync; what waits for the turn runs only
+ * once a second connection can read the turn's rows; a turn that wrote nothing Raft relies on
+ * commits without a sync; a failed pass is rolled back alone; outputs are released in order after
+ * the background sync that covers them; and a leader's AppendEntries leave a NodeReplica before
+ * the sync while its other messages, and the input that could acknowledge them, wait for it.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { afterAll, describe, expect, it } from "vitest";
+import { SyncNotingLogStore } from "../../src/hosts/deno/sync-noting-log-store.ts";
+import { SqliteKvStore } from "../../src/hosts/common/sqlite/sqlite-kv-store.ts";
+import { NodeStorage } from "../../src/hosts/deno/node-storage.ts";
+import { NodeReplica } from "../../src/hosts/deno/node-replica.ts";
+import type { Message } from "../../src/raft/types.ts";
+
+const directory = mkdtempSync(join(tmpdir(), "edgeraft-deno-node-storage-"));
+let files = 0;
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+const openStorage = (path: string) =>
+  new NodeStorage(path, {
+    failed: (error) => {
+      throw error;
+    },
+  });
+const entry = (index: number) => ({ index, term: 1, type: "normal" as const, data: new Uint8Array([index]) });
+
+/** Rows of raft_log per scope, read through a second connection (what is committed). */
+function committedEntries(path: string): Record<string, number> {
+  const reader = new DatabaseSync(path);
+  const rows = reader.prepare("SELECT scope, COUNT(*) AS n FROM raft_log GROUP BY scope").all() as { scope: string; n: number }[];
+  reader.close();
+  return Object.fromEntries(rows.map((row) => [row.scope, Number(row.n)]));
+}
+
+describe("a node's shared database", () => {
+  it("commits and syncs the passes of many groups in one macrotask once, before releasing what waits", async () => {
+    const path = join(directory, `node-${++files}.sqlite`);
+    const storage = openStorage(path);
+    const stores = ["a/1", "b/2", "c/3"].map((scope) => ({ scope, log: new SyncNotingLogStore(storage.database, scope) }));
+    const seenAtRelease: Record<string, number>[] = [];
+    for (const { log } of stores) {
+      storage.pass(() => log.save({ hardState: null, entries: [entry(1), entry(2)], snapshot: null }), () => log.takeMustSync());
+      storage.afterTurn(() => seenAtRelease.push(committedEntries(path)));
+    }
+    expect(storage.pending).toBe(true);
+    expect(committedEntries(path)).toEqual({}); // nothing committed inside the turn
+    await storage.whenSynced();
+    expect(storage.counters).toEqual({ turns: 1, passes: 3, syncs: 1 });
+    expect(seenAtRelease).toEqual(Array(3).fill({ "a/1": 2, "b/2": 2, "c/3": 2 }));
+    expect(storage.pending).toBe(false);
+    storage.close();
+  });
+
+  it("commits a turn that only applied or moved the commit index without a sync", async () => {
+    const storage = openStorage(join(directory, `node-${++files}.sqlite`));
+    const log = new SyncNotingLogStore(storage.database, "a/1");
+    storage.pass(() => log.save({ hardState: { term: 1, vote: 1, commit: 0 }, entries: [entry(1)], snapshot: null }), () => log.takeMustSync());
+    await storage.whenSynced();
+    storage.pass(() => log.save({ hardState: { term: 1, vote: 1, commit: 1 }, entries: [], snapshot: null }), () => log.takeMustSync());
+    storage.pass(() => new SqliteKvStore(storage.database, "a/1").set("k", { value: new Uint8Array([1]), version: 1 }), () => false);
+    await storage.whenSynced();
+    expect(storage.counters).toEqual({ turns: 2, passes: 3, syncs: 1 });
+    storage.close();
+  });
+
+  it("rolls a failed pass back alone: the passes before and after it in the turn are kept", async () => {
+    const path = join(directory, `node-${++files}.sqlite`);
+    const storage = openStorage(path);
+    const [a, b, c] = ["a/1", "b/1", "c/1"].map((scope) => new SyncNotingLogStore(storage.database, scope));
+    storage.pass(() => a!.save({ hardState: null, entries: [entry(1)], snapshot: null }), () => true);
+    expect(() =>
+      storage.pass(() => {
+        b!.save({ hardState: null, entries: [entry(1)], snapshot: null });
+        throw new Error("injected");
+      }, () => true),
+    ).toThrow("injected");
+    storage.pass(() => c!.save({ hardState: null, entries: [entry(1), entry(2)], snapshot: null }), () => true);
+    await storage.whenSynced();
+    expect(committedEntries(path)).toEqual({ "a/1": 1, "c/1": 2 });
+    storage.close();
+  });
+
+  it("releases what waits in order, after the sync that covers it, while the event loop goes on", async () => {
+    const storage = openStorage(join(directory, `node-${++files}.sqlite`));
+    const log = new SyncNotingLogStore(storage.database, "a/1");
+    const events: string[] = [];
+    storage.pass(() => log.save({ hardState: null, entries: [entry(1)], snapshot: null }), () => log.takeMustSync());
+    storage.afterTurn(() => events.push("first turn synced"));
+    await Promise.resolve(); // the turn commits; its sync runs on a worker thread
+    expect(storage.pending).toBe(false);
+    storage.pass(() => log.save({ hardState: null, entries: [entry(2)], snapshot: null }), () => log.takeMustSync());
+    storage.afterTurn(() => events.push("second turn synced"));
+    expect(events).toEqual([]);
+    await storage.whenSynced();
+    expect(events).toEqual(["first turn synced", "second turn synced"]);
+    expect(storage.counters.syncs).toBe(2);
+    storage.afterTurn(() => events.push("nothing to wait for"));
+    expect(events.at(-1)).toBe("nothing to wait for");
+    storage.close();
+  });
+
+  it("lets a leader's AppendEntries leave before the sync, and holds its other messages and any acknowledgement until it", async () => {
+    const storage = openStorage(join(directory, `node-${++files}.sqlite`));
+    const sent: { turnOpen: boolean; types: string[]; messages: Message[] }[] = [];
+    /** Once set: the index whose early AppendEntries a follower acknowledges at once, and the commit index seen right after. */
+    const race = { index: 0, commitAfterEarlyAck: -1 };
+    const send = (_group: string, _from: number, to: number, messages: Message[]) => {
+      sent.push({ turnOpen: storage.pending, types: messages.map((m) => m.type), messages });
+      const append = messages.find((m) => m.type === "app" && m.entries.some((e) => e.index === race.index));
+      if (append === undefined || !storage.pending || to !== 2) return;
+      // Follower 2 acknowledges before the leader's own copy is synced: the ack must wait for it.
+      queueMicrotask(() => {
+        replica.receive([{ ...append, type: "appResp", from: 2, to: 1, index: race.index, entries: [], reject: false }]);
+        race.commitAfterEarlyAck = replica.runtime!.node.brief().commit;
+      });
+    };
+    const grant = (m: Message): Message => ({ ...m, type: m.type === "preVote" ? "preVoteResp" : "voteResp", from: m.to, to: m.from, reject: false, entries: [] });
+    const replica = new NodeReplica({ storage, scope: "g/1", timing: {}, send, wake: () => {}, failed: () => {} });
+    replica.bootstrap({ group: "g", replica: 1, voters: [1, 2, 3], locations: {}, owns: { default: true }, epoch: 1 });
+    await storage.whenSynced();
+    replica.runtime!.campaign();
+    // Until it leads, every message waits for the turn's sync (a vote needs its term and vote on disk).
+    for (let round = 0; round < 3 && replica.runtime!.node.brief().role !== "leader"; round++) {
+      expect(sent).toEqual([]);
+      await storage.whenSynced();
+      expect(sent.length).toBeGreaterThan(0);
+      expect(sent.every((batch) => !batch.turnOpen && batch.types.every((type) => type === "preVote" || type === "vote"))).toBe(true);
+      const requests = sent.flatMap((batch) => batch.messages);
+      sent.length = 0;
+      for (const request of requests) replica.receive([grant(request)]);
+    }
+    await storage.whenSynced();
+    expect(replica.runtime!.node.brief().role).toBe("leader");
+    // The followers take the new leader's first entry, so it replicates the next one at once.
+    const firstAppends = sent.flatMap((batch) => batch.messages).filter((m) => m.type === "app");
+    sent.length = 0;
+    for (const m of firstAppends) replica.receive([{ ...m, type: "appResp", from: m.to, to: m.from, index: m.index + m.entries.length, entries: [], reject: false }]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    sent.length = 0;
+    race.index = replica.runtime!.node.brief().lastIndex + 1;
+    const written = replica.runtime!.write({ clientId: "c", seq: 1, timeMs: 1, operation: { type: "put", key: "k", value: new Uint8Array([1]) } });
+    const index = replica.runtime!.node.brief().lastIndex;
+    expect(index).toBe(race.index);
+    expect((await written).kind).toBe("applied"); // committed by follower 2's acknowledgement, once stepped
+    expect(race.commitAfterEarlyAck).toBeGreaterThanOrEqual(0);
+    expect(race.commitAfterEarlyAck).toBeLessThan(index); // not counted while the leader's copy was unsynced
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The entry's AppendEntries left while the turn that wrote it was still open, to both followers.
+    const carrying = sent.filter((batch) => batch.messages.some((m) => m.type === "app" && m.entries.some((e) => e.index === index)));
+    expect(carrying.map((batch) => batch.turnOpen)).toEqual([true, true]);
+    expect(sent.every((batch) => batch.turnOpen === batch.types.every((type) => type === "app"))).toBe(true);
+    replica.close();
+    storage.close();
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * The end of a bank run: heal, read every account once more in one transaction (retried until
+ * answered), and judge what was recorded: the checker's verdict on the transaction history, the
+ * snapshots whose sum was wrong, the final total, and the 500 answers.
+ */
+import { anomalyKinds, checkTxnHistory, describeTxnAnomalies, describeTxnSummary, type TxnCheckResult } from "../../src/checker/index.ts";
+import { send } from "../../scripts/chaos/http.ts";
+import { snapshot, type BankContext } from "./bank-workload.ts";
+
+/** Process id of the final reader; it moves on by 1000 after an unanswered read. */
+const finalReaderProcess = 999;
+
+/** What a bank run proved or broke. */
+export interface BankVerdict {
+  readonly check: TxnCheckResult;
+  /** The checker's summary line, then one block per anomaly. */
+  readonly checkerLines: readonly string[];
+  readonly anomalyKinds: readonly string[];
+  /** The final balances (null: absent), or undefined when no final read was answered. */
+  readonly finalBalances: Record<string, number | null> | undefined;
+  readonly finalTotal: number | undefined;
+  readonly badSnapshotsCount: number;
+  readonly internalErrorsCount: number;
+  /** True when every claim holds: serializable, every snapshot and the final total right, no 500. */
+  readonly passed: boolean;
+}
+
+/** Heals every fault, then reads all accounts once more (up to `deadlineMs` of retries). */
+export async function finishBank(context: BankContext, deadlineMs: number): Promise<Record<string, number | null> | undefined> {
+  await send(context.baseUrl, "/v1/faults", { method: "DELETE", timeoutMs: context.requestTimeoutMs });
+  const deadline = Date.now() + deadlineMs;
+  for (let process = finalReaderProcess; Date.now() < deadline; process += 1_000) {
+    const balances = await snapshot(context, process);
+    if (balances !== undefined) return balances;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return undefined;
+}
+
+/** Judges a finished run. */
+export function judgeBank(context: BankContext, finalBalances: Record<string, number | null> | undefined): BankVerdict {
+  const operations = context.history.operations();
+  const check = checkTxnHistory(operations);
+  const finalTotal = finalBalances === undefined ? undefined : Object.values(finalBalances).reduce<number>((sum, balance) => sum + (balance ?? 0), 0);
+  const internalErrorsCount = [...context.answers].filter(([label]) => label.startsWith("500")).reduce((sum, [, count]) => sum + count, 0);
+  const passed = check.valid && context.badSnapshots.length === 0 && finalTotal === context.total && internalErrorsCount === 0;
+  return {
+    check,
+    checkerLines: [describeTxnSummary(check), ...describeTxnAnomalies(check, operations)],
+    anomalyKinds: anomalyKinds(check),
+    finalBalances,
+    finalTotal,
+    badSnapshotsCount: context.badSnapshots.length,
+    internalErrorsCount,
+    passed,
+  };
+}
