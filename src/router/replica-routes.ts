@@ -12,11 +12,19 @@ import { groupNameOfPath, locationPattern } from "./group-routes.ts";
 import { rawPathOf, rawSegmentOf } from "./parse.ts";
 import { problem, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse, type Guards } from "./route.ts";
+import { groupAnswer, groupParamSchema } from "./openapi/schemas.ts";
+
+const replicaProblems = ["badJson", "badRequest", "bodyTooLarge", "groupNotFound", "replicaNotFound", "unavailable"] as const;
+const replicaParams = z.object({ name: groupParamSchema, id: z.string().regex(/^[1-9][0-9]{0,8}$/).describe("The replica's id.") });
+const replicaAnswer = groupAnswer.extend({ replica: z.number().int().describe("The new replica's id (never used before in this group).") });
+
 
 /** The JSON body of adding or replacing a replica (optional: no body means `{}`): where to place the new replica. */
 export const replicaBodySchema = z.strictObject({
   location: z.string().regex(locationPattern, `locations match ${locationPattern.source}`).optional(),
 });
+
+const bodyDoc = { schema: replicaBodySchema, description: "Optional; no body means {}." };
 
 /** Replica ids in paths: positive integers without leading zeros. */
 const replicaIdPattern = /^[1-9][0-9]{0,8}$/;
@@ -31,6 +39,12 @@ export function registerReplicaRoutes(app: Hono, guards: Guards, cluster: Cluste
       if (!result.ok) throw problemOfClusterError(result.error, `group ${name}`);
       return jsonResponse(result.value, 201, { location: `/v1/groups/${encodeURIComponent(name)}` });
     }),
+  }, {
+    POST: {
+      summary: "Add a replica to a group (learner, caught up, then voter by joint consensus)", tag: "groups", params: z.object({ name: groupParamSchema }), body: bodyDoc,
+      answers: { 201: { description: "The group with its new replica.", schema: replicaAnswer, headers: { location: "The group's URL." } } },
+      problems: [...replicaProblems, "tooManyReplicas"],
+    },
   });
   addRoute(app, "/v1/groups/:name/replicas/:id", {
     DELETE: guards.admin(async (request) => {
@@ -39,6 +53,12 @@ export function registerReplicaRoutes(app: Hono, guards: Guards, cluster: Cluste
       if (!result.ok) throw problemOfClusterError(result.error, `group ${name}`);
       return jsonResponse(result.value);
     }),
+  }, {
+    DELETE: {
+      summary: "Remove a replica from a group and retire it (leadership moves away first)", tag: "groups", params: replicaParams,
+      answers: { 200: { description: "The group without the replica.", schema: groupAnswer } },
+      problems: ["groupNotFound", "replicaNotFound", "tooFewReplicas", "unavailable"],
+    },
   });
   addRoute(app, "/v1/groups/:name/replicas/:id/replace", {
     POST: guards.admin(async (request) => {
@@ -49,6 +69,13 @@ export function registerReplicaRoutes(app: Hono, guards: Guards, cluster: Cluste
       if (!result.ok) throw problemOfClusterError(result.error, `group ${name}`);
       return jsonResponse(result.value);
     }),
+  }, {
+    POST: {
+      summary: "Replace a replica: a new one is added and caught up before the old one is removed and retired", tag: "groups", params: replicaParams, body: bodyDoc,
+      description: "Safe to retry: sent again after a lost answer it finishes the same recorded change and answers the same new replica.",
+      answers: { 200: { description: "The group with the new replica instead of the old one.", schema: replicaAnswer } },
+      problems: replicaProblems,
+    },
   });
 }
 
