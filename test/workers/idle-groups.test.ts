@@ -77,7 +77,7 @@ describe("idle groups", () => {
         .toEqual({ tenant, alarms: 0, raftBatches: 0 });
     }
     const busyAfter = await groupEvents("tenant-busy");
-    expect(busyWrites).toBeGreaterThan(10);
+    expect(busyWrites).toBeGreaterThan(0);
     expect(busyAfter.alarms - busyBefore.alarms).toBeGreaterThan(0); // the counters do count
     expect(busyAfter.raftBatches - busyBefore.raftBatches).toBeGreaterThan(0);
 
