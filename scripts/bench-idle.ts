@@ -24,6 +24,8 @@ const windowMs = quick ? 15_000 : 60_000;
 const scrapeEveryMs = quick ? 5_000 : 15_000;
 const firstRequests = quick ? 5 : 20;
 const adminToken = "bench-idle-admin";
+/** `--leader-balance`: keep the metadata group's leader balancer on (by default off: its transfers spread new groups' leaders, which is placement work, not idle cost). */
+const extraBindings: Record<string, string> = process.argv.includes("--leader-balance") ? {} : { LEADER_BALANCE_MS: "off" };
 const replicaIds = [1, 2, 3];
 
 type Events = { starts: number; alarms: number; raftBatches: number; raftMessages: number };
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
   stopAllOnSignals();
   const directory = mkdtempSync(join(tmpdir(), "edgeraft-bench-idle-"));
   const bundle = await bundleWorker(join(directory, "bundle"));
-  let host = await startMiniflare({ bundle, stateDirectory: join(directory, "state"), adminToken, bindings: { LOG_LEVEL: "off" } });
+  let host = await startMiniflare({ bundle, stateDirectory: join(directory, "state"), adminToken, bindings: { LOG_LEVEL: "off", ...extraBindings } });
   let replicas = await host.replicaNamespace();
   const call = async (path: string, init: RequestInit = {}) => {
     const began = performance.now();
@@ -129,13 +131,13 @@ async function main(): Promise<void> {
 
     const wake = await firstWrites(tenants.slice(-firstRequests));
     await host.stop();
-    host = await startMiniflare({ bundle, stateDirectory: join(directory, "state"), adminToken, bindings: { LOG_LEVEL: "off" } });
+    host = await startMiniflare({ bundle, stateDirectory: join(directory, "state"), adminToken, bindings: { LOG_LEVEL: "off", ...extraBindings } });
     replicas = await host.replicaNamespace();
     await call("/v1/kv/warm-up", { method: "PUT", body: "x" }); // the router's own warm-up, not a group's
     const restarted = await firstWrites(tenants.slice(-2 * firstRequests, -firstRequests));
 
     const lines = [
-      `bench:idle${quick ? " --quick" : ""}: ${new Date().toISOString()}, workerd ${host.workerdVersion} through Miniflare, default timing (100 ms ticks, IDLE_AFTER_MS 5000)`,
+      `bench:idle${quick ? " --quick" : ""}: ${new Date().toISOString()}, workerd ${host.workerdVersion} through Miniflare, default timing (100 ms ticks, IDLE_AFTER_MS 5000), leader balancing ${extraBindings.LEADER_BALANCE_MS === "off" ? "off" : "on"}`,
       `tenant first request (creates its group), ${firstLatencies.length} tenants: p50 ${round(percentile(firstLatencies, 50))} ms, p90 ${round(percentile(firstLatencies, 90))} ms, max ${round(Math.max(...firstLatencies))} ms`,
       `${tenants.length} idle groups x ${windowMs / 1000} s, ${scrapes} scrapes of /v1/health and /metrics each:`,
       `  alarms fired: ${total("alarms")} (${round(total("alarms") / tenants.length, 3)} per idle group)`,

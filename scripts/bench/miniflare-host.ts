@@ -51,6 +51,7 @@ export async function startMiniflare(options: { bundle: WorkerBundle; stateDirec
     durableObjects: {
       REPLICA: { className: "ReplicaObject", useSQLite: true },
       META: { className: "MetaObject", useSQLite: true },
+      STATS: { className: "StatsObject", useSQLite: true },
       PROBE: { className: "ProbeObject", useSQLite: true },
     },
     durableObjectsPersist: options.stateDirectory,
