@@ -182,6 +182,11 @@ export class KvStateMachine {
     return readRefusal(this.ownershipValue, key) ?? intentsBlocking(this.txns, [key], undefined, true) ?? { ok: true, record: this.store.get(key) };
   }
 
+  /** Whether this group holds any intent or transaction record (cheap: the sweep's timer asks it often). */
+  get holdsTransactions(): boolean {
+    return this.txns.busy;
+  }
+
   /** The intents and transaction records this group holds (for the sweep, and for tests). */
   transactions(): { readonly intents: IntentView[]; readonly records: [string, TxnRecord][]; readonly intentValueBytes: number } {
     return { intents: this.txns.intentViews(), records: [...this.txns.records], intentValueBytes: this.txns.intentValueBytes };
@@ -334,7 +339,7 @@ export class KvStateMachine {
     if (this.ownershipValue === undefined) return undefined;
     if (operation.type === "put" || operation.type === "delete") return writeRefusal(this.ownershipValue, operation.key);
     if (operation.type !== "batch" && operation.type !== "txn") return undefined;
-    const keys = operation.type === "batch" ? operation.ops.map((step) => step.key) : operation.action === "resolve" ? this.txns.keysOf(operation.txn) : keysOfTxnOperation(operation);
+    const keys = operation.type === "batch" ? operation.ops.map((step) => step.key) : operation.action === "resolve" ? [...keysOfTxnOperation(operation), ...this.txns.keysOf(operation.txn)] : keysOfTxnOperation(operation);
     for (const key of keys) {
       const refusal = writeRefusal(this.ownershipValue, key);
       if (refusal !== undefined) return refusal;

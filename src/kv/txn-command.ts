@@ -55,14 +55,24 @@ export interface TxnDecide {
   readonly txn: string;
   readonly recordKey: string;
   readonly decision: "commit" | "abort" | "push";
+  /**
+   * For a push: the deadline of the intent that was met. A push that finds no record writes an
+   * aborted one only once the clock passed it (the record may be on its way: begin runs beside prepare).
+   */
+  readonly deadlineMs?: number;
 }
 
-/** Turns this group's intents of `txn` into records (commit) or drops them (abort). */
+/**
+ * Turns this group's intents of `txn` into records (commit) or drops them (abort). With `keys`, it
+ * is refused (wrongRange) unless the group serves every one of them: a sender that routes by key
+ * (the sweep) then learns it reached the wrong group, instead of a no-op that looks like success.
+ */
 export interface TxnResolve {
   readonly type: "txn";
   readonly action: "resolve";
   readonly txn: string;
   readonly commit: boolean;
+  readonly keys?: readonly string[];
 }
 
 /** Deletes a decided record once every intent of it is resolved. */
@@ -87,7 +97,7 @@ export function keysOfTxnOperation(operation: TxnOperation): readonly string[] {
     case "forget":
       return [operation.recordKey];
     case "resolve":
-      return [];
+      return operation.keys ?? [];
   }
 }
 
@@ -102,9 +112,9 @@ export function txnProblemOf(operation: TxnOperation, stepProblemOf: (step: Batc
       return idProblemOf(operation.txn) ?? keyProblemOf(operation.recordKey) ?? deadlineProblemOf(operation.deadlineMs) ?? keysProblemOf(operation.keys);
     case "decide":
       if (operation.decision !== "commit" && operation.decision !== "abort" && operation.decision !== "push") return "decision must be commit, abort or push";
-      return idProblemOf(operation.txn) ?? keyProblemOf(operation.recordKey);
+      return idProblemOf(operation.txn) ?? keyProblemOf(operation.recordKey) ?? (operation.deadlineMs === undefined ? undefined : deadlineProblemOf(operation.deadlineMs));
     case "resolve":
-      return idProblemOf(operation.txn) ?? (typeof operation.commit === "boolean" ? undefined : "resolve needs commit true or false");
+      return idProblemOf(operation.txn) ?? (typeof operation.commit === "boolean" ? undefined : "resolve needs commit true or false") ?? (operation.keys === undefined ? undefined : keysProblemOf(operation.keys));
     case "forget":
       return idProblemOf(operation.txn) ?? keyProblemOf(operation.recordKey);
     default:

@@ -13,6 +13,15 @@ import { bytesOfBase64, utf8Of, valueViewOf } from "./encoding.ts";
 import { problem, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
+import type { OperationDoc } from "./openapi/operation.ts";
+import { tenantParams } from "./openapi/schemas.ts";
+
+/** The 200 answer of a transaction, for the API description. */
+const txnAnswer = z.object({
+  committed: z.literal(true),
+  reads: z.array(z.object({ key: z.string(), found: z.boolean(), value: z.string().nullable().optional(), valueBase64: z.string().optional(), version: z.number().int() })),
+  versions: z.record(z.string(), z.number().int()),
+});
 
 /** Largest transaction body, in bytes (values travel as text or base64, so this leaves room over txnValueBytesMax). */
 export const txnBodyBytesMax = 2 * 1024 * 1024;
@@ -42,8 +51,16 @@ export const txnBodySchema = z.strictObject({
 /** Registers the transaction route for the shared keyspace and for tenants. */
 export function registerTxnRoutes(app: Hono, guards: Guards, options: { readonly cluster: Cluster; readonly valueBytesMax: number }): void {
   const handler = guards.data((request, keyspace) => runTxn(request, keyspace, options));
-  addRoute(app, "/v1/txn", { POST: handler });
-  addRoute(app, "/v1/tenants/:tenant/txn", { POST: handler });
+  const doc: OperationDoc = {
+    summary: "Run an atomic transaction across groups",
+    description: "Every check holds and every write applies, or nothing does (409 txnConflict naming the keys). A transaction with only reads is a consistent snapshot across groups.",
+    tag: "keys",
+    body: { schema: txnBodySchema },
+    answers: { 200: { description: "Committed: the reads (before the transaction's writes) and the version each write took.", schema: txnAnswer } },
+    problems: ["badTenant", "badJson", "badRequest", "txnConflict", "valueTooLarge", "bodyTooLarge", "txnTooLarge", "unavailable", "outcomeUnknown"],
+  };
+  addRoute(app, "/v1/txn", { POST: handler }, { POST: doc });
+  addRoute(app, "/v1/tenants/:tenant/txn", { POST: handler }, { POST: { ...doc, summary: "Run an atomic transaction in the tenant's keyspace", tag: "tenants", params: tenantParams } });
 }
 
 async function runTxn(request: Request, keyspace: Keyspace, options: { readonly cluster: Cluster; readonly valueBytesMax: number }): Promise<Response> {

@@ -2,7 +2,7 @@
  * Proves, by fast-check over random methods, paths (well-formed or not), query strings, headers,
  * tokens and bodies, that the app never answers a 5xx to any input, that every error is a problem
  * document, and that a request it refuses leaves the cluster's data exactly as it was (compared
- * by a full snapshot before and after). The cluster is pre-filled; tokens mix admin, tenants and junk.
+ * by a full snapshot before and after), transaction bodies included. The cluster is pre-filled; tokens mix admin, tenants and junk.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -26,6 +26,8 @@ const routeTarget = fc.oneof(
   fc.tuple(tenant.map((name) => `/v1/tenants/${name}/kv`), fc.constant("GET")),
   fc.tuple(fc.constant("/v1/batch"), fc.constant("POST")),
   fc.tuple(tenant.map((name) => `/v1/tenants/${name}/batch`), fc.constant("POST")),
+  fc.tuple(fc.constant("/v1/txn"), fc.constant("POST")),
+  fc.tuple(tenant.map((name) => `/v1/tenants/${name}/txn`), fc.constant("POST")),
   fc.tuple(tenant.map((name) => `/v1/tenants/${name}/tokens`), fc.constant("POST")),
   fc.tuple(fc.constant("/v1/groups"), fc.constantFrom("GET", "POST")),
   fc.tuple(segment.map((name) => `/v1/groups/${name}`), fc.constantFrom("GET", "DELETE")),
@@ -53,8 +55,11 @@ const operation = fc.record(
   },
   { requiredKeys: [] },
 );
+const txnWrite = fc.record({ op: fc.constantFrom("put", "delete", "get"), key: fc.oneof(segment, fc.constantFrom("k", "a", "b")), value: fc.oneof(fc.string({ maxLength: 8 }), fc.constant("x".repeat(maxValueBytes + 1))), valueBase64: fc.constantFrom("eA==", "not base64") }, { requiredKeys: [] });
+const txnCheck = fc.record({ key: fc.oneof(segment, fc.constantFrom("k", "a")), version: fc.oneof(fc.integer({ min: -2, max: 5 }), fc.double(), fc.constant("1")), absent: fc.constantFrom(true, false, "yes") }, { requiredKeys: [] });
 const jsonBody = fc.oneof(
   fc.record({ operations: fc.array(operation, { maxLength: 4 }) }, { requiredKeys: [] }),
+  fc.record({ reads: fc.array(fc.oneof(segment, fc.constantFrom("k", "a")), { maxLength: 3 }), checks: fc.array(txnCheck, { maxLength: 3 }), writes: fc.array(txnWrite, { maxLength: 3 }) }, { requiredKeys: [] }),
   fc.record(
     { name: fc.oneof(printable, fc.constantFrom("users", "meta", "tenant-x", "default")), prefix: segment, start: segment, end: segment, replicas: fc.integer({ min: -1, max: 12 }), locations: fc.array(printable, { maxLength: 3 }) },
     { requiredKeys: [] },

@@ -2,7 +2,8 @@
  * Requests of the simulator's bank processes to the groups, routed like src/router: by a fresh copy
  * of the range table, to the leader when known, resent with the same session (one client id per
  * request, seq 1) after a timeout, re-routed after `wrongRange`, retried later after `rangeFrozen`.
- * A request that times out `attemptsMax` times ends with an unknown outcome (undefined).
+ * A request that times out `attemptsMax` times (waiting twice as long each time) ends with an
+ * unknown outcome (undefined).
  */
 import type { Rng } from "../../src/shared/rng.ts";
 import { encodeCommand, type ApplyResult, type KvStateMachine, type Operation } from "../../src/kv/index.ts";
@@ -82,7 +83,7 @@ export class BankRequests {
   }
 
   private submit(request: Pending, newAttempt: boolean): void {
-    if (newAttempt) request.deadline = this.world.now + this.timeoutTicks;
+    if (newAttempt) request.deadline = this.world.now + this.timeoutTicks * 2 ** Math.min(request.attempts, 4); // back off, so a slow group is not flooded with resends
     if (!this.world.groups.has(request.group)) return this.reroute(request);
     const token = (request.token = ++this.token);
     const replica = this.world.target(request.group, this.guesses.get(request.group) ?? noNode, this.rng);

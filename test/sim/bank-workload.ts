@@ -45,6 +45,8 @@ export class BankWorkload {
   private readonly committedWrites: Write[] = [];
   private readonly abortedTxns = new Set<string>();
   private readonly plannedWrites: Write[] = [];
+  /** Writes of one-phase transfers whose outcome is unknown (no answer): applied or not, their versions unknown. */
+  private readonly uncertainWrites: Omit<Write, "version">[] = [];
   private txnCounter = 0;
   private seeded = false;
   private sweepAt = 0;
@@ -90,10 +92,12 @@ export class BankWorkload {
       if (machine === null || machine === undefined) continue;
       const held = machine.transactions();
       const swept = () => this.sweeping--;
+      const pushed = new Set<string>();
       for (const intent of held.intents) {
-        if (intent.deadlineMs > clockMs) continue;
+        if (intent.deadlineMs > clockMs || pushed.has(intent.txn)) continue; // one push per transaction: its resolve settles all its intents here
+        pushed.add(intent.txn);
         this.sweeping++;
-        this.push(intent.txn, intent.recordKey, intent.key, swept);
+        this.push(intent.txn, intent.recordKey, intent.key, intent.deadlineMs, swept);
       }
       for (const [txn, record] of held.records) {
         if (record.deadlineMs > clockMs) continue;
@@ -101,8 +105,14 @@ export class BankWorkload {
         this.decide(txn, record.recordKey, "push", (status) => {
           if (status !== "committed" && status !== "aborted") return swept();
           let left = record.keys.length;
-          const forget = () => --left <= 0 && this.requests.send({ key: record.recordKey }, write({ type: "txn", action: "forget", txn, recordKey: record.recordKey }), swept);
-          if (left === 0) forget();
+          let resolvedAll = true;
+          const forget = (resolved: boolean) => {
+            resolvedAll &&= resolved;
+            if (--left > 0) return;
+            if (resolvedAll) this.requests.send({ key: record.recordKey }, write({ type: "txn", action: "forget", txn, recordKey: record.recordKey }), swept);
+            else swept(); // an unconfirmed resolve: the record must stay until every intent is known resolved
+          };
+          if (left === 0) forget(true);
           for (const key of record.keys) this.resolveAt(key, txn, status === "committed", forget);
         });
       }
@@ -127,7 +137,8 @@ export class BankWorkload {
       if (record.version < newestCommitted) throw new MultiGroupInvariantError(`${account} is at version ${record.version}, below the committed write ${newestCommitted}`);
       const writer = this.plannedWrites.find((entry) => entry.key === account && entry.version === record.version);
       if (writer !== undefined && (this.abortedTxns.has(writer.txn) || writer.value !== value)) throw new MultiGroupInvariantError(`${account} holds the write of ${writer.txn}, which was aborted or wrote another value`);
-      if (writer === undefined && value !== initialBalance) throw new MultiGroupInvariantError(`${account} holds ${value}, written by no transfer`);
+      const uncertain = this.uncertainWrites.some((entry) => entry.key === account && entry.value === value);
+      if (writer === undefined && value !== initialBalance && !uncertain) throw new MultiGroupInvariantError(`${account} holds ${value}, written by no transfer`);
     }
     if (total !== initialBalance * this.accounts.length) throw new MultiGroupInvariantError(`the bank holds ${total}, not ${initialBalance * this.accounts.length}`);
   }
@@ -162,7 +173,7 @@ export class BankWorkload {
         else if (!read.ok) {
           failed = true;
           const intent = read.intents[0]!;
-          if (intent.deadlineMs <= this.world.now * tickMs) this.push(intent.txn, intent.recordKey, key, () => {}); // else its transaction is live: try again later
+          if (intent.deadlineMs <= this.world.now * tickMs) this.push(intent.txn, intent.recordKey, key, intent.deadlineMs, () => {}); // else its transaction is live: try again later
         } else reads.set(key, { value: Number(new TextDecoder().decode(read.record!.value)), version: read.record!.version });
         if (--left === 0) done(failed ? undefined : reads);
       });
@@ -204,6 +215,8 @@ export class BankWorkload {
             note(result.versions, false);
             note(result.versions, true);
             this.stats.committed++;
+          } else if (result === undefined) {
+            for (const key of [from, to]) this.uncertainWrites.push({ key, value: target(key), txn });
           }
           end();
         });
@@ -222,60 +235,76 @@ export class BankWorkload {
       end();
       return true;
     };
+    // As the router: begin beside the prepares; commit only when the record was begun pending and every group prepared.
+    let left = plan.byGroup.size + 1;
+    let prepared = true;
+    const versions: { key: string; version: number }[] = [];
+    const answered = () => {
+      if (--left > 0 || dies()) return;
+      plan.note(versions, false);
+      this.decideAndFinish(plan, prepared, versions, end, dies);
+    };
     this.requests.send({ key: recordKey }, write({ type: "txn", action: "begin", txn, recordKey, deadlineMs, keys: plan.keys }), (begun) => {
-      if ((begun as ApplyResult | undefined)?.ok !== true || dies()) return end();
-      let left = plan.byGroup.size;
-      let prepared = true;
-      const versions: { key: string; version: number }[] = [];
-      for (const keys of plan.byGroup.values()) {
-        this.requests.send({ key: keys[0]! }, write({ type: "txn", action: "prepare", txn, recordKey, deadlineMs, ops: plan.opsOf(keys), reads: [] }), (answer) => {
-          const result = answer as ApplyResult | undefined;
-          if (result?.ok === true && result.type === "txn") versions.push(...result.versions);
-          else prepared = false;
-          if (--left > 0 || dies()) return;
-          plan.note(versions, false);
-          this.decide(txn, recordKey, prepared ? "commit" : "abort", (status) => {
-            if (status === "committed") {
-              plan.note(versions, true);
-              this.stats.committed++;
-            } else if (status === "aborted") {
-              this.abortedTxns.add(txn);
-              this.stats.aborted++;
-            }
-            if (status === undefined || status === "pending" || dies()) return end();
-            let resolving = plan.keys.length;
-            for (const key of plan.keys) {
-              this.resolveAt(key, txn, status === "committed", () => {
-                if (--resolving === 0) this.requests.send({ key: recordKey }, write({ type: "txn", action: "forget", txn, recordKey }), () => end());
-              });
-            }
-          });
+      const result = begun as ApplyResult | undefined;
+      if (result?.ok !== true || result.type !== "txnStatus" || result.status !== "pending") prepared = false;
+      answered();
+    });
+    for (const keys of plan.byGroup.values()) {
+      this.requests.send({ key: keys[0]! }, write({ type: "txn", action: "prepare", txn, recordKey, deadlineMs, ops: plan.opsOf(keys), reads: [] }), (answer) => {
+        const result = answer as ApplyResult | undefined;
+        if (result?.ok === true && result.type === "txn") versions.push(...result.versions);
+        else prepared = false;
+        answered();
+      });
+    }
+  }
+
+  private decideAndFinish(plan: { txn: string; recordKey: string; keys: string[]; note: (versions: readonly { key: string; version: number }[], committed: boolean) => void }, prepared: boolean, versions: { key: string; version: number }[], end: () => void, dies: () => boolean): void {
+    const { txn, recordKey } = plan;
+    this.decide(txn, recordKey, prepared ? "commit" : "abort", (status) => {
+      if (status === "committed") {
+        plan.note(versions, true);
+        this.stats.committed++;
+      } else if (status === "aborted") {
+        this.abortedTxns.add(txn);
+        this.stats.aborted++;
+      }
+      if (status === undefined || status === "pending" || dies()) return end();
+      let resolving = plan.keys.length;
+      let resolvedAll = true;
+      for (const key of plan.keys) {
+        this.resolveAt(key, txn, status === "committed", (resolved) => {
+          resolvedAll &&= resolved;
+          if (--resolving > 0) return;
+          if (resolvedAll) this.requests.send({ key: recordKey }, write({ type: "txn", action: "forget", txn, recordKey }), () => end());
+          else end(); // the record stays: the sweep resolves and forgets it
         });
       }
     });
   }
 
-  private decide(txn: string, recordKey: string, decision: "commit" | "abort" | "push", done: (status: string | undefined) => void): void {
-    this.requests.send({ key: recordKey }, write({ type: "txn", action: "decide", txn, recordKey, decision }), (answer) => {
+  private decide(txn: string, recordKey: string, decision: "commit" | "abort" | "push", done: (status: string | undefined) => void, deadlineMs?: number): void {
+    const operation: Operation = { type: "txn", action: "decide", txn, recordKey, decision, ...(deadlineMs === undefined ? {} : { deadlineMs }) };
+    this.requests.send({ key: recordKey }, write(operation), (answer) => {
       const result = answer as ApplyResult | undefined;
       done(result?.ok === true && result.type === "txnStatus" ? result.status : undefined);
     });
   }
 
-  /** Resolves `txn`'s intents in the group that serves `key` (a group holding intents cannot give the key away). */
-  private resolveAt(key: string, txn: string, commit: boolean, done: () => void): void {
-    this.requests.send({ group: lookupKey(this.world.table.value, key).group }, write({ type: "txn", action: "resolve", txn, commit }), () => done());
+  /** Resolves `txn`'s intents in the group that serves `key` (routed by the key, which the command names); `done` says whether it applied. */
+  private resolveAt(key: string, txn: string, commit: boolean, done: (resolved: boolean) => void): void {
+    this.requests.send({ key }, write({ type: "txn", action: "resolve", txn, commit, keys: [key] }), (answer) => done((answer as ApplyResult | undefined)?.ok === true));
   }
 
   /** What a reader meeting an intent does: push the record; resolve the intent from a decision. */
-  private push(txn: string, recordKey: string, key: string, done: () => void): void {
+  private push(txn: string, recordKey: string, key: string, deadlineMs: number, done: () => void): void {
     this.stats.pushes++;
     this.decide(txn, recordKey, "push", (status) => {
       // A push's "aborted" may be a tombstone written for a record already forgotten, so only a transfer's own decision counts as its outcome.
       if (status === "committed" || status === "aborted") {
-        this.resolveAt(key, txn, status === "committed", done);
+        this.resolveAt(key, txn, status === "committed", () => done());
       } else done();
-    });
+    }, deadlineMs);
   }
 }
 

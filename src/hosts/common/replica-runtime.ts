@@ -258,6 +258,11 @@ export class ReplicaRuntime {
     return this.counters.proposals;
   }
 
+  /** Whether this replica's state machine holds any intent or transaction record. */
+  get holdsTransactions(): boolean {
+    return this.stateMachine.holdsTransactions;
+  }
+
   /** The intents and transaction records this replica's state machine holds (the sweep's work). */
   transactions(): ReturnType<KvStateMachine["transactions"]> {
     return this.stateMachine.transactions();

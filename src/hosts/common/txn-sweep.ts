@@ -34,9 +34,7 @@ export class TxnSweeper {
   dueAtMs(): number | null {
     const runtime = this.runtime();
     if (runtime === undefined || runtime.node.brief().role !== "leader") return null;
-    const held = runtime.transactions();
-    if (held.intents.length === 0 && held.records.length === 0) return null;
-    return this.lastSweepAtMs + sweepIntervalMs;
+    return runtime.holdsTransactions ? this.lastSweepAtMs + sweepIntervalMs : null;
   }
 
   /** Sweeps when due (one sweep at a time); the promise settles when the sweep's work is done. */
