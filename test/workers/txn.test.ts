@@ -113,7 +113,7 @@ describe("POST /v1/txn over real replica objects", () => {
   });
 
   it("sweeps abandoned transactions nobody meets: a pending one is aborted, a committed one applied", async () => {
-    const deadlineMs = Date.now() + 200;
+    const deadlineMs = Date.now() + 1_500; // room to decide the committed one before a sweep may abort it past its deadline
     const write = (txn: string, key: string) => ({ type: "txn", action: "prepare", txn, recordKey: key, deadlineMs, ops: [{ type: "put", key, valueBase64: btoa(txn) }], reads: [] });
     for (const [txn, key] of [["swept-pending", "sweep/p"], ["swept-committed", "sweep/c"]] as const) {
       expect(await writeToLeader("default", { type: "txn", action: "begin", txn, recordKey: key, deadlineMs, keys: [key] })).toMatchObject({ status: "pending" });
