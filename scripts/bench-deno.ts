@@ -153,6 +153,9 @@ async function benchIdle(cluster: DenoCluster): Promise<void> {
   notes.push(`idle: ${idleGroups} tenant groups created in ${createSeconds.toFixed(0)} s; replicas per node ${quietTo.map((s) => s.replicas).join(" / ")}; awake replicas ${quietTo.map((s) => s.awake).join(" / ")}`);
   notes.push(`idle: frames sent by all nodes over ${windowMs / 1000} s: ${frames} (${(frames / (windowMs / 1000)).toFixed(2)}/s in total), Raft messages ${messages}`);
   notes.push(`idle: RSS growth per idle group, per node: ${rssPerGroup.map((bytes) => `${(bytes / 1024).toFixed(1)} KiB`).join(" / ")} (each node holds one replica of each group)`);
+  // The growth can come out negative when the heap shrinks after the write cells; the whole RSS
+  // over the replicas is an upper bound that such noise cannot hide.
+  notes.push(`idle: whole RSS per replica, per node (upper bound): ${quietTo.map((stats) => `${(stats.rssBytes / stats.replicas / 1024).toFixed(1)} KiB`).join(" / ")}`);
 }
 
 if (only !== "edgeraft") await benchEtcd();

@@ -21,7 +21,7 @@ export interface BankVerdict {
   readonly finalTotal: number | undefined;
   readonly badSnapshotsCount: number;
   readonly internalErrorsCount: number;
-  /** True when every claim holds: serializable, every snapshot and the final total right, no 500. */
+  /** True when every claim holds: serializable, every snapshot and the final total right, no 500, and at least one transfer and one snapshot went through. */
   readonly passed: boolean;
 }
 
@@ -43,7 +43,8 @@ export function judgeBank(context: BankContext, finalBalances: Record<string, nu
   const check = checkTxnHistory(operations);
   const finalTotal = finalBalances === undefined ? undefined : Object.values(finalBalances).reduce<number>((sum, balance) => sum + (balance ?? 0), 0);
   const internalErrorsCount = [...context.answers].filter(([label]) => label.startsWith("500")).reduce((sum, [, count]) => sum + count, 0);
-  const passed = check.valid && context.badSnapshots.length === 0 && finalTotal === context.total && internalErrorsCount === 0;
+  const madeProgress = context.counts.transfersCommitted > 0 && context.counts.snapshots > 0;
+  const passed = check.valid && context.badSnapshots.length === 0 && finalTotal === context.total && internalErrorsCount === 0 && madeProgress;
   return {
     check,
     checkerLines: [describeTxnSummary(check), ...describeTxnAnomalies(check, operations)],

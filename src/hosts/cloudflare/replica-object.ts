@@ -133,8 +133,8 @@ export class MetaObject extends ReplicaObject {
   }
 
   override async alarm(): Promise<void> {
+    this.runLeaderPass(); // first: a pass that started is not due again when the alarm is re-armed below
     await super.alarm();
-    this.runLeaderPass();
   }
 
   protected override routes(): void {
