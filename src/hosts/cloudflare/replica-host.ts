@@ -177,7 +177,7 @@ export class ReplicaHost implements ReplicaEndpoint {
     this.runtime?.metrics.alarmFired();
     this.runtime?.tick();
     this.reporter?.quietCheck();
-    const sweeping = this.sweeper?.maybeSweep().finally(() => this.schedule());
+    const sweeping = this.sweeper?.maybeSweep()?.finally(() => this.schedule());
     this.locality?.flush();
     this.schedule();
     return sweeping;
