@@ -6,7 +6,7 @@ export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },
-      miniflare: { bindings: { ADMIN_TOKEN: "workers-test-admin", FAULTS: "on", RAFT_TICK_MS: "20" } },
+      miniflare: { bindings: { ADMIN_TOKEN: "workers-test-admin", FAULTS: "on", RAFT_TICK_MS: "20", IDLE_AFTER_MS: "1000" } },
     }),
   ],
   test: {

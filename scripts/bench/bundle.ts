@@ -26,7 +26,7 @@ export async function bundleWorker(directory: string): Promise<WorkerBundle> {
   await build({
     stdin: {
       contents: [
-        `export { default, ReplicaObject, MetaObject } from ${JSON.stringify(join(root, "src/hosts/cloudflare/worker.ts"))};`,
+        `export { default, ReplicaObject, MetaObject, StatsObject } from ${JSON.stringify(join(root, "src/hosts/cloudflare/worker.ts"))};`,
         `export { ProbeObject } from ${JSON.stringify(join(root, "scripts/bench/probe-object.ts"))};`,
       ].join("\n"),
       resolveDir: root,

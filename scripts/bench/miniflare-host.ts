@@ -39,7 +39,7 @@ export function miniflareOutput(): string {
 }
 
 /** Starts Miniflare with the bundled Worker; `stateDirectory` holds the Durable Objects' SQLite files. */
-export async function startMiniflare(options: { bundle: WorkerBundle; stateDirectory: string; adminToken: string; inspectorPort?: number }): Promise<MiniflareHost> {
+export async function startMiniflare(options: { bundle: WorkerBundle; stateDirectory: string; adminToken: string; inspectorPort?: number; bindings?: Record<string, string> }): Promise<MiniflareHost & { replicaNamespace(): Promise<{ get(name: string): { fetch(url: string): Promise<Response> } }> }> {
   const compatibilityDate = [wranglerCompatibilityDate(), await workerdCompatibilityDateMax()].sort()[0]!;
   const miniflare = new Miniflare({
     modules: true,
@@ -47,10 +47,11 @@ export async function startMiniflare(options: { bundle: WorkerBundle; stateDirec
     modulesRoot: options.bundle.directory,
     compatibilityDate,
     cf: false,
-    bindings: { ADMIN_TOKEN: options.adminToken, BENCH: "on", LOCATIONS: "wnam,weur,apac", ...Object.fromEntries(automaticSplitsOff) },
+    bindings: { ADMIN_TOKEN: options.adminToken, BENCH: "on", LOCATIONS: "wnam,weur,apac", ...Object.fromEntries(automaticSplitsOff), ...options.bindings },
     durableObjects: {
       REPLICA: { className: "ReplicaObject", useSQLite: true },
       META: { className: "MetaObject", useSQLite: true },
+      STATS: { className: "StatsObject", useSQLite: true },
       PROBE: { className: "ProbeObject", useSQLite: true },
     },
     durableObjectsPersist: options.stateDirectory,
@@ -79,6 +80,10 @@ export async function startMiniflare(options: { bundle: WorkerBundle; stateDirec
       const response = await namespace.get(namespace.idFromName("probe-step")).fetch(`https://probe/step?count=${count}&peers=${names}`);
       const body = (await response.json()) as { count: number; elapsedMs: number };
       return body.elapsedMs / body.count;
+    },
+    replicaNamespace: async () => {
+      const namespace = await miniflare.getDurableObjectNamespace("REPLICA");
+      return { get: (name: string) => namespace.get(namespace.idFromName(name)) as unknown as { fetch(url: string): Promise<Response> } };
     },
     stop: async () => {
       unregister();

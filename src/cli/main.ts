@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { EdgeraftClient } from "../client/index.ts";
 import { adminCommands } from "./commands-admin.ts";
 import { kvCommands } from "./commands-kv.ts";
+import { replicaCommands } from "./commands-replicas.ts";
 import type { Command, FlagSpecs } from "./command.ts";
 import { resolveConnection } from "./connection.ts";
 import { loadCommand } from "./load.ts";
@@ -22,7 +23,7 @@ const globalFlags: FlagSpecs = {
 };
 
 /** Every command, in the order --help lists them. */
-export const commands: readonly Command[] = [...kvCommands, loadCommand, ...adminCommands];
+export const commands: readonly Command[] = [...kvCommands, loadCommand, ...adminCommands, ...replicaCommands];
 
 /** The --help text. */
 export function helpText(): string {
@@ -74,8 +75,10 @@ function commandOf(argv: readonly string[]): Command | undefined {
   const { tokens } = parseArgs({ args: [...argv], options: globalFlags, allowPositionals: true, strict: false, tokens: true });
   const words = tokens.filter((token) => token.kind === "positional").map((token) => token.value);
   if (words.length === 0) return undefined;
-  const found = commands.find((command) => command.name === `${words[0]} ${words[1] ?? ""}`) ?? commands.find((command) => command.name === words[0]);
-  if (found === undefined) throw new UsageError(`unknown command "${words.slice(0, 2).join(" ")}"`);
+  const found =
+    commands.find((command) => command.name === words.slice(0, 3).join(" ")) ?? // three words: groups replicas add
+    commands.find((command) => command.name === `${words[0]} ${words[1] ?? ""}`) ?? commands.find((command) => command.name === words[0]);
+  if (found === undefined) throw new UsageError(`unknown command "${words.slice(0, words[1] === "replicas" ? 3 : 2).join(" ")}"`);
   return found;
 }
 

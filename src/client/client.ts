@@ -269,6 +269,23 @@ export class GroupsApi {
     return this.post<MoveResult>("/v1/ranges/move", body, options);
   }
 
+  /** Adds a replica to group `name` (at `placement.location`, else where the group has fewest); answers the group and the new replica's id. */
+  async addReplica(name: string, placement: { location?: string } = {}, options: CallOptions = {}): Promise<GroupView & { replica: number }> {
+    return this.post<GroupView & { replica: number }>(`/v1/groups/${encodeURIComponent(name)}/replicas`, placement, options);
+  }
+
+  /** Removes replica `id` from group `name` (409 tooFewReplicas below 3 replicas); answers the group. */
+  async removeReplica(name: string, id: number, options: CallOptions = {}): Promise<GroupView> {
+    const path = `/v1/groups/${encodeURIComponent(name)}/replicas/${id}`;
+    const response = await this.transport.call({ method: "DELETE", path, idempotent: false, ...signalOf(options) });
+    return (await response.json()) as GroupView;
+  }
+
+  /** Replaces replica `id` of group `name` by a new one (added and caught up before the old one leaves); answers the group and the new replica's id. */
+  async replaceReplica(name: string, id: number, placement: { location?: string } = {}, options: CallOptions = {}): Promise<GroupView & { replica: number }> {
+    return this.post<GroupView & { replica: number }>(`/v1/groups/${encodeURIComponent(name)}/replicas/${id}/replace`, placement, options);
+  }
+
   private async post<T>(path: string, body: unknown, options: CallOptions): Promise<T> {
     const response = await this.transport.call({ method: "POST", path, body: JSON.stringify(body), headers: { "content-type": "application/json" }, idempotent: false, ...signalOf(options) });
     return (await response.json()) as T;

@@ -123,6 +123,8 @@ export interface GroupView {
   readonly ranges?: readonly KeyRange[];
   /** Present when an automatic split made the group. */
   readonly auto?: true;
+  /** A membership change in progress: the replica being added and/or removed. */
+  readonly replicaChange?: { readonly add?: number; readonly remove?: number };
 }
 
 /** A half-open key range [start, end); no end means to the end of the keyspace. */
@@ -167,6 +169,10 @@ export interface ReplicaHealth {
   readonly commit?: number;
   readonly applied?: number;
   readonly quiesced?: boolean;
+  /** The group's voters as this replica has applied its configuration. */
+  readonly voters?: readonly number[];
+  /** The group's learners (replicas still catching up) as this replica has applied its configuration. */
+  readonly learners?: readonly number[];
   /** Seconds behind the leader's commit as the leader sees it (0 when caught up; absent when unknown). */
   readonly lagSeconds?: number;
 }

@@ -120,9 +120,7 @@ function decide(target: TxnTarget, operation: TxnDecide): ApplyResult {
   const { records } = target.table;
   const existing = records.get(operation.txn);
   if (existing === undefined) {
-    // No record yet: its begin may still be on the way, so a push waits for the intent's deadline.
-    if (operation.decision === "push" && operation.deadlineMs !== undefined && target.clockMs < operation.deadlineMs) return { ok: true, type: "txnStatus", status: "pending", deadlineMs: operation.deadlineMs };
-    // No record: never begun here (a late duplicate), gone past its deadline, or forgotten after every intent resolved. It cannot commit.
+    // No record: it was never begun here (a late duplicate), or forgotten after every intent resolved. Either way it cannot commit.
     if (records.size >= txnRecordsMax) return { ok: false, code: "txnRefused", reason: "the group holds too many transaction records; try again" };
     const tombstone: TxnRecord = { recordKey: operation.recordKey, status: "aborted", deadlineMs: target.clockMs, keys: [] };
     records.set(operation.txn, tombstone);

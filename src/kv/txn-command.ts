@@ -55,11 +55,6 @@ export interface TxnDecide {
   readonly txn: string;
   readonly recordKey: string;
   readonly decision: "commit" | "abort" | "push";
-  /**
-   * For a push: the deadline of the intent that was met. A push that finds no record writes an
-   * aborted one only once the clock passed it (the record may be on its way: begin runs beside prepare).
-   */
-  readonly deadlineMs?: number;
 }
 
 /**
@@ -112,7 +107,7 @@ export function txnProblemOf(operation: TxnOperation, stepProblemOf: (step: Batc
       return idProblemOf(operation.txn) ?? keyProblemOf(operation.recordKey) ?? deadlineProblemOf(operation.deadlineMs) ?? keysProblemOf(operation.keys);
     case "decide":
       if (operation.decision !== "commit" && operation.decision !== "abort" && operation.decision !== "push") return "decision must be commit, abort or push";
-      return idProblemOf(operation.txn) ?? keyProblemOf(operation.recordKey) ?? (operation.deadlineMs === undefined ? undefined : deadlineProblemOf(operation.deadlineMs));
+      return idProblemOf(operation.txn) ?? keyProblemOf(operation.recordKey);
     case "resolve":
       return idProblemOf(operation.txn) ?? (typeof operation.commit === "boolean" ? undefined : "resolve needs commit true or false") ?? (operation.keys === undefined ? undefined : keysProblemOf(operation.keys));
     case "forget":

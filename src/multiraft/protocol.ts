@@ -25,6 +25,11 @@ export interface BootstrapRequest {
   locations: Record<string, string>;
   owns: Ownership;
   epoch: number;
+  /**
+   * A replica added to a running group: it takes its identity but no founding log, and learns the
+   * group's configuration from the leader (by log or snapshot) once it is added as a learner.
+   */
+  join?: boolean;
 }
 
 /** Every answer a replica gives to a client request that did not succeed. */
@@ -33,6 +38,8 @@ export type ReplicaRefusal =
   | { kind: "busy" }
   | { kind: "unknown"; reason: string }
   | { kind: "staleEpoch"; epoch: number }
+  /** The replica was removed from its group (or its group deleted): it serves nothing, ever again. */
+  | { kind: "replicaRetired" }
   | { kind: "uninitialized" }
   | { kind: "wrongRange"; epoch: number; movedTo?: string }
   | { kind: "rangeFrozen"; epoch: number; movedTo?: undefined };

@@ -17,6 +17,27 @@ export function becomeLeaderState(raft: Raft): void {
   raft.heartbeatAckTicks.set(raft.id, raft.ticksTotal);
 }
 
+/**
+ * A replica that stopped (hibernated, restarted) while its group was quiet resumes quiet in the same
+ * term, as the follower of `leader` or as the leader itself, instead of starting with no leader and
+ * campaigning when woken. Safe for the leader: it was elected in this term (at most one is), its vote
+ * and log are durable, and it resumes as a leader just elected does, every follower probed. Had
+ * another replica been elected in a later term meanwhile, the first answer carries that term and
+ * this one steps down; until a quorum acknowledges it in its term it commits nothing and confirms
+ * no read (ReadIndex needs a heartbeat quorum; it holds no lease, as any woken leader).
+ */
+export function resumeQuiet(raft: Raft, leader: NodeId): void {
+  raft.leader = leader;
+  if (leader === raft.id) {
+    raft.role = "leader";
+    raft.step = stepLeader;
+    raft.tick = tickLeader;
+    raft.pendingConfIndex = raft.log.lastIndex(); // as a new leader: earlier changes may still be pending
+    raft.heartbeatAckTicks.set(raft.id, raft.ticksTotal);
+  }
+  raft.quiesced = true;
+}
+
 /** Appends new entries to the leader's log; false when backpressure refuses them. */
 export function appendEntries(raft: Raft, proposals: { type: EntryType; data: Uint8Array }[]): boolean {
   let bytes = 0;

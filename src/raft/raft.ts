@@ -12,7 +12,7 @@ import { ProgressTracker } from "./tracker.ts";
 import { ReadOnlyQueue } from "./read-only.ts";
 import { isVoter } from "./confchange.ts";
 import { noNode, type Message, type MessageType, type NodeId, type ReadState, type Role, type Term } from "./types.ts";
-import { stepLeader, tickLeader, becomeLeaderState } from "./raft-leader.ts";
+import { stepLeader, tickLeader, becomeLeaderState, resumeQuiet } from "./raft-leader.ts";
 import { stepFollower, stepCandidate } from "./raft-follower.ts";
 
 /** Settings of one replica. Ticks are the engine's only notion of time. */
@@ -44,6 +44,11 @@ export interface RaftConfig {
   appendBytesMax?: number;
   inflightMessagesMax?: number;
   uncommittedBytesMax?: number;
+  /**
+   * What the host noted durably when this replica last went quiet: its term and leader (itself
+   * when it led). Used only when the durable term is still that term; see resumeQuiet.
+   */
+  resumeQuiet?: { term: Term; leader: NodeId };
 }
 
 /** A message with every field at its zero value except the ones given. */
@@ -152,6 +157,8 @@ export class Raft {
     this.term = hardState.term;
     this.vote = hardState.vote;
     becomeFollower(this, this.term, noNode);
+    const quiet = config.resumeQuiet;
+    if (quiet !== undefined && quiet.term === this.term && quiet.term > 0 && quiet.leader !== noNode) resumeQuiet(this, quiet.leader);
   }
 
   /** Queues a message to `to` unchanged (a forwarded message keeps its sender). */

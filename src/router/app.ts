@@ -13,6 +13,7 @@ import { registerDashboardRoutes } from "./dashboard/routes.ts";
 import { registerFaultRoutes } from "./fault-routes.ts";
 import { registerGroupRoutes } from "./group-routes.ts";
 import { registerReshapeRoutes } from "./reshape-routes.ts";
+import { registerReplicaRoutes } from "./replica-routes.ts";
 import { registerLeaderRoutes } from "./leader-routes.ts";
 import { registerKvRoutes } from "./kv-routes.ts";
 import { registerMetricsRoutes, registerRequestMetrics } from "./metrics/routes.ts";
@@ -68,6 +69,7 @@ export function createApp(options: AppOptions): Hono {
   registerTxnRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerGroupRoutes(app, guards, options.cluster);
   registerReshapeRoutes(app, guards, options.cluster);
+  registerReplicaRoutes(app, guards, options.cluster);
   registerLeaderRoutes(app, guards, options.cluster);
   registerTenantRoutes(app, guards, options.cluster);
   if (options.faults !== undefined) registerFaultRoutes(app, guards, options.faults);

@@ -76,7 +76,8 @@ export interface GroupView {
   /** Present when an automatic split made the group; the balancer may merge it back when it goes quiet. */
   readonly auto?: true;
   /** Present for a group of a hashed tenant keyspace: its `ranges` are hash slot positions (4 hex digits each). */
-  readonly hashed?: true;
+  readonly hashed?: true;  /** A membership change in progress: the replica being added and/or removed (POST .../replicas, DELETE or replace). */
+  readonly replicaChange?: { readonly add?: number; readonly remove?: number };
 }
 
 /** One range move done by POST /v1/ranges/move: the span, its new group, and how many records travelled. */
@@ -111,8 +112,18 @@ export interface GroupHealth {
   readonly leader: number;
   readonly term: number;
   readonly healthy: boolean;
-  /** Each replica's state; `lagSeconds` (from the leader) is how long it has been behind the leader's commit, 0 when caught up. */
-  readonly replicas: readonly { readonly id: number; readonly reachable: boolean; readonly role?: string; readonly commit?: number; readonly applied?: number; readonly quiesced?: boolean; readonly lagSeconds?: number }[];
+  /** Each replica's state; `lagSeconds` (from the leader) is how long it has been behind the leader's commit, 0 when caught up; `voters` and `learners` are the group's configuration as that replica has applied it. */
+  readonly replicas: readonly {
+    readonly id: number;
+    readonly reachable: boolean;
+    readonly role?: string;
+    readonly commit?: number;
+    readonly applied?: number;
+    readonly quiesced?: boolean;
+    readonly lagSeconds?: number;
+    readonly voters?: readonly number[];
+    readonly learners?: readonly number[];
+  }[];
 }
 
 /**
@@ -124,8 +135,10 @@ export type ClusterError =
   | { readonly code: "notFound" }
   | { readonly code: "groupExists"; readonly detail?: string }
   | { readonly code: "groupNotFound" }
-  | { readonly code: "badRequest"; readonly detail: string }
   | { readonly code: "replicaNotFound"; readonly detail: string }
+  | { readonly code: "tooFewReplicas"; readonly detail: string }
+  | { readonly code: "tooManyReplicas"; readonly detail: string }
+  | { readonly code: "badRequest"; readonly detail: string }
   | { readonly code: "transferFailed"; readonly detail: string; readonly leader: number }
   | { readonly code: "transferTimedOut"; readonly detail: string }
   | { readonly code: "unavailable"; readonly detail: string }
@@ -164,6 +177,12 @@ export interface Cluster {
   addTenantGroup(tenant: string): Promise<ClusterResult<GroupView>>;
   /** Moves the keys in [start, end) to group `to`, from whichever groups hold them. */
   moveRange(span: { readonly start: string; readonly end?: string }, to: string): Promise<ClusterResult<{ moves: RangeMoveReport[] }>>;
+  /** Adds a replica to a group (learner, caught up, promoted by joint consensus). Answers the group and the new replica's id. */
+  addReplica(name: string, options: { readonly location?: string }): Promise<ClusterResult<GroupView & { replica: number }>>;
+  /** Removes replica `id` from a group and retires it (leadership moves away first). Answers the group. */
+  removeReplica(name: string, id: number): Promise<ClusterResult<GroupView>>;
+  /** Adds a new replica, waits until it is a caught-up voter, then removes replica `id`. Answers the group and the new replica's id. */
+  replaceReplica(name: string, id: number, options: { readonly location?: string }): Promise<ClusterResult<GroupView & { replica: number }>>;
   /** Issues a new token for `tenant`; only its hash is stored. */
   issueTenantToken(tenant: string): Promise<ClusterResult<{ token: string }>>;
   /** The tenant a tenant token belongs to, or undefined for an unknown token. */

@@ -23,6 +23,8 @@ export const problemCatalog = {
   methodNotAllowed: { status: 405, title: "Method not allowed" },
   groupExists: { status: 409, title: "Group exists" },
   groupProtected: { status: 409, title: "Group is protected" },
+  tooFewReplicas: { status: 409, title: "Too few replicas" },
+  tooManyReplicas: { status: 409, title: "Too many replicas" },
   txnConflict: { status: 409, title: "Transaction conflict" },
   transferFailed: { status: 409, title: "Leadership transfer failed" },
   conditionFailed: { status: 412, title: "Condition failed" },
@@ -109,6 +111,9 @@ export function problemOfClusterError(error: ClusterError, subject: string): Pro
       return problem("transferFailed", error.detail, { extensions: { leader: error.leader } });
     case "transferTimedOut":
       return problem("transferTimedOut", error.detail, { headers: { "retry-after": "1" } });
+    case "tooFewReplicas":
+    case "tooManyReplicas":
+      return problem(error.code, error.detail);
     case "unavailable":
       return problem("unavailable", error.detail, { headers: { "retry-after": "1" } });
     case "txnConflict":

@@ -203,17 +203,3 @@ describe("a prepare that routing splits", () => {
     expect(harness.machine.get("b")).toEqual({ value: utf8("129"), version: 3 });
   });
 });
-
-describe("a push that finds no record", () => {
-  it("waits for the intent's deadline (the begin may be on its way), then writes the record aborted", () => {
-    const harness = new Harness();
-    const push: Operation = { type: "txn", action: "decide", txn: "t", recordKey: "record", decision: "push", deadlineMs: 100 };
-    expect(harness.run(push, { timeMs: 99 })).toEqual({ ok: true, type: "txnStatus", status: "pending", deadlineMs: 100 });
-    expect(harness.machine.transactions().records).toEqual([]);
-    expect(harness.run(begin("t", 100))).toMatchObject({ status: "pending" });
-    expect(harness.run(decide("t", "commit"))).toMatchObject({ status: "committed" });
-    const late: Operation = { type: "txn", action: "decide", txn: "late", recordKey: "record", decision: "push", deadlineMs: 100 };
-    expect(harness.run(late, { timeMs: 100 })).toMatchObject({ status: "aborted" });
-    expect(harness.run(begin("late", 200))).toMatchObject({ status: "aborted" });
-  });
-});

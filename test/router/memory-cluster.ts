@@ -217,6 +217,41 @@ export class MemoryCluster implements Cluster {
     });
   }
 
+  async addReplica(name: string, options: { location?: string }): Promise<ClusterResult<GroupView & { replica: number }>> {
+    return this.call(`addReplica ${name}`, () => {
+      const view = this.groups.get(name);
+      if (view === undefined) return failure({ code: "groupNotFound" });
+      const replica = Math.max(0, ...view.replicas.map((r) => r.id)) + 1;
+      const changed = { ...view, replicas: [...view.replicas, { id: replica, location: options.location ?? "wnam" }] };
+      this.groups.set(name, changed);
+      return success({ ...changed, replica });
+    });
+  }
+
+  async removeReplica(name: string, id: number): Promise<ClusterResult<GroupView>> {
+    return this.call(`removeReplica ${name} ${id}`, () => {
+      const view = this.groups.get(name);
+      if (view === undefined) return failure({ code: "groupNotFound" });
+      if (!view.replicas.some((r) => r.id === id)) return failure({ code: "replicaNotFound", detail: `no replica ${id}` });
+      if (view.replicas.length <= 3) return failure({ code: "tooFewReplicas", detail: "at least 3 replicas stay" });
+      const changed = { ...view, replicas: view.replicas.filter((r) => r.id !== id) };
+      this.groups.set(name, changed);
+      return success(changed);
+    });
+  }
+
+  async replaceReplica(name: string, id: number, options: { location?: string }): Promise<ClusterResult<GroupView & { replica: number }>> {
+    return this.call(`replaceReplica ${name} ${id}`, () => {
+      const view = this.groups.get(name);
+      if (view === undefined) return failure({ code: "groupNotFound" });
+      if (!view.replicas.some((r) => r.id === id)) return failure({ code: "replicaNotFound", detail: `no replica ${id}` });
+      const replica = Math.max(0, ...view.replicas.map((r) => r.id)) + 1;
+      const changed = { ...view, replicas: [...view.replicas.filter((r) => r.id !== id), { id: replica, location: options.location ?? "wnam" }] };
+      this.groups.set(name, changed);
+      return success({ ...changed, replica });
+    });
+  }
+
   async issueTenantToken(tenant: string): Promise<ClusterResult<{ token: string }>> {
     return this.call(`issueTenantToken ${tenant}`, () => {
       this.tokensIssued += 1;

@@ -97,7 +97,7 @@ export class BankWorkload {
         if (intent.deadlineMs > clockMs || pushed.has(intent.txn)) continue; // one push per transaction: its resolve settles all its intents here
         pushed.add(intent.txn);
         this.sweeping++;
-        this.push(intent.txn, intent.recordKey, intent.key, intent.deadlineMs, swept);
+        this.push(intent.txn, intent.recordKey, intent.key, swept);
       }
       for (const [txn, record] of held.records) {
         if (record.deadlineMs > clockMs) continue;
@@ -173,7 +173,7 @@ export class BankWorkload {
         else if (!read.ok) {
           failed = true;
           const intent = read.intents[0]!;
-          if (intent.deadlineMs <= this.world.now * tickMs) this.push(intent.txn, intent.recordKey, key, intent.deadlineMs, () => {}); // else its transaction is live: try again later
+          if (intent.deadlineMs <= this.world.now * tickMs) this.push(intent.txn, intent.recordKey, key, () => {}); // else its transaction is live: try again later
         } else reads.set(key, { value: Number(new TextDecoder().decode(read.record!.value)), version: read.record!.version });
         if (--left === 0) done(failed ? undefined : reads);
       });
@@ -235,57 +235,45 @@ export class BankWorkload {
       end();
       return true;
     };
-    // As the router: begin beside the prepares; commit only when the record was begun pending and every group prepared.
-    let left = plan.byGroup.size + 1;
-    let prepared = true;
-    const versions: { key: string; version: number }[] = [];
-    const answered = () => {
-      if (--left > 0 || dies()) return;
-      plan.note(versions, false);
-      this.decideAndFinish(plan, prepared, versions, end, dies);
-    };
     this.requests.send({ key: recordKey }, write({ type: "txn", action: "begin", txn, recordKey, deadlineMs, keys: plan.keys }), (begun) => {
-      const result = begun as ApplyResult | undefined;
-      if (result?.ok !== true || result.type !== "txnStatus" || result.status !== "pending") prepared = false;
-      answered();
-    });
-    for (const keys of plan.byGroup.values()) {
-      this.requests.send({ key: keys[0]! }, write({ type: "txn", action: "prepare", txn, recordKey, deadlineMs, ops: plan.opsOf(keys), reads: [] }), (answer) => {
-        const result = answer as ApplyResult | undefined;
-        if (result?.ok === true && result.type === "txn") versions.push(...result.versions);
-        else prepared = false;
-        answered();
-      });
-    }
-  }
-
-  private decideAndFinish(plan: { txn: string; recordKey: string; keys: string[]; note: (versions: readonly { key: string; version: number }[], committed: boolean) => void }, prepared: boolean, versions: { key: string; version: number }[], end: () => void, dies: () => boolean): void {
-    const { txn, recordKey } = plan;
-    this.decide(txn, recordKey, prepared ? "commit" : "abort", (status) => {
-      if (status === "committed") {
-        plan.note(versions, true);
-        this.stats.committed++;
-      } else if (status === "aborted") {
-        this.abortedTxns.add(txn);
-        this.stats.aborted++;
-      }
-      if (status === undefined || status === "pending" || dies()) return end();
-      let resolving = plan.keys.length;
-      let resolvedAll = true;
-      for (const key of plan.keys) {
-        this.resolveAt(key, txn, status === "committed", (resolved) => {
-          resolvedAll &&= resolved;
-          if (--resolving > 0) return;
-          if (resolvedAll) this.requests.send({ key: recordKey }, write({ type: "txn", action: "forget", txn, recordKey }), () => end());
-          else end(); // the record stays: the sweep resolves and forgets it
+      if ((begun as ApplyResult | undefined)?.ok !== true || dies()) return end();
+      let left = plan.byGroup.size;
+      let prepared = true;
+      const versions: { key: string; version: number }[] = [];
+      for (const keys of plan.byGroup.values()) {
+        this.requests.send({ key: keys[0]! }, write({ type: "txn", action: "prepare", txn, recordKey, deadlineMs, ops: plan.opsOf(keys), reads: [] }), (answer) => {
+          const result = answer as ApplyResult | undefined;
+          if (result?.ok === true && result.type === "txn") versions.push(...result.versions);
+          else prepared = false;
+          if (--left > 0 || dies()) return;
+          plan.note(versions, false);
+          this.decide(txn, recordKey, prepared ? "commit" : "abort", (status) => {
+            if (status === "committed") {
+              plan.note(versions, true);
+              this.stats.committed++;
+            } else if (status === "aborted") {
+              this.abortedTxns.add(txn);
+              this.stats.aborted++;
+            }
+            if (status === undefined || status === "pending" || dies()) return end();
+            let resolving = plan.keys.length;
+            let resolvedAll = true;
+            for (const key of plan.keys) {
+              this.resolveAt(key, txn, status === "committed", (resolved) => {
+                resolvedAll &&= resolved;
+                if (--resolving > 0) return;
+                if (resolvedAll) this.requests.send({ key: recordKey }, write({ type: "txn", action: "forget", txn, recordKey }), () => end());
+                else end(); // the record stays: the sweep resolves and forgets it
+              });
+            }
+          });
         });
       }
     });
   }
 
-  private decide(txn: string, recordKey: string, decision: "commit" | "abort" | "push", done: (status: string | undefined) => void, deadlineMs?: number): void {
-    const operation: Operation = { type: "txn", action: "decide", txn, recordKey, decision, ...(deadlineMs === undefined ? {} : { deadlineMs }) };
-    this.requests.send({ key: recordKey }, write(operation), (answer) => {
+  private decide(txn: string, recordKey: string, decision: "commit" | "abort" | "push", done: (status: string | undefined) => void): void {
+    this.requests.send({ key: recordKey }, write({ type: "txn", action: "decide", txn, recordKey, decision }), (answer) => {
       const result = answer as ApplyResult | undefined;
       done(result?.ok === true && result.type === "txnStatus" ? result.status : undefined);
     });
@@ -297,14 +285,14 @@ export class BankWorkload {
   }
 
   /** What a reader meeting an intent does: push the record; resolve the intent from a decision. */
-  private push(txn: string, recordKey: string, key: string, deadlineMs: number, done: () => void): void {
+  private push(txn: string, recordKey: string, key: string, done: () => void): void {
     this.stats.pushes++;
     this.decide(txn, recordKey, "push", (status) => {
       // A push's "aborted" may be a tombstone written for a record already forgotten, so only a transfer's own decision counts as its outcome.
       if (status === "committed" || status === "aborted") {
         this.resolveAt(key, txn, status === "committed", () => done());
       } else done();
-    }, deadlineMs);
+    });
   }
 }
 

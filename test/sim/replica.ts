@@ -68,6 +68,8 @@ export class Replica {
   appliedIndex: Index = 0;
   /** How many times this replica was started. */
   lives = 0;
+  /** The durable note of the last quiet state (survives crashes, like the disk); a restart resumes from it. */
+  quietNote: { term: number; leader: NodeId } | undefined;
   private node: RawNode | null = null;
   private machine: KvStateMachine | null = null;
   private ports: DriverPorts | null = null;
@@ -92,7 +94,7 @@ export class Replica {
     const snapshot = this.storage.snapshot();
     const host = this.host;
     const node = new RawNode(
-      { ...host.engine, id: this.id, rng: host.newRng(), applied: snapshot.meta.index },
+      { ...host.engine, id: this.id, rng: host.newRng(), applied: snapshot.meta.index, ...(this.quietNote === undefined ? {} : { resumeQuiet: this.quietNote }) },
       this.storage,
     );
     this.machine = machineFrom(snapshot);
@@ -241,7 +243,11 @@ export class Replica {
         return data;
       },
       readStates: (states) => this.readStatesArrived(states),
-      softState: (state) => observer.softState(this, state),
+      softState: (state) => {
+        // As the hosts do (replica-runtime.ts): noted when it goes quiet, forgotten when it wakes.
+        this.quietNote = state.quiesced ? { term: this.running().brief().term, leader: state.leader } : undefined;
+        observer.softState(this, state);
+      },
       confChanged: (conf, entry) => {
         this.appliedIndex = entry.index;
         observer.confApplied(this, entry, conf);

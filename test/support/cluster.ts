@@ -48,11 +48,11 @@ export class TestCluster {
     this.process(); // apply the bootstrap configuration entry
   }
 
-  /** (Re)starts replica `id` from `storage`, as after a crash: volatile state is rebuilt. */
-  start(id: NodeId, storage: MemoryStorage): TestNode {
+  /** (Re)starts replica `id` from `storage`, as after a crash: volatile state is rebuilt (`more` adds to the config). */
+  start(id: NodeId, storage: MemoryStorage, more: Partial<RaftConfig> = {}): TestNode {
     const rng = createRng((this.options.seed ?? 1) * 1000 + id);
     const snapshotIndex = storage.snapshot().meta.index;
-    const config: RaftConfig = { id, electionTicks: 10, heartbeatTicks: 1, rng, applied: snapshotIndex, ...this.options.config };
+    const config: RaftConfig = { id, electionTicks: 10, heartbeatTicks: 1, rng, applied: snapshotIndex, ...this.options.config, ...more };
     const node: TestNode = {
       id,
       node: new RawNode(config, storage),

@@ -32,6 +32,8 @@ export interface Env {
   MERGE_KEYS?: string;
   /** GET /v1/health counts a replica as lagging past this many log entries behind its leader (default 1000). */
   HEALTH_LAG_ENTRIES?: string;
+  /** A group with no write for this many milliseconds is idle: after one last quiet check it sets no alarm (default 5000). */
+  IDLE_AFTER_MS?: string;
   /** GET /v1/health counts a replica as lagging when behind its leader's commit for more than this many seconds. */
   HEALTH_LAG_SECONDS?: string;
   /** Structured log level: debug, info, warn (default: quiet), error or off (src/router/log.ts). */
@@ -91,6 +93,12 @@ export function locationsOf(env: Env): string[] {
 export function healthLagEntriesOf(env: Env): number | undefined {
   const text = env.HEALTH_LAG_ENTRIES;
   return text !== undefined && /^[0-9]{1,9}$/.test(text.trim()) ? Number(text.trim()) : undefined;
+}
+
+/** IDLE_AFTER_MS, or undefined (the load reporter's default) when absent or not a positive number. */
+export function idleAfterMsOf(env: Env): number | undefined {
+  const value = Number(env.IDLE_AFTER_MS ?? "");
+  return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 /** The lag limit in seconds of GET /v1/health from HEALTH_LAG_SECONDS, or undefined (the app's default) when absent or not a whole number. */

@@ -35,9 +35,12 @@ export class LoadReporter {
   private lastReportAtMs = Number.NEGATIVE_INFINITY;
   /** When the last write was handled here, while a quiet check is due after it. */
   private lastWriteAtMs: number | undefined;
+  /** A group with no write for this long is idle (IDLE_AFTER_MS): its one quiet check runs, then it sets no alarm. */
+  private readonly idleAfterMs: number;
 
-  constructor(source: LoadSource, thresholds: BalanceThresholds, send: (load: GroupLoad) => void) {
+  constructor(source: LoadSource, thresholds: BalanceThresholds, send: (load: GroupLoad) => void, idleAfterMs = quietMs) {
     this.source = source;
+    this.idleAfterMs = idleAfterMs;
     this.thresholds = thresholds;
     this.send = send;
   }
@@ -64,12 +67,12 @@ export class LoadReporter {
 
   /** When the host should call quietCheck() (one alarm after the last write), or null for never. */
   quietCheckAtMs(): number | null {
-    return this.lastWriteAtMs === undefined ? null : this.lastWriteAtMs + quietMs;
+    return this.lastWriteAtMs === undefined ? null : this.lastWriteAtMs + this.idleAfterMs;
   }
 
   /** The quiet check is due: a leader that took no write for quietMs and holds few keys reports it once. */
   quietCheck(): void {
-    if (this.lastWriteAtMs === undefined || this.source.nowMs() < this.lastWriteAtMs + quietMs) return;
+    if (this.lastWriteAtMs === undefined || this.source.nowMs() < this.lastWriteAtMs + this.idleAfterMs) return;
     this.lastWriteAtMs = undefined;
     this.lastCheck = undefined;
     if (!this.source.leading()) return;

@@ -14,6 +14,8 @@ import type { Message } from "../../raft/types.ts";
 import { migrate, type SqlRunner } from "../common/sqlite/schema.ts";
 import { SqliteLogStore } from "../common/sqlite/sqlite-log-store.ts";
 import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
+import { sqliteQuietNote } from "../common/sqlite/quiet-note.ts";
+import { countEvent, eventCounts } from "../common/sqlite/event-counters.ts";
 import { PeerTransport } from "./transport.ts";
 import { LoadReporter } from "./load-reporter.ts";
 import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
@@ -27,6 +29,8 @@ export interface LoadReports {
   thresholds: BalanceThresholds;
   send: (load: GroupLoad) => void;
   locality?: { reportMs: number; send: (report: LocalityReport) => void };
+  /** IDLE_AFTER_MS: a group with no write for this long runs its one quiet check, then sets no alarm. */
+  idleAfterMs?: number | undefined;
 }
 
 /** One replica's host state inside its Durable Object. */
@@ -82,8 +86,12 @@ export class ReplicaHost implements ReplicaEndpoint {
   /** Migrates the schema and, when this object already belongs to a group, starts its replica. */
   open(): void {
     migrate(this.sql);
+    countEvent(this.sql, "starts");
     const row = this.sql.exec("SELECT value FROM raft_state WHERE name = 'identity'").toArray()[0];
-    if (row !== undefined) this.start(JSON.parse(String(row.value)) as ReplicaIdentity);
+    if (row === undefined) return;
+    const identity = JSON.parse(String(row.value)) as ReplicaIdentity;
+    if (identity.retired) this.identity = identity; // retired: it never runs again
+    else this.start(identity);
   }
 
   /** Makes this object a founding replica of a group; idempotent. Returns false on a conflicting identity. */
@@ -99,7 +107,8 @@ export class ReplicaHost implements ReplicaEndpoint {
     };
     this.storage.transactionSync(() => {
       this.saveIdentity(identity);
-      new SqliteLogStore(this.sql).save(bootstrapWrite({ ...emptyConfState(), voters: request.voters }));
+      // A founding replica starts with the group's first configuration; a joining one with an empty log.
+      if (request.join !== true) new SqliteLogStore(this.sql).save(bootstrapWrite({ ...emptyConfState(), voters: request.voters }));
     });
     this.start(identity);
     return true;
@@ -113,12 +122,20 @@ export class ReplicaHost implements ReplicaEndpoint {
     this.start(identity);
   }
 
-  /** Marks the group deleted (client requests then get "stale epoch"). */
+  /**
+   * Retires this replica for good (removed from its group, or the group deleted): every request is
+   * then refused with "replicaRetired", and the replica stops ticking and sending.
+   */
   retire(): void {
     if (this.identity === undefined) return;
     this.identity = { ...this.identity, retired: true };
     this.saveIdentity(this.identity);
-    this.stats?.maybeReport();
+    this.stats?.maybeReport(); // the aggregate learns it is retired
+    this.runtime?.abandon("the replica was retired");
+    this.runtime = undefined;
+    this.transport = undefined;
+    this.reporter = undefined;
+    this.schedule();
   }
 
   /** Steps peer messages and returns the replies for `from`. */
@@ -126,6 +143,8 @@ export class ReplicaHost implements ReplicaEndpoint {
     if (this.runtime === undefined || this.transport?.faults.isolated) return [];
     this.received.batches++;
     this.received.messages += messages.length;
+    countEvent(this.sql, "raftBatches");
+    countEvent(this.sql, "raftMessages", messages.length);
     const replies = this.runtime.receive(messages, from);
     this.schedule();
     return replies;
@@ -143,7 +162,7 @@ export class ReplicaHost implements ReplicaEndpoint {
 
   /** Raft traffic since the object started (reported by /internal/status). */
   traffic(): unknown {
-    return { received: this.received, sent: this.transport?.counters };
+    return { received: this.received, sent: this.transport?.counters, events: eventCounts(this.sql) };
   }
 
   /** Sets fault injection on this replica's transport. */
@@ -154,10 +173,11 @@ export class ReplicaHost implements ReplicaEndpoint {
   /** The alarm fired: advance time, then arm the next tick (or nothing when quiet). Answers the sweep it started, if any. */
   alarm(): Promise<void> | undefined {
     this.alarmAtMs = null;
+    countEvent(this.sql, "alarms");
     this.runtime?.metrics.alarmFired();
     this.runtime?.tick();
     this.reporter?.quietCheck();
-    const sweeping = this.sweeper?.maybeSweep().finally(() => this.schedule());
+    const sweeping = this.sweeper?.maybeSweep()?.finally(() => this.schedule());
     this.locality?.flush();
     this.schedule();
     return sweeping;
@@ -213,6 +233,7 @@ export class ReplicaHost implements ReplicaEndpoint {
       whenDurable: () => this.storage.sync(),
       pumped: () => this.schedule(),
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
+      quietNote: sqliteQuietNote(this.sql),
     });
     if (this.loadReports !== undefined) this.reporter = this.loadReporter(identity.group, this.loadReports);
     const locality = this.loadReports?.locality;
@@ -254,7 +275,7 @@ export class ReplicaHost implements ReplicaEndpoint {
       leading: () => this.runtime?.node.brief().role === "leader",
       nowMs: () => Date.now(),
     };
-    return new LoadReporter(source, reports.thresholds, reports.send);
+    return new LoadReporter(source, reports.thresholds, reports.send, reports.idleAfterMs);
   }
 
   /**

@@ -11,7 +11,7 @@ import { noFaults, type ReplicaFaults } from "../../multiraft/protocol.ts";
 import { injectedFaultMessage } from "../../shared/injected-fault.ts";
 import { answerReplicaRequest, replicaRequestPaths } from "../common/replica-requests.ts";
 import { ReplicaHost } from "./replica-host.ts";
-import { leaderBalanceRulesOf, localityReportMsOf, locationsOf, thresholdsOf, type Env } from "./env.ts";
+import { idleAfterMsOf, leaderBalanceRulesOf, localityReportMsOf, locationsOf, thresholdsOf, type Env } from "./env.ts";
 import type { GroupLoad } from "../../multiraft/balance.ts";
 import { defaultLeaderBalanceRules, type LocalityReport } from "../../multiraft/leader-balance.ts";
 import { Balancer } from "../../router/cluster-client/balancer.ts";
@@ -41,7 +41,7 @@ export class ReplicaObject extends DurableObject<Env> {
     };
     const rules = leaderBalanceRulesOf(env);
     const locality = rules === undefined ? {} : { locality: { reportMs: localityReportMsOf(rules), send: (report: LocalityReport) => void reportLoad(env, { group: report.group, locality: report }) } };
-    const loadReports = this.peers(env) === env.REPLICA ? { thresholds: thresholdsOf(env), send: (load: GroupLoad) => void reportLoad(env, load), ...locality } : undefined;
+    const loadReports = this.peers(env) === env.REPLICA ? { thresholds: thresholdsOf(env), send: (load: GroupLoad) => void reportLoad(env, load), idleAfterMs: idleAfterMsOf(env), ...locality } : undefined;
     const dataGroup = this.peers(env) === env.REPLICA;
     const sweep = dataGroup ? (identity: ReplicaIdentity, work: SweepWork) => this.sweep(identity, work) : undefined;
     this.host = new ReplicaHost(ctx.storage, this.peers(env), timing, (reason) => ctx.abort(reason), loadReports, sweep, (report) => void sendStatsReport(env, report));
@@ -113,6 +113,7 @@ export class ReplicaObject extends DurableObject<Env> {
     if (!decoded.ok) return json({ kind: "badRequest", error: decoded.error }, 400);
     const { group, from, to, messages } = decoded.batch;
     if (this.host.identity === undefined) this.host.adopt(group, to);
+    if (this.host.identity?.retired === true) return json({ kind: "replicaRetired" }, 410);
     if (this.host.identity?.group !== group || this.host.identity.replica !== to) return json({ kind: "wrongReplica" }, 409);
     const replies = this.host.receive(messages, from);
     return new Response(encodeBatch({ group, from: to, to: from, messages: replies }), { headers: { "content-type": "application/octet-stream" } });

@@ -13,6 +13,7 @@ import type { KeyRefusal } from "../../kv/result.ts";
 import { spanProblemOf, type Span } from "../../kv/span.ts";
 import { scanLimitMax } from "../../shared/limits.ts";
 import type { ReadConsistency, ReadResponse, ReplicaRuntime } from "./replica-runtime.ts";
+import type { ConfChange, ConfChangeSingle } from "../../raft/types.ts";
 
 /** Which group and replica a replica is; stored once, at bootstrap or first contact. */
 export interface ReplicaIdentity {
@@ -52,7 +53,7 @@ export interface ReplicaAnswer {
 /** Every path answerReplicaRequest serves; /internal/status is a GET (no body), the rest are POSTs. */
 export const replicaRequestPaths = [
   "/internal/bootstrap", "/internal/write", "/internal/get", "/internal/scan", "/internal/export", "/internal/median",
-  "/internal/status", "/internal/campaign", "/internal/transfer", "/internal/retire",
+  "/internal/status", "/internal/campaign", "/internal/transfer", "/internal/retire", "/internal/membership",
   "/internal/leadership",
 ] as const;
 
@@ -63,6 +64,8 @@ const originPattern = /^[a-z][a-z0-9-]{0,31}$/;
 /** Serves `path` with `body` (undefined for GET) at `endpoint`. */
 export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: string, body: unknown): Promise<ReplicaAnswer> {
   const fields = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+  // A retired replica (removed from its group, or its group deleted) serves nothing, ever again.
+  if (endpoint.identity?.retired === true && path !== "/internal/retire") return answer({ kind: "replicaRetired" } satisfies ReplicaRefusal, 410);
   switch (path) {
     case "/internal/bootstrap": {
       const ok = endpoint.bootstrap(fields as unknown as BootstrapRequest);
@@ -114,8 +117,14 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
     case "/internal/status": {
       const runtime = endpoint.runtime;
       if (runtime === undefined) return answer({ kind: "uninitialized" });
-      if (runtime.node.brief().leader === 0) runtime.campaign(); // a status check wakes a quiet group
-      endpoint.schedule();
+      // A quiet replica, also one restarted from its quiet note, knows its leader: a health check or
+      // a metrics scrape only reads it, so it neither wakes an idle group nor starts an election in
+      // it. Only a replica that knows no leader (it stopped while its group was busy) campaigns, as
+      // it would after its own election timeout anyway.
+      if (runtime.node.brief().leader === 0) {
+        runtime.campaign();
+        endpoint.schedule();
+      }
       return answer({ kind: "ok", identity: endpoint.identity, status: runtime.status(), traffic: endpoint.traffic() });
     }
     case "/internal/leadership": {
@@ -132,6 +141,15 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
     case "/internal/retire":
       endpoint.retire();
       return answer({ ok: true });
+    case "/internal/membership": {
+      const runtime = endpoint.runtime;
+      if (runtime === undefined) return answer({ kind: "uninitialized" } satisfies ReplicaRefusal, 503);
+      const change = changeOf(fields.changes);
+      if (change === null) return answer({ kind: "badRequest" }, 400);
+      const view = runtime.membership(change);
+      endpoint.schedule();
+      return answer(view);
+    }
     default:
       return answer({ kind: "notFound" }, 404);
   }
@@ -171,6 +189,18 @@ function admin(endpoint: ReplicaEndpoint, action: (runtime: ReplicaRuntime) => u
   action(endpoint.runtime);
   endpoint.schedule();
   return answer({ ok: true });
+}
+
+/** The membership change asked for: undefined when none, null when malformed. */
+function changeOf(raw: unknown): ConfChange | undefined | null {
+  if (raw === undefined) return undefined;
+  if (!Array.isArray(raw) || raw.length === 0) return null;
+  const kinds = ["addVoter", "removeVoter", "addLearner"];
+  const valid = raw.every((single: unknown) => {
+    const item = single as Partial<ConfChangeSingle> | null;
+    return typeof item === "object" && item !== null && kinds.includes(String(item.type)) && Number.isSafeInteger(item.node) && Number(item.node) > 0;
+  });
+  return valid ? { changes: raw as ConfChangeSingle[] } : null;
 }
 
 function readAnswer<T>(read: ReadResponse<T>, ok: (value: T) => unknown): unknown {

@@ -21,45 +21,12 @@ import type { Command } from "../../kv/command.ts";
 import { encodeCommand } from "../../kv/command-codec.ts";
 import { validateCommand } from "../../kv/command.ts";
 import { WaiterBook } from "./waiters.ts";
+import { defaultTiming, type QuietNote, type QuietNoteStore, type ReplicaTiming } from "./replica-settings.ts";
 import { ReplicaMetrics, type ReplicaMetricsReport } from "./replica-metrics.ts";
 import { FollowerLag } from "./follower-lag.ts";
 import { logEvent } from "../../router/log.ts";
 
-/** Timing and engine settings of a replica; every replica of a group should use the same. */
-export interface ReplicaTiming {
-  tickMs: number;
-  electionTicks: number;
-  heartbeatTicks: number;
-  /** Compact the log after this many applied entries. */
-  snapshotEntries: number;
-  /** A client request that is not answered within this is answered "unknown outcome". */
-  requestTimeoutMs: number;
-  /**
-   * Serve `lease` reads from the leader's lease (see docs/engine.md for the clock assumption).
-   * Off by default: Durable Object clocks only move across I/O and alarms may be late, so a lease
-   * read is then answered by a ReadIndex round like a linearizable one.
-   */
-  leaseReads: boolean;
-  /**
-   * Most engine ticks one tick() call fires after the host's timer ran late (default twice the
-   * election timeout: a Durable Object alarm can be late, and time must still move). A host whose
-   * timer runs every tickMs sets 1, as etcd drops ticks it could not deliver: then a process that
-   * was not scheduled for a while steps the messages that queued meanwhile before its timers move
-   * on, instead of firing an election timeout's worth of ticks first and deposing a live leader.
-   * Lease reads count ticks as time, so they need the default.
-   */
-  ticksPerCallMax?: number;
-}
-
-/** Default timing: 100 ms ticks, heartbeat every 200 ms, elections after 1 to 2 s. */
-export const defaultTiming: ReplicaTiming = {
-  tickMs: 100,
-  electionTicks: 10,
-  heartbeatTicks: 2,
-  snapshotEntries: 10_000,
-  requestTimeoutMs: 5_000,
-  leaseReads: false,
-};
+export { defaultTiming, type QuietNote, type QuietNoteStore, type ReplicaTiming } from "./replica-settings.ts";
 
 /** What a host gives a replica. */
 export interface ReplicaRuntimeOptions {
@@ -86,6 +53,12 @@ export interface ReplicaRuntimeOptions {
   whenDurable?(): Promise<void>;
   /** Called after a pass the runtime ran on its own (a group commit), so the host can re-arm its timer. */
   pumped?(): void;
+  /**
+   * Durable note of the last quiet state: with it a replica restarted while its group was quiet
+   * resumes quiet, as the follower or the leader it was (RaftConfig.resumeQuiet), and the group's
+   * first request after idle needs no election.
+   */
+  quietNote?: QuietNoteStore;
 }
 
 /** The outcome of a client write at this replica. */
@@ -97,6 +70,20 @@ export type WriteResponse =
 
 /** The outcome of a client read at this replica. */
 export type ReadResponse<T> = { kind: "ok"; value: T } | { kind: "notLeader"; leader: NodeId } | { kind: "unknown"; reason: string };
+
+/** The leader's view of its group's membership: the configuration and how far each member's log matches. */
+export interface MembershipView {
+  kind: "ok";
+  /** The answering replica: the leader. */
+  leader: NodeId;
+  term: number;
+  conf: ConfState;
+  commit: number;
+  /** Per member id, the highest index known to match the leader's log. */
+  match: Record<string, number>;
+  /** Why the change asked for was refused (confChangePending, badConfChange, ...); absent when proposed or none asked. */
+  refused?: string;
+}
 
 /** How a read must be ordered. */
 export type ReadConsistency = "linearizable" | "lease" | "stale";
@@ -115,6 +102,8 @@ export class ReplicaRuntime {
   private readCounter = 0;
   private leading = false;
   private knownLeader: NodeId = 0;
+  /** The engine was quiet at the last soft state seen (the quiet note says so durably). */
+  private quiet = false;
   /** A transaction was written and is not yet known durable (only with options.whenDurable). */
   private flushing = false;
   /** Proposals wait in the engine for the flush in flight to finish (group commit). */
@@ -141,9 +130,14 @@ export class ReplicaRuntime {
         rng: createRng(options.seed),
         applied: options.logStore.firstIndex() - 1, // replay from the snapshot; the state machine skips what it has
         leaseReads: t.leaseReads,
+        ...resumeOf(options.quietNote),
       },
       options.logStore,
     );
+    const brief = this.node.brief();
+    this.leading = brief.role === "leader";
+    this.knownLeader = brief.leader;
+    this.quiet = brief.quiesced;
     this.lastTickMs = options.nowMs();
     // Elections, leader changes and snapshots are logged at info (quiet at the default level).
     this.metrics = new ReplicaMetrics(options.nowMs, (event, fields) => logEvent("info", event, { group: this.group, replica: this.id, term: this.node.brief().term, ...fields }));
@@ -233,6 +227,25 @@ export class ReplicaRuntime {
     const result = this.node.proposeConfChange(change);
     this.pump();
     return result.ok ? { ok: true, leader: this.id } : { ok: false, error: result.error, leader: result.leader };
+  }
+
+  /**
+   * At the leader: proposes `change` when one is given (joint consensus; one change at a time) and
+   * answers the membership as it stands. Elsewhere "not leader" (a replica that knows no leader
+   * campaigns, as for any client request).
+   */
+  membership(change: ConfChange | undefined): MembershipView | { kind: "notLeader"; leader: NodeId } {
+    const brief = this.node.brief();
+    if (brief.role !== "leader") return this.redirect(brief.leader);
+    let refused: string | undefined;
+    if (change !== undefined) {
+      const proposal = this.node.proposeConfChange(change);
+      if (!proposal.ok) refused = proposal.error;
+      this.pump();
+    }
+    const status = this.node.status();
+    const match = Object.fromEntries(Object.entries(status.progress).map(([id, progress]) => [id, progress.match]));
+    return { kind: "ok", leader: this.id, term: status.term, conf: status.conf, commit: status.commit, match, ...(refused === undefined ? {} : { refused }) };
   }
 
   /** A peer could not be reached: restart its pipeline. */
@@ -383,6 +396,10 @@ export class ReplicaRuntime {
       readStates: (states) => this.waiters.readStates(states),
       confChanged: (_conf: ConfState, entry: Entry) => this.waiters.entryApplied(entry, undefined),
       softState: (state) => {
+        if (state.quiesced !== this.quiet) {
+          this.quiet = state.quiesced;
+          this.options.quietNote?.write(state.quiesced ? { term: this.node.brief().term, leader: state.leader } : undefined);
+        }
         const wasLeading = this.leading;
         const leaderBefore = this.knownLeader;
         this.leading = state.role === "leader";
@@ -395,4 +412,10 @@ export class ReplicaRuntime {
       },
     };
   }
+}
+
+/** The engine setting that resumes a replica from its quiet note, if it has one. */
+function resumeOf(store: QuietNoteStore | undefined): { resumeQuiet?: QuietNote } {
+  const note = store?.read();
+  return note === undefined ? {} : { resumeQuiet: note };
 }

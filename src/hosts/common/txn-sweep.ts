@@ -37,23 +37,21 @@ export class TxnSweeper {
     return runtime.holdsTransactions ? this.lastSweepAtMs + sweepIntervalMs : null;
   }
 
-  /** Sweeps when due (one sweep at a time); the promise settles when the sweep's work is done. */
-  async maybeSweep(): Promise<void> {
+  /** Sweeps when due (one sweep at a time): the promise of its work, or undefined when nothing was started. */
+  maybeSweep(): Promise<void> | undefined {
     const due = this.dueAtMs();
     const now = this.nowMs();
-    if (due === null || due > now || this.running) return;
+    if (due === null || due > now || this.running) return undefined;
     this.lastSweepAtMs = now;
     const held = this.runtime()!.transactions();
     const work: SweepWork = {
       intents: held.intents.filter((intent) => intent.deadlineMs <= now),
       records: held.records.filter(([, record]) => record.deadlineMs <= now).map(([txn, record]) => ({ txn, recordKey: record.recordKey, keys: record.keys })),
     };
-    if (work.intents.length === 0 && work.records.length === 0) return;
+    if (work.intents.length === 0 && work.records.length === 0) return undefined;
     this.running = true;
-    try {
-      await this.run(work);
-    } finally {
+    return this.run(work).finally(() => {
       this.running = false;
-    }
+    });
   }
 }

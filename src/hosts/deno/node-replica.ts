@@ -10,6 +10,7 @@ import type { ReplicaEndpoint, ReplicaIdentity } from "../common/replica-request
 import { SqliteLogStore } from "../common/sqlite/sqlite-log-store.ts";
 import { SyncNotingLogStore } from "./sync-noting-log-store.ts";
 import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
+import { sqliteQuietNote } from "../common/sqlite/quiet-note.ts";
 import { KvStateMachine } from "../../kv/state-machine.ts";
 import { bootstrapWrite, emptyConfState } from "../../raft/storage.ts";
 import type { BootstrapRequest } from "../../multiraft/protocol.ts";
@@ -53,7 +54,10 @@ export class NodeReplica implements ReplicaEndpoint {
     this.options = options;
     this.storage = options.storage;
     const row = this.storage.database.exec("SELECT value FROM raft_state WHERE scope = ? AND name = 'identity'", options.scope).toArray()[0];
-    if (row !== undefined) this.start(JSON.parse(String(row.value)) as ReplicaIdentity);
+    if (row === undefined) return;
+    const identity = JSON.parse(String(row.value)) as ReplicaIdentity;
+    if (identity.retired) this.identity = identity; // retired: it never runs again
+    else this.start(identity);
   }
 
   bootstrap(request: BootstrapRequest): boolean {
@@ -61,7 +65,7 @@ export class NodeReplica implements ReplicaEndpoint {
     const identity: ReplicaIdentity = { group: request.group, replica: request.replica, locations: request.locations, owns: request.owns, epoch: request.epoch, retired: false };
     this.storage.pass(() => {
       this.saveIdentity(identity);
-      new SqliteLogStore(this.storage.database, this.options.scope).save(bootstrapWrite({ ...emptyConfState(), voters: request.voters }));
+      if (request.join !== true) new SqliteLogStore(this.storage.database, this.options.scope).save(bootstrapWrite({ ...emptyConfState(), voters: request.voters }));
     }, () => true);
     this.start(identity);
     return true;
@@ -80,6 +84,9 @@ export class NodeReplica implements ReplicaEndpoint {
     this.identity = { ...this.identity, retired: true };
     const identity = this.identity;
     this.storage.pass(() => this.saveIdentity(identity), () => true);
+    this.runtime?.abandon("the replica was retired");
+    this.runtime = undefined; // it never runs again
+    this.schedule();
   }
 
   /**
@@ -139,6 +146,7 @@ export class NodeReplica implements ReplicaEndpoint {
       whenDurable: () => this.storage.whenSynced(),
       pumped: () => this.schedule(),
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
+      quietNote: sqliteQuietNote(this.storage.database, this.options.scope),
     });
     this.schedule();
   }

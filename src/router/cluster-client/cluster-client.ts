@@ -37,6 +37,7 @@ import { HashedTenants } from "./hashed-tenants.ts";
 import type { MovePhase } from "../../multiraft/move-saga.ts";
 import type { Span } from "../../kv/span.ts";
 import { groupHealth } from "./health.ts";
+import { Replicas } from "./replicas.ts";
 import { TxnDriver, type IntentInfo, type SweptRecord } from "./txn-driver.ts";
 import { Leadership } from "./leadership.ts";
 import { metaGroup } from "./directory.ts";
@@ -62,6 +63,7 @@ export class ClusterClient implements Cluster {
   private readonly driver: MoveDriver;
   private readonly reshape: Reshape;
   private readonly hashedTenants: HashedTenants;
+  private readonly replicas: Replicas;
   private readonly txns: TxnDriver;
   private readonly leadership: Leadership;
   private quietMovesCheckedAtMs = Number.NEGATIVE_INFINITY;
@@ -74,6 +76,7 @@ export class ClusterClient implements Cluster {
     this.driver = new MoveDriver({ meta: this.meta, io: this.io, caller: this.caller, record: (name) => this.groups.get(name), tableChanged: () => this.groups.invalidate() });
     this.reshape = new Reshape(this.groups, this.driver, this.caller);
     this.hashedTenants = new HashedTenants(this.groups, this.driver, this.meta);
+    this.replicas = new Replicas({ groups: this.groups, meta: this.meta, caller: this.caller, locations: options.locations });
     this.leadership = new Leadership({ groups: this.groups, caller: this.caller, ...(options.leaderAdviceFromMeta === true ? { advice: (record, leader) => this.leaderAdvice(record, leader) } : {}) });
     this.txns = new TxnDriver({
       resolve: (keyspace, key) => this.groups.resolve(keyspace, key),
@@ -191,6 +194,25 @@ export class ClusterClient implements Cluster {
 
   async addTenantGroup(tenant: string): Promise<ClusterResult<GroupView>> {
     return this.viewed(await this.hashedTenants.addGroup(tenant));
+  }
+
+  async addReplica(name: string, options: { readonly location?: string }): Promise<ClusterResult<GroupView & { replica: number }>> {
+    const added = await this.replicas.add(name, options.location);
+    return added.ok ? this.viewedWith(added.value.record, { replica: added.value.replica }) : added;
+  }
+
+  async removeReplica(name: string, id: number): Promise<ClusterResult<GroupView>> {
+    return this.viewed(await this.replicas.remove(name, id));
+  }
+
+  async replaceReplica(name: string, id: number, options: { readonly location?: string }): Promise<ClusterResult<GroupView & { replica: number }>> {
+    const replaced = await this.replicas.replace(name, id, options.location);
+    return replaced.ok ? this.viewedWith(replaced.value.record, { replica: replaced.value.replica }) : replaced;
+  }
+
+  private async viewedWith<T extends object>(record: GroupRecord, more: T): Promise<ClusterResult<GroupView & T>> {
+    const view = await this.viewed({ ok: true, value: record });
+    return view.ok ? { ok: true, value: { ...view.value, ...more } } : view;
   }
 
   /**
@@ -345,7 +367,8 @@ const moveWaitMs = 10_000;
 function viewOf(record: GroupRecord, ranges: readonly Span[]): GroupView {
   const state = record.state === "removed" ? "deleting" : record.state; // tombstones are never listed; a removed record read mid-removal shows as deleting
   const view = { name: record.name, state, owns: record.owns, replicas: record.replicas, epoch: record.epoch, ranges };
-  return { ...view, ...(record.auto === true ? { auto: true as const } : {}), ...(record.hashed === true ? { hashed: true as const } : {}) };
+  const change = record.replicaChange === undefined ? {} : { replicaChange: record.replicaChange };
+  return { ...view, ...(record.auto === true ? { auto: true as const } : {}), ...(record.hashed === true ? { hashed: true as const } : {}), ...change };
 }
 
 function sleep(ms: number): Promise<void> {

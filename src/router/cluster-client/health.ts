@@ -5,7 +5,7 @@ import type { ReplicaCaller } from "./replica-caller.ts";
 
 interface StatusReply {
   kind: string;
-  status?: { role: string; term: number; leader: number; commit: number; applied: number; quiesced: boolean; followerLagMs?: Record<string, number> };
+  status?: { role: string; term: number; leader: number; commit: number; applied: number; quiesced: boolean; followerLagMs?: Record<string, number>; conf?: { voters: number[]; learners: number[] } };
 }
 
 /** Asks every replica of `group` for its status; healthy when one leader is known to a majority. */
@@ -18,7 +18,8 @@ export async function groupHealth(caller: ReplicaCaller, group: GroupDescriptor)
     const lagMs = status?.role === "leader" ? 0 : leaderStatus?.followerLagMs?.[String(replica.id)];
     const lag = lagMs === undefined ? {} : { lagSeconds: lagMs / 1000 };
     if (status === undefined) return { id: replica.id, reachable: false, ...lag };
-    return { id: replica.id, reachable: true, role: status.role, commit: status.commit, applied: status.applied, quiesced: status.quiesced, ...lag };
+    const membership = status.conf === undefined ? {} : { voters: status.conf.voters, learners: status.conf.learners };
+    return { id: replica.id, reachable: true, role: status.role, commit: status.commit, applied: status.applied, quiesced: status.quiesced, ...lag, ...membership };
   });
   const statuses = replies.map((reply) => reply?.status).filter((status) => status !== undefined);
   const term = Math.max(0, ...statuses.map((status) => status.term));

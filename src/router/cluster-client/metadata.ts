@@ -26,6 +26,18 @@ export interface GroupRecord extends GroupDescriptor {
   auto?: true;
   /** One of the groups of a hashed tenant keyspace: its spans are hash slots. */
   hashed?: true;
+  /** The id the next added replica gets (absent: one more than the largest listed); ids are never reused. */
+  replicaIdNext?: number;
+  /** A membership change in progress (replicas.ts); any router that finds it finishes it first. */
+  replicaChange?: ReplicaChange;
+}
+
+/** A membership change of a group, recorded before it is carried out. */
+export interface ReplicaChange {
+  /** The replica being added (already listed in the record's replicas, so it can be reached). */
+  add?: number;
+  /** The replica being removed (listed until the change is finished, then retired). */
+  remove?: number;
 }
 
 /** A record read from the metadata group with the version to compare-and-set against. */

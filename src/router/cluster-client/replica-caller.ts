@@ -54,7 +54,9 @@ export class ReplicaCaller {
    */
   async call<T>(group: GroupDescriptor, path: string, body: unknown, isWrite: boolean): Promise<CallOutcome<T>> {
     const deadline = Date.now() + this.policy.deadlineMs;
-    let target = this.leaders.get(group.name) ?? group.replicas[0]!.id;
+    const hint = this.leaders.get(group.name);
+    // A hint of a replica the group no longer has (removed since) is no hint.
+    let target = hint !== undefined && group.replicas.some((replica) => replica.id === hint) ? hint : group.replicas[0]!.id;
     let mayHaveApplied = false;
     let lastProblem = "no replica answered";
     for (let attempt = 0; Date.now() < deadline; attempt++) {
@@ -71,6 +73,11 @@ export class ReplicaCaller {
       }
       const kind = typeof answer.kind === "string" ? answer.kind : undefined;
       if (kind === "staleEpoch") return { kind: "staleEpoch", epoch: Number(answer.epoch) };
+      if (kind === "replicaRetired") {
+        // Removed from its group (or its group deleted): the caller's record is stale; it re-reads it.
+        this.leaders.delete(group.name);
+        return { kind: "staleEpoch", epoch: group.epoch };
+      }
       if (kind === undefined || !retryableKinds.has(kind)) {
         this.leaders.set(group.name, target);
         return { kind: "answer", answer: answer as T };
@@ -78,7 +85,9 @@ export class ReplicaCaller {
       if (kind === "unknown") mayHaveApplied ||= isWrite;
       lastProblem = `replica ${target} answered ${kind}`;
       const leader = kind === "notLeader" ? Number((answer as Partial<ReplicaRefusal & { leader: number }>).leader ?? 0) : 0;
-      if (leader > 0 && group.replicas.some((r) => r.id === leader)) {
+      // A leader the record does not list yet (added since the record was read) is followed too:
+      // replica names are deterministic, so it can be reached all the same.
+      if (leader > 0) {
         target = leader;
         this.leaders.set(group.name, leader);
         if (attempt < 3) attempt = 0; // a redirect is not a failure: no backoff for the first hops

@@ -3,10 +3,9 @@
  * rules that make it safe are in src/kv/txn-apply.ts):
  *
  * - keys in one group: one `onePhase` entry there (checks, reads and writes, no intents);
- * - else: `begin` the record (pending) in the group of the first written key while every
- *   participant `prepare`s in parallel (checks, intents, reserved versions, locked reads; a push
- *   that meets an intent before its record exists waits for the intent's deadline), `decide`
- *   commit in the record, then `resolve` the intents and `forget` the record. Any failure before the commit
+ * - else: `begin` the record (pending) in the group of the first written key, `prepare` every
+ *   participant in parallel (checks, intents, reserved versions, locked reads), `decide` commit in
+ *   the record, then `resolve` the intents and `forget` the record. Any failure before the commit
  *   decision aborts through the record; a router that dies anywhere leaves intents that whoever
  *   meets them (or the sweep) resolves from the record, which a push aborts once its deadline passed;
  * - reads only: every key read twice (each read waiting out or pushing intents it meets); equal
@@ -83,8 +82,7 @@ export class TxnDriver {
     const byTxn = new Map(intents.map((intent) => [intent.txn, intent]));
     const settled = await Promise.all(
       [...byTxn.values()].map(async (intent) => {
-        const push: TxnOperation = { type: "txn", action: "decide", txn: intent.txn, recordKey: intent.recordKey, decision: "push", deadlineMs: intent.deadlineMs };
-        const decided = await this.ports.routedWrite(keyspace, intent.recordKey, push);
+        const decided = await this.ports.routedWrite(keyspace, intent.recordKey, { type: "txn", action: "decide", txn: intent.txn, recordKey: intent.recordKey, decision: "push" });
         if (!decided.ok || !decided.value.value.ok || decided.value.value.type !== "txnStatus" || decided.value.value.status === "pending") return false;
         const resolved = await this.ports.write(group, { type: "txn", action: "resolve", txn: intent.txn, commit: decided.value.value.status === "committed" });
         return resolved.ok;
@@ -130,16 +128,13 @@ export class TxnDriver {
     const txn = crypto.randomUUID();
     const recordKey = request.writes[0]?.key ?? request.checks[0]!.key;
     const deadlineMs = Date.now() + txnDeadlineMs;
+    const begun = await this.ports.routedWrite(keyspace, recordKey, { type: "txn", action: "begin", txn, recordKey, deadlineMs, keys: keysOf(request) });
+    if (!begun.ok) return begun.error.code === "outcomeUnknown" ? { ok: false, error: { code: "unavailable", detail: "the transaction could not start; nothing was written" } } : begun;
     const touched = new Map<string, GroupRecord>();
-    const [begun, prepared] = await Promise.all([
-      this.ports.routedWrite(keyspace, recordKey, { type: "txn", action: "begin", txn, recordKey, deadlineMs, keys: keysOf(request) }),
-      this.prepareAll(keyspace, { txn, recordKey, deadlineMs }, request, touched),
-    ]);
-    const pending = begun.ok && begun.value.value.ok && begun.value.value.type === "txnStatus" && begun.value.value.status === "pending";
-    if (!prepared.ok || !pending) {
+    const prepared = await this.prepareAll(keyspace, { txn, recordKey, deadlineMs }, request, touched);
+    if (!prepared.ok) {
       await this.finish(keyspace, txn, recordKey, false, touched);
-      if (!prepared.ok) return prepared;
-      return { ok: false, error: { code: "unavailable", detail: "the transaction could not start; nothing was written" } };
+      return prepared;
     }
     const decided = await this.ports.routedWrite(keyspace, recordKey, { type: "txn", action: "decide", txn, recordKey, decision: "commit" });
     if (!decided.ok) return { ok: false, error: { code: "outcomeUnknown", detail: `the commit decision of the transaction was not confirmed (${decided.error.code})` } };

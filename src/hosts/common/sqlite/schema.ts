@@ -32,6 +32,12 @@ export const migrations: readonly Migration[] = [
       "CREATE TABLE kv_session (client_id TEXT PRIMARY KEY, ord INTEGER NOT NULL, last_seq INTEGER NOT NULL, last_used_ms INTEGER NOT NULL, result TEXT NOT NULL) WITHOUT ROWID",
     ],
   },
+  {
+    // Counts of what costs a replica something (object starts, alarms, Raft batches and messages
+    // received), kept across hibernation so that the cost of an idle group can be measured.
+    version: 3,
+    statements: ["CREATE TABLE replica_events (name TEXT PRIMARY KEY, count INTEGER NOT NULL) WITHOUT ROWID"],
+  },
 ];
 
 /**

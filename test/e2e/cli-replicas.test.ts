@@ -1,0 +1,38 @@
+/**
+ * Proves the `edgeraft groups replicas` commands end to end: spawned as a process against the
+ * suite's wrangler dev, `add` adds replica 4 to a new group, `rm` removes it again, and a remove
+ * below three replicas prints the server's tooFewReplicas refusal and exits 2 (a refused request).
+ */
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { baseUrl } from "./client.ts";
+import { e2eAdminToken } from "./wrangler.ts";
+
+/** Runs the CLI with `args` against the suite's server. */
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = { ...process.env, EDGERAFT_URL: baseUrl(), EDGERAFT_TOKEN: e2eAdminToken };
+  const child = spawn(process.execPath, [resolve("bin/edgeraft.ts"), ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  return new Promise((done) => child.on("close", (code) => done({ code, stdout, stderr })));
+}
+
+describe("edgeraft groups replicas", () => {
+  it("adds and removes a replica, and refuses a remove below three replicas", async () => {
+    const created = await cli(["groups", "create", "cli-replicas", "--prefix", "cli-replicas/"]);
+    expect(created.code, created.stderr).toBe(0);
+    const added = await cli(["groups", "replicas", "add", "cli-replicas", "--location", "weur"]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toContain("added replica 4 to cli-replicas: replicas 1@wnam 2@weur 3@apac 4@weur");
+    const removed = await cli(["groups", "replicas", "rm", "cli-replicas", "4", "--json"]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect((JSON.parse(removed.stdout) as { replicas: { id: number }[] }).replicas.map((replica) => replica.id)).toEqual([1, 2, 3]);
+    const refused = await cli(["groups", "replicas", "rm", "cli-replicas", "1"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("tooFewReplicas");
+    expect((await cli(["groups", "replicas", "rm", "cli-replicas"])).code).toBe(2); // usage: no id
+  });
+});
