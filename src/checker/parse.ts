@@ -13,29 +13,35 @@ export type ParseHistoryResult =
 
 /** Parses JSON Lines text into events and operations (see pairEvents for the pairing rules). */
 export function parseHistory(text: string): ParseHistoryResult {
+  const rows = readJsonLines(text);
+  if (!rows.ok) return rows;
   const records: EventRecord[] = [];
-  /** The 1-based line number of each record, to report pairing errors where they occur. */
-  const lines: number[] = [];
+  for (const { raw, line } of rows.rows) {
+    const result = readEvent(raw);
+    if (!result.ok) return { ok: false, line, message: result.message };
+    records.push(result.record);
+  }
+  const paired = pairEvents(records);
+  if (!paired.ok) return { ok: false, line: rows.rows[paired.position]!.line, message: paired.message };
+  return paired;
+}
+
+/** The decoded values of the non-blank lines of JSON Lines text, each with its 1-based line number, or the first line that is not JSON. */
+export function readJsonLines(text: string): { ok: true; rows: { raw: unknown; line: number }[] } | { ok: false; line: number; message: string } {
+  const rows: { raw: unknown; line: number }[] = [];
   const textLines = text.split("\n");
   for (let lineIndex = 0; lineIndex < textLines.length; lineIndex++) {
     const lineText = textLines[lineIndex]!.trim();
     if (lineText === "") continue;
     const line = lineIndex + 1;
-    let raw: unknown;
     try {
-      raw = JSON.parse(lineText);
+      rows.push({ raw: JSON.parse(lineText), line });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       return { ok: false, line, message: `invalid JSON: ${reason}` };
     }
-    const result = readEvent(raw);
-    if (!result.ok) return { ok: false, line, message: result.message };
-    records.push(result.record);
-    lines.push(line);
   }
-  const paired = pairEvents(records);
-  if (!paired.ok) return { ok: false, line: lines[paired.position]!, message: paired.message };
-  return paired;
+  return { ok: true, rows };
 }
 
 /** Serializes events as JSON Lines, one event per line, ending with a newline. */

@@ -4,6 +4,7 @@
  * error: every problem is a value naming the 1-based line it was found on.
  */
 import { eventTypes, type EventType } from "./history.ts";
+import { readJsonLines } from "./parse.ts";
 import type { TxnCheck, TxnEvent, TxnOperation, TxnReadResult, TxnRequest, TxnResponse, TxnWrite } from "./txn-history.ts";
 
 /** A parsed transaction history, or the first problem found and its line. */
@@ -16,26 +17,16 @@ export type PairTxnEventsResult = { ok: true; operations: TxnOperation[] } | { o
 
 /** Parses JSON Lines text into transaction events and operations. */
 export function parseTxnHistory(text: string): ParseTxnHistoryResult {
+  const rows = readJsonLines(text);
+  if (!rows.ok) return rows;
   const events: TxnEvent[] = [];
-  const lines: number[] = [];
-  const textLines = text.split("\n");
-  for (let lineIndex = 0; lineIndex < textLines.length; lineIndex++) {
-    const lineText = textLines[lineIndex]!.trim();
-    if (lineText === "") continue;
-    const line = lineIndex + 1;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(lineText);
-    } catch (error) {
-      return { ok: false, line, message: `invalid JSON: ${error instanceof Error ? error.message : String(error)}` };
-    }
+  for (const { raw, line } of rows.rows) {
     const event = readTxnEvent(raw);
     if (typeof event === "string") return { ok: false, line, message: event };
     events.push(event);
-    lines.push(line);
   }
   const paired = pairTxnEvents(events);
-  if (!paired.ok) return { ok: false, line: lines[paired.position]!, message: paired.message };
+  if (!paired.ok) return { ok: false, line: rows.rows[paired.position]!.line, message: paired.message };
   return { ok: true, events, operations: paired.operations };
 }
 
