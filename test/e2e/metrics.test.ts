@@ -5,7 +5,7 @@
  * traffic counters; the group has one leader; writes move its commit index and are counted by
  * route with a latency histogram. The numbers come from the replicas' reports to the stats
  * aggregate (the scrape asks no replica): commands applied and the commit and apply latency
- * histograms grow with writes, a crashed leader makes the other replicas count a leader change,
+ * histograms grow with writes, a crashed leader, then cut off, makes the other replicas count a leader change,
  * and scraping a quiesced group many times leaves its term, alarms and Raft traffic unchanged.
  */
 import { describe, expect, it } from "vitest";
@@ -102,13 +102,20 @@ describe("GET /metrics through wrangler dev", () => {
     const followers = ["1", "2", "3"].filter((replica) => replica !== leader);
     const changes = (families: Map<string, ParsedFamily>) => followers.map((replica) => valueOf(families, "edgeraft_replica_leader_changes", { group: "metrics-moving", replica }) ?? 0);
     const changesBefore = changes(after);
-    const crash = await fetch(`${baseUrl()}/v1/faults`, { method: "POST", headers: { authorization: `Bearer ${e2eAdminToken}`, "content-type": "application/json" }, body: JSON.stringify({ kind: "crash", group: "metrics-moving", replica: Number(leader) }) });
-    expect(crash.status).toBe(200);
-    await client.put("moving/after-crash", "x");
-    await expect.poll(async () => {
-      const now = changes(await scrape());
-      return now.some((value, index) => value > changesBefore[index]!);
-    }, { timeout: 30_000, interval: 500 }).toBe(true);
+    const faults = (init: RequestInit) => fetch(`${baseUrl()}/v1/faults`, { ...init, headers: { authorization: `Bearer ${e2eAdminToken}`, "content-type": "application/json" } });
+    expect((await faults({ method: "POST", body: JSON.stringify({ kind: "crash", group: "metrics-moving", replica: Number(leader) }) })).status).toBe(200);
+    // A crashed leader of a quiet group restarts as its leader in the same term (its quiet note),
+    // so the crash alone need not change the leader; cutting it off makes the others elect one.
+    expect((await faults({ method: "POST", body: JSON.stringify({ kind: "isolate", group: "metrics-moving", replica: Number(leader) }) })).status).toBe(200);
+    try {
+      await client.put("moving/after-crash", "x");
+      await expect.poll(async () => {
+        const now = changes(await scrape());
+        return now.some((value, index) => value > changesBefore[index]!);
+      }, { timeout: 30_000, interval: 500 }).toBe(true);
+    } finally {
+      expect((await faults({ method: "DELETE" })).status).toBe(200);
+    }
   });
 
   it("scraping a quiesced group does not wake it: its term, alarms and Raft traffic stay the same", async () => {
