@@ -1,7 +1,7 @@
 /**
  * Requests of the simulator's bank processes to the groups, routed like src/router: by a fresh copy
  * of the range table, to the leader when known, resent with the same session (one client id per
- * request, seq 1) after a timeout, re-routed after `wrongRange`, retried later after `rangeFrozen`.
+ * request, seq 1) after a timeout, re-routed after `wrongRange` (to the group its "moved to" hint names, as the router does, else the fresh table's), retried later after `rangeFrozen`.
  * A request that times out `attemptsMax` times (waiting twice as long each time) ends with an
  * unknown outcome (undefined).
  */
@@ -96,15 +96,15 @@ export class BankRequests {
       const read = request.payload.read;
       this.world.readIndex(replica, `${request.clientId}:${token}`, false, (machine) => {
         if (!current()) return;
-        const answer = read(machine) as { ok?: boolean; code?: string };
-        if (answer?.ok === false && (answer.code === "wrongRange" || answer.code === "rangeFrozen")) this.refused(request, answer.code);
+        const answer = read(machine) as { ok?: boolean; code?: string; movedTo?: string };
+        if (answer?.ok === false && (answer.code === "wrongRange" || answer.code === "rangeFrozen")) this.refused(request, answer.code, answer.movedTo);
         else this.finish(request, answer);
       });
       return;
     }
     const accepted = this.world.propose(replica, request.clientId, 1, request.command!, (result: ApplyResult) => {
       if (!current()) return;
-      if (!result.ok && (result.code === "wrongRange" || result.code === "rangeFrozen")) this.refused(request, result.code);
+      if (!result.ok && (result.code === "wrongRange" || result.code === "rangeFrozen")) this.refused(request, result.code, result.code === "wrongRange" ? result.movedTo : undefined);
       else this.finish(request, result);
     });
     if (accepted) this.guesses.set(request.group, replica.id);
@@ -114,9 +114,15 @@ export class BankRequests {
     }
   }
 
-  private refused(request: Pending, code: "wrongRange" | "rangeFrozen"): void {
+  /** Follows a refusal as the router does: to the group a "moved to" hint names, else the fresh table's; a frozen range is retried shortly. */
+  private refused(request: Pending, code: "wrongRange" | "rangeFrozen", movedTo: string | undefined): void {
     if (code === "rangeFrozen" || request.routingKey === undefined) {
       request.resendAt = this.world.now + 2 + this.rng.int(4);
+      return;
+    }
+    if (movedTo !== undefined && movedTo !== request.group && this.world.groups.has(movedTo)) {
+      request.group = movedTo;
+      request.resendAt = this.world.now + 1;
       return;
     }
     this.reroute(request);
