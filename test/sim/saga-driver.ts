@@ -11,8 +11,8 @@ import type { Rng } from "../../src/shared/rng.ts";
 import { encodeCommand, type ApplyResult, type Operation as KvOperation } from "../../src/kv/index.ts";
 import type { RangeChange } from "../../src/kv/command.ts";
 import { spanOf, type Span } from "../../src/kv/span.ts";
-import { adjacent, assignSpan, entriesWithin, spansOf } from "../../src/multiraft/keyspace.ts";
-import { advance, isFinished, nextAction, rollBack, startMove, type MoveAction, type MoveOutcome, type MoveSaga, type MovePhase } from "../../src/multiraft/move-saga.ts";
+import { adjacent, entriesWithin, spansOf } from "../../src/multiraft/keyspace.ts";
+import { advance, isFinished, nextAction, rollBack, routedTable, startMove, type MoveAction, type MoveOutcome, type MoveSaga, type MovePhase } from "../../src/multiraft/move-saga.ts";
 import { noNode, type NodeId } from "../../src/raft/types.ts";
 import { tickMs } from "./options.ts";
 import { encodeJson, metadataGroup, sagaKeyPrefix, tableKey, type MultiGroupWorld } from "./multigroup-world.ts";
@@ -268,15 +268,18 @@ export class Reshaper {
           this.stats.staleRoutes++;
           this.world.log(`saga ${driver.saga.id}: ${driver.name} routes it again, though it is recorded finished`);
         }
-        // As MoveDriver.route: read the table, assign the span, write it back by compare-and-set (retried on a conflict).
+        // As MoveDriver.route (src/multiraft/move-saga.ts on why): read the table, then what the
+        // target serves after a ReadIndex round there, then write the table by compare-and-set on
+        // the version read, also when unchanged (a conflict: the next tick tries again).
         const table = this.world.table;
-        const next = assignSpan(table.value, action.span, action.to);
-        if (next === table.value) {
-          done({ kind: "routed" });
-          return;
-        }
-        const write = { type: "put" as const, key: tableKey, value: encodeJson(next), condition: { ifVersion: table.version } };
-        this.proposeOperation(driver, metadataGroup, write, (result) => done(result.ok ? { kind: "routed" } : null));
+        const replica = this.world.target(action.to, driver.guesses.get(action.to) ?? noNode, this.rng);
+        if (replica === undefined || !replica.alive) return;
+        this.world.readIndex(replica, `${driver.name}:${++driver.seq}`, false, (machine) => {
+          const next = routedTable(table.value, action.span, action.to, machine.ownership?.spans ?? []);
+          const write = { type: "put" as const, key: tableKey, value: encodeJson(next), condition: { ifVersion: table.version } };
+          // The metadata group is another group, so proposing there from inside the target replica's Ready is safe.
+          this.proposeOperation(driver, metadataGroup, write, (result) => done(result.ok ? { kind: "routed" } : null));
+        });
         return;
       }
     }

@@ -205,6 +205,11 @@ export class ReplicaRuntime {
     return this.read("linearizable", () => this.stateMachine.exportRange(saga, span, cursor));
   }
 
+  /** The spans this group serves, after a ReadIndex round (undefined: never given ranges); a move's route step reads it. */
+  servedSpans(): Promise<ReadResponse<readonly Span[] | undefined>> {
+    return this.read("linearizable", () => this.stateMachine.ownership?.spans);
+  }
+
   /** The median key this group serves (where an even split would cut it), or undefined when it holds fewer than two keys. */
   medianKey(): Promise<ReadResponse<string | undefined>> {
     return this.read("linearizable", () => this.stateMachine.medianKey());
