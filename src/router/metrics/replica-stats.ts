@@ -64,7 +64,7 @@ export interface ReplicaReportView {
   readonly location: string;
   readonly retired: boolean;
   readonly atMs: number;
-  readonly status: StatusAnswer["status"] & { metrics?: ReplicaMetricsView };
+  readonly status: NonNullable<StatusAnswer["status"]> & { metrics?: ReplicaMetricsView; conf?: { voters: number[]; learners: number[] }; followerLagMs?: Record<string, number> };
   readonly traffic?: StatusAnswer["traffic"];
 }
 
