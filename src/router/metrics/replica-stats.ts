@@ -53,6 +53,8 @@ export interface ReplicaMetricsView {
   readonly snapshotsSent: number;
   readonly snapshotsInstalled: number;
   readonly alarmsFired: number;
+  /** Starts that resumed a quiet note's role and leader (absent in reports from before it was counted). */
+  readonly quietResumes?: number;
   readonly commitLatency: LatencyView;
   readonly applyLatency: LatencyView;
 }
