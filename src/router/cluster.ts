@@ -123,6 +123,8 @@ export interface GroupHealth {
     readonly lagSeconds?: number;
     readonly voters?: readonly number[];
     readonly learners?: readonly number[];
+    /** Seconds since the replica reported this state (health read from the stats aggregate). */
+    readonly reportAgeSeconds?: number;
   }[];
 }
 

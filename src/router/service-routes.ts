@@ -13,9 +13,10 @@ import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
 import { healthAnswer, healthQuery, objectAnswer } from "./openapi/schemas.ts";
 import { z } from "zod";
+import type { GroupHealthSource } from "./metrics/report-health.ts";
 
 /** Registers the root, liveness and health routes. */
-export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluster, options: { healthLagEntriesMax?: number; healthLagSecondsMax?: number } = {}): void {
+export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluster, options: { healthLagEntriesMax?: number; healthLagSecondsMax?: number; groupHealth?: GroupHealthSource } = {}): void {
   const lagEntriesMaxDefault = options.healthLagEntriesMax ?? healthLagEntriesMaxDefault;
   const lagSecondsMaxDefault = options.healthLagSecondsMax ?? healthLagSecondsMaxDefault;
   addRoute(app, "/", {
@@ -33,7 +34,7 @@ export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluste
       if (asked !== undefined && !/^[0-9]{1,9}$/.test(asked)) throw problem("badQuery", "lagEntries must be an integer from 0 to 999999999");
       const askedSeconds = query.get("lagSeconds");
       if (askedSeconds !== undefined && !/^[0-9]{1,6}$/.test(askedSeconds)) throw problem("badQuery", "lagSeconds must be an integer from 0 to 999999");
-      const result = await cluster.health();
+      const result = await (options.groupHealth ?? (() => cluster.health()))();
       if (!result.ok) throw problemOfClusterError(result.error, "the health check");
       const lagSecondsMax = askedSeconds === undefined ? lagSecondsMaxDefault : Number(askedSeconds);
       const summary = summarizeHealth(result.value.groups, asked === undefined ? lagEntriesMaxDefault : Number(asked), lagSecondsMax);

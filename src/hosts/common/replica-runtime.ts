@@ -141,6 +141,8 @@ export class ReplicaRuntime {
     this.lastTickMs = options.nowMs();
     // Elections, leader changes and snapshots are logged at info (quiet at the default level).
     this.metrics = new ReplicaMetrics(options.nowMs, (event, fields) => logEvent("info", event, { group: this.group, replica: this.id, term: this.node.brief().term, ...fields }));
+    // A start from a quiet note takes up the role and leader it recorded: a resume, not an election.
+    if (brief.quiesced && brief.leader !== 0) this.metrics.resumed(brief.role, brief.leader, brief.term);
     this.waiters = new WaiterBook();
     this.pump();
   }

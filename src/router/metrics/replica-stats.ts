@@ -53,6 +53,8 @@ export interface ReplicaMetricsView {
   readonly snapshotsSent: number;
   readonly snapshotsInstalled: number;
   readonly alarmsFired: number;
+  /** Starts that resumed a quiet note's role and leader (absent in reports from before it was counted). */
+  readonly quietResumes?: number;
   readonly commitLatency: LatencyView;
   readonly applyLatency: LatencyView;
 }
@@ -64,7 +66,7 @@ export interface ReplicaReportView {
   readonly location: string;
   readonly retired: boolean;
   readonly atMs: number;
-  readonly status: StatusAnswer["status"] & { metrics?: ReplicaMetricsView };
+  readonly status: NonNullable<StatusAnswer["status"]> & { metrics?: ReplicaMetricsView; conf?: { voters: number[]; learners: number[] }; followerLagMs?: Record<string, number> };
   readonly traffic?: StatusAnswer["traffic"];
 }
 
