@@ -39,15 +39,20 @@ export const dashboardScript = keyspaceScript + reshapeScript + String.raw`
     setTimeout(function () { node.remove(); }, 4500);
   }
 
+  // A 401 or 403 signs out only when it refused the token the page holds now: an answer to a
+  // request sent with an earlier token (a wrong one, still in flight when the right one was
+  // entered) says nothing about the current one, and is dropped. The reason names the request.
   function api(method, path, body) {
-    var init = { method: method, headers: { authorization: "Bearer " + state.token }, cache: "no-store" };
+    var token = state.token;
+    var init = { method: method, headers: { authorization: "Bearer " + token }, cache: "no-store" };
     if (body !== undefined) { init.headers["content-type"] = "application/json"; init.body = JSON.stringify(body); }
     return fetch(path, init).then(function (response) {
       return response.text().then(function (text) {
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (error) { data = null; }
+        if (token !== state.token) throw new Error("signed out");
         if (response.status === 401 || response.status === 403) {
-          signOut((data && data.detail) || "the token was refused");
+          signOut(method + " " + path + " " + response.status + ": " + ((data && data.detail) || "the token was refused"));
           throw new Error("signed out");
         }
         var healthAnswer = path === "/v1/health" && response.status === 503 && data && data.groups;
