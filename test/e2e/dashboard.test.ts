@@ -5,7 +5,8 @@
  * a group created and one removed from the page take effect in the cluster, the keyspace cutting
  * handles groups owning several ranges, a split, a range move and a merge started from the page
  * reshape the cluster and the bar (one segment per range served), a "lead" click on a replica moves the
- * group's leadership to that replica, automatic groups are marked, and no console error occurs. It saves a screenshot under test-results/.
+ * group's leadership to that replica, a follower cut off from its group shows its lag in entries and
+ * in seconds, automatic groups are marked, and no console error occurs. It saves a screenshot under test-results/.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +14,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext, type Page, type Route } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EdgeraftClient } from "../../src/client/index.ts";
-import { baseUrl } from "./client.ts";
+import { baseUrl, call } from "./client.ts";
 import { e2eAdminToken } from "./wrangler.ts";
 
 const chromiumPath = "/usr/bin/chromium";
@@ -190,6 +191,28 @@ describe("the dashboard in Chromium", () => {
       .toEqual(expect.arrayContaining([`Replica ${target} leads dash-orders (was ${leader})`]));
     await expect.poll(() => card.locator("tr.leader").getAttribute("data-replica"), { timeout: 20_000 }).toBe(String(target));
     expect((await admin().groups.get("dash-orders")).health.leader).toBe(target);
+  });
+
+  it("shows each replica's lag in entries and in seconds: a follower cut off from its group falls behind in both", async () => {
+    const client = admin();
+    await client.groups.create({ name: "dash-lag", prefix: "dash-lag/", replicas: 3 });
+    const card = page.locator("article[data-group=dash-lag]");
+    await expect.poll(() => card.locator("tr.leader").count(), { timeout: 30_000 }).toBe(1);
+    const leader = Number(await card.locator("tr.leader").getAttribute("data-replica"));
+    const follower = leader === 1 ? 2 : 1;
+    const isolated = await call("/v1/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind: "isolate", group: "dash-lag", replica: follower }) });
+    expect(isolated.status).toBe(200);
+    try {
+      for (let index = 0; index < 6; index++) await client.put(`dash-lag/${index}`, `value ${index}`);
+      const lagCell = (replica: number) => card.locator(`tr[data-replica="${replica}"] td`).nth(5);
+      const seconds = async (replica: number) => Number((await lagCell(replica).locator(".lag-seconds").textContent())?.replace(" s", ""));
+      await expect.poll(() => seconds(follower), { timeout: 20_000, interval: 250 }).toBeGreaterThan(1);
+      expect(Number(await lagCell(follower).locator(".lag").textContent())).toBeGreaterThan(0);
+      expect(await lagCell(leader).locator(".lag-seconds").textContent()).toBe("0.0 s");
+    } finally {
+      await call("/v1/faults", { method: "DELETE" });
+    }
+    await client.put("dash-lag/after", "heal"); // a new entry carries the follower's catch-up
   });
 
   it("marks groups an automatic split made in the keyspace bar", async () => {

@@ -187,6 +187,8 @@ export const dashboardScript = keyspaceScript + reshapeScript + String.raw`
     var isLeader = health && health.leader === replica.id;
     var reachable = status && status.reachable;
     var lag = reachable && status.applied !== undefined ? Math.max(0, leaderCommit(health) - status.applied) : null;
+    // Seconds behind the leader's commit as the leader sees it (health reports it; absent when unknown).
+    var lagSeconds = status && typeof status.lagSeconds === "number" ? status.lagSeconds : null;
     var role = !reachable ? h("span", { class: "role down", text: "unreachable" })
       : h("span", { class: "role" + (isLeader ? " leader" : ""), text: (isLeader ? "\u2605 " : "") + (status.role || "?") });
     return h("tr", { class: isLeader ? "leader" : "", "data-replica": String(replica.id) }, [
@@ -196,7 +198,8 @@ export const dashboardScript = keyspaceScript + reshapeScript + String.raw`
       h("td", { text: reachable ? String(status.commit) : "\u2013" }),
       h("td", { text: reachable ? String(status.applied) : "\u2013" }),
       h("td", {}, [lag === null ? h("span", { class: "muted", text: "\u2013" }) : h("span", { class: "lag" + (lag > 0 ? " behind" : "") }, [
-        h("i", { style: "width:" + Math.min(40, 4 + lag * 2) + "px" }), document.createTextNode(String(lag))])]),
+        h("i", { style: "width:" + Math.min(40, 4 + lag * 2) + "px" }), document.createTextNode(String(lag))]),
+        lagSeconds === null ? null : h("small", { class: "lag-seconds", title: "seconds behind the leader's commit", text: lagSeconds.toFixed(1) + " s" })]),
       h("td", {}, [reachable && status.quiesced ? h("span", { class: "zz", text: "\u263E quiet" }) : h("span", { class: reachable ? "busy" : "muted", text: reachable ? "active" : "" })]),
     ]);
   }
@@ -258,7 +261,7 @@ export const dashboardScript = keyspaceScript + reshapeScript + String.raw`
           sparkline(rates.length ? rates : [0], color),
         ]),
         h("table", { class: "replicas" }, [
-          h("thead", {}, [h("tr", {}, ["replica", "location", "role", "commit", "applied", "lag", "state"].map(function (title) { return h("th", { text: title }); }))]),
+          h("thead", {}, [h("tr", {}, ["replica", "location", "role", "commit", "applied", "lag (entries, time)", "state"].map(function (title) { return h("th", { text: title }); }))]),
           h("tbody", {}, group.replicas.map(function (replica) { return replicaRow(group, health, replica); })),
         ]),
       ]));

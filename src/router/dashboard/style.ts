@@ -86,6 +86,7 @@ table.replicas tr.leader td { background: #3b82f614; }
 .lag { display: inline-flex; align-items: center; gap: 6px; }
 .lag i { display: inline-block; height: 6px; border-radius: 3px; background: var(--good); }
 .lag.behind i { background: var(--warn); }
+.lag-seconds { color: var(--muted); margin-left: 6px; }
 .zz { display: inline-block; padding: 1px 8px; border-radius: 999px; background: #312e8155; color: #c7d2fe; font-family: var(--sans); font-size: 11.5px; }
 .busy { display: inline-block; padding: 1px 8px; border-radius: 999px; background: #064e3b55; color: #6ee7b7; font-family: var(--sans); font-size: 11.5px; }
 .muted { color: var(--muted); }
