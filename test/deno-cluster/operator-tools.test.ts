@@ -4,13 +4,15 @@
  * and `top --iterations 1` print the group with its leader and its lag in entries and in seconds
  * (the leader 0.0s); `health --json` is the route's answer; and the dashboard, in a real headless
  * Chromium, signs in, shows the group's card with its leader and each replica's lag in entries and
- * seconds, creates a group from the page that the cluster then has, and logs no console error.
+ * seconds, creates a group from the page that the cluster then has, and logs no console error;
+ * the node's /openapi.json passes the OpenAPI 3 validator and /docs renders every operation in it.
  */
+import SwaggerParser from "@apidevtools/swagger-parser";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { describe, expect, inject, it } from "vitest";
 import { EdgeraftClient } from "../../src/client/index.ts";
 import { e2eAdminToken } from "../e2e/wrangler.ts";
@@ -38,6 +40,21 @@ function lineOf(table: string, row: RegExp): string {
   const line = table.split("\n").find((candidate) => row.test(candidate));
   if (line === undefined) throw new Error(`no row ${row} in:\n${table}`);
   return line;
+}
+
+/** Runs `use` with a page of a fresh headless Chromium, closed after. */
+async function withPage(use: (page: Page) => Promise<void>): Promise<void> {
+  const profile = mkdtempSync(join(tmpdir(), "edgeraft-chromium-deno-"));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium", headless: true, viewport: { width: 1440, height: 1000 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  try {
+    await use(browser.pages()[0] ?? (await browser.newPage()));
+  } finally {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
 }
 
 describe("the CLI and the dashboard against a Deno node", () => {
@@ -81,13 +98,7 @@ describe("the CLI and the dashboard against a Deno node", () => {
   });
 
   it("the dashboard in Chromium shows the group with its leader and lag, and creates a group", async () => {
-    const profile = mkdtempSync(join(tmpdir(), "edgeraft-chromium-deno-"));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: "/usr/bin/chromium", headless: true, viewport: { width: 1440, height: 1000 },
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
-    try {
-      const page = browser.pages()[0] ?? (await browser.newPage());
+    await withPage(async (page) => {
       const consoleErrors: { text: string; url: string }[] = [];
       page.on("console", (message) => { if (message.type() === "error") consoleErrors.push({ text: message.text(), url: message.location().url }); });
       page.on("pageerror", (error) => consoleErrors.push({ text: String(error), url: "" }));
@@ -108,9 +119,24 @@ describe("the CLI and the dashboard against a Deno node", () => {
       expect(made?.owns).toEqual({ prefix: "deno-made/" });
       // A 503 from /v1/health is an answer (a new group before its first election), not a page error.
       expect(consoleErrors.filter((error) => !(error.text.includes("status of 503") && error.url.endsWith("/v1/health")))).toEqual([]);
-    } finally {
-      await browser.close();
-      rmSync(profile, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it("serves a valid OpenAPI 3 document, and /docs renders every operation in Chromium", async () => {
+    const document = (await (await fetch(`${nodeUrl()}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    await expect(SwaggerParser.validate(structuredClone(document) as never)).resolves.toBeTruthy();
+    const operations = Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(operations).toEqual(expect.arrayContaining(["GET /v1/kv/{key}", "GET /metrics", "GET /v1/health", "GET /dashboard"]));
+    await withPage(async (page) => {
+      const errors: string[] = [];
+      page.on("console", (message) => { if (message.type() === "error") errors.push(message.text()); });
+      page.on("pageerror", (error) => errors.push(String(error)));
+      expect((await page.goto(`${nodeUrl()}/docs`))?.status()).toBe(200);
+      await page.locator("body[data-ready=true]").waitFor({ timeout: 20_000 });
+      const rendered = await page.locator("details.operation").evaluateAll((nodes) => nodes.map((node) => `${node.getAttribute("data-method")} ${node.getAttribute("data-path")}`));
+      expect(rendered.sort()).toEqual(operations.sort());
+      expect(await page.locator("#error").textContent()).toBe("");
+      expect(errors).toEqual([]);
+    });
   });
 });
