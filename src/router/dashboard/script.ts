@@ -261,7 +261,7 @@ export const dashboardScript = keyspaceScript + reshapeScript + String.raw`
           sparkline(rates.length ? rates : [0], color),
         ]),
         h("table", { class: "replicas" }, [
-          h("thead", {}, [h("tr", {}, ["replica", "location", "role", "commit", "applied", "lag (entries, time)", "state"].map(function (title) { return h("th", { text: title }); }))]),
+          h("thead", {}, [h("tr", {}, ["replica", "location", "role", "commit", "applied", "lag", "state"].map(function (title) { return h("th", { text: title }); }))]),
           h("tbody", {}, group.replicas.map(function (replica) { return replicaRow(group, health, replica); })),
         ]),
       ]));
