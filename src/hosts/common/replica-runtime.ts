@@ -196,7 +196,7 @@ export class ReplicaRuntime {
   }
 
   /** Reads one page of a scan with the requested consistency, when this group serves the whole range. */
-  scan(request: ScanRequest, consistency: ReadConsistency): Promise<ReadResponse<{ ok: true; page: ScanPage } | KeyRefusal>> {
+  scan(request: ScanRequest, consistency: ReadConsistency): Promise<ReadResponse<{ ok: true; page: ScanPage } | KeyRefusal | IntentFound>> {
     return this.read(consistency, () => this.stateMachine.scanOwned(request));
   }
 

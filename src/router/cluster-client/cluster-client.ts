@@ -132,7 +132,7 @@ export class ClusterClient implements Cluster {
     consistency: Consistency,
   ): Promise<ClusterResult<ScanResult>> {
     return scanKeyspace(
-      { groups: this.groups, io: this.io, waitForMove: (attempt) => this.waitForMove(attempt) },
+      { groups: this.groups, io: this.io, waitForMove: (attempt) => this.waitForMove(attempt), settle: (keyspace, group, intents) => this.txns.settle(keyspace, group, intents), sleep },
       keyspace,
       request,
       consistency,
