@@ -198,6 +198,8 @@ export type FaultSpec =
   | { readonly kind: "crash"; readonly group: string; readonly replica: number }
   /** The next range move to reach phase `before` stops there, as if the router driving it died (this isolate only). */
   | { readonly kind: "haltMove"; readonly before: "freeze" | "copy" | "release" | "acquire" | "route" }
+  /** The next two-phase transaction stops after phase `after`, as if the router driving it died (this isolate only): after prepare it answers unavailable, after decide as decided, resolving nothing. */
+  | { readonly kind: "haltTxn"; readonly after: "prepare" | "decide" }
   | { readonly kind: "heal"; readonly group?: string };
 
 /** Fault injection, present only when the FAULTS=on setting is. */

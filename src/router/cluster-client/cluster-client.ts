@@ -232,6 +232,11 @@ export class ClusterClient implements Cluster {
     this.driver.haltBefore = phase;
   }
 
+  /** Fault injection (dev and tests only): the next two-phase transaction stops after `phase`, as if the router driving it died. */
+  haltNextTxnAfter(phase: "prepare" | "decide"): void {
+    this.txns.haltAfter = phase;
+  }
+
   /** Resumes every range move left unfinished (a crashed driver's), whatever its age. */
   resumeOperations(): Promise<void> {
     return this.driver.resumeStale(true);
