@@ -3,8 +3,9 @@
  * page across groups (src/router/cluster-client/scan.ts): one scanOwned read per range of the table,
  * a page that meets intents refused (the reader pushes their records and resolves them, then gives
  * up the round), and two rounds that agree on every key and version make a snapshot. Every snapshot
- * must hold every account and sum to the bank's total: a scan that read past an unresolved committed
- * write, or that saw half a transfer, fails the seed.
+ * must hold every account, none older than a write known committed before the scan began, and sum
+ * to the bank's total: a scan that read past an unresolved committed write, or that saw half a
+ * transfer, fails the seed.
  */
 import type { KvStateMachine } from "../../src/kv/index.ts";
 import { entriesWithin } from "../../src/multiraft/keyspace.ts";
@@ -23,6 +24,8 @@ export interface BankScanPorts {
   readonly accounts: readonly string[];
   /** The sum every snapshot must show. */
   readonly total: number;
+  /** The newest version of `key` that a transfer known committed (its decision read) wrote; 0 when none. */
+  committedVersion(key: string): number;
   /** Pushes `txn`'s record and resolves its intent on `key` from the decision (as a reader that met it). */
   push(txn: string, recordKey: string, key: string, done: () => void): void;
 }
@@ -39,18 +42,27 @@ export class BankScans {
 
   /** One snapshot attempt: two rounds; checked when they agree. `end` runs when it is over. */
   snapshot(end: () => void): void {
+    const committedBefore = new Map(this.ports.accounts.map((account) => [account, this.ports.committedVersion(account)]));
     this.round((first) => {
       if (first === undefined) return end();
       this.round((second) => {
+        if (second !== undefined && agree(first, second)) this.check(second, committedBefore);
         end();
-        if (second === undefined || !agree(first, second)) return;
-        this.snapshots++;
-        const missing = this.ports.accounts.filter((account) => !second.has(account));
-        if (missing.length > 0) throw new MultiGroupInvariantError(`a scan snapshot lacks accounts ${missing.join(", ")}`);
-        const sum = this.ports.accounts.reduce((total, account) => total + second.get(account)!.value, 0);
-        if (sum !== this.ports.total) throw new MultiGroupInvariantError(`a scan snapshot sums to ${sum}, not ${this.ports.total}: it read past an unresolved write or saw half a transfer`);
       });
     });
+  }
+
+  /** Every account present, none older than a write known committed before the scan began (real time), and the total held. */
+  private check(balances: Balances, committedBefore: ReadonlyMap<string, number>): void {
+    this.snapshots++;
+    const missing = this.ports.accounts.filter((account) => !balances.has(account));
+    if (missing.length > 0) throw new MultiGroupInvariantError(`a scan snapshot lacks accounts ${missing.join(", ")}`);
+    for (const [account, version] of committedBefore) {
+      const seen = balances.get(account)!.version;
+      if (seen < version) throw new MultiGroupInvariantError(`a scan read ${account} at version ${seen}, older than the version ${version} a transfer was known to commit before the scan began`);
+    }
+    const sum = this.ports.accounts.reduce((total, account) => total + balances.get(account)!.value, 0);
+    if (sum !== this.ports.total) throw new MultiGroupInvariantError(`a scan snapshot sums to ${sum}, not ${this.ports.total}: it read past an unresolved write or saw half a transfer`);
   }
 
   /** Scans every range of the current table once; undefined when a range refused (moved, frozen, intents met) or did not answer. */

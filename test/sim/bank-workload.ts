@@ -64,7 +64,8 @@ export class BankWorkload {
     this.accounts = world.keys.filter((_, index) => index % 2 === 0).map((key) => `${key}.acct`);
     this.requests = new BankRequests(world, rng, { attemptsMax: 6, timeoutTicks: world.options.electionTicks * 2 });
     const push = (txn: string, recordKey: string, key: string, done: () => void) => this.push(txn, recordKey, key, done);
-    this.scans = new BankScans({ world, requests: this.requests, accounts: this.accounts, total: initialBalance * this.accounts.length, push });
+    const committedVersion = (key: string) => this.committedWrites.reduce((newest, entry) => (entry.key === key ? Math.max(newest, entry.version) : newest), 0);
+    this.scans = new BankScans({ world, requests: this.requests, accounts: this.accounts, total: initialBalance * this.accounts.length, push, committedVersion });
   }
 
   /** Whether anything is in flight. */
