@@ -80,6 +80,14 @@ export interface GroupView {
   readonly replicaChange?: { readonly add?: number; readonly remove?: number };
 }
 
+/** What a group's leader holds of cross-group transactions: intents on its keys, and records it keeps as coordinator (both 0 when none is unfinished). */
+export interface GroupTransactions {
+  readonly intents: number;
+  readonly records: number;
+  /** The leader that answered. */
+  readonly replica: number;
+}
+
 /** One range move done by POST /v1/ranges/move: the span, its new group, and how many records travelled. */
 export interface RangeMoveReport {
   readonly start: string;
@@ -163,7 +171,7 @@ export interface Cluster {
   txn(keyspace: Keyspace, request: TxnRequest): Promise<ClusterResult<TxnOutcome>>;
   listGroups(): Promise<ClusterResult<GroupView[]>>;
   createGroup(spec: GroupSpec): Promise<ClusterResult<GroupView>>;
-  getGroup(name: string): Promise<ClusterResult<GroupView & { health: GroupHealth }>>;
+  getGroup(name: string): Promise<ClusterResult<GroupView & { health: GroupHealth; transactions?: GroupTransactions }>>;
   deleteGroup(name: string): Promise<ClusterResult<{ deleted: true }>>;
   /** Splits a group at `at` (default: its median key); a new group takes the keys from `at` on. Answers the new group. */
   splitGroup(name: string, options: { at?: string; newName?: string }): Promise<ClusterResult<GroupView>>;

@@ -257,8 +257,8 @@ export class ReplicaHost implements ReplicaEndpoint {
   /** This replica's report for the stats aggregate. */
   private report(): Omit<ReplicaReport, "atMs"> | undefined {
     if (this.runtime === undefined || this.identity === undefined) return undefined;
-    const { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics } = this.runtime.status();
-    const status = { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics };
+    const { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics, txnIntents, txnRecords } = this.runtime.status();
+    const status = { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics, txnIntents, txnRecords };
     const { group, replica, locations, retired } = this.identity;
     return { group, replica, location: locations[replica] ?? "", retired, status, traffic: this.traffic() };
   }

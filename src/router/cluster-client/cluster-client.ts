@@ -37,6 +37,7 @@ import { HashedTenants } from "./hashed-tenants.ts";
 import type { MovePhase } from "../../multiraft/move-saga.ts";
 import type { Span } from "../../kv/span.ts";
 import { groupHealth } from "./health.ts";
+import { leaderTransactions } from "./group-transactions.ts";
 import { Replicas } from "./replicas.ts";
 import { TxnDriver, type IntentInfo, type SweptRecord } from "./txn-driver.ts";
 import { Leadership } from "./leadership.ts";
@@ -167,7 +168,8 @@ export class ClusterClient implements Cluster {
     if (!record.ok) return record;
     const view = await this.viewed(record);
     if (!view.ok) return view;
-    return { ok: true, value: { ...view.value, health: await groupHealth(this.caller, record.value) } };
+    const health = await groupHealth(this.caller, record.value);
+    return { ok: true, value: { ...view.value, health, ...(await leaderTransactions(this.caller, record.value, health.leader)) } };
   }
 
   deleteGroup(name: string): Promise<ClusterResult<{ deleted: true }>> {
