@@ -3,8 +3,9 @@
  * between two groups whose router stops right after the commit decision (haltTxn fault: 200, no
  * resolve) is seen committed by a scan at once (before, the scan read the old values: the intents
  * were not in the records yet), across both groups and in one; and a transfer stopped after its
- * prepare (pending record, intents) makes a scan wait until the record's deadline, abort it through
- * the record, and show the values from before it.
+ * prepare (pending record, intents: GET /v1/groups/{name} counts them) makes a scan wait until the
+ * record's deadline, abort it through the record, and show the values from before it; then the
+ * sweep forgets the record and every count returns to 0.
  */
 import { describe, expect, it } from "vitest";
 import { call, callJson } from "./client.ts";
@@ -21,6 +22,14 @@ async function scan(prefix: string): Promise<Record<string, string>> {
   const answer = await callJson<Scan>(`/v1/kv?prefix=${encodeURIComponent(prefix)}`);
   expect(answer.status).toBe(200);
   return Object.fromEntries(answer.body.entries.map((entry) => [entry.key, entry.value]));
+}
+
+/** The intents and records `group`'s leader holds (GET /v1/groups/{name}). */
+async function transactionsOf(group: string): Promise<{ intents: number; records: number }> {
+  const inspected = await callJson<{ transactions?: { intents: number; records: number } }>(`/v1/groups/${group}`);
+  expect(inspected.status).toBe(200);
+  const { intents, records } = inspected.body.transactions ?? { intents: -1, records: -1 };
+  return { intents, records };
 }
 
 /** A transfer of `amount` from keys[0] to keys[1], checked on the versions just read. */
@@ -53,10 +62,26 @@ describe("scans and unresolved transactions", () => {
   });
 
   it("wait out a transfer stopped after its prepare, then abort it through its record", async () => {
+    await settled(); // the sweep forgets the records the halted commits above left
     await halt("prepare");
     const stopped = await transfer(50);
     expect(stopped.status).toBe(503);
+    // Left behind: the pending record in the first written key's group, an intent in each group.
+    expect(await transactionsOf("default")).toEqual({ intents: 1, records: 1 });
+    expect(await transactionsOf("e2e-tscan")).toEqual({ intents: 1, records: 0 });
     expect(await scan("e2e-tscan-")).toEqual({ [keys[0]!]: "65", [keys[1]!]: "135" }); // after waiting for the record's deadline (2 s)
     expect((await txn({ reads: keys })).body.reads!.map((read) => read.value)).toEqual(["65", "135"]);
+    await settled(); // the scan resolved the intents it met; the sweep forgets the record
   });
 });
+
+/** Waits (at most 15 s) until both groups' leaders hold no intent and no record: the sweep runs every 2 s while a group holds any. */
+async function settled(): Promise<void> {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const [left, right] = await Promise.all([transactionsOf("default"), transactionsOf("e2e-tscan")]);
+    if (left.intents + left.records + right.intents + right.records === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  expect(await transactionsOf("default")).toEqual({ intents: 0, records: 0 });
+  expect(await transactionsOf("e2e-tscan")).toEqual({ intents: 0, records: 0 });
+}
