@@ -61,11 +61,12 @@ export async function scanKeyspace(context: ScanContext, keyspace: Keyspace, req
     if (outcome.done) {
       const { result } = outcome;
       if (!result.ok || outcome.reads <= 1 || consistency === "stale" || (previous !== undefined && samePage(previous, result.value))) return result;
+      if (previous !== undefined) await context.sleep(backoffMs(attempt)); // the span is busy: read again, not at once
       previous = result.value;
       continue;
     }
     if ("intents" in outcome) {
-      if (!(await context.settle(keyspace, outcome.group, outcome.intents))) await context.sleep(Math.min(100, 5 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2));
+      if (!(await context.settle(keyspace, outcome.group, outcome.intents))) await context.sleep(backoffMs(attempt));
       continue;
     }
     context.groups.invalidate();
@@ -73,6 +74,11 @@ export async function scanKeyspace(context: ScanContext, keyspace: Keyspace, req
   }
   const detail = previous === undefined ? "ranges kept moving during the scan; try again" : "the scanned keys kept changing between two reads of the page; try again";
   return { ok: false, error: { code: "unavailable", detail } };
+}
+
+/** A short random wait before reading a busy span again, growing with the attempts (at most 100 ms). */
+function backoffMs(attempt: number): number {
+  return Math.min(100, 5 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
 }
 
 /** Whether two pages hold the same keys at the same versions and end at the same cursor. */
@@ -106,13 +112,13 @@ async function sharedPage(context: ScanContext, request: ScanRequestOptions, con
   if (spanIsEmpty(span)) return { done: true, result: { ok: true, value: { entries: [] } }, reads: 0 };
   const ranges = entriesWithin(table.value, span);
   const collected: KvEntry[] = [];
-  let reads = 0;
+  let reads = 0; // the range reads the page is made of (those read in parallel past a full page do not count)
   for (let first = 0; first < ranges.length; first += scanFanOut) {
     const wanted = request.limit - collected.length;
     const pages = await Promise.all(ranges.slice(first, first + scanFanOut).map((range) => readRange(context, range, request.prefix, wanted, consistency)));
-    reads += pages.length;
     for (const { group, page } of pages) {
       if (!page.ok) return retryOf(page, group);
+      reads++;
       collected.push(...page.value.entries);
       if (collected.length >= request.limit || page.value.cursor !== undefined) return { done: true, result: { ok: true, value: pageOf(collected, request.limit) }, reads };
     }
