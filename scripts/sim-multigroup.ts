@@ -71,7 +71,7 @@ async function main(): Promise<number> {
   let failures = 0;
   const total = { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: 0, driverStalls: 0, racingRecords: 0, staleRoutes: 0, wrongRange: 0, movedToHints: 0, rangeFrozen: 0, faults: 0, groups: 0 };
   const crashesByPhase: Record<string, number> = {};
-  const bank = { committed: 0, aborted: 0, died: 0, snapshots: 0, pushes: 0 };
+  const bank = { committed: 0, aborted: 0, died: 0, snapshots: 0, pushes: 0, scanSnapshots: 0 };
   for (const result of results.sort((a, b) => a.seed - b.seed)) {
     total.operations += result.routing.operations;
     total.wrongRange += result.routing.wrongRange;
@@ -104,7 +104,7 @@ async function main(): Promise<number> {
     `  driver crashes ${total.driverCrashes} (${Object.entries(crashesByPhase).map(([phase, count]) => `${phase} ${count}`).join(", ")}), stalls ${total.driverStalls}, ` +
       `lost record races ${total.racingRecords}, stale routes ${total.staleRoutes}; wrongRange ${total.wrongRange} (movedTo hints ${total.movedToHints}), rangeFrozen ${total.rangeFrozen}; replica and network faults ${total.faults}`,
   );
-  console.log(`  bank: ${bank.committed} transfers committed, ${bank.aborted} aborted, ${bank.died} abandoned mid-transaction, ${bank.snapshots} snapshot reads, ${bank.pushes} pushes`);
+  console.log(`  bank: ${bank.committed} transfers committed, ${bank.aborted} aborted, ${bank.died} abandoned mid-transaction, ${bank.snapshots} snapshot reads, ${bank.scanSnapshots} by scans, ${bank.pushes} pushes`);
   return failures === 0 ? 0 : 1;
 }
 

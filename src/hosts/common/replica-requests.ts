@@ -95,7 +95,7 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
         const limit = typeof fields.limit === "number" && fields.limit >= 1 && fields.limit <= scanLimitMax ? fields.limit : 100;
         const range = { start: text(fields.start), end: text(fields.end), prefix: text(fields.prefix), cursor: text(fields.cursor), limit };
         return readAnswer(await runtime.scan(range, consistencyOf(fields.consistency)), (read) => {
-          if (!read.ok) return refusalAnswer(read);
+          if (!read.ok) return read.code === "intentFound" ? { kind: "intent", intents: read.intents } : refusalAnswer(read);
           return {
             kind: "ok",
             entries: read.page.entries.map((e) => ({ key: e.key, valueBase64: encodeBase64(e.value), version: e.version })),

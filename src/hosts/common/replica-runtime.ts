@@ -198,7 +198,7 @@ export class ReplicaRuntime {
   }
 
   /** Reads one page of a scan with the requested consistency, when this group serves the whole range. */
-  scan(request: ScanRequest, consistency: ReadConsistency): Promise<ReadResponse<{ ok: true; page: ScanPage } | KeyRefusal>> {
+  scan(request: ScanRequest, consistency: ReadConsistency): Promise<ReadResponse<{ ok: true; page: ScanPage } | KeyRefusal | IntentFound>> {
     return this.read(consistency, () => this.stateMachine.scanOwned(request));
   }
 
@@ -281,10 +281,13 @@ export class ReplicaRuntime {
   }
 
   /** Engine status plus the state machine's applied index. */
-  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number; proposals: number; transactions: number; metrics: ReplicaMetricsReport; followerLagMs: Record<number, number> } {
+  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number; proposals: number; transactions: number; metrics: ReplicaMetricsReport; followerLagMs: Record<number, number>; txnIntents: number; txnRecords: number } {
     const status = this.node.status();
+    const held = this.stateMachine.transactions();
     return {
       ...status,
+      txnIntents: held.intents.length,
+      txnRecords: held.records.length,
       followerLagMs: this.followerLag.lagMs(this.id, this.leading, status, this.options.nowMs()),
       group: this.group,
       stateMachineApplied: this.stateMachine.appliedIndex,

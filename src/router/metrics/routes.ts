@@ -12,6 +12,7 @@ import { bytesSchema } from "../openapi/operation.ts";
 import { expositionContentType, renderExposition, type MetricFamily, type Sample } from "./exposition.ts";
 import type { ReplicaMetricsView, ReplicaStats, ReplicaStatsSource } from "./replica-stats.ts";
 import { RequestMetrics } from "./request-metrics.ts";
+import { txnFamilies } from "./txn-families.ts";
 
 /** Starts counting the app's requests; call before any route is registered so the middleware wraps them all. */
 export function registerRequestMetrics(app: Hono): RequestMetrics {
@@ -26,7 +27,7 @@ export function registerMetricsRoutes(app: Hono, guards: Guards, sources: { stat
     GET: guards.admin(async () => {
       const stats = await sources.stats();
       if (!stats.ok) throw problemOfClusterError(stats.error, "the metrics");
-      const body = renderExposition([...replicaFamilies(stats.value), ...sources.requests.families()]);
+      const body = renderExposition([...replicaFamilies(stats.value), ...txnFamilies(stats.value), ...sources.requests.families()]);
       return new Response(body, { headers: { "content-type": expositionContentType, "cache-control": "no-store" } });
     }),
   }, {
