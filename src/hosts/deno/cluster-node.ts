@@ -67,6 +67,8 @@ export class ClusterNode {
   private readonly awake = new Set<NodeReplica>();
   private readonly timing: Partial<ReplicaTiming>;
   private ticker: ReturnType<typeof setInterval> | undefined;
+  /** Runs of the ticker since start (ticks per second, for the heartbeat traffic measurement). */
+  private tickRuns = 0;
   private balancer: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: ClusterNodeOptions) {
@@ -136,11 +138,11 @@ export class ClusterNode {
   }
 
   /** Replicas hosted here and how many of them lead their group. */
-  summary(): { replicas: number; leading: number; awake: number; walSyncs: number; transactions: number; turns: number } {
+  summary(): { replicas: number; leading: number; awake: number; walSyncs: number; transactions: number; turns: number; tickRuns: number } {
     let leading = 0;
     for (const replica of this.replicas.values()) if (replica.runtime?.node.brief().role === "leader") leading++;
     const { syncs, passes, turns } = this.storage.counters;
-    return { replicas: this.replicas.size, leading, awake: this.awake.size, walSyncs: syncs, transactions: passes, turns };
+    return { replicas: this.replicas.size, leading, awake: this.awake.size, walSyncs: syncs, transactions: passes, turns, tickRuns: this.tickRuns };
   }
 
   /**
@@ -191,6 +193,7 @@ export class ClusterNode {
   }
 
   private tick(): void {
+    this.tickRuns++;
     const now = Date.now();
     for (const replica of this.awake) {
       const runtime = replica.runtime;

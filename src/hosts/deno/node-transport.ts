@@ -51,6 +51,17 @@ export interface TransportCounters {
   batchesDropped: number;
   /** Upgrade requests refused for a missing or wrong secret or an unknown node id. */
   refused: number;
+  /** What left for each peer node, by its id (how heartbeat traffic per node pair is measured). */
+  peers: Record<number, PeerCounters>;
+}
+
+/** Raft traffic sent to one peer node since start. */
+export interface PeerCounters {
+  framesSent: number;
+  messagesSent: number;
+  /** Of messagesSent, heartbeats and heartbeat responses. */
+  heartbeatsSent: number;
+  bytesSent: number;
 }
 
 /** The path peers connect to. */
@@ -77,7 +88,7 @@ interface Link {
 
 /** The connections of one node to all others. */
 export class NodeTransport {
-  readonly counters: TransportCounters = { framesSent: 0, messagesSent: 0, framesReceived: 0, messagesReceived: 0, batchesDropped: 0, refused: 0 };
+  readonly counters: TransportCounters = { framesSent: 0, messagesSent: 0, framesReceived: 0, messagesReceived: 0, batchesDropped: 0, refused: 0, peers: {} };
   private readonly options: NodeTransportOptions;
   private readonly links = new Map<number, Link>();
   private nextRequestId = 1;
@@ -87,6 +98,7 @@ export class NodeTransport {
     this.options = options;
     for (const peer of options.peers) {
       this.links.set(peer.id, { peer, socket: undefined, queue: [], flushScheduled: false, pending: new Map(), reconnectMs: reconnectFirstMs });
+      this.counters.peers[peer.id] = { framesSent: 0, messagesSent: 0, heartbeatsSent: 0, bytesSent: 0 };
     }
   }
 
@@ -192,11 +204,19 @@ export class NodeTransport {
       this.counters.batchesDropped += batches.length;
       return;
     }
+    const peer = this.counters.peers[link.peer.id]!;
     for (let start = 0; start < batches.length; start += nodeFrameBatchesMax) {
       const chunk = batches.slice(start, start + nodeFrameBatchesMax);
-      socket.send(encodeNodeFrame(chunk));
+      const frame = encodeNodeFrame(chunk);
+      socket.send(frame);
       this.counters.framesSent++;
-      for (const batch of chunk) this.counters.messagesSent += batch.messages.length;
+      peer.framesSent++;
+      peer.bytesSent += frame.length;
+      for (const batch of chunk) {
+        this.counters.messagesSent += batch.messages.length;
+        peer.messagesSent += batch.messages.length;
+        for (const message of batch.messages) if (message.type === "heartbeat" || message.type === "heartbeatResp") peer.heartbeatsSent++;
+      }
     }
   }
 
