@@ -90,6 +90,7 @@ type NodeStats = {
   rssBytes: number;
   cpuMicroseconds?: { user: number; system: number };
   transport: { framesSent: number; messagesSent: number };
+  timings?: Record<string, { count: number; totalMs: number }>;
 };
 
 async function nodeStats(cluster: DenoCluster): Promise<NodeStats[]> {
@@ -109,6 +110,20 @@ async function measureNodes(cluster: DenoCluster, operation: string, concurrency
   const activity = `WAL syncs/s ${format(perSecond((stats) => stats.walSyncs ?? 0))}; transactions/s ${format(perSecond((stats) => stats.transactions ?? 0))}; frames/s ${format(perSecond((stats) => stats.transport.framesSent))}; CPU % ${format(cpu)}`;
   console.log(`           nodes 1 / 2 / 3: ${activity}`);
   notes.push(`${operation} at ${concurrency} clients (${row.perSecond.toFixed(0)}/s), nodes 1 / 2 / 3: ${activity}`);
+  // Where the time went: mean milliseconds per run of each stage (src/hosts/deno/node-timings.ts), and runs per second.
+  const stages = Object.keys(after[0]?.timings ?? {});
+  const stage = (name: string) =>
+    after.map((stats, i) => {
+      const now = stats.timings![name]!;
+      const then = before[i]!.timings![name]!;
+      const count = now.count - then.count;
+      return count === 0 ? "-" : `${((now.totalMs - then.totalMs) / count).toFixed(1)} ms x ${(count / seconds).toFixed(0)}/s`;
+    }).join(" / ");
+  if (stages.length > 0) {
+    const profile = stages.map((name) => `${name} ${stage(name)}`).join("; ");
+    console.log(`           stages, nodes 1 / 2 / 3: ${profile}`);
+    notes.push(`${operation} at ${concurrency} clients, stages (mean per run x runs/s), nodes 1 / 2 / 3: ${profile}`);
+  }
 }
 
 async function benchEdgeraft(): Promise<void> {

@@ -21,6 +21,7 @@ import { NodeStorage } from "./node-storage.ts";
 import { cpuUsage, memoryUsage } from "node:process";
 import { NodeTransport, peerPath, secretMatches, type NodeAddress } from "./node-transport.ts";
 import { nodeOfReplica } from "./placement.ts";
+import { NodeTimings } from "./node-timings.ts";
 
 /** How a node is configured. */
 export interface ClusterNodeOptions {
@@ -59,6 +60,8 @@ export class ClusterNode {
   readonly id: number;
   readonly transport: NodeTransport;
   readonly app: Hono;
+  /** Where requests spent their time (reported by /internal/node). */
+  readonly timings = new NodeTimings();
   private readonly options: ClusterNodeOptions;
   private readonly nodeIds: number[];
   private readonly storage: NodeStorage;
@@ -84,6 +87,7 @@ export class ClusterNode {
       throw new Error(`${oldLayout} holds one SQLite file per replica, a layout this version does not read (it keeps one node.sqlite); start from an empty data directory`);
     }
     this.storage = new NodeStorage(join(options.dataDirectory, "node.sqlite"), {
+      synced: (startedMs) => this.timings.record("walSync", startedMs),
       // Fail-stop, as etcd panics on a WAL error: nothing that waited for this sync was released.
       failed: (error) => {
         throw new Error(`edgeraft node: the WAL sync failed; stopping: ${String(error)}`);
@@ -125,16 +129,17 @@ export class ClusterNode {
     if (path === peerPath) return this.transport.accept(request);
     if (path === nodeStatsPath) {
       if (!secretMatches(request.headers.get("authorization"), this.options.clusterSecret)) return new Response("the cluster secret is required", { status: 401 });
-      return Response.json({ node: this.id, ...this.summary(), transport: this.transport.counters, rssBytes: memoryUsage().rss, cpuMicroseconds: cpuUsage() });
+      const { transport, timings } = this;
+      return Response.json({ node: this.id, ...this.summary(), transport: transport.counters, timings: timings.stages, rssBytes: memoryUsage().rss, cpuMicroseconds: cpuUsage() });
     }
-    return this.app.fetch(request);
+    return this.timings.time("httpRequest", Promise.resolve(this.app.fetch(request)));
   }
 
   /** Calls a replica wherever it lives (the directory's dispatcher). */
   call(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
     const node = nodeOfReplica(group, replica, this.nodeIds);
     if (node === this.id) return this.answer(group, replica, path, body);
-    return this.transport.request(node, { group, replica, path, body });
+    return this.timings.time("forward", this.transport.request(node, { group, replica, path, body }));
   }
 
   /** Replicas hosted here and how many of them lead their group. */
@@ -151,8 +156,8 @@ export class ClusterNode {
    * Durable Objects' output gates hold responses until storage is durable.
    */
   private async answer(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
-    const answer = await this.answerNow(group, replica, path, body);
-    await this.storage.whenSynced();
+    const answer = await this.timings.time("replicaWork", this.answerNow(group, replica, path, body));
+    await this.timings.time("answerSyncWait", this.storage.whenSynced());
     return answer;
   }
 
