@@ -5,7 +5,8 @@
  * commits without a sync; a failed pass is rolled back alone; outputs are released in order after
  * the background sync that covers them; and a leader's AppendEntries leave a NodeReplica before
  * the sync while its other messages, and the input that could acknowledge them, wait for it,
- * while an acknowledgement of an entry already synced is stepped at once.
+ * while an acknowledgement of an entry already synced is stepped at once; and whether a
+ * replica's applied state is all synced (when answers may skip the wait for the next sync).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -187,9 +188,31 @@ describe("a node's shared database", () => {
     replica.receive([ack(2, firstIndex), ack(2, secondIndex)]);
     // The first entry commits now; the second only once the leader's own copy is synced.
     expect(replica.runtime!.node.brief().commit).toBe(firstIndex);
+    // What it applied is synced here, so its answers need not wait for the open turn's sync.
+    expect(storage.pending).toBe(true);
+    expect(replica.reflectsOnlyDurable()).toBe(true);
     expect((await first).kind).toBe("applied");
     expect((await second).kind).toBe("applied");
     expect(replica.runtime!.node.brief().commit).toBeGreaterThanOrEqual(secondIndex);
+    replica.close();
+    storage.close();
+  });
+  it("tells that a one-voter group's fresh commit is not synced yet, so its answers wait for the sync", async () => {
+    const storage = openStorage(join(directory, `node-${++files}.sqlite`));
+    const replica = new NodeReplica({ storage, scope: "solo/1", timing: {}, send: () => {}, wake: () => {}, failed: () => {} });
+    replica.bootstrap({ group: "solo", replica: 1, voters: [1], locations: {}, owns: { default: true }, epoch: 1 });
+    await storage.whenSynced();
+    replica.runtime!.campaign();
+    await storage.whenSynced();
+    expect(replica.runtime!.node.brief().role).toBe("leader");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const written = replica.runtime!.write({ clientId: "c", seq: 1, timeMs: 1, operation: { type: "put", key: "k", value: new Uint8Array([1]) } });
+    const index = replica.runtime!.node.brief().lastIndex;
+    expect(replica.runtime!.node.brief().applied).toBe(index); // committed and applied in the pass itself
+    expect(replica.reflectsOnlyDurable()).toBe(false);
+    await storage.whenSynced();
+    expect(replica.reflectsOnlyDurable()).toBe(true);
+    expect((await written).kind).toBe("applied");
     replica.close();
     storage.close();
   });

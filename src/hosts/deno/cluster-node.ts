@@ -45,6 +45,9 @@ const preferredLeader = 1;
 /** Node statistics (replicas, leaders, transport counters, memory), for operators holding the cluster secret. */
 export const nodeStatsPath = "/internal/node";
 
+/** Replica requests whose answers reveal only the state machine (and refusals), nothing else written by the request. */
+const stateMachinePaths = new Set(["/internal/write", "/internal/get", "/internal/scan"]);
+
 /** A replica that does not exist here (never bootstrapped): answers "uninitialized". */
 const absentReplica: ReplicaEndpoint = {
   identity: undefined,
@@ -153,10 +156,14 @@ export class ClusterNode {
   /**
    * Answers a replica request once everything written so far is synced: an answer may reveal a
    * write of the open turn (a one-voter group commits in the pass itself), so it waits, as
-   * Durable Objects' output gates hold responses until storage is durable.
+   * Durable Objects' output gates hold responses until storage is durable. A read or write,
+   * whose answer shows only the state machine, skips the wait when all the entries that state
+   * reflects are synced here (committed entries of a multi-voter group are: see
+   * NodeReplica.receive), so a leader under load does not hold its answers for the next batch's sync.
    */
   private async answer(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
     const answer = await this.timings.time("replicaWork", this.answerNow(group, replica, path, body));
+    if (stateMachinePaths.has(path) && this.replicas.get(keyOf(group, replica))?.reflectsOnlyDurable() === true) return answer;
     await this.timings.time("answerSyncWait", this.storage.whenSynced());
     return answer;
   }

@@ -122,6 +122,17 @@ export class NodeReplica implements ReplicaEndpoint {
     this.options.wake(this);
   }
 
+  /**
+   * Whether everything the state machine reflects is in the log as synced here: then an answer
+   * read from it reveals nothing a crash could take back (the state machine is rebuilt from the
+   * log), and need not wait for the node's next sync. A one-voter group's fresh commit, or a
+   * follower's entries applied in an unsynced turn, are not.
+   */
+  reflectsOnlyDurable(): boolean {
+    const runtime = this.runtime;
+    return runtime !== undefined && !this.broken && runtime.node.brief().applied <= this.durableIndex;
+  }
+
   traffic(): unknown {
     return { received: this.received };
   }
