@@ -130,11 +130,15 @@ export class NodeTransport {
     queueMicrotask(() => this.flush(link));
   }
 
-  /** Calls a replica on `node`; rejects when the node is not connected or does not answer in time. */
+  /** Calls a replica on `node`; rejects when the node is not connected both ways or does not answer in time. */
   request(node: number, request: PeerRequest): Promise<ReplicaAnswer> {
     const link = this.links.get(node);
     const socket = link?.outbound;
-    if (link === undefined || socket === undefined || socket.readyState !== WebSocket.OPEN) return Promise.reject(new Error(`node ${node} is not connected`));
+    // The answer comes back on the socket this node dialed: without it open, the call could only time out.
+    const returnPath = link?.inbound;
+    if (link === undefined || socket === undefined || socket.readyState !== WebSocket.OPEN || returnPath?.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new Error(`node ${node} is not connected both ways`));
+    }
     const id = this.nextRequestId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
