@@ -2,7 +2,8 @@
  * The command line and environment of a Deno node, checked: `--id N`, `--data DIR`,
  * `--nodes 1=host:port,2=host:port,...` (every node, this one included), optional `--tick-ms N` and
  * `--quiesce off` (groups never go quiet: only for measuring heartbeat traffic);
- * EDGERAFT_CLUSTER_SECRET (required) and ADMIN_TOKEN from the environment.
+ * EDGERAFT_CLUSTER_SECRET (required), ADMIN_TOKEN and FAULTS (`on`: the /v1/faults routes, for
+ * tests only) from the environment.
  */
 import type { ClusterNodeOptions } from "./cluster-node.ts";
 import type { NodeAddress } from "./node-transport.ts";
@@ -40,7 +41,7 @@ export function parseNodeArguments(args: readonly string[], env: (name: string) 
   const timing = { ...(tickMs === undefined ? {} : { tickMs }), ...(quiesce === "off" ? { quiesce: false } : {}) };
   return {
     ok: true,
-    options: { id, nodes, dataDirectory, clusterSecret, adminToken: env("ADMIN_TOKEN"), ...(Object.keys(timing).length === 0 ? {} : { timing }) },
+    options: { id, nodes, dataDirectory, clusterSecret, adminToken: env("ADMIN_TOKEN"), ...(Object.keys(timing).length === 0 ? {} : { timing }), ...(env("FAULTS") === "on" ? { faults: true } : {}) },
   };
 }
 
