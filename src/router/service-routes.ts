@@ -14,9 +14,10 @@ import { healthAnswer, objectAnswer } from "./openapi/schemas.ts";
 import { healthQuery } from "./parameters.ts";
 import { queryParametersOf } from "./route-input.ts";
 import { z } from "zod";
+import type { GroupHealthSource } from "./metrics/report-health.ts";
 
 /** Registers the root, liveness and health routes. */
-export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluster, options: { healthLagEntriesMax?: number; healthLagSecondsMax?: number } = {}): void {
+export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluster, options: { healthLagEntriesMax?: number; healthLagSecondsMax?: number; groupHealth?: GroupHealthSource } = {}): void {
   const lagEntriesMaxDefault = options.healthLagEntriesMax ?? healthLagEntriesMaxDefault;
   const lagSecondsMaxDefault = options.healthLagSecondsMax ?? healthLagSecondsMaxDefault;
   addRoute(app, "/", {
@@ -30,7 +31,7 @@ export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluste
   addRoute(app, "/v1/health", {
     GET: guards.admin(async (request) => {
       const { lagEntries: asked, lagSeconds: askedSeconds } = queryParametersOf(request, healthQuery);
-      const result = await cluster.health();
+      const result = await (options.groupHealth ?? (() => cluster.health()))();
       if (!result.ok) throw problemOfClusterError(result.error, "the health check");
       const lagSecondsMax = askedSeconds === undefined ? lagSecondsMaxDefault : askedSeconds;
       const summary = summarizeHealth(result.value.groups, asked === undefined ? lagEntriesMaxDefault : asked, lagSecondsMax);
