@@ -103,7 +103,7 @@ export function runMultiGroup(request: { seed: number; steps: number; trace?: Tr
     phase: failure === null ? null : phase,
     settings: describeOptions(options),
     groups: groups.length,
-    reshape: reshaper?.stats ?? { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: {}, driverStalls: 0, racingRecords: 0 },
+    reshape: reshaper?.stats ?? { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: {}, driverStalls: 0, racingRecords: 0, rolledBackReasons: {}, carriedIntents: 0, carriedTxnRecords: 0, sagasDoneCarryingTxns: 0 },
     routing: workload?.stats ?? { operations: 0, wrongRange: 0, movedToHints: 0, rangeFrozen: 0 },
     bank: bank?.stats ?? { committed: 0, aborted: 0, died: 0, snapshots: 0, pushes: 0 },
     faults,
