@@ -40,7 +40,7 @@ export interface MultiGroupResult {
 }
 
 /** Runs one seed; never throws for a failure of the system under test. */
-export function runMultiGroup(request: { seed: number; steps: number; trace?: TraceSink }): MultiGroupResult {
+export function runMultiGroup(request: { seed: number; steps: number; trace?: TraceSink; bankTransferProcesses?: number }): MultiGroupResult {
   const options = multiGroupOptions(request.seed);
   const keysCount = Math.min(12, Math.max(6, options.workload.keysCount));
   const keys = Array.from({ length: keysCount }, (_, index) => `k${String(index).padStart(2, "0")}`);
@@ -61,7 +61,7 @@ export function runMultiGroup(request: { seed: number; steps: number; trace?: Tr
     const w = world;
     workload = new MultiGroupWorkload(w, w.rng.fork(), options.workload);
     reshaper = new Reshaper(w, w.rng.fork());
-    bank = new BankWorkload(w, w.rng.fork());
+    bank = new BankWorkload(w, w.rng.fork(), request.bankTransferProcesses === undefined ? {} : { transferProcesses: request.bankTransferProcesses });
     const clients = workload;
     const sagas = reshaper;
     const transfers = bank;
