@@ -187,6 +187,11 @@ export class KvStateMachine {
     return this.txns.busy;
   }
 
+  /** How many intents and transaction records this group holds (cheap: a per-group inspection reports it). */
+  get transactionCounts(): { readonly intents: number; readonly records: number } {
+    return { intents: this.txns.intents.size, records: this.txns.records.size };
+  }
+
   /** The intents and transaction records this group holds (for the sweep, and for tests). */
   transactions(): { readonly intents: IntentView[]; readonly records: [string, TxnRecord][]; readonly intentValueBytes: number } {
     return { intents: this.txns.intentViews(), records: [...this.txns.records], intentValueBytes: this.txns.intentValueBytes };

@@ -123,6 +123,9 @@ export interface GroupHealth {
     readonly lagSeconds?: number;
     readonly voters?: readonly number[];
     readonly learners?: readonly number[];
+    /** Intents and transaction records that replica's state machine holds (none once every transaction on its keys resolved). */
+    readonly intents?: number;
+    readonly txnRecords?: number;
   }[];
 }
 

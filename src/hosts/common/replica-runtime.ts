@@ -274,7 +274,7 @@ export class ReplicaRuntime {
   }
 
   /** Engine status plus the state machine's applied index. */
-  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number; proposals: number; transactions: number; metrics: ReplicaMetricsReport; followerLagMs: Record<number, number> } {
+  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number; proposals: number; transactions: number; metrics: ReplicaMetricsReport; followerLagMs: Record<number, number>; intents: number; txnRecords: number } {
     const status = this.node.status();
     return {
       ...status,
@@ -284,6 +284,8 @@ export class ReplicaRuntime {
       pendingRequests: this.waiters.size,
       ...this.counters,
       metrics: this.metrics.report(),
+      intents: this.stateMachine.transactionCounts.intents,
+      txnRecords: this.stateMachine.transactionCounts.records,
     };
   }
 
