@@ -6,20 +6,14 @@
 import { assert } from "../shared/assert.ts";
 import type { TxnEvent, TxnOperation, TxnRequest, TxnResponse } from "./txn-history.ts";
 import { formatTxnHistory, pairTxnEvents } from "./txn-parse.ts";
+import { EventRecorder } from "./event-recorder.ts";
 
 /** Records transaction invokes and completions in order; hands them out as events, operations or JSON Lines. */
-export class TxnHistoryRecorder {
-  readonly #events: TxnEvent[] = [];
-  readonly #outstanding = new Set<number>();
-  #timeLast = -Infinity;
-
+export class TxnHistoryRecorder extends EventRecorder<TxnEvent> {
   /** Records the start of a transaction. `time` defaults to the number of events recorded so far. */
   invoke(process: number, request: TxnRequest, time?: number): void {
-    assert(Number.isSafeInteger(process) && process >= 0, `process must be a non-negative integer, got ${process}`);
-    assert(!this.#outstanding.has(process), `process ${process} invokes while a txn is outstanding`);
-    this.#outstanding.add(process);
     const copy: TxnRequest = { reads: [...request.reads], checks: [...request.checks], writes: [...request.writes] };
-    this.#events.push({ process, type: "invoke", f: "txn", value: copy, time: this.#nextTime(time) });
+    this.recordInvoke(process, (at) => ({ process, type: "invoke", f: "txn", value: copy, time: at }), time);
   }
 
   /** Records that the transaction committed and what it answered. */
@@ -37,39 +31,19 @@ export class TxnHistoryRecorder {
     this.#complete(process, "info", null, time);
   }
 
-  /** Whether `process` has a transaction outstanding. */
-  isOutstanding(process: number): boolean {
-    return this.#outstanding.has(process);
-  }
-
-  /** The events recorded so far, in order (a copy). */
-  events(): TxnEvent[] {
-    return this.#events.slice();
-  }
-
   /** The transactions recorded so far; outstanding ones count as `info`. */
   operations(): TxnOperation[] {
-    const result = pairTxnEvents(this.#events);
+    const result = pairTxnEvents(this.events());
     assert(result.ok, "recorded events always pair");
     return result.operations;
   }
 
   /** The history as JSON Lines, readable by parseTxnHistory and the check-history script. */
   toJsonLines(): string {
-    return formatTxnHistory(this.#events);
+    return formatTxnHistory(this.events());
   }
 
   #complete(process: number, type: "ok" | "fail" | "info", value: TxnResponse | null, time: number | undefined): void {
-    assert(this.#outstanding.has(process), `process ${process} completes without an outstanding invoke`);
-    this.#outstanding.delete(process);
-    this.#events.push({ process, type, f: "txn", value, time: this.#nextTime(time) });
-  }
-
-  #nextTime(time: number | undefined): number {
-    const next = time ?? this.#events.length;
-    assert(Number.isFinite(next), `time must be finite, got ${next}`);
-    assert(next >= this.#timeLast, `time ${next} goes back before ${this.#timeLast}`);
-    this.#timeLast = next;
-    return next;
+    this.recordCompletion(process, (_invoke, at) => ({ process, type, f: "txn", value, time: at }), time);
   }
 }
