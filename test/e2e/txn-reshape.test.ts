@@ -2,8 +2,9 @@
  * Proves, against a real wrangler dev, that transactions stay correct while the operator reshapes
  * the keyspace under them, and that the reshapes no longer roll back because transactions hold
  * intents or records in the spans they move: a bank of 16 accounts in two prefix groups runs four
- * transfer clients and a snapshot client while the operator splits an account group, moves a range
- * of accounts into another group, splits at the median and merges back, twice. Every split, move and
+ * transfer clients and a snapshot client, and two more clients keep wide transactions (four keys in
+ * the spans that move) in flight, while the operator splits an account group, moves a range of
+ * accounts into another group, splits at the median and merges back, twice. Every split, move and
  * merge must answer 2xx (a rolled-back move answers 503), every snapshot and the final read must sum
  * to the initial total, the history must be strictly serializable, no answer may be a 500, and after
  * the run no replica of any account group may hold an intent or a transaction record.
@@ -28,6 +29,19 @@ type Inspected = { health?: { leader?: number; replicas?: { id: number; reachabl
 
 async function post<T>(path: string, body: unknown): Promise<{ status: number; body: T }> {
   return callJson<T>(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+}
+
+/** Keys that wide transactions write, one in each span the operator moves (split halves, the moved range, the median split's upper half). */
+const wideKeys = ["txr-a/1w", "txr-a/5w", "txr-b/1w", "txr-b/6w"];
+
+/** Writes every wide key in one transaction, again and again, until `running()` is false; counts commits and 500s. */
+async function runWideClient(client: number, running: () => boolean, counts: { committed: number; internalErrors: number }): Promise<void> {
+  for (let round = 0; running(); round++) {
+    const writes = wideKeys.map((key) => ({ op: "put", key, value: `wide ${client}.${round}` }));
+    const answer = await post<{ committed?: boolean }>("/v1/txn", { reads: [], checks: [], writes });
+    if (answer.status === 200 && answer.body.committed === true) counts.committed++;
+    if (answer.status >= 500 && answer.status !== 503) counts.internalErrors++;
+  }
 }
 
 async function leaderOf(group: string): Promise<number> {
@@ -70,7 +84,12 @@ describe("transactions while the keyspace is reshaped", () => {
     const context = createBankContext(baseUrl(), plan, { requestTimeoutMs: 20_000, running: () => operating });
     expect(await seedAccounts(context, plan.initialBalance)).toBe(true);
     const rng = createRng(41);
-    const clients = [...Array.from({ length: 4 }, (_, client) => runTransferClient(context, client, rng.fork())), runSnapshotClient(context, 0)];
+    const wide = { committed: 0, internalErrors: 0 };
+    const clients = [
+      ...Array.from({ length: 4 }, (_, client) => runTransferClient(context, client, rng.fork())),
+      runSnapshotClient(context, 0),
+      ...Array.from({ length: 2 }, (_, client) => runWideClient(client, () => operating, wide)),
+    ];
 
     const reshapes: string[] = [];
     const committedAt: number[] = [];
@@ -102,7 +121,7 @@ describe("transactions while the keyspace is reshaped", () => {
 
     const verdict = judgeBank(context, await finishBank(context, 60_000));
     const answers = [...context.answers].map(([answer, count]) => `${answer} x${count}`).join(", ");
-    console.log(`txn-reshape: ${reshapes.length} reshapes, transfers committed during each: ${committedAt.join(" ")}; bank ${JSON.stringify(context.counts)}; answers: ${answers}\n${verdict.checkerLines.join("\n")}`);
+    console.log(`txn-reshape: ${reshapes.length} reshapes, transfers committed during each: ${committedAt.join(" ")}; bank ${JSON.stringify(context.counts)}; wide ${JSON.stringify(wide)}; answers: ${answers}\n${verdict.checkerLines.join("\n")}`);
     expect(reshapes).toHaveLength(12);
     expect(verdict.checkerLines.slice(1)).toEqual([]);
     expect(verdict.check.valid).toBe(true);
@@ -111,6 +130,8 @@ describe("transactions while the keyspace is reshaped", () => {
     expect(verdict.internalErrorsCount).toBe(0);
     expect(context.counts.transfersCommitted).toBeGreaterThanOrEqual(20);
     expect(committedAt.filter((count) => count > 0).length).toBeGreaterThan(0); // transfers committed while reshapes ran
+    expect(wide.committed).toBeGreaterThan(0);
+    expect(wide.internalErrors).toBe(0);
     expect(await transactionsLeft(30_000)).toEqual([]);
   }, 300_000);
 });
