@@ -4,13 +4,14 @@
  * workload (test/e2e/bank-workload.ts) while two nemeses attack bank-a (with the process kills and
  * restarts) and bank-c; then heal, read every account once more, write the transaction history as
  * JSON Lines (checkable again with `npm run check-history -- FILE`) and judge: strictly
- * serializable, every snapshot and the final read sum to the initial total, no 500.
+ * serializable, every snapshot and the final read sum to the initial total, every group's leader
+ * reports no intent or transaction record left (waited for while the sweep works), no 500.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRng } from "../../src/shared/rng.ts";
 import { createBankContext, runSnapshotClient, runTransferClient, seedAccounts, type BankContext, type BankPlan } from "../../test/e2e/bank-workload.ts";
-import { finishBank, judgeBank, type BankVerdict } from "../../test/e2e/bank-verdict.ts";
+import { finishBank, judgeBank, settleTransactions, type BankVerdict } from "../../test/e2e/bank-verdict.ts";
 import { send, sendJson } from "./http.ts";
 import { runNemesis, sleep, type NemesisRecord } from "./nemesis.ts";
 import { ChaosServer } from "./server.ts";
@@ -76,11 +77,12 @@ export async function runBankScenario(options: BankScenarioOptions): Promise<Ban
     await send(server.url, "/v1/faults", { method: "DELETE", timeoutMs: options.requestTimeoutMs });
     await waitHealthy(server);
     const finals = await finishBank(context, setupTimeoutMs);
+    const left = await settleTransactions(context, ["default", ...bankPlan.groups.map((group) => group.name)], setupTimeoutMs);
     await server.stop();
     const historyPath = join(options.outputDirectory, `chaos-bank-seed${options.seed}.jsonl`);
     mkdirSync(options.outputDirectory, { recursive: true });
     writeFileSync(historyPath, context.history.toJsonLines());
-    const verdict = judgeBank(context, finals);
+    const verdict = judgeBank(context, finals, left);
     return { options, context, verdict, nemeses: [recordA as NemesisRecord, recordC as NemesisRecord], historyPath, wallSeconds: (performance.now() - started) / 1000 };
   } catch (error) {
     const output = server.output();
@@ -104,6 +106,7 @@ export function describeBankScenario(result: BankScenarioResult): string[] {
   lines.push(`snapshots that did not sum to ${context.total}: ${verdict.badSnapshotsCount}`);
   for (const bad of context.badSnapshots.slice(0, 5)) lines.push(`  process ${bad.process} at ${bad.time} ms: sum ${bad.sum}`);
   lines.push(`final total: ${verdict.finalTotal ?? "unreadable"} (expected ${context.total})`);
+  lines.push(`intents and records left: ${Object.entries(verdict.leftTransactions).map(([group, left]) => `${group} ${left === undefined ? "unknown" : `${left.intents}/${left.records}`}`).join(", ")}`);
   lines.push(`checker: ${verdict.checkerLines[0]}`);
   for (const line of verdict.checkerLines.slice(1, 60)) lines.push(`  ${line}`);
   lines.push(`500 internal errors: ${verdict.internalErrorsCount}`);

@@ -1,7 +1,7 @@
 /** The admin commands: groups ls|show|create|rm|split|merge|transfer-leader, ranges move, tenants token, health and top. */
 import type { GroupSpec } from "../client/index.ts";
 import { stringFlag, type Command, type CommandContext } from "./command.ts";
-import { describeOwnerships, describeRanges, groupsTable, replicasTable } from "./groups-view.ts";
+import { describeOwnerships, describeRanges, formatLagSeconds, groupLagSecondsOf, groupsTable, lagOf, replicasTable } from "./groups-view.ts";
 import { integerFlag } from "./input.ts";
 import { exitCodes, say, sayJson, table, UsageError } from "./output.ts";
 
@@ -162,20 +162,26 @@ const tenantsToken: Command = {
 
 const health: Command = {
   name: "health",
-  usage: "health [--lag-entries N]",
-  summary: "each group's leader, term and health, counts and reasons; exit 1 when the cluster is not healthy",
-  flags: { "lag-entries": { type: "string" } },
+  usage: "health [--lag-entries N] [--lag-seconds N]",
+  summary: "each group's leader, term, lag (entries and seconds) and health, counts and reasons; exit 1 when the cluster is not healthy",
+  flags: { "lag-entries": { type: "string" }, "lag-seconds": { type: "string" } },
   async run(context) {
     const lagEntries = integerFlag(context.flags["lag-entries"], "lag-entries", 0);
-    const answer = await context.client.health(lagEntries === undefined ? {} : { lagEntries });
+    const lagSeconds = integerFlag(context.flags["lag-seconds"], "lag-seconds", 0);
+    const answer = await context.client.health({ ...(lagEntries === undefined ? {} : { lagEntries }), ...(lagSeconds === undefined ? {} : { lagSeconds }) });
     if (context.json) sayJson(answer);
     else {
-      const rows = answer.groups.map((group) => [group.name, group.leader === 0 ? "none" : group.leader, group.term,
-        `${group.replicas.filter((replica) => replica.reachable).length}/${group.replicas.length}`, group.healthy ? "yes" : "NO"]);
-      say(table(["GROUP", "LEADER", "TERM", "REACHABLE", "HEALTHY"], rows));
+      const rows = answer.groups.map((group) => {
+        const lags = group.replicas.map((replica) => lagOf(group, replica.id) ?? 0);
+        return [group.name, group.leader === 0 ? "none" : group.leader, group.term,
+          `${group.replicas.filter((replica) => replica.reachable).length}/${group.replicas.length}`,
+          lags.length === 0 ? "" : Math.max(...lags), formatLagSeconds(groupLagSecondsOf(group)), group.healthy ? "yes" : "NO"];
+      });
+      say(table(["GROUP", "LEADER", "TERM", "REACHABLE", "LAG", "LAG TIME", "HEALTHY"], rows));
       if (answer.counts !== undefined) {
         const counts = answer.counts;
-        say(`${counts.total} groups: ${counts.withLeader} with a leader, ${counts.healthy} healthy, ${counts.lagging} lagging (over ${answer.lagEntriesMax} entries), ${counts.quiesced} quiesced`);
+        const limits = `over ${answer.lagEntriesMax} entries${answer.lagSecondsMax === undefined ? "" : ` or ${answer.lagSecondsMax} s`}`;
+        say(`${counts.total} groups: ${counts.withLeader} with a leader, ${counts.healthy} healthy, ${counts.lagging} lagging (${limits}), ${counts.quiesced} quiesced`);
       }
       for (const reason of answer.reasons ?? []) say(`  ${reason.code}: ${reason.detail}`);
       say(answer.healthy ? "cluster healthy" : "cluster NOT healthy");

@@ -31,7 +31,23 @@ export function lagOf(health: GroupHealth, replicaId: number): number | undefine
   return Math.max(0, reference - replica.applied);
 }
 
-/** The table of groups: ownership, replicas, leader, term, applied range, lag, quiesced, health, and the ranges served (last: the widest). */
+/** How long a replica has been behind its leader's commit, as the leader sees it, in seconds (undefined when unknown). */
+export function lagSecondsOf(health: GroupHealth, replicaId: number): number | undefined {
+  return health.replicas.find((candidate) => candidate.id === replicaId)?.lagSeconds;
+}
+
+/** Seconds for a table: `1.2s`, or empty when unknown. */
+export function formatLagSeconds(seconds: number | undefined): string {
+  return seconds === undefined ? "" : `${seconds.toFixed(1)}s`;
+}
+
+/** The longest lag in seconds among `health`'s replicas (undefined when the leader reports none). */
+export function groupLagSecondsOf(health: GroupHealth | undefined): number | undefined {
+  const known = (health?.replicas ?? []).flatMap((replica) => (replica.lagSeconds === undefined ? [] : [replica.lagSeconds]));
+  return known.length === 0 ? undefined : Math.max(...known);
+}
+
+/** The table of groups: ownership, replicas, leader, term, commit, lag (entries and seconds), quiesced, health, and the ranges served (last: the widest). */
 export function groupsTable(groups: readonly GroupView[], health: ClusterHealth | undefined): string {
   const healthOf = new Map(health?.groups.map((group) => [group.name, group]) ?? []);
   const rows = groups.map((group) => {
@@ -43,11 +59,11 @@ export function groupsTable(groups: readonly GroupView[], health: ClusterHealth 
     return [
       `${group.name}${group.auto === true ? " (auto)" : ""}`, describeOwnerships(group.owns), group.replicas.length,
       groupHealth === undefined || groupHealth.leader === 0 ? "none" : `${groupHealth.leader}@${leaderLocation ?? "?"}`,
-      groupHealth?.term ?? "", commit ?? "", lags.length === 0 ? "" : Math.max(...lags),
+      groupHealth?.term ?? "", commit ?? "", lags.length === 0 ? "" : Math.max(...lags), formatLagSeconds(groupLagSecondsOf(groupHealth)),
       `${quiesced}/${group.replicas.length}`, groupHealth === undefined ? "?" : groupHealth.healthy ? "yes" : "NO", describeRanges(group.ranges),
     ];
   });
-  return table(["GROUP", "OWNS", "REPLICAS", "LEADER", "TERM", "COMMIT", "LAG", "QUIESCED", "HEALTHY", "RANGES"], rows);
+  return table(["GROUP", "OWNS", "REPLICAS", "LEADER", "TERM", "COMMIT", "LAG", "LAG TIME", "QUIESCED", "HEALTHY", "RANGES"], rows);
 }
 
 /** The table of one group's replicas; the leader is marked with `*`. */
@@ -57,8 +73,8 @@ export function replicasTable(group: GroupView, health: GroupHealth): string {
     const reachable = state?.reachable === true;
     return [
       `${replica.id}${replica.id === health.leader ? "*" : ""}`, replica.location, reachable ? (state?.role ?? "?") : "unreachable",
-      state?.commit ?? "", state?.applied ?? "", lagOf(health, replica.id) ?? "", state?.quiesced === true ? "yes" : reachable ? "no" : "",
+      state?.commit ?? "", state?.applied ?? "", lagOf(health, replica.id) ?? "", formatLagSeconds(lagSecondsOf(health, replica.id)), state?.quiesced === true ? "yes" : reachable ? "no" : "",
     ];
   });
-  return table(["REPLICA", "LOCATION", "ROLE", "COMMIT", "APPLIED", "LAG", "QUIESCED"], rows);
+  return table(["REPLICA", "LOCATION", "ROLE", "COMMIT", "APPLIED", "LAG", "LAG TIME", "QUIESCED"], rows);
 }

@@ -19,6 +19,7 @@ import { decodeSnapshot, encodeSnapshot, type KvSnapshot } from "./snapshot-code
 import type { KvEntry, KvRecord, KvStore, ScanRange } from "./store.ts";
 import { keysOfTxnOperation } from "./txn-command.ts";
 import { applyTxn, intentsBlocking, type TxnTarget } from "./txn-apply.ts";
+import { intentsInPage } from "./txn-scan.ts";
 import { applyWrite } from "./write-apply.ts";
 import { TxnTable, type IntentView, type TxnRecord } from "./txn-state.ts";
 
@@ -187,22 +188,24 @@ export class KvStateMachine {
     return this.txns.busy;
   }
 
-  /** How many intents and transaction records this group holds (cheap: a per-group inspection reports it). */
-  get transactionCounts(): { readonly intents: number; readonly records: number } {
-    return { intents: this.txns.intents.size, records: this.txns.records.size };
-  }
-
   /** The intents and transaction records this group holds (for the sweep, and for tests). */
   transactions(): { readonly intents: IntentView[]; readonly records: [string, TxnRecord][]; readonly intentValueBytes: number } {
     return { intents: this.txns.intentViews(), records: [...this.txns.records], intentValueBytes: this.txns.intentValueBytes };
   }
 
-  /** One page of `request`: in range mode when this group serves its whole range (else why not); in hash mode the keys of its slots. */
-  scanOwned(request: ScanRequest): { readonly ok: true; readonly page: ScanPage } | KeyRefusal {
+  /**
+   * One page of `request`: in range mode when this group serves its whole range (else why not); in
+   * hash mode the keys of its slots. Refused with intentFound when other transactions' write intents
+   * lie on keys the page covers (see txn-scan.ts).
+   */
+  scanOwned(request: ScanRequest): { readonly ok: true; readonly page: ScanPage } | KeyRefusal | IntentFound {
     const ownership = this.ownershipValue;
-    if (ownership?.mode !== "hash") return (ownership && scanRefusal(ownership, scanSpanOf(request))) ?? { ok: true, page: this.scan(request) };
-    const page = this.scan(request); // hash mode: this group's slots are spread over every key range
-    return { ok: true, page: { ...page, entries: page.entries.filter((entry) => servesKey(ownership, entry.key)) } };
+    const refusal = ownership?.mode === "hash" ? undefined : ownership && scanRefusal(ownership, scanSpanOf(request));
+    if (refusal !== undefined) return refusal;
+    const scanned = this.scan(request);
+    // hash mode: this group's slots are spread over every key range
+    const page = ownership?.mode === "hash" ? { ...scanned, entries: scanned.entries.filter((entry) => servesKey(ownership, entry.key)) } : scanned;
+    return intentsInPage(this.txns, { ...request, pageCursor: page.cursor }, (key) => servesKey(ownership, key)) ?? { ok: true, page };
   }
 
   /** One page of a span that `saga` froze here, for the saga to install in the target; undefined when not frozen by it. */

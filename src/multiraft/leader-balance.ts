@@ -8,6 +8,8 @@
  * still hold their leaderships in the counts but are never moved: an idle group is left asleep.
  * A pass is due only when it could decide something new: a report arrived since the last one, the
  * last one moved a group, or held one back for the minimum interval; otherwise none is due at all.
+ * The host saves the state (`saved`, `savedGroup`) and starts from it (`restored`), so a restart of
+ * its object keeps the counts and each group's last transfer time (the hysteresis).
  */
 import { chooseLeader, defaultPlacementRules, type LeaderChoice, type PerLocation, type PlacedReplica, type PlacementRules } from "./leader-placement.ts";
 
@@ -64,6 +66,23 @@ interface GroupState {
   transferredAtMs: number;
 }
 
+/** One group's balancer state as saved (JSON-safe: a group never transferred has `transferredAtMs` null). */
+export interface SavedLeaderGroup {
+  readonly leader: number;
+  readonly term: number;
+  readonly requests: Readonly<Record<string, number>>;
+  readonly decayedAtMs: number;
+  readonly reportedAtMs: number;
+  readonly transferredAtMs: number | null;
+}
+
+/** The balancer's pass state as saved (JSON-safe); the groups are saved one by one. */
+export interface SavedLeaderPasses {
+  readonly lastPassAtMs: number | null;
+  readonly reportedSincePass: boolean;
+  readonly lastPassUnsettled: boolean;
+}
+
 /** The balancer: notes reports, plans passes, learns the outcome of each transfer. */
 export class LeaderBalance {
   readonly rules: LeaderBalanceRules;
@@ -75,6 +94,38 @@ export class LeaderBalance {
 
   constructor(rules: LeaderBalanceRules = defaultLeaderBalanceRules) {
     this.rules = rules;
+  }
+
+  /** A balancer that goes on from saved state (a restarted host's). */
+  static restored(rules: LeaderBalanceRules, passes: SavedLeaderPasses | undefined, groups: Iterable<readonly [string, SavedLeaderGroup]>): LeaderBalance {
+    const balance = new LeaderBalance(rules);
+    for (const [group, saved] of groups) {
+      balance.groups.set(group, { ...saved, requests: { ...saved.requests }, transferredAtMs: saved.transferredAtMs ?? Number.NEGATIVE_INFINITY });
+    }
+    if (passes !== undefined) {
+      balance.lastPassAtMs = passes.lastPassAtMs ?? undefined;
+      balance.reportedSincePass = passes.reportedSincePass;
+      balance.lastPassUnsettled = passes.lastPassUnsettled;
+    }
+    return balance;
+  }
+
+  /** The pass state, to save. */
+  savedPasses(): SavedLeaderPasses {
+    return { lastPassAtMs: this.lastPassAtMs ?? null, reportedSincePass: this.reportedSincePass, lastPassUnsettled: this.lastPassUnsettled };
+  }
+
+  /** Every known group's state, to save (a group a pass forgot is absent). */
+  savedGroups(): [string, SavedLeaderGroup][] {
+    return [...this.groups.keys()].map((group) => [group, this.savedGroup(group)!]);
+  }
+
+  /** One group's state, to save (undefined: not known). */
+  savedGroup(group: string): SavedLeaderGroup | undefined {
+    const state = this.groups.get(group);
+    if (state === undefined) return undefined;
+    const transferredAtMs = Number.isFinite(state.transferredAtMs) ? state.transferredAtMs : null;
+    return { leader: state.leader, term: state.term, requests: { ...state.requests }, decayedAtMs: state.decayedAtMs, reportedAtMs: state.reportedAtMs, transferredAtMs };
   }
 
   /** Takes a leader's report. A report from an older term than the one known is ignored (a deposed leader's). */

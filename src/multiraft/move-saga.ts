@@ -11,10 +11,37 @@
  * exclude each other there, and the target acts only after the source decided: `acquire` after a
  * release, `abortInstall` after an unfreeze. So two drivers racing on one saga cannot commit it in
  * one group and roll it back in the other.
+ *
+ * The route step (the range table's write in the metadata group) is the one step that does not
+ * act on a group's log, so it cannot be fenced there; a driver that stalled after it and wakes
+ * after the span moved on must not give the span back to a group that handed it on. The step
+ * therefore names only the group that serves the span now, in three moves (routedTable):
+ *   1. read the table and its version `v`;
+ *   2. then read the target's ownership linearizably (a ReadIndex round in the target group);
+ *   3. write the table with the parts of the span the target serves at (2) given to it, by
+ *      compare-and-set on `v`, ALWAYS, also when nothing changes (the version must move).
+ * Claim: once every saga has finished and no driver still acts, every key's entry names the group
+ * that serves it. Take a key k. If no saga ever moved k, every route writes k only to a group that
+ * served it at (2), its one owner. Else let T be the saga of k's last `acquire` (into group G, at
+ * time a). T is done, so one of its route steps wrote (W_T, whose read (1) came after a, as T
+ * routes only after its acquire applied); at its (2) G served k, so W_T named G. Any later
+ * successful write W read the table at (1) after W_T's write (a compare-and-set on a version from
+ * before W_T would fail), so its (2) came after a too, when G served k: it names G or leaves k.
+ * Writing when nothing changes matters: a route that found k already named for its target and
+ * skipped its write would not fence an older route that read the table before it (U: C -> B read
+ * the table, B served k; then T: B -> C released and routed nothing new; U's write then succeeded
+ * and named B). ABA (the span moved away from the target and back) needs no special case: the
+ * step looks at who serves the span, not at which saga moved it, and a route that names the
+ * target after the span came back names the right group. Guarding the step with the saga record
+ * instead (route and "done" in one metadata batch, conditioned on the record's version) stops a
+ * stale driver of the SAME saga, but not a saga planned from a table read long ago that freezes
+ * the span in its old owner after it came back (A -> X -> A): X -> A, not yet routed, is then
+ * routed after A -> C was, naming A for a span C serves.
  */
 import type { RangeChange } from "../kv/command.ts";
-import type { Span } from "../kv/span.ts";
+import { spanIntersection, type Span } from "../kv/span.ts";
 import { assert } from "../shared/assert.ts";
+import { assignSpan, type RangeTable } from "./keyspace.ts";
 
 /** Where a move saga is. Forward: freeze, copy, release, acquire, route, done. Back: unfreeze, abort, rolledBack. */
 export type MovePhase = "freeze" | "copy" | "release" | "acquire" | "route" | "done" | "unfreeze" | "abort" | "rolledBack";
@@ -42,7 +69,10 @@ export type MoveAction =
   | { readonly kind: "propose"; readonly group: string; readonly change: RangeChange }
   /** Read one page of the frozen span at `from` (from `cursor`) and propose it as an install in `to`. */
   | { readonly kind: "copy"; readonly from: string; readonly to: string; readonly saga: string; readonly span: Span; readonly cursor?: string }
-  /** Assign the span to `to` in the metadata group's range table `table` (idempotent). */
+  /**
+   * Read the metadata group's range table `table`, then what `to` serves (linearizably), then write
+   * routedTable(...) by compare-and-set on the version read, also when unchanged; report routed.
+   */
   | { readonly kind: "route"; readonly span: Span; readonly to: string; readonly table: string }
   /** Nothing: the saga is over (done or rolled back). */
   | { readonly kind: "finished"; readonly committed: boolean };
@@ -119,6 +149,20 @@ export function advance(saga: MoveSaga, outcome: MoveOutcome): MoveSaga {
     case "rolledBack":
       return saga;
   }
+}
+
+/**
+ * The table a route step writes: `table` (read first) with every part of `span` that `to` serves
+ * (`served`: its ownership's spans, read linearizably after the table) given to `to`; parts it
+ * does not serve (moved on since, or not acquired yet) keep their entries. See the header.
+ */
+export function routedTable(table: RangeTable, span: Span, to: string, served: readonly Span[]): RangeTable {
+  let next = table;
+  for (const owned of served) {
+    const piece = spanIntersection(owned, span);
+    if (piece !== undefined) next = assignSpan(next, piece, to);
+  }
+  return next;
 }
 
 /** Asks a saga that has not passed its commit point to roll back (an operator's cancel, or a copy that cannot finish). */

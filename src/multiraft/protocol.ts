@@ -79,7 +79,10 @@ export interface ScanRequestJson {
 }
 
 /** Answer to /internal/scan. */
-export type ScanReply = { kind: "ok"; entries: { key: string; valueBase64: string; version: number }[]; cursor?: string } | ReplicaRefusal;
+export type ScanReply =
+  | { kind: "ok"; entries: { key: string; valueBase64: string; version: number }[]; cursor?: string }
+  | { kind: "intent"; intents: IntentFound["intents"] }
+  | ReplicaRefusal;
 
 /** The answer of /internal/leadership: the replica's role, term, the leader it knows (0: none) and the replica it is handing leadership to (0: none). */
 export interface LeadershipReply {

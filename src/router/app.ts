@@ -18,6 +18,7 @@ import { registerLeaderRoutes } from "./leader-routes.ts";
 import { registerKvRoutes } from "./kv-routes.ts";
 import { registerMetricsRoutes, registerRequestMetrics } from "./metrics/routes.ts";
 import { statsOfCluster, type ReplicaStatsSource } from "./metrics/replica-stats.ts";
+import type { GroupHealthSource } from "./metrics/report-health.ts";
 import { logEvent } from "./log.ts";
 import { registerOpenApiRoutes } from "./openapi/routes.ts";
 import { problem, problemResponse, ProblemError } from "./problem.ts";
@@ -42,6 +43,8 @@ export interface AppOptions {
   readonly healthLagSecondsMax?: number;
   /** Per-replica numbers for GET /metrics; default: what the cluster's health view says. */
   readonly replicaStats?: ReplicaStatsSource;
+  /** Every group's health for GET /v1/health; default: the cluster's health view (which asks every replica). */
+  readonly groupHealth?: GroupHealthSource;
 }
 
 /** The Hono app serving the v1 API over `options.cluster`. */
@@ -63,6 +66,7 @@ export function createApp(options: AppOptions): Hono {
   registerServiceRoutes(app, guards, options.cluster, {
     ...(options.healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax: options.healthLagEntriesMax }),
     ...(options.healthLagSecondsMax === undefined ? {} : { healthLagSecondsMax: options.healthLagSecondsMax }),
+    ...(options.groupHealth === undefined ? {} : { groupHealth: options.groupHealth }),
   });
   registerKvRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });
   registerBatchRoutes(app, guards, { cluster: options.cluster, valueBytesMax: maxValueBytes });

@@ -5,7 +5,8 @@
  * without ADMIN_TOKEN refuses every authenticated request with 503 notConfigured.
  */
 import type { Cluster, Keyspace, Principal } from "./cluster.ts";
-import { rawSegmentOf, tenantNameOf, tenantOfSegment } from "./parse.ts";
+import { rawSegmentOf } from "./parse.ts";
+import { tenantNameOf, tenantOfSegment } from "./parameters.ts";
 import { problem } from "./problem.ts";
 
 /** RFC 6750 section 2.1: `Bearer` (any case), then one b64token. */

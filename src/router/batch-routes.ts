@@ -16,7 +16,8 @@ import { problem, problemCatalog, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
 import type { OperationDoc } from "./openapi/operation.ts";
-import { batchAnswer, tenantParams } from "./openapi/schemas.ts";
+import { batchAnswer } from "./openapi/schemas.ts";
+import { tenantParams } from "./parameters.ts";
 
 const keySchema = z.string().superRefine((key, context) => {
   const reason = keyProblemOf(key);

@@ -80,6 +80,14 @@ export interface GroupView {
   readonly replicaChange?: { readonly add?: number; readonly remove?: number };
 }
 
+/** What a group's leader holds of cross-group transactions: intents on its keys, and records it keeps as coordinator (both 0 when none is unfinished). */
+export interface GroupTransactions {
+  readonly intents: number;
+  readonly records: number;
+  /** The leader that answered. */
+  readonly replica: number;
+}
+
 /** One range move done by POST /v1/ranges/move: the span, its new group, and how many records travelled. */
 export interface RangeMoveReport {
   readonly start: string;
@@ -123,9 +131,8 @@ export interface GroupHealth {
     readonly lagSeconds?: number;
     readonly voters?: readonly number[];
     readonly learners?: readonly number[];
-    /** Intents and transaction records that replica's state machine holds (none once every transaction on its keys resolved). */
-    readonly intents?: number;
-    readonly txnRecords?: number;
+    /** Seconds since the replica reported this state (health read from the stats aggregate). */
+    readonly reportAgeSeconds?: number;
   }[];
 }
 
@@ -166,7 +173,7 @@ export interface Cluster {
   txn(keyspace: Keyspace, request: TxnRequest): Promise<ClusterResult<TxnOutcome>>;
   listGroups(): Promise<ClusterResult<GroupView[]>>;
   createGroup(spec: GroupSpec): Promise<ClusterResult<GroupView>>;
-  getGroup(name: string): Promise<ClusterResult<GroupView & { health: GroupHealth }>>;
+  getGroup(name: string): Promise<ClusterResult<GroupView & { health: GroupHealth; transactions?: GroupTransactions }>>;
   deleteGroup(name: string): Promise<ClusterResult<{ deleted: true }>>;
   /** Splits a group at `at` (default: its median key); a new group takes the keys from `at` on. Answers the new group. */
   splitGroup(name: string, options: { at?: string; newName?: string }): Promise<ClusterResult<GroupView>>;
@@ -201,6 +208,8 @@ export type FaultSpec =
   | { readonly kind: "crash"; readonly group: string; readonly replica: number }
   /** The next range move to reach phase `before` stops there, as if the router driving it died (this isolate only). */
   | { readonly kind: "haltMove"; readonly before: "freeze" | "copy" | "release" | "acquire" | "route" }
+  /** The next two-phase transaction stops after phase `after`, as if the router driving it died (this isolate only): after prepare it answers unavailable, after decide as decided, resolving nothing. */
+  | { readonly kind: "haltTxn"; readonly after: "prepare" | "decide" }
   | { readonly kind: "heal"; readonly group?: string };
 
 /** Fault injection, present only when the FAULTS=on setting is. */

@@ -27,6 +27,7 @@ export const faultBodySchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("delay"), group: groupSchema, fraction: fractionSchema, delayMs: z.number().int().min(0).max(faultDelayMsMax) }),
   z.strictObject({ kind: z.literal("crash"), group: groupSchema, replica: replicaSchema }),
   z.strictObject({ kind: z.literal("haltMove"), before: z.enum(["freeze", "copy", "release", "acquire", "route"]) }),
+  z.strictObject({ kind: z.literal("haltTxn"), after: z.enum(["prepare", "decide"]) }),
   z.strictObject({ kind: z.literal("heal"), group: groupSchema.optional() }),
 ]);
 

@@ -9,11 +9,12 @@ import { compareKeys, keyProblemOf } from "../kv/index.ts";
 import { replicasMax } from "../shared/limits.ts";
 import type { Cluster, GroupSpec } from "./cluster.ts";
 import { jsonBodyBytesMax, parseWithSchema, readJson } from "./body.ts";
-import { groupPathNamePattern, rawPathOf, rawSegmentOf, strictDecode } from "./parse.ts";
 import { problem, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
-import { groupAnswer, groupListAnswer, groupParams } from "./openapi/schemas.ts";
+import { groupAnswer, groupListAnswer } from "./openapi/schemas.ts";
+import { groupParams } from "./parameters.ts";
+import { pathParametersOf } from "./route-input.ts";
 
 /** Names a new group may have. */
 export const groupNamePattern = /^[a-z][a-z0-9-]{0,62}$/;
@@ -92,9 +93,7 @@ export function registerGroupRoutes(app: Hono, guards: Guards, cluster: Cluster)
 
 /** The group named in the path; a name no group can have is a 404 (no such group), not a 400. */
 export function groupNameOfPath(request: Request): string {
-  const name = strictDecode(rawSegmentOf(rawPathOf(request), 3));
-  if (name === undefined || !groupPathNamePattern.test(name)) throw problem("groupNotFound", "no group has that name");
-  return name;
+  return pathParametersOf(request, groupParams).name;
 }
 
 /** The cluster's GroupSpec for a schema-checked body, or a thrown 400 for rules across fields. */

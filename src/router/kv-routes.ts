@@ -7,15 +7,14 @@ import type { Hono } from "hono";
 import type { Cluster, Keyspace } from "./cluster.ts";
 import { readBodyLimited } from "./body.ts";
 import { valueViewOf } from "./encoding.ts";
-import { consistencyOf, keyOfPath, limitOf, queryOf, rawPathOf, scanBoundOf, writeConditionOf } from "./parse.ts";
-import { problem, problemOfClusterError } from "./problem.ts";
+import { scanLimitDefault, writeConditionOf } from "./parse.ts";
+import { problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
 import { bytesSchema, type OperationDoc } from "./openapi/operation.ts";
-import { deleteAnswer, deleteHeaders, keyParams, putHeaders, readQuery, scanAnswer, scanQuery, tenantKeyParams, tenantParams, writeAnswer } from "./openapi/schemas.ts";
-
-/** Longest scan cursor accepted, in characters (cursors are opaque, made by the cluster). */
-export const cursorCharsMax = 8192;
+import { deleteAnswer, deleteHeaders, putHeaders, scanAnswer, writeAnswer } from "./openapi/schemas.ts";
+import { keyParams, readQuery, scanQuery, tenantKeyParams, tenantParams } from "./parameters.ts";
+import { pathParametersOf, queryParametersOf } from "./route-input.ts";
 
 /** What the key routes need. */
 export interface KvRouteOptions {
@@ -72,9 +71,9 @@ function kvDocs(keyspace: "shared" | "tenant", valueBytesMax: number): Record<"g
   };
 }
 
-/** Where the key starts in the path: after /v1/kv/ or after /v1/tenants/{tenant}/kv/. */
-function keySegmentOf(keyspace: Keyspace): number {
-  return keyspace.kind === "shared" ? 3 : 5;
+/** The key a key route addresses, parsed by the path schema its description names (shared or tenant). */
+function keyOf(request: Request, keyspace: Keyspace): string {
+  return keyspace.kind === "shared" ? pathParametersOf(request, keyParams).key : pathParametersOf(request, tenantKeyParams).key;
 }
 
 function describeKey(key: string): string {
@@ -84,8 +83,8 @@ function describeKey(key: string): string {
 function kvHandlers({ cluster, valueBytesMax }: KvRouteOptions) {
   return {
     async get(request: Request, keyspace: Keyspace): Promise<Response> {
-      const key = keyOfPath(rawPathOf(request), keySegmentOf(keyspace));
-      const consistency = consistencyOf(queryOf(request, ["consistency"]));
+      const key = keyOf(request, keyspace);
+      const consistency = queryParametersOf(request, readQuery).consistency ?? "linearizable";
       const result = await cluster.get(keyspace, key, consistency);
       if (!result.ok) throw problemOfClusterError(result.error, describeKey(key));
       const { value, version, group } = result.value;
@@ -95,7 +94,7 @@ function kvHandlers({ cluster, valueBytesMax }: KvRouteOptions) {
     },
 
     async put(request: Request, keyspace: Keyspace): Promise<Response> {
-      const key = keyOfPath(rawPathOf(request), keySegmentOf(keyspace));
+      const key = keyOf(request, keyspace);
       const condition = writeConditionOf(request.headers, true);
       const value = await readBodyLimited(request, { bytesMax: valueBytesMax, code: "valueTooLarge" });
       const result = await cluster.put(keyspace, key, value, condition);
@@ -105,7 +104,7 @@ function kvHandlers({ cluster, valueBytesMax }: KvRouteOptions) {
     },
 
     async delete(request: Request, keyspace: Keyspace): Promise<Response> {
-      const key = keyOfPath(rawPathOf(request), keySegmentOf(keyspace));
+      const key = keyOf(request, keyspace);
       const condition = writeConditionOf(request.headers, false);
       const result = await cluster.delete(keyspace, key, condition);
       if (!result.ok) throw problemOfClusterError(result.error, describeKey(key));
@@ -114,19 +113,15 @@ function kvHandlers({ cluster, valueBytesMax }: KvRouteOptions) {
     },
 
     async scan(request: Request, keyspace: Keyspace): Promise<Response> {
-      const query = queryOf(request, ["prefix", "start", "end", "limit", "cursor", "consistency"]);
-      const consistency = consistencyOf(query);
-      const limit = limitOf(query);
-      const cursor = query.get("cursor") || undefined;
-      if (cursor !== undefined && cursor.length > cursorCharsMax) throw problem("badQuery", `cursor is longer than ${cursorCharsMax} characters`);
+      const query = queryParametersOf(request, scanQuery);
       const scanRequest = {
-        limit,
-        ...optional("prefix", scanBoundOf(query, "prefix")),
-        ...optional("start", scanBoundOf(query, "start")),
-        ...optional("end", scanBoundOf(query, "end")),
-        ...optional("cursor", cursor),
+        limit: query.limit ?? scanLimitDefault,
+        ...optional("prefix", query.prefix),
+        ...optional("start", query.start),
+        ...optional("end", query.end),
+        ...optional("cursor", query.cursor),
       };
-      const result = await cluster.scan(keyspace, scanRequest, consistency);
+      const result = await cluster.scan(keyspace, scanRequest, query.consistency ?? "linearizable");
       if (!result.ok) throw problemOfClusterError(result.error, "the scan");
       const entries = result.value.entries.map((entry) => ({ key: entry.key, version: entry.version, ...valueViewOf(entry.value) }));
       return jsonResponse({ entries, ...optional("cursor", result.value.cursor) });

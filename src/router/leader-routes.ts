@@ -10,7 +10,7 @@ import { jsonBodyBytesMax, parseWithSchema, readJson } from "./body.ts";
 import { groupNameOfPath } from "./group-routes.ts";
 import { problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse, type Guards } from "./route.ts";
-import { groupParams } from "./openapi/schemas.ts";
+import { groupParams } from "./parameters.ts";
 
 /** The JSON body of POST /v1/groups/{name}/transfer-leader: the replica id to lead (replica ids grow past the replica count after replacements), or none for the best one. */
 export const transferLeaderBodySchema = z.strictObject({ to: z.number().int().min(1).optional() });

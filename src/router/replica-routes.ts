@@ -9,13 +9,13 @@ import { z } from "zod";
 import type { Cluster } from "./cluster.ts";
 import { jsonBodyBytesMax, parseWithSchema, readBodyLimited } from "./body.ts";
 import { groupNameOfPath, locationPattern } from "./group-routes.ts";
-import { rawPathOf, rawSegmentOf } from "./parse.ts";
 import { problem, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse, type Guards } from "./route.ts";
-import { groupAnswer, groupParamSchema } from "./openapi/schemas.ts";
+import { groupAnswer } from "./openapi/schemas.ts";
+import { groupParams, replicaParams } from "./parameters.ts";
+import { pathParametersOf } from "./route-input.ts";
 
 const replicaProblems = ["badJson", "badRequest", "bodyTooLarge", "groupNotFound", "replicaNotFound", "unavailable"] as const;
-const replicaParams = z.object({ name: groupParamSchema, id: z.string().regex(/^[1-9][0-9]{0,8}$/).describe("The replica's id.") });
 const replicaAnswer = groupAnswer.extend({ replica: z.number().int().describe("The new replica's id (never used before in this group).") });
 
 
@@ -26,8 +26,6 @@ export const replicaBodySchema = z.strictObject({
 
 const bodyDoc = { schema: replicaBodySchema, description: "Optional; no body means {}." };
 
-/** Replica ids in paths: positive integers without leading zeros. */
-const replicaIdPattern = /^[1-9][0-9]{0,8}$/;
 
 /** Registers the replica routes. */
 export function registerReplicaRoutes(app: Hono, guards: Guards, cluster: Cluster): void {
@@ -41,15 +39,15 @@ export function registerReplicaRoutes(app: Hono, guards: Guards, cluster: Cluste
     }),
   }, {
     POST: {
-      summary: "Add a replica to a group (learner, caught up, then voter by joint consensus)", tag: "groups", params: z.object({ name: groupParamSchema }), body: bodyDoc,
+      summary: "Add a replica to a group (learner, caught up, then voter by joint consensus)", tag: "groups", params: groupParams, body: bodyDoc,
       answers: { 201: { description: "The group with its new replica.", schema: replicaAnswer, headers: { location: "The group's URL." } } },
       problems: [...replicaProblems, "tooManyReplicas"],
     },
   });
   addRoute(app, "/v1/groups/:name/replicas/:id", {
     DELETE: guards.admin(async (request) => {
-      const name = groupNameOfPath(request);
-      const result = await cluster.removeReplica(name, replicaIdOfPath(request));
+      const { name, id } = pathParametersOf(request, replicaParams);
+      const result = await cluster.removeReplica(name, id);
       if (!result.ok) throw problemOfClusterError(result.error, `group ${name}`);
       return jsonResponse(result.value);
     }),
@@ -62,8 +60,7 @@ export function registerReplicaRoutes(app: Hono, guards: Guards, cluster: Cluste
   });
   addRoute(app, "/v1/groups/:name/replicas/:id/replace", {
     POST: guards.admin(async (request) => {
-      const name = groupNameOfPath(request);
-      const id = replicaIdOfPath(request);
+      const { name, id } = pathParametersOf(request, replicaParams);
       const body = parseWithSchema(replicaBodySchema, await optionalJson(request));
       const result = await cluster.replaceReplica(name, id, body.location === undefined ? {} : { location: body.location });
       if (!result.ok) throw problemOfClusterError(result.error, `group ${name}`);
@@ -79,12 +76,6 @@ export function registerReplicaRoutes(app: Hono, guards: Guards, cluster: Cluste
   });
 }
 
-/** The replica id in the path; anything that is not one is a 404 (no such replica), like a group name no group can have. */
-function replicaIdOfPath(request: Request): number {
-  const raw = rawSegmentOf(rawPathOf(request), 5);
-  if (!replicaIdPattern.test(raw)) throw problem("replicaNotFound", "replica ids are positive integers");
-  return Number(raw);
-}
 
 /** The body as JSON, `{}` when there is none; a thrown 400 badJson when it is not JSON. */
 async function optionalJson(request: Request): Promise<unknown> {

@@ -11,7 +11,8 @@ import { jsonBodyBytesMax, parseWithSchema, readJson } from "./body.ts";
 import { groupNameOfPath, groupNamePattern, reservedGroupNamePrefixes } from "./group-routes.ts";
 import { problem, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse, type Guards } from "./route.ts";
-import { groupAnswer, groupParams, moveAnswer } from "./openapi/schemas.ts";
+import { groupAnswer, moveAnswer } from "./openapi/schemas.ts";
+import { groupParams } from "./parameters.ts";
 
 const reshapeProblems = ["badJson", "badRequest", "bodyTooLarge", "groupNotFound", "groupExists", "unavailable", "outcomeUnknown"] as const;
 

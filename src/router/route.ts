@@ -1,7 +1,8 @@
 /**
  * How routes are declared: a path, a handler per method, and a guard per handler that decides who
  * may call it. Handlers see only the Web-standard Request (and, for data routes, the keyspace the
- * guard authorized), so they stay independent of Hono. Every other method on a declared path is a
+ * guard authorized, and their path and query parameters parsed by the zod schemas their description
+ * names: route-input.ts), so they stay independent of Hono. Every other method on a declared path is a
  * 405 with an `Allow` header; route matching (404, 405) happens before authentication.
  */
 import type { Hono } from "hono";
@@ -10,6 +11,7 @@ import type { AuthOptions } from "./auth.ts";
 import type { Keyspace } from "./cluster.ts";
 import { registerOperation, type Access, type OperationDoc } from "./openapi/operation.ts";
 import { rawPathOf } from "./parse.ts";
+import { noteMatchedRoute, parseRouteInput } from "./route-input.ts";
 import { locationOfOrigin } from "../multiraft/leader-placement.ts";
 import { problem } from "./problem.ts";
 
@@ -43,14 +45,20 @@ function guarded(access: Access, handler: RouteHandler): RouteHandler {
 /** Guards that authenticate against `options`. */
 export function createGuards(options: AuthOptions): Guards {
   return {
-    open: (handler) => guarded("open", async (request) => handler(request)),
+    open: (handler) => guarded("open", async (request) => {
+      parseRouteInput(request);
+      return handler(request);
+    }),
     admin: (handler) => guarded("admin", async (request) => {
       requireAdmin(await authenticate(request, options));
+      parseRouteInput(request);
       return handler(request);
     }),
     data: (handler) => guarded("data", async (request) => {
       const principal = await authenticate(request, options);
-      return handler(request, withOrigin(authorizeKeyspace(principal, rawPathOf(request)), request));
+      const keyspace = withOrigin(authorizeKeyspace(principal, rawPathOf(request)), request);
+      parseRouteInput(request);
+      return handler(request, keyspace);
     }),
   };
 }
@@ -76,8 +84,12 @@ export function addRoute(app: Hono, path: string, handlers: Partial<Record<Metho
   for (const method of methods) {
     const handler = handlers[method];
     if (handler === undefined) continue;
-    app.on(method, path, (context) => handler(context.req.raw));
     const doc = docs[method];
+    app.on(method, path, (context) => {
+      // The guard parses the documented path and query parameters once the caller is authorized.
+      if (doc !== undefined) noteMatchedRoute(context.req.raw, path, doc);
+      return handler(context.req.raw);
+    });
     if (doc !== undefined) registerOperation(app, method, path, accessOfHandler.get(handler) ?? "open", doc);
   }
   const allow = methods.flatMap((method) => (method === "GET" ? ["GET", "HEAD"] : [method])).join(", ");

@@ -7,15 +7,17 @@
 import type { Hono } from "hono";
 import type { Cluster } from "./cluster.ts";
 import { healthLagEntriesMaxDefault, healthLagSecondsMaxDefault, summarizeHealth } from "./health-summary.ts";
-import { queryOf } from "./parse.ts";
-import { problem, problemOfClusterError } from "./problem.ts";
+import { problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
-import { healthAnswer, healthQuery, objectAnswer } from "./openapi/schemas.ts";
+import { healthAnswer, objectAnswer } from "./openapi/schemas.ts";
+import { healthQuery } from "./parameters.ts";
+import { queryParametersOf } from "./route-input.ts";
 import { z } from "zod";
+import type { GroupHealthSource } from "./metrics/report-health.ts";
 
 /** Registers the root, liveness and health routes. */
-export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluster, options: { healthLagEntriesMax?: number; healthLagSecondsMax?: number } = {}): void {
+export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluster, options: { healthLagEntriesMax?: number; healthLagSecondsMax?: number; groupHealth?: GroupHealthSource } = {}): void {
   const lagEntriesMaxDefault = options.healthLagEntriesMax ?? healthLagEntriesMaxDefault;
   const lagSecondsMaxDefault = options.healthLagSecondsMax ?? healthLagSecondsMaxDefault;
   addRoute(app, "/", {
@@ -28,15 +30,11 @@ export function registerServiceRoutes(app: Hono, guards: Guards, cluster: Cluste
   });
   addRoute(app, "/v1/health", {
     GET: guards.admin(async (request) => {
-      const query = queryOf(request, ["lagEntries", "lagSeconds"]);
-      const asked = query.get("lagEntries");
-      if (asked !== undefined && !/^[0-9]{1,9}$/.test(asked)) throw problem("badQuery", "lagEntries must be an integer from 0 to 999999999");
-      const askedSeconds = query.get("lagSeconds");
-      if (askedSeconds !== undefined && !/^[0-9]{1,6}$/.test(askedSeconds)) throw problem("badQuery", "lagSeconds must be an integer from 0 to 999999");
-      const result = await cluster.health();
+      const { lagEntries: asked, lagSeconds: askedSeconds } = queryParametersOf(request, healthQuery);
+      const result = await (options.groupHealth ?? (() => cluster.health()))();
       if (!result.ok) throw problemOfClusterError(result.error, "the health check");
-      const lagSecondsMax = askedSeconds === undefined ? lagSecondsMaxDefault : Number(askedSeconds);
-      const summary = summarizeHealth(result.value.groups, asked === undefined ? lagEntriesMaxDefault : Number(asked), lagSecondsMax);
+      const lagSecondsMax = askedSeconds === undefined ? lagSecondsMaxDefault : askedSeconds;
+      const summary = summarizeHealth(result.value.groups, asked === undefined ? lagEntriesMaxDefault : asked, lagSecondsMax);
       return jsonResponse(summary, summary.healthy ? 200 : 503, { "cache-control": "no-store" });
     }),
   }, {

@@ -10,11 +10,12 @@ import { z } from "zod";
 import { hashedTenantGroupsMax } from "../shared/limits.ts";
 import { jsonBodyBytesMax, parseWithSchema, readJson } from "./body.ts";
 import type { Cluster } from "./cluster.ts";
-import { rawPathOf, rawSegmentOf, tenantOfSegment } from "./parse.ts";
 import { problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
-import { groupAnswer, objectAnswer, tenantParams } from "./openapi/schemas.ts";
+import { groupAnswer, objectAnswer } from "./openapi/schemas.ts";
+import { tenantParams } from "./parameters.ts";
+import { pathParametersOf } from "./route-input.ts";
 
 /** The JSON body of PUT /v1/tenants/{tenant}: a keyspace hashed over `groups` groups. */
 export const tenantKeyspaceSchema = z.strictObject({ mode: z.literal("hash"), groups: z.number().int().min(1).max(hashedTenantGroupsMax) });
@@ -23,7 +24,7 @@ export const tenantKeyspaceSchema = z.strictObject({ mode: z.literal("hash"), gr
 export function registerTenantRoutes(app: Hono, guards: Guards, cluster: Cluster): void {
   addRoute(app, "/v1/tenants/:tenant", {
     PUT: guards.admin(async (request) => {
-      const tenant = tenantOfSegment(rawSegmentOf(rawPathOf(request), 3));
+      const { tenant } = pathParametersOf(request, tenantParams);
       const body = parseWithSchema(tenantKeyspaceSchema, await readJson(request, { bytesMax: jsonBodyBytesMax, code: "bodyTooLarge" }));
       const result = await cluster.createTenantKeyspace(tenant, body);
       if (!result.ok) throw problemOfClusterError(result.error, `tenant ${tenant}`);
@@ -38,7 +39,7 @@ export function registerTenantRoutes(app: Hono, guards: Guards, cluster: Cluster
   });
   addRoute(app, "/v1/tenants/:tenant/groups", {
     POST: guards.admin(async (request) => {
-      const tenant = tenantOfSegment(rawSegmentOf(rawPathOf(request), 3));
+      const { tenant } = pathParametersOf(request, tenantParams);
       const result = await cluster.addTenantGroup(tenant);
       if (!result.ok) throw problemOfClusterError(result.error, `tenant ${tenant}`);
       return jsonResponse(result.value, 201, { location: `/v1/groups/${encodeURIComponent(result.value.name)}` });
@@ -52,7 +53,7 @@ export function registerTenantRoutes(app: Hono, guards: Guards, cluster: Cluster
   });
   addRoute(app, "/v1/tenants/:tenant/tokens", {
     POST: guards.admin(async (request) => {
-      const tenant = tenantOfSegment(rawSegmentOf(rawPathOf(request), 3));
+      const { tenant } = pathParametersOf(request, tenantParams);
       const result = await cluster.issueTenantToken(tenant);
       if (!result.ok) throw problemOfClusterError(result.error, `tenant ${tenant}`);
       return jsonResponse({ tenant, token: result.value.token }, 201, { "cache-control": "no-store" });

@@ -14,7 +14,7 @@ import { problem, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
 import type { OperationDoc } from "./openapi/operation.ts";
-import { tenantParams } from "./openapi/schemas.ts";
+import { tenantParams } from "./parameters.ts";
 
 /** The 200 answer of a transaction, for the API description. */
 const txnAnswer = z.object({

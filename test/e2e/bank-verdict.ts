@@ -1,10 +1,12 @@
 /**
  * The end of a bank run: heal, read every account once more in one transaction (retried until
- * answered), and judge what was recorded: the checker's verdict on the transaction history, the
- * snapshots whose sum was wrong, the final total, and the 500 answers.
+ * answered), wait (bounded) until every group's leader reports no intent and no transaction record
+ * left (the sweep resolves what the run abandoned), and judge what was recorded: the checker's
+ * verdict on the transaction history, the snapshots whose sum was wrong, the final total, the
+ * transactions left behind, and the 500 answers.
  */
 import { anomalyKinds, checkTxnHistory, describeTxnAnomalies, describeTxnSummary, type TxnCheckResult } from "../../src/checker/index.ts";
-import { send } from "../../scripts/chaos/http.ts";
+import { send, sendJson } from "../../scripts/chaos/http.ts";
 import { snapshot, type BankContext } from "./bank-workload.ts";
 
 /** Process id of the final reader; it moves on by 1000 after an unanswered read. */
@@ -21,7 +23,9 @@ export interface BankVerdict {
   readonly finalTotal: number | undefined;
   readonly badSnapshotsCount: number;
   readonly internalErrorsCount: number;
-  /** True when every claim holds: serializable, every snapshot and the final total right, no 500, and at least one transfer and one snapshot went through. */
+  /** Each group's intents and records as its leader last reported them (undefined: no leader answered); all 0 when nothing was left. */
+  readonly leftTransactions: Record<string, { intents: number; records: number } | undefined>;
+  /** True when every claim holds: serializable, every snapshot and the final total right, no intent or record left, no 500, and at least one transfer and one snapshot went through. */
   readonly passed: boolean;
 }
 
@@ -37,14 +41,36 @@ export async function finishBank(context: BankContext, deadlineMs: number): Prom
   return undefined;
 }
 
+/**
+ * Asks every group in `groups` (GET /v1/groups/{name}) for the intents and records its leader
+ * holds, again until all are 0 or `deadlineMs` passed; answers the last counts of each.
+ */
+export async function settleTransactions(context: BankContext, groups: readonly string[], deadlineMs: number): Promise<BankVerdict["leftTransactions"]> {
+  const left: BankVerdict["leftTransactions"] = {};
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    for (const group of groups) {
+      const inspected = await sendJson<{ transactions?: { intents: number; records: number } }>(context.baseUrl, `/v1/groups/${group}`, { timeoutMs: context.requestTimeoutMs });
+      const counts = inspected?.transactions;
+      left[group] = counts === undefined ? undefined : { intents: counts.intents, records: counts.records };
+    }
+    if (noneLeft(left) || Date.now() > deadline) return left;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+function noneLeft(left: BankVerdict["leftTransactions"]): boolean {
+  return Object.values(left).every((counts) => counts !== undefined && counts.intents === 0 && counts.records === 0);
+}
+
 /** Judges a finished run. */
-export function judgeBank(context: BankContext, finalBalances: Record<string, number | null> | undefined): BankVerdict {
+export function judgeBank(context: BankContext, finalBalances: Record<string, number | null> | undefined, leftTransactions: BankVerdict["leftTransactions"]): BankVerdict {
   const operations = context.history.operations();
   const check = checkTxnHistory(operations);
   const finalTotal = finalBalances === undefined ? undefined : Object.values(finalBalances).reduce<number>((sum, balance) => sum + (balance ?? 0), 0);
   const internalErrorsCount = [...context.answers].filter(([label]) => label.startsWith("500")).reduce((sum, [, count]) => sum + count, 0);
   const madeProgress = context.counts.transfersCommitted > 0 && context.counts.snapshots > 0;
-  const passed = check.valid && context.badSnapshots.length === 0 && finalTotal === context.total && internalErrorsCount === 0 && madeProgress;
+  const passed = check.valid && context.badSnapshots.length === 0 && finalTotal === context.total && noneLeft(leftTransactions) && internalErrorsCount === 0 && madeProgress;
   return {
     check,
     checkerLines: [describeTxnSummary(check), ...describeTxnAnomalies(check, operations)],
@@ -53,6 +79,7 @@ export function judgeBank(context: BankContext, finalBalances: Record<string, nu
     finalTotal,
     badSnapshotsCount: context.badSnapshots.length,
     internalErrorsCount,
+    leftTransactions,
     passed,
   };
 }

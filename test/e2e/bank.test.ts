@@ -5,13 +5,15 @@
  * every account in one snapshot transaction, while the fault routes crash the leader of one group,
  * isolate another's, drop a fifth of a third's messages and crash a fourth's. Every snapshot must
  * sum to the initial total, so must the final read, the recorded history must be strictly
- * serializable for the transaction checker, and no answer may be a 500.
+ * serializable for the transaction checker, every group must end with no intent and no
+ * transaction record (GET /v1/groups/{name}, and the edgeraft_txn_* gauges of /metrics, waited for
+ * while the sweep resolves what the faults abandoned), and no answer may be a 500.
  */
 import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createRng } from "../../src/shared/rng.ts";
 import { createBankContext, runSnapshotClient, runTransferClient, seedAccounts, type BankPlan } from "./bank-workload.ts";
-import { finishBank, judgeBank } from "./bank-verdict.ts";
+import { finishBank, judgeBank, settleTransactions } from "./bank-verdict.ts";
 import { baseUrl, call, callJson } from "./client.ts";
 
 const plan: BankPlan = {
@@ -32,6 +34,18 @@ async function leaderOf(group: string): Promise<number> {
     await sleep(200);
   }
   throw new Error(`group ${group} has no leader`);
+}
+
+/** Whether /metrics comes to show edgeraft_txn_intents and edgeraft_txn_records at 0 for every group in `groups` (within `deadlineMs`). */
+async function metricsSettled(groups: readonly string[], deadlineMs: number): Promise<boolean> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    const text = await (await call("/metrics")).text();
+    const zero = (name: string, group: string) => text.split("\n").includes(`${name}{group="${group}"} 0`);
+    if (groups.every((group) => zero("edgeraft_txn_intents", group) && zero("edgeraft_txn_records", group))) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(500);
+  }
 }
 
 async function fault(body: Record<string, unknown>): Promise<void> {
@@ -81,7 +95,9 @@ describe("the bank", () => {
       ...Array.from({ length: 2 }, (_, client) => runSnapshotClient(context, client)),
     ];
     const [applied] = await Promise.all([faults().finally(() => (faultsDone = true)), ...clients]);
-    const verdict = judgeBank(context, await finishBank(context, 60_000));
+    const finals = await finishBank(context, 60_000);
+    const groups = ["default", ...plan.groups.map((group) => group.name)];
+    const verdict = judgeBank(context, finals, await settleTransactions(context, groups, 30_000));
     // BANK_HISTORY=FILE keeps the history, for npm run check-history -- FILE.
     if (process.env["BANK_HISTORY"] !== undefined) writeFileSync(process.env["BANK_HISTORY"], context.history.toJsonLines());
     const answers = [...context.answers].map(([answer, count]) => `${answer} x${count}`).join(", ");
@@ -92,6 +108,8 @@ describe("the bank", () => {
     expect(verdict.check.valid).toBe(true);
     expect(context.badSnapshots).toEqual([]);
     expect(verdict.finalTotal).toBe(context.total);
+    expect(verdict.leftTransactions, "no intent or transaction record is left in any group").toEqual(Object.fromEntries(groups.map((group) => [group, { intents: 0, records: 0 }])));
+    expect(await metricsSettled(groups, 30_000), "/metrics shows every group's leader with no intent or record left").toBe(true);
     expect(verdict.internalErrorsCount).toBe(0);
     expect(context.counts.transfersCommitted).toBeGreaterThanOrEqual(10);
     expect(context.counts.snapshots).toBeGreaterThanOrEqual(4);

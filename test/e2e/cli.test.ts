@@ -147,7 +147,7 @@ describe("the edgeraft CLI against wrangler dev", () => {
     expect(listed.stdout).toMatch(/cli-group\s+prefix "cli-group\/"\s+3/);
     const shown = await cli(["groups", "show", "cli-group"]);
     expect(shown.stdout).toContain('owns prefix "cli-group/"');
-    expect(shown.stdout).toMatch(/REPLICA\s+LOCATION\s+ROLE\s+COMMIT\s+APPLIED\s+LAG\s+QUIESCED/);
+    expect(shown.stdout).toMatch(/REPLICA\s+LOCATION\s+ROLE\s+COMMIT\s+APPLIED\s+LAG\s+LAG TIME\s+QUIESCED/);
     expect(shown.stdout.match(/^\d\*?\s+(wnam|weur|apac)\s/gm)?.length).toBe(3);
     const top = await cli(["top", "--iterations", "2", "--interval", "1"]);
     expect(top.code).toBe(0);

@@ -1,19 +1,20 @@
 /**
  * Proves the dashboard in a real headless Chromium (Debian's chromium driven by playwright-core)
  * against the suite's wrangler dev: the page asks for the token and keeps it in sessionStorage
- * only, shows the groups the test created (cards with replicas and leader, keyspace bar pieces),
+ * only, a late refusal of an earlier wrong token does not sign the right one out, shows the groups the test created (cards with replicas and leader, keyspace bar pieces),
  * a group created and one removed from the page take effect in the cluster, the keyspace cutting
  * handles groups owning several ranges, a split, a range move and a merge started from the page
  * reshape the cluster and the bar (one segment per range served), a "lead" click on a replica moves the
- * group's leadership to that replica, automatic groups are marked, and no console error occurs. It saves a screenshot under test-results/.
+ * group's leadership to that replica, a follower cut off from its group shows its lag in entries and
+ * in seconds, automatic groups are marked, and no console error occurs. It saves a screenshot under test-results/.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromium, type BrowserContext, type Page, type Route } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EdgeraftClient } from "../../src/client/index.ts";
-import { baseUrl } from "./client.ts";
+import { baseUrl, call } from "./client.ts";
 import { e2eAdminToken } from "./wrangler.ts";
 
 const chromiumPath = "/usr/bin/chromium";
@@ -23,6 +24,8 @@ let page: Page;
 /** Console errors with the URL they are about (for the browser's own reports of HTTP statuses). */
 const consoleErrors: { text: string; url: string }[] = [];
 const admin = () => new EdgeraftClient({ url: baseUrl(), token: e2eAdminToken });
+/** Requests the wrong-token test holds back, answered only after the right token is in. */
+const heldWithWrongToken: Route[] = [];
 
 beforeAll(async () => {
   const client = admin();
@@ -39,6 +42,12 @@ beforeAll(async () => {
   page = browser.pages()[0] ?? (await browser.newPage());
   page.on("console", (message) => { if (message.type() === "error") consoleErrors.push({ text: message.text(), url: message.location().url }); });
   page.on("pageerror", (error) => consoleErrors.push({ text: String(error), url: "" }));
+});
+
+// When a test fails with the page signed out, say which request's refusal signed it out.
+afterEach(async (context) => {
+  if (context.task.result?.state !== "fail" || page === undefined || !(await page.locator("#app").isHidden())) return;
+  console.error(`dashboard test "${context.task.name}" failed with the page signed out: ${await page.locator("#gate-error").textContent()}`);
 });
 
 afterAll(async () => {
@@ -58,15 +67,33 @@ describe("the dashboard in Chromium", () => {
   });
 
   it("refuses a wrong token and shows why", async () => {
+    // Hold back the wrong token's health request, as a slow answer would be (seen in CI).
+    await page.route("**/v1/health", async (route) => {
+      if (route.request().headers()["authorization"] === "Bearer not-the-token") heldWithWrongToken.push(route);
+      else await route.continue();
+    });
     await page.fill("#token-input", "not-the-token");
     await page.click("#token-form button[type=submit]");
     await expect.poll(() => page.locator("#gate-error").textContent()).toContain("not valid");
     expect(await page.evaluate(() => sessionStorage.getItem("edgeraft.adminToken"))).toBeNull();
+    expect(await page.locator("#gate-error").textContent()).toMatch(/^GET \/v1\/(groups|health) 401: /);
+  });
+
+  it("stays signed in when a refusal of the earlier wrong token arrives after the right one", async () => {
+    await page.fill("#token-input", e2eAdminToken);
+    await page.click("#token-form button[type=submit]");
+    await page.locator("article[data-group=dash-orders]").waitFor();
+    expect(heldWithWrongToken.length).toBe(1);
+    const lateRefusal = page.waitForResponse((response) => response.url().endsWith("/v1/health") && response.status() === 401);
+    await heldWithWrongToken[0]!.continue();
+    await lateRefusal;
+    await page.unroute("**/v1/health");
+    await page.waitForTimeout(500); // the page has read the late answer by now
+    expect(await page.locator("#app").isHidden()).toBe(false);
+    expect(await page.evaluate(() => sessionStorage.getItem("edgeraft.adminToken"))).toBe(e2eAdminToken);
   });
 
   it("shows the groups, their replicas with the leader, and the keyspace cut by group", async () => {
-    await page.fill("#token-input", e2eAdminToken);
-    await page.click("#token-form button[type=submit]");
     await page.locator("article[data-group=dash-orders]").waitFor();
     await expect.poll(() => page.locator("article[data-group=dash-orders] tr.leader").count(), { timeout: 20_000 }).toBe(1);
     expect(await page.locator("article[data-group=dash-orders] tbody tr").count()).toBe(3);
@@ -164,6 +191,28 @@ describe("the dashboard in Chromium", () => {
       .toEqual(expect.arrayContaining([`Replica ${target} leads dash-orders (was ${leader})`]));
     await expect.poll(() => card.locator("tr.leader").getAttribute("data-replica"), { timeout: 20_000 }).toBe(String(target));
     expect((await admin().groups.get("dash-orders")).health.leader).toBe(target);
+  });
+
+  it("shows each replica's lag in entries and in seconds: a follower cut off from its group falls behind in both", async () => {
+    const client = admin();
+    await client.groups.create({ name: "dash-lag", prefix: "dash-lag/", replicas: 3 });
+    const card = page.locator("article[data-group=dash-lag]");
+    await expect.poll(() => card.locator("tr.leader").count(), { timeout: 30_000 }).toBe(1);
+    const leader = Number(await card.locator("tr.leader").getAttribute("data-replica"));
+    const follower = leader === 1 ? 2 : 1;
+    const isolated = await call("/v1/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind: "isolate", group: "dash-lag", replica: follower }) });
+    expect(isolated.status).toBe(200);
+    try {
+      for (let index = 0; index < 6; index++) await client.put(`dash-lag/${index}`, `value ${index}`);
+      const lagCell = (replica: number) => card.locator(`tr[data-replica="${replica}"] td`).nth(5);
+      const seconds = async (replica: number) => Number((await lagCell(replica).locator(".lag-seconds").textContent())?.replace(" s", ""));
+      await expect.poll(() => seconds(follower), { timeout: 20_000, interval: 250 }).toBeGreaterThan(1);
+      expect(Number(await lagCell(follower).locator(".lag").textContent())).toBeGreaterThan(0);
+      expect(await lagCell(leader).locator(".lag-seconds").textContent()).toBe("0.0 s");
+    } finally {
+      await call("/v1/faults", { method: "DELETE" });
+    }
+    await client.put("dash-lag/after", "heal"); // a new entry carries the follower's catch-up
   });
 
   it("marks groups an automatic split made in the keyspace bar", async () => {

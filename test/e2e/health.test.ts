@@ -3,7 +3,8 @@
  * healthy, lagging, quiesced); a follower cut off from its peers while its group keeps writing
  * falls behind its leader, and the route then answers 503 with a `lagging` reason naming that
  * group and replica (with a lag limit given per request, in entries or in seconds: its leader
- * sees it behind for longer and longer), the CLI prints the reason and exits 1;
+ * sees it behind for longer and longer), the CLI prints the reason and exits 1, and its `health`,
+ * `groups show` and `top` show the follower's lag in seconds as well as in entries;
  * once healed the follower catches up and the reason goes away.
  */
 import { spawn } from "node:child_process";
@@ -26,10 +27,22 @@ async function leaderOf(name: string): Promise<number> {
 }
 
 function cliHealth(args: string[]): Promise<{ code: number | null; stdout: string }> {
-  const child = spawn(process.execPath, [resolve("bin/edgeraft.ts"), "health", ...args], { env: { ...process.env, EDGERAFT_URL: baseUrl(), EDGERAFT_TOKEN: e2eAdminToken }, stdio: ["ignore", "pipe", "inherit"] });
+  return cli(["health", ...args]);
+}
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [resolve("bin/edgeraft.ts"), ...args], { env: { ...process.env, EDGERAFT_URL: baseUrl(), EDGERAFT_TOKEN: e2eAdminToken }, stdio: ["ignore", "pipe", "inherit"] });
   let stdout = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += String(chunk)));
   return new Promise((done) => child.on("close", (code) => done({ code, stdout })));
+}
+
+/** The seconds (`1.2s`) in the line of `table` that `row` matches. */
+function secondsOfRow(table: string, row: RegExp): number {
+  const line = table.split("\n").find((candidate) => row.test(candidate));
+  const seconds = /\s(\d+\.\d)s(\s|$)/.exec(line ?? "");
+  if (seconds === null) throw new Error(`no seconds in the row ${row} of:\n${table}`);
+  return Number(seconds[1]);
 }
 
 describe("GET /v1/health", () => {
@@ -58,7 +71,7 @@ describe("GET /v1/health", () => {
       expect(lagging.counts!.lagging).toBeGreaterThanOrEqual(1);
       const printed = await cliHealth(["--lag-entries", "5"]);
       expect(printed.code).toBe(1);
-      expect(printed.stdout).toMatch(/\d+ groups: \d+ with a leader, \d+ healthy, [1-9]\d* lagging \(over 5 entries\), \d+ quiesced/);
+      expect(printed.stdout).toMatch(/\d+ groups: \d+ with a leader, \d+ healthy, [1-9]\d* lagging \(over 5 entries or \d+ s\), \d+ quiesced/);
       expect(printed.stdout).toContain(`lagging: group ${group}: replica ${follower} is`);
       // In seconds: far under the entry limit, the follower is still behind for longer than 1 s.
       // (A leader elected meanwhile, as on a loaded machine, starts its clocks anew: wait for the lag to pass 1 s.)
@@ -75,6 +88,19 @@ describe("GET /v1/health", () => {
       expect(secondsReason!.detail).toMatch(/behind its leader for \d+\.\d s \(more than 1 s\)/);
       const caughtUpPeer = slow.groups.find((candidate) => candidate.name === group)!.replicas.find((replica) => replica.id !== follower && replica.id !== leader)!;
       expect(caughtUpPeer.lagSeconds).toBe(0);
+      // The CLI shows that lag in seconds next to the entries: health and top per group, groups show per replica.
+      const bySecondsPrinted = await cliHealth(["--lag-entries", "1000000", "--lag-seconds", "1"]);
+      expect(bySecondsPrinted.code).toBe(1);
+      expect(bySecondsPrinted.stdout).toMatch(/GROUP\s+LEADER\s+TERM\s+REACHABLE\s+LAG\s+LAG TIME\s+HEALTHY/);
+      expect(secondsOfRow(bySecondsPrinted.stdout, new RegExp(`^${group}\\s`))).toBeGreaterThan(1);
+      expect(bySecondsPrinted.stdout).toMatch(/lagging \(over 1000000 entries or 1 s\)/);
+      const shown = await cli(["groups", "show", group]);
+      expect(shown.code).toBe(0);
+      expect(secondsOfRow(shown.stdout, new RegExp(`^${follower}\\s`))).toBeGreaterThan(1);
+      expect(secondsOfRow(shown.stdout, new RegExp(`^${leader}\\*\\s`))).toBe(0);
+      const top = await cli(["top", "--iterations", "1"]);
+      expect(top.code).toBe(0);
+      expect(secondsOfRow(top.stdout, new RegExp(`^${group}\\s`))).toBeGreaterThan(1);
     } finally {
       await call("/v1/faults", { method: "DELETE" });
     }

@@ -4,7 +4,7 @@
  * linearizability checker, and noting every request that failed (anything but 200, 404 or 412).
  */
 import type { HistoryRecorder } from "../../src/checker/index.ts";
-import { call } from "./client.ts";
+import { call as suiteCall } from "./client.ts";
 
 /** Which keys a client uses and how it reaches them. */
 export interface HistoryClientOptions {
@@ -17,11 +17,14 @@ export interface HistoryClientOptions {
   readonly pathOf: (key: string) => string;
   /** Failed requests, described, are pushed here. */
   readonly failures?: string[];
+  /** Sends a request (default: to the suite's wrangler dev with the admin token). */
+  readonly call?: (path: string, init?: RequestInit) => Promise<Response>;
 }
 
 /** Runs one client: every third operation a write, the others reads, every third read followed by a compare-and-set. */
 export async function historyClient(options: HistoryClientOptions): Promise<void> {
   const { process, history, running, keyOf, pathOf } = options;
+  const call = options.call ?? suiteCall;
   const failed = (what: string, status: number) => options.failures?.push(`${what}: ${status}`);
   for (let n = 0; running(); n++) {
     const key = keyOf(n);

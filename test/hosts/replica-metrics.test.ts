@@ -2,8 +2,9 @@
  * Proves ReplicaMetrics counts what GET /metrics reports: commit and apply latency observed once
  * per proposal (also when commit and apply happen in one driver pass), commands counted apart from
  * no-ops, replicated bytes and snapshots started from the messages sent, and elections and leader
- * changes from role changes (the same leader at a new term is a change too); and the notable ones
- * (election won, leader change, snapshot sent and installed) reach its listener, for the logs.
+ * changes from role changes (the same leader at a new term is a change too), a start resumed from a
+ * quiet note as a resume (neither an election won nor a leader change); and the notable ones
+ * (election won, leader change, leader resumed, snapshot sent and installed) reach its listener, for the logs.
  */
 import { describe, expect, it } from "vitest";
 import { ReplicaMetrics } from "../../src/hosts/common/replica-metrics.ts";
@@ -66,5 +67,18 @@ describe("ReplicaMetrics", () => {
     expect(report.electionsWon).toBe(1);
     expect(report.leaderChanges).toBe(3);
     expect(report.alarmsFired).toBe(1);
+  });
+
+  it("counts a start resumed from a quiet note as a resume, and a later real election as one", () => {
+    const events: string[] = [];
+    const metrics = new ReplicaMetrics(() => 0, (event, fields) => events.push(`${event} ${JSON.stringify(fields)}`));
+    metrics.resumed("leader", 1, 5);
+    metrics.softState("leader", 1, 5); // the engine's first soft state: the resumed one
+    expect(metrics.report()).toMatchObject({ quietResumes: 1, electionsWon: 0, electionsStarted: 0, leaderChanges: 0 });
+    metrics.softState("follower", 2, 6);
+    metrics.softState("candidate", 0, 7);
+    metrics.softState("leader", 1, 7);
+    expect(metrics.report()).toMatchObject({ quietResumes: 1, electionsWon: 1, electionsStarted: 1, leaderChanges: 2 });
+    expect(events).toEqual(['leaderResumed {"leader":1,"role":"leader"}', 'leaderChanged {"leader":2,"previousLeader":1}', "electionWon {}", 'leaderChanged {"leader":1,"previousLeader":2}']);
   });
 });

@@ -1,10 +1,11 @@
 /**
  * Proves the host-side replica runtime over memory storage and an in-process transport: writes resolve with their applied result, reads are
- * linearizable, a follower redirects, a retried write is applied once, restart replays the log.
+ * linearizable, a follower redirects, a retried write is applied once, restart replays the log, and a
+ * quiet group restarted from its quiet notes resumes its leader, counted as a resume, not an election.
  * Time is a counter the test advances; the network is a queue the test drains.
  */
 import { describe, expect, it } from "vitest";
-import { ReplicaRuntime } from "../../src/hosts/common/replica-runtime.ts";
+import { ReplicaRuntime, type QuietNote } from "../../src/hosts/common/replica-runtime.ts";
 import { MemoryStorage, emptyConfState } from "../../src/raft/storage.ts";
 import { MemoryKvStore } from "../../src/kv/memory-store.ts";
 import { KvStateMachine } from "../../src/kv/state-machine.ts";
@@ -27,7 +28,8 @@ function manualFlushes() {
   };
 }
 
-function trio(options: { whenDurable?: () => Promise<void> } = {}) {
+function trio(options: { whenDurable?: () => Promise<void>; quietNotes?: boolean } = {}) {
+  const notes = new Map<number, QuietNote | undefined>();
   let now = 1_000_000;
   const queue: { to: number; messages: Message[] }[] = [];
   const runtimes = new Map<number, ReplicaRuntime>();
@@ -45,6 +47,7 @@ function trio(options: { whenDurable?: () => Promise<void> } = {}) {
       transaction: (work) => work(),
       applied: () => meta.set(id, runtimes.get(id)?.["stateMachine"].metaSnapshot()),
       ...(id === 1 && options.whenDurable !== undefined ? { whenDurable: options.whenDurable } : {}),
+      ...(options.quietNotes === true ? { quietNote: { read: () => notes.get(id), write: (note: QuietNote | undefined) => void notes.set(id, note) } } : {}),
     });
     runtimes.set(id, runtime);
     return runtime;
@@ -131,6 +134,25 @@ describe("replica runtime", () => {
     expect(leader).toBeDefined();
     const read = await until(leader!.get("k", "linearizable"));
     expect(read.kind === "ok" && read.value.ok && new TextDecoder().decode(read.value.record!.value)).toBe("durable");
+  });
+
+  it("a quiet group restarted from its notes resumes its leader: a resume, not an election or a leader change", async () => {
+    const { runtimes, start, advance, settle, until } = trio({ quietNotes: true });
+    runtimes.get(1)!.campaign();
+    await settle();
+    await until(runtimes.get(1)!.write(put("c", 1, "k", "before")));
+    await advance(2_000); // idle: the group goes quiet and every replica notes its term and leader
+    const term = runtimes.get(1)!.status().term;
+    expect([1, 2, 3].map((id) => runtimes.get(id)!.status().quiesced)).toEqual([true, true, true]);
+    for (const id of [1, 2, 3]) start(id); // every object lost its memory (hibernation, a restart)
+    const leader = runtimes.get(1)!;
+    expect(leader.status()).toMatchObject({ role: "leader", term, leader: 1 });
+    expect(await until(leader.write(put("c", 2, "k", "after")))).toMatchObject({ kind: "applied" });
+    for (const id of [1, 2, 3]) {
+      const { electionsStarted, electionsWon, leaderChanges, quietResumes } = runtimes.get(id)!.status().metrics;
+      expect({ id, electionsStarted, electionsWon, leaderChanges, quietResumes }).toEqual({ id, electionsStarted: 0, electionsWon: 0, leaderChanges: 0, quietResumes: 1 });
+    }
+    expect(leader.status().term).toBe(term);
   });
 
   it("an unanswerable write resolves as unknown at its deadline", async () => {

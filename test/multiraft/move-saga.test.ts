@@ -3,114 +3,18 @@
  * encoded commands in log order): under random interleavings of client writes, saga steps, driver
  * crashes (the recorded phase is repeated) and a second racing driver, no key is ever served by two
  * groups, no acknowledged write is lost, versions only grow, a retried write applies once, and
- * the routing table ends up agreeing with the groups' ownership.
+ * the routing table ends up agreeing with the groups' ownership. And that the route step stays
+ * right with many sagas moving a span around three groups, planned from stale tables, under
+ * drivers that lose their outcome, race, and wake with a stale copy to route again (each route
+ * step split into its read and its compare-and-set, with other steps between them): once every
+ * driver is done, every key's table entry names the group that serves it.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { encodeCommand } from "../../src/kv/command-codec.ts";
-import type { Operation, RangeChange } from "../../src/kv/command.ts";
-import { MemoryKvStore } from "../../src/kv/memory-store.ts";
-import type { ApplyResult } from "../../src/kv/result.ts";
-import { spanContains, type Span } from "../../src/kv/span.ts";
-import { KvStateMachine } from "../../src/kv/state-machine.ts";
-import { advance, isFinished, nextAction, startMove, type MoveOutcome, type MoveSaga } from "../../src/multiraft/move-saga.ts";
-
-/** A group: one state machine and its next log index. */
-class Group {
-  readonly machine = new KvStateMachine(new MemoryKvStore());
-  private index = 0;
-  private seq = 0;
-
-  propose(operation: Operation, session?: { clientId: string; seq: number }): ApplyResult {
-    const command = { clientId: session?.clientId ?? "driver", seq: session?.seq ?? ++this.seq, timeMs: 1, operation };
-    return this.machine.apply(++this.index, encodeCommand(command));
-  }
-
-  change(change: RangeChange): ApplyResult {
-    return this.propose({ type: "range", change });
-  }
-}
-
-/** The world: groups A and B, a routing table (span -> group, as the metadata group keeps it), and the acknowledged writes. */
-class World {
-  readonly groups = new Map([["A", new Group()], ["B", new Group()]]);
-  route: { span: Span; group: string }[] = [{ span: { start: "" }, group: "A" }];
-  readonly acknowledged = new Map<string, { value: string; version: number }>();
-
-  constructor() {
-    this.group("A").change({ action: "init", mode: "range", spans: [{ start: "" }] });
-    this.group("B").change({ action: "init", mode: "range", spans: [] });
-  }
-
-  group(name: string): Group {
-    return this.groups.get(name)!;
-  }
-
-  /** A router's write: routes by its table, follows "moved to" hints, gives up on a frozen range. */
-  write(key: string, value: string, session: { clientId: string; seq: number }, retry = false): void {
-    let target = this.route.find((entry) => spanContains(entry.span, key))!.group;
-    for (let hop = 0; hop < 3; hop++) {
-      const result = this.group(target).propose({ type: "put", key, value: new TextEncoder().encode(value) }, session);
-      if (result.ok && result.type === "put") {
-        const before = this.acknowledged.get(key)?.version ?? 0;
-        if (retry && result.version <= before) return; // answered from the session: applied once, earlier
-        expect(result.version).toBeGreaterThan(before);
-        this.acknowledged.set(key, { value, version: result.version });
-        return;
-      }
-      if (result.ok || result.code !== "wrongRange" || result.movedTo === undefined) return;
-      target = result.movedTo;
-    }
-  }
-
-  /** Carries out one saga action and returns its outcome. */
-  act(saga: MoveSaga): MoveOutcome {
-    const action = nextAction(saga);
-    switch (action.kind) {
-      case "propose": {
-        const result = this.group(action.group).change(action.change);
-        return result.ok ? { kind: "applied" } : { kind: "refused", reason: "code" in result ? result.code : "refused" };
-      }
-      case "copy": {
-        const page = this.group(action.from).machine.exportRange(action.saga, action.span, action.cursor);
-        if (page === undefined) return { kind: "refused", reason: "not frozen" };
-        const result = this.group(action.to).change({ action: "install", saga: action.saga, span: action.span, records: page.records, sessions: page.sessions, versionFloor: page.versionFloor });
-        if (!result.ok) return { kind: "refused", reason: "install refused" };
-        return page.cursor === undefined ? { kind: "copied", records: page.records.length } : { kind: "copied", records: page.records.length, cursor: page.cursor };
-      }
-      case "route":
-        this.route = [...this.route.flatMap((entry) => splitOff(entry, action.span)), { span: action.span, group: action.to }];
-        return { kind: "routed" };
-      case "finished":
-        throw new Error("no action after the end");
-    }
-  }
-
-  /** Every key is served by at most one group, and acknowledged writes are readable where they are served. */
-  checkServing(keys: readonly string[]): void {
-    for (const key of keys) {
-      const serving = [...this.groups.values()].map((group) => group.machine.read(key)).filter((read) => read.ok);
-      expect(serving.length).toBeLessThanOrEqual(1);
-      const acknowledged = this.acknowledged.get(key);
-      const read = serving[0];
-      if (acknowledged !== undefined && read !== undefined && read.ok) {
-        expect(read.record?.version).toBe(acknowledged.version);
-        expect(new TextDecoder().decode(read.record!.value)).toBe(acknowledged.value);
-      }
-    }
-  }
-}
-
-/** `entry` minus `span` (the routing table keeps the rest of it). */
-function splitOff(entry: { span: Span; group: string }, span: Span): { span: Span; group: string }[] {
-  const pieces: { span: Span; group: string }[] = [];
-  if (entry.span.start < span.start) pieces.push({ span: { start: entry.span.start, end: span.start }, group: entry.group });
-  if (span.end !== undefined && (entry.span.end === undefined || span.end < entry.span.end)) {
-    const start = span.end > entry.span.start ? span.end : entry.span.start;
-    pieces.push({ span: entry.span.end === undefined ? { start } : { start, end: entry.span.end }, group: entry.group });
-  }
-  return pieces.filter((piece) => piece.span.end === undefined || piece.span.start < piece.span.end);
-}
+import type { Span } from "../../src/kv/span.ts";
+import { lookupKey } from "../../src/multiraft/keyspace.ts";
+import { advance, isFinished, startMove, type MoveSaga } from "../../src/multiraft/move-saga.ts";
+import { Sagas, World, type Driver } from "./move-saga-world.ts";
 
 const keys = ["a", "b", "c", "k1", "k2", "m", "x", "y", "z"];
 const span: Span = { start: "k", end: "n" };
@@ -123,6 +27,34 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant("crash" as const), driver: fc.constantFrom(0 as const, 1 as const) }),
   fc.record({ kind: fc.constant("retry" as const), client: fc.integer({ min: 0, max: 2 }) }),
 );
+
+const pieces: Span[] = [span, { start: "k", end: "l" }, { start: "l", end: "n" }];
+
+/**
+ * One saga of the stale-driver property: which piece of the span it moves (its source read from a
+ * table `age` changes old) to `to`; its driver goes stale after its `loseAt`-th step (a copy that
+ * lost that step's outcome, with the route read it holds when `keepRead`, sleeps until `wakeAfter`
+ * sagas later) and either goes on (`stops` false) or dies there, leaving the saga to the copy.
+ */
+interface Hop {
+  piece: number;
+  to: string;
+  age: number;
+  loseAt: number;
+  wakeAfter: number;
+  keepRead: boolean;
+  stops: boolean;
+}
+
+const hopArbitrary: fc.Arbitrary<Hop> = fc.record({
+  piece: fc.nat(pieces.length - 1),
+  to: fc.constantFrom("A", "B", "C"),
+  age: fc.nat(3),
+  loseAt: fc.nat(9),
+  wakeAfter: fc.nat(3),
+  keepRead: fc.boolean(),
+  stops: fc.boolean(),
+});
 
 describe("the move saga over KV state machines", () => {
   it("moves a span with its records, versions and sessions, and routes it", () => {
@@ -236,10 +168,105 @@ describe("the move saga over KV state machines", () => {
         }
         while (!isFinished(recorded)) recorded = advance(recorded, world.act(recorded));
         world.checkServing(keys);
-        for (const key of keys) {
-          const owner = world.route.find((entry) => spanContains(entry.span, key))!.group;
-          expect(world.group(owner).machine.read(key).ok).toBe(true);
-        }
+        world.checkTable(keys);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a driver that routed, lost its outcome and routes again after the span moved on leaves the table naming the new owner", () => {
+    const world = new World();
+    for (const key of keys) world.write(key, `v-${key}`, { clientId: `c-${key}`, seq: 1 });
+    const sagas = new Sagas(world);
+    sagas.plan(span, "B", 0);
+    const stale = sagas.drivers[0]!;
+    while (stale.saga.phase !== "route") {
+      sagas.act(stale);
+      sagas.record(stale);
+    }
+    sagas.act(stale); // the route step's reads
+    sagas.act(stale); // its write: the table names B
+    expect(lookupKey(world.table, "k1").group).toBe("B");
+    delete stale.next; // it stalls before recording: it will do its route step again
+    sagas.drivers.push({ ...sagas.records[0]! }); // another driver resumes m1 and finishes it
+    sagas.plan(span, "C", 0); // then m2 moves the span on to C
+    for (const driver of sagas.drivers.slice(1)) {
+      while (!isFinished(driver.saga)) {
+        sagas.act(driver);
+        sagas.record(driver);
+      }
+    }
+    expect(sagas.records.map((record) => record.saga.phase)).toEqual(["done", "done"]);
+    expect(lookupKey(world.table, "k1").group).toBe("C");
+    sagas.finish(); // the stale driver wakes: its route step changes nothing, its record loses the race
+    expect(stale.saga.phase).toBe("done");
+    world.checkTable(keys);
+  });
+
+  it("writes the table in a route step that changes nothing, so an older route read cannot land after it", () => {
+    const world = new World();
+    for (const key of keys) world.write(key, `v-${key}`, { clientId: `c-${key}`, seq: 1 });
+    const sagas = new Sagas(world);
+    const runToEnd = (driver: Driver) => {
+      while (!isFinished(driver.saga)) {
+        sagas.act(driver);
+        sagas.record(driver);
+      }
+    };
+    sagas.plan(span, "B", 0);
+    runToEnd(sagas.drivers[0]!); // m1: A -> B
+    sagas.plan(span, "C", 0);
+    runToEnd(sagas.drivers[1]!); // m2: B -> C
+    sagas.plan(span, "B", 0); // m3: C -> B, whose driver reads the table and B's ownership, then stalls
+    const slow = sagas.drivers[2]!;
+    while (slow.read === undefined) {
+      sagas.act(slow);
+      sagas.record(slow);
+    }
+    sagas.plan(span, "C", 1); // m4, planned from the table of m1's time: B -> C (B serves the span again)
+    runToEnd(sagas.drivers[3]!);
+    expect(lookupKey(world.table, "k1").group).toBe("C"); // m4's route found C named already, and wrote
+    runToEnd(slow); // its compare-and-set fails, it reads again: B serves nothing, so it names nobody
+    world.checkTable(keys);
+  });
+
+  it("routes every span to the group serving it, whatever stale drivers and stale plans do (found by the multi-group simulator)", () => {
+    fc.assert(
+      fc.property(fc.array(hopArbitrary, { minLength: 1, maxLength: 8 }), (hops) => {
+        const world = new World();
+        for (const key of keys) world.write(key, `v-${key}`, { clientId: `c-${key}`, seq: 1 });
+        const sagas = new Sagas(world);
+        const sleeping: { driver: Driver; wakeAt: number }[] = [];
+        const runToEnd = (driver: Driver) => {
+          for (let turn = 0; !isFinished(driver.saga) || driver.next !== undefined; turn++) {
+            expect(turn).toBeLessThan(100);
+            sagas.act(driver);
+            sagas.record(driver);
+          }
+        };
+        hops.forEach((hop, index) => {
+          for (const asleep of sleeping.filter((candidate) => candidate.wakeAt === index)) runToEnd(asleep.driver);
+          const planned = sagas.drivers.length;
+          sagas.plan(pieces[hop.piece]!, hop.to, hop.age);
+          const main = sagas.drivers[planned];
+          if (main === undefined) return;
+          for (let steps = 0; !isFinished(main.saga) || main.next !== undefined; steps++) {
+            expect(steps).toBeLessThan(100);
+            sagas.act(main);
+            if (steps === hop.loseAt) {
+              const stale: Driver = { saga: main.saga, version: main.version, ...(hop.keepRead && main.read !== undefined ? { read: main.read } : {}) };
+              sagas.drivers.push(stale);
+              sleeping.push({ driver: stale, wakeAt: index + 1 + hop.wakeAfter });
+              if (hop.stops) break;
+            }
+            sagas.record(main);
+          }
+          world.checkServing(keys);
+        });
+        for (const asleep of sleeping.reverse()) runToEnd(asleep.driver); // the stalest wake last
+        sagas.finish();
+        world.checkServing(keys);
+        world.checkTable(keys);
       }),
       { numRuns: 300 },
     );

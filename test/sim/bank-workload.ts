@@ -2,9 +2,10 @@
  * A bank in the multi-group simulator: accounts spread over the groups, transfer processes that
  * drive transactions like src/router (one-phase in one group; else begin, prepare every group,
  * decide, resolve, forget) and die mid-transaction at random (a router that crashed), snapshot
- * readers, and a sweeper that settles intents and records past their deadline from their records,
- * as every group's leader does on a host. Checked while running: every snapshot (two read rounds
- * that agree on every version) sums to the initial total. Checked at the end (checkBank): no intent
+ * readers (by reads of each key, and by scans of each range: bank-scans.ts), and a sweeper that
+ * settles intents and records past their deadline from their records, as every group's leader does
+ * on a host. Checked while running: every snapshot (two read rounds that agree on every version)
+ * sums to the initial total. Checked at the end (checkBank): no intent
  * or record is left in any replica, the total is conserved, every account holds its initial value
  * or one a transfer wrote that was not known aborted, and no known-committed write was lost.
  */
@@ -15,6 +16,7 @@ import { lookupKey } from "../../src/multiraft/keyspace.ts";
 import { tickMs } from "./options.ts";
 import { MultiGroupInvariantError, type MultiGroupWorld } from "./multigroup-world.ts";
 import { BankRequests } from "./bank-requests.ts";
+import { BankScans } from "./bank-scans.ts";
 
 /** Each account's balance at the start. */
 const initialBalance = 100;
@@ -31,16 +33,19 @@ export interface BankStats {
   died: number;
   snapshots: number;
   pushes: number;
+  /** Snapshots by scans (bank-scans.ts) that two agreeing rounds made. */
+  scanSnapshots: number;
 }
 
 /** The bank of one run. */
 export class BankWorkload {
-  readonly stats: BankStats = { committed: 0, aborted: 0, died: 0, snapshots: 0, pushes: 0 };
+  readonly stats: BankStats = { committed: 0, aborted: 0, died: 0, snapshots: 0, pushes: 0, scanSnapshots: 0 };
   paused = false;
   readonly accounts: readonly string[];
   private readonly world: MultiGroupWorld;
   private readonly rng: Rng;
   private readonly requests: BankRequests;
+  private readonly scans: BankScans;
   private readonly busyProcesses = new Set<number>();
   private readonly committedWrites: Write[] = [];
   private readonly abortedTxns = new Set<string>();
@@ -61,6 +66,9 @@ export class BankWorkload {
     this.transferProcesses = options.transferProcesses ?? 2;
     this.accounts = world.keys.filter((_, index) => index % 2 === 0).map((key) => `${key}.acct`);
     this.requests = new BankRequests(world, rng, { attemptsMax: 6, timeoutTicks: world.options.electionTicks * 2 });
+    const push = (txn: string, recordKey: string, key: string, done: () => void) => this.push(txn, recordKey, key, done);
+    const committedVersion = (key: string) => this.committedWrites.reduce((newest, entry) => (entry.key === key ? Math.max(newest, entry.version) : newest), 0);
+    this.scans = new BankScans({ world, requests: this.requests, accounts: this.accounts, total: initialBalance * this.accounts.length, push, committedVersion });
   }
 
   /** Whether anything is in flight. */
@@ -77,11 +85,12 @@ export class BankWorkload {
       this.sweep();
     }
     if (this.paused) return;
-    for (let process = 0; process <= this.transferProcesses; process++) {
+    for (let process = 0; process <= this.transferProcesses + 1; process++) {
       if (this.busyProcesses.has(process) || !this.rng.chance(0.1)) continue;
       this.busyProcesses.add(process);
       const end = () => this.busyProcesses.delete(process);
       if (process === this.transferProcesses) this.snapshot(end);
+      else if (process === this.transferProcesses + 1) this.scans.snapshot(() => ((this.stats.scanSnapshots = this.scans.snapshots), end()));
       else this.transfer(end);
     }
   }

@@ -13,7 +13,7 @@ import { optionsFromSeed, describeOptions, type SimulationOptions } from "./opti
 import { MultiGroupInvariantError, MultiGroupWorld } from "./multigroup-world.ts";
 import { MultiGroupWorkload } from "./multigroup-workload.ts";
 import { BankWorkload, type BankStats } from "./bank-workload.ts";
-import { Reshaper, type ReshapeStats } from "./saga-driver.ts";
+import { Reshaper, type ReshapeFocus, type ReshapeStats } from "./saga-driver.ts";
 import type { RoutingStats } from "./multigroup-workload.ts";
 import type { TraceSink, World } from "./world.ts";
 import { servesKey } from "../../src/kv/ownership.ts";
@@ -40,7 +40,7 @@ export interface MultiGroupResult {
 }
 
 /** Runs one seed; never throws for a failure of the system under test. */
-export function runMultiGroup(request: { seed: number; steps: number; trace?: TraceSink; bankTransferProcesses?: number }): MultiGroupResult {
+export function runMultiGroup(request: { seed: number; steps: number; trace?: TraceSink; focus?: ReshapeFocus; bankTransferProcesses?: number }): MultiGroupResult {
   const options = multiGroupOptions(request.seed);
   const keysCount = Math.min(12, Math.max(6, options.workload.keysCount));
   const keys = Array.from({ length: keysCount }, (_, index) => `k${String(index).padStart(2, "0")}`);
@@ -60,7 +60,7 @@ export function runMultiGroup(request: { seed: number; steps: number; trace?: Tr
     world = new MultiGroupWorld(options, keys, initial, request.trace ?? null);
     const w = world;
     workload = new MultiGroupWorkload(w, w.rng.fork(), options.workload);
-    reshaper = new Reshaper(w, w.rng.fork());
+    reshaper = new Reshaper(w, w.rng.fork(), request.focus);
     bank = new BankWorkload(w, w.rng.fork(), request.bankTransferProcesses === undefined ? {} : { transferProcesses: request.bankTransferProcesses });
     const clients = workload;
     const sagas = reshaper;
@@ -103,9 +103,9 @@ export function runMultiGroup(request: { seed: number; steps: number; trace?: Tr
     phase: failure === null ? null : phase,
     settings: describeOptions(options),
     groups: groups.length,
-    reshape: reshaper?.stats ?? { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: {}, driverStalls: 0, racingRecords: 0, rolledBackReasons: {}, carriedIntents: 0, carriedTxnRecords: 0, sagasDoneCarryingTxns: 0 },
+    reshape: reshaper?.stats ?? { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: {}, driverStalls: 0, racingRecords: 0, staleRoutes: 0, rolledBackReasons: {}, carriedIntents: 0, carriedTxnRecords: 0, sagasDoneCarryingTxns: 0 },
     routing: workload?.stats ?? { operations: 0, wrongRange: 0, movedToHints: 0, rangeFrozen: 0 },
-    bank: bank?.stats ?? { committed: 0, aborted: 0, died: 0, snapshots: 0, pushes: 0 },
+    bank: bank?.stats ?? { committed: 0, aborted: 0, died: 0, snapshots: 0, pushes: 0, scanSnapshots: 0 },
     faults,
   };
 }
@@ -192,6 +192,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** The command that replays a multi-group seed. */
-export function multiGroupReplayCommand(seed: number, steps: number): string {
-  return `npm run sim:multigroup -- --seed ${seed}${steps === multiGroupStepsDefault ? "" : ` --steps ${steps}`}`;
+export function multiGroupReplayCommand(seed: number, steps: number, focus: ReshapeFocus = {}): string {
+  return `npm run sim:multigroup -- --seed ${seed}${steps === multiGroupStepsDefault ? "" : ` --steps ${steps}`}${focus.staleDrivers === true ? " --stale-drivers" : ""}`;
 }

@@ -11,8 +11,8 @@ import type { Rng } from "../../src/shared/rng.ts";
 import { encodeCommand, type ApplyResult, type Operation as KvOperation } from "../../src/kv/index.ts";
 import type { RangeChange } from "../../src/kv/command.ts";
 import { spanOf, type Span } from "../../src/kv/span.ts";
-import { adjacent, assignSpan, entriesWithin, spansOf } from "../../src/multiraft/keyspace.ts";
-import { advance, isFinished, nextAction, rollBack, startMove, type MoveAction, type MoveOutcome, type MoveSaga, type MovePhase } from "../../src/multiraft/move-saga.ts";
+import { adjacent, entriesWithin, spansOf } from "../../src/multiraft/keyspace.ts";
+import { advance, isFinished, nextAction, rollBack, routedTable, startMove, type MoveAction, type MoveOutcome, type MoveSaga, type MovePhase } from "../../src/multiraft/move-saga.ts";
 import { noNode, type NodeId } from "../../src/raft/types.ts";
 import { tickMs } from "./options.ts";
 import { encodeJson, metadataGroup, sagaKeyPrefix, tableKey, type MultiGroupWorld } from "./multigroup-world.ts";
@@ -30,6 +30,8 @@ export interface ReshapeStats {
   driverCrashes: Partial<Record<MovePhase, number>>;
   driverStalls: number;
   racingRecords: number;
+  /** Route steps carried out by a driver whose saga the metadata group already records as finished (a stale driver). */
+  staleRoutes: number;
   /** Why sagas rolled back, by reason. */
   rolledBackReasons: Record<string, number>;
   /** Intents and transaction records in the pages installed (a page copied twice counts twice). */
@@ -37,6 +39,15 @@ export interface ReshapeStats {
   carriedTxnRecords: number;
   /** Sagas that committed after a page of theirs carried intents or transaction records. */
   sagasDoneCarryingTxns: number;
+}
+
+/**
+ * Driver faults. The default mix crashes or stalls a driver at every step now and then; the stale
+ * drivers focus stalls most drivers right after their route step, for long, so that the span has
+ * often moved on when they wake and route it again (`npm run sim:multigroup -- --stale-drivers`).
+ */
+export interface ReshapeFocus {
+  readonly staleDrivers?: boolean;
 }
 
 /** One move saga's driver: its copy of the saga, the record version it read, and the action in flight. */
@@ -66,7 +77,7 @@ interface Operation {
 
 /** Plans reshaping operations and drives their sagas. */
 export class Reshaper {
-  readonly stats: ReshapeStats = { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: {}, driverStalls: 0, racingRecords: 0, rolledBackReasons: {}, carriedIntents: 0, carriedTxnRecords: 0, sagasDoneCarryingTxns: 0 };
+  readonly stats: ReshapeStats = { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: {}, driverStalls: 0, racingRecords: 0, staleRoutes: 0, rolledBackReasons: {}, carriedIntents: 0, carriedTxnRecords: 0, sagasDoneCarryingTxns: 0 };
   /** No new operation starts, and drivers no longer crash (the healing phase). */
   calm = false;
   private readonly world: MultiGroupWorld;
@@ -78,17 +89,22 @@ export class Reshaper {
   private readonly carryingTxns = new Set<string>();
   private readonly timeoutTicks: number;
   private counter = 0;
+  private readonly staleDrivers: boolean;
 
-  constructor(world: MultiGroupWorld, rng: Rng) {
+  constructor(world: MultiGroupWorld, rng: Rng, focus: ReshapeFocus = {}) {
     this.world = world;
     this.rng = rng;
+    this.staleDrivers = focus.staleDrivers === true;
     this.timeoutTicks = world.options.workload.requestTimeoutTicks;
   }
 
-  /** Whether every operation ended, every saga record is finished, and no driver still has a saga to create. */
+  /**
+   * Whether every operation ended, every saga record is finished, and no driver is left: also a
+   * stalled one, which wakes with a stale copy of its saga and may still act on the groups or the
+   * table (the final checks must see what it did).
+   */
   get idle(): boolean {
-    const creating = this.drivers.some((driver) => driver.version === 0);
-    return !creating && this.operations.length === 0 && [...this.world.sagas.values()].every((record) => isFinished(record.value));
+    return this.drivers.length === 0 && this.operations.length === 0 && [...this.world.sagas.values()].every((record) => isFinished(record.value));
   }
 
   /** One tick: maybe start an operation, advance operations, resume silent sagas, run the drivers. */
@@ -220,18 +236,18 @@ export class Reshaper {
     this.carry(driver, action, driver.token);
   }
 
-  /** Crashes a driver (forgets it) or stalls it (it comes back later with its stale saga). */
-  private crash(driver: Driver, where: string): void {
+  /** Crashes a driver (forgets it) or stalls it (it comes back later with its stale saga); `stall` rules out the crash. */
+  private crash(driver: Driver, where: string, stall = false): void {
     const phase = driver.saga.phase;
     driver.token++;
     driver.inFlight = false;
-    if (this.rng.chance(0.5)) {
+    if (this.rng.chance(0.5) && !stall) {
       this.stats.driverCrashes[phase] = (this.stats.driverCrashes[phase] ?? 0) + 1;
       this.drivers.splice(this.drivers.indexOf(driver), 1);
       this.world.log(`saga ${driver.saga.id}: ${driver.name} crashed ${where} in ${phase}`);
     } else {
       this.stats.driverStalls++;
-      driver.stalledUntil = this.world.now + resumeAfterTicks + this.rng.int(resumeAfterTicks * 12);
+      driver.stalledUntil = this.world.now + resumeAfterTicks + this.rng.int(resumeAfterTicks * (stall ? 40 : 12));
       this.world.log(`saga ${driver.saga.id}: ${driver.name} stalls ${where} in ${phase} until tick ${driver.stalledUntil}`);
     }
   }
@@ -242,8 +258,9 @@ export class Reshaper {
       driver.inFlight = false;
       if (outcome === null) return; // not answered: the next tick tries again
       driver.timeouts = 0;
-      if (!this.calm && this.rng.chance(0.05)) {
-        this.crash(driver, "after its step, before recording it");
+      const focused = this.staleDrivers && driver.saga.phase === "route";
+      if (!this.calm && this.rng.chance(focused ? 0.5 : 0.05)) {
+        this.crash(driver, "after its step, before recording it", focused);
         return;
       }
       driver.pending = advance(driver.saga, outcome); // recorded from the next tick on
@@ -256,15 +273,22 @@ export class Reshaper {
         this.copy(driver, action, done);
         return;
       case "route": {
-        // As MoveDriver.route: read the table, assign the span, write it back by compare-and-set (retried on a conflict).
-        const table = this.world.table;
-        const next = assignSpan(table.value, action.span, action.to);
-        if (next === table.value) {
-          done({ kind: "routed" });
-          return;
+        if (isFinished(this.world.sagas.get(driver.saga.id)?.value ?? driver.saga)) {
+          this.stats.staleRoutes++;
+          this.world.log(`saga ${driver.saga.id}: ${driver.name} routes it again, though it is recorded finished`);
         }
-        const write = { type: "put" as const, key: tableKey, value: encodeJson(next), condition: { ifVersion: table.version } };
-        this.proposeOperation(driver, metadataGroup, write, (result) => done(result.ok ? { kind: "routed" } : null));
+        // As MoveDriver.route (src/multiraft/move-saga.ts on why): read the table, then what the
+        // target serves after a ReadIndex round there, then write the table by compare-and-set on
+        // the version read, also when unchanged (a conflict: the next tick tries again).
+        const table = this.world.table;
+        const replica = this.world.target(action.to, driver.guesses.get(action.to) ?? noNode, this.rng);
+        if (replica === undefined || !replica.alive) return;
+        this.world.readIndex(replica, `${driver.name}:${++driver.seq}`, false, (machine) => {
+          const next = routedTable(table.value, action.span, action.to, machine.ownership?.spans ?? []);
+          const write = { type: "put" as const, key: tableKey, value: encodeJson(next), condition: { ifVersion: table.version } };
+          // The metadata group is another group, so proposing there from inside the target replica's Ready is safe.
+          this.proposeOperation(driver, metadataGroup, write, (result) => done(result.ok ? { kind: "routed" } : null));
+        });
         return;
       }
     }

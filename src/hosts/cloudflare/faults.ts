@@ -22,6 +22,10 @@ export class DurableObjectFaults implements FaultControl {
       this.cluster.haltNextMoveBefore(fault.before);
       return { ok: true, value: { applied: true } };
     }
+    if (fault.kind === "haltTxn") {
+      this.cluster.haltNextTxnAfter(fault.after);
+      return { ok: true, value: { applied: true } };
+    }
     const group = fault.group === "meta" ? { ok: true as const, value: metaGroup } : await this.cluster.groups.get(fault.group);
     if (!group.ok) return group;
     const caller = this.cluster.caller;

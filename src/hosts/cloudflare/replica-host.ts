@@ -257,8 +257,9 @@ export class ReplicaHost implements ReplicaEndpoint {
   /** This replica's report for the stats aggregate. */
   private report(): Omit<ReplicaReport, "atMs"> | undefined {
     if (this.runtime === undefined || this.identity === undefined) return undefined;
-    const { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics } = this.runtime.status();
-    const status = { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics };
+    const { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics, conf, followerLagMs, txnIntents, txnRecords } = this.runtime.status();
+    // The configuration and the leader's view of follower lag are what GET /v1/health reads.
+    const status = { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics, conf: { voters: conf.voters, learners: conf.learners }, followerLagMs, txnIntents, txnRecords };
     const { group, replica, locations, retired } = this.identity;
     return { group, replica, location: locations[replica] ?? "", retired, status, traffic: this.traffic() };
   }

@@ -22,6 +22,7 @@ import { DurableObjectDirectory } from "./directory.ts";
 import type { ReplicaIdentity } from "../common/replica-requests.ts";
 import type { SweepWork } from "../common/txn-sweep.ts";
 import { sendStatsReport } from "./stats-object.ts";
+import { sqlLeaderBalanceStore } from "./leader-balance-store.ts";
 
 const json = (body: unknown, status = 200): Response => Response.json(body, { status });
 
@@ -140,7 +141,8 @@ export class MetaObject extends ReplicaObject {
 
   protected override routes(): void {
     super.routes();
-    this.host.extraDeadline = () => (this.leading() ? (this.leaderBalancer?.nextPassAtMs(Date.now()) ?? null) : null);
+    // The balancer is made (from its saved state) when this replica leads: a restarted leader goes on with a pass that was due.
+    this.host.extraDeadline = () => (this.leading() ? (this.leaderBalancerOf()?.nextPassAtMs(Date.now()) ?? null) : null);
     // A data group's report: its load (the leader decides and runs automatic splits and merges, in
     // the background) and/or where its requests came from (noted for the leader balancer's next pass).
     this.router.post("/internal/report", async (request) => {
@@ -185,13 +187,13 @@ export class MetaObject extends ReplicaObject {
   private leaderBalancerOf(): LeaderBalancer | undefined {
     const rules = leaderBalanceRulesOf(this.env);
     if (rules === undefined) return undefined;
-    this.leaderBalancer ??= new LeaderBalancer(this.clusterClient(), rules);
+    this.leaderBalancer ??= new LeaderBalancer(this.clusterClient(), rules, sqlLeaderBalanceStore(this.ctx.storage));
     return this.leaderBalancer;
   }
 
   /** Runs a leader balancing pass in the background when one is due at this metadata leader. */
   private runLeaderPass(): void {
-    const balancer = this.leaderBalancer;
+    const balancer = this.leading() ? this.leaderBalancerOf() : undefined;
     const due = balancer?.nextPassAtMs(Date.now()) ?? null;
     if (balancer === undefined || due === null || due > Date.now() || !this.leading()) return;
     this.ctx.waitUntil(

@@ -6,6 +6,8 @@ import type { Hono } from "hono";
 import { createApp } from "../../router/app.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
 import { statsOfReports } from "../../router/metrics/replica-stats.ts";
+import { healthOfReports, type GroupHealthSource } from "../../router/metrics/report-health.ts";
+import { groupHealth } from "../../router/cluster-client/health.ts";
 import { readStatsReports } from "./stats-object.ts";
 import { DurableObjectDirectory } from "./directory.ts";
 import { DurableObjectFaults } from "./faults.ts";
@@ -26,10 +28,15 @@ function appFor(env: Env): Hono {
   const faults = env.FAULTS === "on" ? new DurableObjectFaults(cluster) : undefined;
   const healthLagEntriesMax = healthLagEntriesOf(env);
   const healthLagSecondsMax = healthLagSecondsOf(env);
-  const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, replicaStats: statsOfReports(() => readStatsReports(env), () => Date.now()), ...(faults === undefined ? {} : { faults }), ...(healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax }), ...(healthLagSecondsMax === undefined ? {} : { healthLagSecondsMax }) });
+  const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, replicaStats: statsOfReports(() => readStatsReports(env), () => Date.now()), groupHealth: healthOfClusterReports(cluster, env), ...(faults === undefined ? {} : { faults }), ...(healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax }), ...(healthLagSecondsMax === undefined ? {} : { healthLagSecondsMax }) });
   if (env.BENCH === "on") registerBenchRoutes(app, { cluster, adminToken: env.ADMIN_TOKEN });
   built = { env, app };
   return app;
+}
+
+/** GET /v1/health from the replicas' reports to the stats object: it asks (and wakes) only groups that never reported. */
+function healthOfClusterReports(cluster: ClusterClient, env: Env): GroupHealthSource {
+  return healthOfReports({ list: () => cluster.groups.list(), read: () => readStatsReports(env), ask: (group) => groupHealth(cluster.caller, group), nowMs: () => Date.now() });
 }
 
 export default {

@@ -4,7 +4,8 @@
  * started and won, snapshots sent and installed, and histograms of commit latency (proposal to
  * commit known at the leader) and apply latency (proposal to applied at the leader). The runtime
  * feeds it from the driver's ports; hosts add what only they see (alarms fired). The notable ones
- * (election won, leader change, snapshot sent or installed) also go to `notify`, for the logs.
+ * (election won, leader change, leader resumed from a quiet note, snapshot sent or installed) also
+ * go to `notify`, for the logs.
  */
 import type { Message, Role } from "../../raft/types.ts";
 
@@ -14,7 +15,7 @@ export const replicaLatencyBucketsSeconds: readonly number[] = [0.001, 0.0025, 0
 const pendingProposalsMax = 10_000;
 
 /** A notable event and its fields (the runtime adds group, replica and term). */
-export type ReplicaEventListener = (event: "electionWon" | "leaderChanged" | "snapshotSent" | "snapshotInstalled", fields: Record<string, unknown>) => void;
+export type ReplicaEventListener = (event: "electionWon" | "leaderChanged" | "leaderResumed" | "snapshotSent" | "snapshotInstalled", fields: Record<string, unknown>) => void;
 
 /** Observations of one latency histogram: counts per bucket (not cumulative), sum and count. */
 export interface LatencyHistogram {
@@ -33,6 +34,8 @@ export interface ReplicaCounters {
   snapshotsSent: number;
   snapshotsInstalled: number;
   alarmsFired: number;
+  /** Starts that resumed the role and leader of a quiet note (no election, no leader change). */
+  quietResumes: number;
 }
 
 /** A replica's counters and latency histograms. */
@@ -55,7 +58,7 @@ function observe(histogram: LatencyHistogram, seconds: number): void {
 /** Counts one replica's events; `nowMs` is the host's clock. */
 export class ReplicaMetrics {
   readonly counters: ReplicaCounters = {
-    commandsApplied: 0, bytesReplicated: 0, leaderChanges: 0, electionsStarted: 0, electionsWon: 0, snapshotsSent: 0, snapshotsInstalled: 0, alarmsFired: 0,
+    commandsApplied: 0, bytesReplicated: 0, leaderChanges: 0, electionsStarted: 0, electionsWon: 0, snapshotsSent: 0, snapshotsInstalled: 0, alarmsFired: 0, quietResumes: 0,
   };
   private readonly commitLatency = emptyHistogram();
   private readonly applyLatency = emptyHistogram();
@@ -121,6 +124,18 @@ export class ReplicaMetrics {
         this.notify("snapshotSent", { to: message.to, index: message.snapshot.meta.index, bytes: message.snapshot.totalBytes });
       }
     }
+  }
+
+  /**
+   * The replica started from its quiet note as `role` with `leader` at `term` (hibernation or a
+   * restart of a quiet group): a resume, neither an election won nor a leader change.
+   */
+  resumed(role: Role, leader: number, term: number): void {
+    this.role = role;
+    this.leader = leader;
+    this.leaderTerm = term;
+    this.counters.quietResumes++;
+    this.notify("leaderResumed", { leader, role });
   }
 
   /** The engine's role or leader changed; `term` is the term now. A new leader, or the same one at a new term, is a leader change. */

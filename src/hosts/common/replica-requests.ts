@@ -54,7 +54,7 @@ export interface ReplicaAnswer {
 export const replicaRequestPaths = [
   "/internal/bootstrap", "/internal/write", "/internal/get", "/internal/scan", "/internal/export", "/internal/median",
   "/internal/status", "/internal/campaign", "/internal/transfer", "/internal/retire", "/internal/membership",
-  "/internal/leadership",
+  "/internal/leadership", "/internal/ranges",
 ] as const;
 
 const answer = (body: unknown, status = 200): ReplicaAnswer => ({ status, body });
@@ -95,7 +95,7 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
         const limit = typeof fields.limit === "number" && fields.limit >= 1 && fields.limit <= scanLimitMax ? fields.limit : 100;
         const range = { start: text(fields.start), end: text(fields.end), prefix: text(fields.prefix), cursor: text(fields.cursor), limit };
         return readAnswer(await runtime.scan(range, consistencyOf(fields.consistency)), (read) => {
-          if (!read.ok) return refusalAnswer(read);
+          if (!read.ok) return read.code === "intentFound" ? { kind: "intent", intents: read.intents } : refusalAnswer(read);
           return {
             kind: "ok",
             entries: read.page.entries.map((e) => ({ key: e.key, valueBase64: encodeBase64(e.value), version: e.version })),
@@ -114,6 +114,8 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
       });
     case "/internal/median":
       return client(endpoint, fields, undefined, async (runtime) => readAnswer(await runtime.medianKey(), (key) => (key === undefined ? { kind: "ok" } : { kind: "ok", key })));
+    case "/internal/ranges":
+      return client(endpoint, fields, undefined, async (runtime) => readAnswer(await runtime.servedSpans(), (spans) => ({ kind: "ok", spans: spans ?? null })));
     case "/internal/status": {
       const runtime = endpoint.runtime;
       if (runtime === undefined) return answer({ kind: "uninitialized" });

@@ -141,6 +141,8 @@ export class ReplicaRuntime {
     this.lastTickMs = options.nowMs();
     // Elections, leader changes and snapshots are logged at info (quiet at the default level).
     this.metrics = new ReplicaMetrics(options.nowMs, (event, fields) => logEvent("info", event, { group: this.group, replica: this.id, term: this.node.brief().term, ...fields }));
+    // A start from a quiet note takes up the role and leader it recorded: a resume, not an election.
+    if (brief.quiesced && brief.leader !== 0) this.metrics.resumed(brief.role, brief.leader, brief.term);
     this.waiters = new WaiterBook();
     this.pump();
   }
@@ -196,13 +198,18 @@ export class ReplicaRuntime {
   }
 
   /** Reads one page of a scan with the requested consistency, when this group serves the whole range. */
-  scan(request: ScanRequest, consistency: ReadConsistency): Promise<ReadResponse<{ ok: true; page: ScanPage } | KeyRefusal>> {
+  scan(request: ScanRequest, consistency: ReadConsistency): Promise<ReadResponse<{ ok: true; page: ScanPage } | KeyRefusal | IntentFound>> {
     return this.read(consistency, () => this.stateMachine.scanOwned(request));
   }
 
   /** One page of a span frozen here by `saga` (linearizable: the freeze is applied before it is read). */
   exportRange(saga: string, span: Span, cursor: string | undefined): Promise<ReadResponse<ExportPage | undefined>> {
     return this.read("linearizable", () => this.stateMachine.exportRange(saga, span, cursor));
+  }
+
+  /** The spans this group serves, after a ReadIndex round (undefined: never given ranges); a move's route step reads it. */
+  servedSpans(): Promise<ReadResponse<readonly Span[] | undefined>> {
+    return this.read("linearizable", () => this.stateMachine.ownership?.spans);
   }
 
   /** The median key this group serves (where an even split would cut it), or undefined when it holds fewer than two keys. */
@@ -274,18 +281,19 @@ export class ReplicaRuntime {
   }
 
   /** Engine status plus the state machine's applied index. */
-  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number; proposals: number; transactions: number; metrics: ReplicaMetricsReport; followerLagMs: Record<number, number>; intents: number; txnRecords: number } {
+  status(): Status & { group: string; stateMachineApplied: number; pendingRequests: number; proposals: number; transactions: number; metrics: ReplicaMetricsReport; followerLagMs: Record<number, number>; txnIntents: number; txnRecords: number } {
     const status = this.node.status();
+    const held = this.stateMachine.transactions();
     return {
       ...status,
+      txnIntents: held.intents.length,
+      txnRecords: held.records.length,
       followerLagMs: this.followerLag.lagMs(this.id, this.leading, status, this.options.nowMs()),
       group: this.group,
       stateMachineApplied: this.stateMachine.appliedIndex,
       pendingRequests: this.waiters.size,
       ...this.counters,
       metrics: this.metrics.report(),
-      intents: this.stateMachine.transactionCounts.intents,
-      txnRecords: this.stateMachine.transactionCounts.records,
     };
   }
 

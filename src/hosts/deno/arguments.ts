@@ -1,7 +1,8 @@
 /**
  * The command line and environment of a Deno node, checked: `--id N`, `--data DIR`,
  * `--nodes 1=host:port,2=host:port,...` (every node, this one included), optional `--tick-ms N`;
- * EDGERAFT_CLUSTER_SECRET (required) and ADMIN_TOKEN from the environment.
+ * EDGERAFT_CLUSTER_SECRET (required), ADMIN_TOKEN and FAULTS (`on`: the /v1/faults routes, for
+ * tests only) from the environment.
  */
 import type { ClusterNodeOptions } from "./cluster-node.ts";
 import type { NodeAddress } from "./node-transport.ts";
@@ -36,7 +37,7 @@ export function parseNodeArguments(args: readonly string[], env: (name: string) 
   if (tickMs !== undefined && (!Number.isSafeInteger(tickMs) || tickMs < 1)) return { ok: false, error: "--tick-ms must be a positive integer" };
   return {
     ok: true,
-    options: { id, nodes, dataDirectory, clusterSecret, adminToken: env("ADMIN_TOKEN"), ...(tickMs === undefined ? {} : { timing: { tickMs } }) },
+    options: { id, nodes, dataDirectory, clusterSecret, adminToken: env("ADMIN_TOKEN"), ...(tickMs === undefined ? {} : { timing: { tickMs } }), ...(env("FAULTS") === "on" ? { faults: true } : {}) },
   };
 }
 

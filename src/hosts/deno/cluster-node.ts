@@ -16,6 +16,8 @@ import type { Message } from "../../raft/types.ts";
 import { defaultTiming, type ReplicaTiming } from "../common/replica-runtime.ts";
 import { answerReplicaRequest, type ReplicaAnswer, type ReplicaEndpoint } from "../common/replica-requests.ts";
 import { NodeDirectory } from "./node-directory.ts";
+import { NodeFaults } from "./node-faults.ts";
+import { NodeSweeps } from "./node-sweeps.ts";
 import { NodeReplica } from "./node-replica.ts";
 import { NodeStorage } from "./node-storage.ts";
 import { cpuUsage, memoryUsage } from "node:process";
@@ -34,6 +36,8 @@ export interface ClusterNodeOptions {
   /** The admin bearer token of the public API (ADMIN_TOKEN). */
   adminToken: string | undefined;
   timing?: Partial<ReplicaTiming>;
+  /** Serve the /v1/faults routes (FAULTS=on; dev and tests only): haltMove and haltTxn. */
+  faults?: boolean;
 }
 
 /** How often a node looks for groups it leads that should be led by their replica 1, in milliseconds. */
@@ -68,6 +72,7 @@ export class ClusterNode {
   private readonly timing: Partial<ReplicaTiming>;
   private ticker: ReturnType<typeof setInterval> | undefined;
   private balancer: ReturnType<typeof setInterval> | undefined;
+  private readonly sweeps: NodeSweeps;
 
   constructor(options: ClusterNodeOptions) {
     this.options = options;
@@ -95,7 +100,9 @@ export class ClusterNode {
       onRequest: (request) => this.answer(request.group, request.replica, request.path, request.body),
     });
     const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"] });
-    this.app = createApp({ cluster, adminToken: options.adminToken, replicaStats: statsOfLocalReplicas(() => this.replicas.values()) });
+    this.sweeps = new NodeSweeps(cluster);
+    const faults = options.faults === true ? { faults: new NodeFaults(cluster) } : {};
+    this.app = createApp({ cluster, adminToken: options.adminToken, replicaStats: statsOfLocalReplicas(() => this.replicas.values()), ...faults });
     for (const { scope } of this.storage.identities()) this.open(scope);
   }
 
@@ -202,6 +209,7 @@ export class ClusterNode {
       }
       if (runtime?.nextTickAtMs() === null || runtime === undefined) this.awake.delete(replica);
     }
+    this.sweeps.tick();
   }
 
   /**
@@ -251,6 +259,7 @@ export class ClusterNode {
       send: (group, from, to, messages) => this.send(group, from, to, messages),
       wake: (replica) => {
         if (replica.runtime?.nextTickAtMs() !== null) this.awake.add(replica);
+        this.sweeps.note(replica);
       },
       failed: (replica, error) => {
         console.error(`edgeraft node: a driver pass of ${replica.scope} failed and was rolled back; reopening it: ${String(error)}`);
@@ -263,6 +272,7 @@ export class ClusterNode {
   private reopen(replica: NodeReplica): void {
     const identity = replica.identity;
     this.awake.delete(replica);
+    this.sweeps.forget(replica);
     replica.close();
     if (identity === undefined) return;
     const key = keyOf(identity.group, identity.replica);

@@ -1,12 +1,16 @@
 /**
  * Entry of a Deno node: `deno task node --id 1 --data DIR --nodes 1=127.0.0.1:8790,2=...,3=...`.
  * The cluster secret comes from EDGERAFT_CLUSTER_SECRET and the admin token from ADMIN_TOKEN
- * (environment, never the command line, which other users of the machine can read). Prints one
+ * (environment, never the command line, which other users of the machine can read); LOG_LEVEL
+ * sets the level of the structured logs as on the Worker (default warn). Prints one
  * JSON line when it listens; SIGINT or SIGTERM stop it cleanly (the database is closed; a SIGKILL
  * loses nothing acknowledged either, since every answer and vote waits for its turn's sync).
  */
 import { ClusterNode } from "./cluster-node.ts";
 import { parseNodeArguments } from "./arguments.ts";
+import { setLogLevel } from "../../router/log.ts";
+
+setLogLevel(Deno.env.get("LOG_LEVEL"));
 
 const parsed = parseNodeArguments(Deno.args, (name) => Deno.env.get(name));
 if (!parsed.ok) {

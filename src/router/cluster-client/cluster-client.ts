@@ -37,6 +37,7 @@ import { HashedTenants } from "./hashed-tenants.ts";
 import type { MovePhase } from "../../multiraft/move-saga.ts";
 import type { Span } from "../../kv/span.ts";
 import { groupHealth } from "./health.ts";
+import { leaderTransactions } from "./group-transactions.ts";
 import { Replicas } from "./replicas.ts";
 import { TxnDriver, type IntentInfo, type SweptRecord } from "./txn-driver.ts";
 import { Leadership } from "./leadership.ts";
@@ -133,7 +134,7 @@ export class ClusterClient implements Cluster {
     consistency: Consistency,
   ): Promise<ClusterResult<ScanResult>> {
     return scanKeyspace(
-      { groups: this.groups, io: this.io, waitForMove: (attempt) => this.waitForMove(attempt) },
+      { groups: this.groups, io: this.io, waitForMove: (attempt) => this.waitForMove(attempt), settle: (keyspace, group, intents) => this.txns.settle(keyspace, group, intents), sleep },
       keyspace,
       request,
       consistency,
@@ -168,7 +169,8 @@ export class ClusterClient implements Cluster {
     if (!record.ok) return record;
     const view = await this.viewed(record);
     if (!view.ok) return view;
-    return { ok: true, value: { ...view.value, health: await groupHealth(this.caller, record.value) } };
+    const health = await groupHealth(this.caller, record.value);
+    return { ok: true, value: { ...view.value, health, ...(await leaderTransactions(this.caller, record.value, health.leader)) } };
   }
 
   deleteGroup(name: string): Promise<ClusterResult<{ deleted: true }>> {
@@ -231,6 +233,11 @@ export class ClusterClient implements Cluster {
   /** Fault injection (dev and tests only): the next move to reach `phase` stops there, as if the router driving it died. */
   haltNextMoveBefore(phase: MovePhase): void {
     this.driver.haltBefore = phase;
+  }
+
+  /** Fault injection (dev and tests only): the next two-phase transaction stops after `phase`, as if the router driving it died. */
+  haltNextTxnAfter(phase: "prepare" | "decide"): void {
+    this.txns.haltAfter = phase;
   }
 
   /** Resumes every range move left unfinished (a crashed driver's), whatever its age. */

@@ -69,7 +69,7 @@ export class GroupIo {
     return { ok: true, value: { found: true, value: decodeBase64(answer.valueBase64) ?? new Uint8Array(), version: answer.version } };
   }
 
-  /** One page of a scan of `group`. */
+  /** One page of a scan of `group`; `intents` when other transactions' write intents lie on keys the page covers. */
   async scan(
     group: GroupDescriptor,
     range: { start?: string; end?: string; prefix?: string; limit: number; cursor?: string },
@@ -80,6 +80,7 @@ export class GroupIo {
     if (outcome.kind !== "answer") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
     const answer = outcome.answer;
     if (answer.kind === "wrongRange" || answer.kind === "rangeFrozen") return refusalOf({ code: answer.kind, movedTo: answer.movedTo });
+    if (answer.kind === "intent") return { ok: false, intents: answer.intents };
     if (answer.kind !== "ok") return { ok: false, error: { code: "badRequest", detail: `replica refused the scan (${answer.kind})` } };
     const entries = answer.entries.map((e) => ({ key: e.key, value: decodeBase64(e.valueBase64) ?? new Uint8Array(), version: e.version }));
     return { ok: true, value: answer.cursor === undefined ? { entries } : { entries, cursor: answer.cursor } };

@@ -5,7 +5,7 @@ import type { ReplicaCaller } from "./replica-caller.ts";
 
 interface StatusReply {
   kind: string;
-  status?: { role: string; term: number; leader: number; commit: number; applied: number; quiesced: boolean; intents?: number; txnRecords?: number; followerLagMs?: Record<string, number>; conf?: { voters: number[]; learners: number[] } };
+  status?: { role: string; term: number; leader: number; commit: number; applied: number; quiesced: boolean; followerLagMs?: Record<string, number>; conf?: { voters: number[]; learners: number[] } };
 }
 
 /** Asks every replica of `group` for its status; healthy when one leader is known to a majority. */
@@ -19,8 +19,7 @@ export async function groupHealth(caller: ReplicaCaller, group: GroupDescriptor)
     const lag = lagMs === undefined ? {} : { lagSeconds: lagMs / 1000 };
     if (status === undefined) return { id: replica.id, reachable: false, ...lag };
     const membership = status.conf === undefined ? {} : { voters: status.conf.voters, learners: status.conf.learners };
-    const txns = status.intents === undefined ? {} : { intents: status.intents, txnRecords: status.txnRecords ?? 0 };
-    return { id: replica.id, reachable: true, role: status.role, commit: status.commit, applied: status.applied, quiesced: status.quiesced, ...lag, ...membership, ...txns };
+    return { id: replica.id, reachable: true, role: status.role, commit: status.commit, applied: status.applied, quiesced: status.quiesced, ...lag, ...membership };
   });
   const statuses = replies.map((reply) => reply?.status).filter((status) => status !== undefined);
   const term = Math.max(0, ...statuses.map((status) => status.term));

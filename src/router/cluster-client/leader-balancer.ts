@@ -5,8 +5,10 @@
  * carries out its transfers one after another through the same path as the admin route
  * (POST /v1/groups/{name}/transfer-leader). It also advises the route on the best leader when an
  * operator names none. It runs at the metadata group's leader only, and never for a client request.
+ * With a store, its state (counts, last transfer times, pass state) is saved as it changes and
+ * read back when it is made, so a restart of its host object keeps the hysteresis.
  */
-import { LeaderBalance, type LeaderBalanceRules, type LeaderMove, type LocalityReport } from "../../multiraft/leader-balance.ts";
+import { LeaderBalance, type LeaderBalanceRules, type LeaderMove, type LocalityReport, type SavedLeaderGroup, type SavedLeaderPasses } from "../../multiraft/leader-balance.ts";
 import type { PlacedReplica } from "../../multiraft/leader-placement.ts";
 import type { ClusterClient } from "./cluster-client.ts";
 
@@ -18,20 +20,35 @@ export interface LeaderMoveOutcome extends LeaderMove {
   readonly error?: string;
 }
 
+/** Where a host keeps the balancer's state (its object's storage). */
+export interface LeaderBalanceStore {
+  /** The saved pass state and groups (none saved: undefined and empty). */
+  load(): { passes: SavedLeaderPasses | undefined; groups: [string, SavedLeaderGroup][] };
+  /** Saves the pass state and one group's state. */
+  saveGroup(passes: SavedLeaderPasses, group: string, state: SavedLeaderGroup): void;
+  /** Saves the pass state and every group's state, forgetting groups not among them. */
+  saveAll(passes: SavedLeaderPasses, groups: [string, SavedLeaderGroup][]): void;
+}
+
 /** Runs leader balancing passes. */
 export class LeaderBalancer {
   readonly balance: LeaderBalance;
   private readonly cluster: ClusterClient;
+  private readonly store: LeaderBalanceStore | undefined;
   private running = false;
 
-  constructor(cluster: ClusterClient, rules: LeaderBalanceRules) {
+  constructor(cluster: ClusterClient, rules: LeaderBalanceRules, store?: LeaderBalanceStore) {
     this.cluster = cluster;
-    this.balance = new LeaderBalance(rules);
+    this.store = store;
+    const saved = store?.load();
+    this.balance = saved === undefined ? new LeaderBalance(rules) : LeaderBalance.restored(rules, saved.passes, saved.groups);
   }
 
   /** Takes a leader's locality report. */
   note(report: LocalityReport, nowMs: number): void {
     this.balance.note(report, nowMs);
+    const state = this.balance.savedGroup(report.group);
+    if (state !== undefined) this.store?.saveGroup(this.balance.savedPasses(), report.group, state);
   }
 
   /** When the next pass is due (null: none; an idle cluster needs none), or null while one runs. */
@@ -48,6 +65,7 @@ export class LeaderBalancer {
       const replicas = await this.replicasByGroup();
       if (replicas === undefined) {
         this.balance.postpone(nowMs());
+        this.save();
         return [];
       }
       const outcomes: LeaderMoveOutcome[] = [];
@@ -65,7 +83,13 @@ export class LeaderBalancer {
       return outcomes;
     } finally {
       this.running = false;
+      this.save();
     }
+  }
+
+  /** Saves the whole state (after a pass: it decayed every count and may have moved groups or forgotten some). */
+  private save(): void {
+    this.store?.saveAll(this.balance.savedPasses(), this.balance.savedGroups());
   }
 
   /** The best leader of a group an operator asked to move without naming a replica. */

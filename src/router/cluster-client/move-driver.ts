@@ -4,13 +4,18 @@
  * and carries out the actions against the groups. A driver that dies leaves the record; whoever
  * finds it unfinished and not advanced for a while (another admin operation, a router that keeps
  * meeting a frozen range) resumes it from the recorded phase. Every action is idempotent, so a step
- * done twice is harmless; the source group's log decides commit or rollback exactly once.
+ * done twice is harmless; the source group's log decides commit or rollback exactly once. The route
+ * step names only the group that serves the span when it runs (the table read, then the target's
+ * ownership read linearizably, then a compare-and-set write on the table's version, always), so a
+ * driver that stalled after routing and wakes after the span moved on cannot give the span back
+ * (src/multiraft/move-saga.ts has the argument).
  */
 import { decodeBase64 } from "../../shared/base64.ts";
 import type { InstalledRecord, InstalledSession } from "../../kv/command.ts";
 import type { TxnStateJson } from "../../kv/txn-state.ts";
-import { assignSpan, type RangeTable } from "../../multiraft/keyspace.ts";
-import { advance, isFinished, nextAction, type MoveAction, type MoveOutcome, type MovePhase, type MoveSaga } from "../../multiraft/move-saga.ts";
+import type { Span } from "../../kv/span.ts";
+import type { RangeTable } from "../../multiraft/keyspace.ts";
+import { advance, isFinished, nextAction, routedTable, type MoveAction, type MoveOutcome, type MovePhase, type MoveSaga } from "../../multiraft/move-saga.ts";
 import type { ClusterResult } from "../cluster.ts";
 import { logEvent } from "../log.ts";
 import type { GroupIo } from "./group-io.ts";
@@ -33,6 +38,9 @@ const finishedKeepMs = 120_000;
 type ExportAnswer =
   | { kind: "ok"; records: { key: string; valueBase64: string; version: number }[]; sessions: InstalledSession[]; versionFloor: number; txn?: TxnStateJson; cursor?: string }
   | { kind: "notFrozen" };
+
+/** The answer of /internal/ranges: the spans the group serves (null: never given ranges). */
+type RangesAnswer = { kind: "ok"; spans: Span[] | null } | { kind: string };
 
 /** Runs and resumes move sagas. */
 export class MoveDriver {
@@ -149,18 +157,32 @@ export class MoveDriver {
     return { ok: true, value: page.cursor === undefined ? { kind: "copied", records: records.length } : { kind: "copied", records: records.length, cursor: page.cursor } };
   }
 
+  /** The route step, in the order move-saga.ts argues for: table, then the target's ownership, then a write even when unchanged. */
   private async route(record: string, span: MoveSaga["span"], to: string): Promise<ClusterResult<MoveOutcome>> {
     for (let attempt = 0; attempt < 10; attempt++) {
       const current = await this.meta.read<RangeTable>(record);
       if (!current.ok) return current;
       if (current.value === undefined) return { ok: false, error: { code: "unavailable", detail: "the range table is missing" } };
-      const table = assignSpan(current.value.value, span, to);
-      if (table === current.value.value) return this.routed();
+      const served = await this.served(to);
+      if (!served.ok) return served;
+      const table = routedTable(current.value.value, span, to, served.value);
+      // Written also when unchanged: the version it moves fences every route step that read the table before.
       const written = await this.meta.apply([Metadata.put(record, table, current.value.version)]);
       if (written.ok) return this.routed();
       if (written.error.code !== "conditionFailed") return written;
     }
     return { ok: false, error: { code: "unavailable", detail: "the range table kept changing" } };
+  }
+
+  /** The spans `group` serves, read linearizably in the group; none for a group removed or being removed (it moved its ranges away first). */
+  private async served(group: string): Promise<ClusterResult<readonly Span[]>> {
+    const record = await this.record(group);
+    if (!record.ok) return record.error.code === "groupNotFound" ? { ok: true, value: [] } : record;
+    if (record.value.state === "deleting" || record.value.state === "removed") return { ok: true, value: [] };
+    const outcome = await this.caller.call<RangesAnswer>(record.value, "/internal/ranges", { epoch: record.value.epoch }, false);
+    if (outcome.kind === "answer" && outcome.answer.kind === "ok" && "spans" in outcome.answer) return { ok: true, value: outcome.answer.spans ?? [] };
+    const detail = outcome.kind === "answer" ? `answered ${outcome.answer.kind}` : "detail" in outcome ? outcome.detail : outcome.kind;
+    return { ok: false, error: { code: "unavailable", detail: `reading what ${group} serves: ${detail}` } };
   }
 
   private routed(): ClusterResult<MoveOutcome> {

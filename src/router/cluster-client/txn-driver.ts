@@ -54,6 +54,8 @@ export interface TxnPorts {
 /** Runs transactions and settles intents met by other requests. */
 export class TxnDriver {
   private readonly ports: TxnPorts;
+  /** Fault injection (dev and tests only): the next two-phase transaction stops after this phase, leaving its record and intents to readers and the sweep. */
+  haltAfter: "prepare" | "decide" | undefined;
 
   constructor(ports: TxnPorts) {
     this.ports = ports;
@@ -142,12 +144,20 @@ export class TxnDriver {
       await this.finish(keyspace, txn, recordKey, false, touched);
       return prepared;
     }
+    if (this.halted("prepare")) return { ok: false, error: { code: "unavailable", detail: "the transaction stopped after its prepare (fault injection); its record decides it" } };
     const decided = await this.ports.routedWrite(keyspace, recordKey, { type: "txn", action: "decide", txn, recordKey, decision: "commit" });
     if (!decided.ok) return { ok: false, error: { code: "outcomeUnknown", detail: `the commit decision of the transaction was not confirmed (${decided.error.code})` } };
     const committed = decided.value.value.ok && decided.value.value.type === "txnStatus" && decided.value.value.status === "committed";
-    await this.finish(keyspace, txn, recordKey, committed, touched);
+    if (!this.halted("decide")) await this.finish(keyspace, txn, recordKey, committed, touched);
     if (!committed) return conflict(request.writes.map((write) => write.key), "the transaction was aborted by another request after its deadline passed");
     return { ok: true, value: prepared.value };
+  }
+
+  /** Whether a halt was injected after `phase` (it then applies once). */
+  private halted(phase: "prepare" | "decide"): boolean {
+    if (this.haltAfter !== phase) return false;
+    this.haltAfter = undefined;
+    return true;
   }
 
   /** Prepares every participant; keys whose group moved or that met intents are tried again until the deadline's margin. */

@@ -39,15 +39,20 @@ export const dashboardScript = keyspaceScript + reshapeScript + String.raw`
     setTimeout(function () { node.remove(); }, 4500);
   }
 
+  // A 401 or 403 signs out only when it refused the token the page holds now: an answer to a
+  // request sent with an earlier token (a wrong one, still in flight when the right one was
+  // entered) says nothing about the current one, and is dropped. The reason names the request.
   function api(method, path, body) {
-    var init = { method: method, headers: { authorization: "Bearer " + state.token }, cache: "no-store" };
+    var token = state.token;
+    var init = { method: method, headers: { authorization: "Bearer " + token }, cache: "no-store" };
     if (body !== undefined) { init.headers["content-type"] = "application/json"; init.body = JSON.stringify(body); }
     return fetch(path, init).then(function (response) {
       return response.text().then(function (text) {
         var data = null;
         try { data = text ? JSON.parse(text) : null; } catch (error) { data = null; }
+        if (token !== state.token) throw new Error("signed out");
         if (response.status === 401 || response.status === 403) {
-          signOut((data && data.detail) || "the token was refused");
+          signOut(method + " " + path + " " + response.status + ": " + ((data && data.detail) || "the token was refused"));
           throw new Error("signed out");
         }
         var healthAnswer = path === "/v1/health" && response.status === 503 && data && data.groups;
@@ -182,6 +187,8 @@ export const dashboardScript = keyspaceScript + reshapeScript + String.raw`
     var isLeader = health && health.leader === replica.id;
     var reachable = status && status.reachable;
     var lag = reachable && status.applied !== undefined ? Math.max(0, leaderCommit(health) - status.applied) : null;
+    // Seconds behind the leader's commit as the leader sees it (health reports it; absent when unknown).
+    var lagSeconds = status && typeof status.lagSeconds === "number" ? status.lagSeconds : null;
     var role = !reachable ? h("span", { class: "role down", text: "unreachable" })
       : h("span", { class: "role" + (isLeader ? " leader" : ""), text: (isLeader ? "\u2605 " : "") + (status.role || "?") });
     return h("tr", { class: isLeader ? "leader" : "", "data-replica": String(replica.id) }, [
@@ -191,7 +198,8 @@ export const dashboardScript = keyspaceScript + reshapeScript + String.raw`
       h("td", { text: reachable ? String(status.commit) : "\u2013" }),
       h("td", { text: reachable ? String(status.applied) : "\u2013" }),
       h("td", {}, [lag === null ? h("span", { class: "muted", text: "\u2013" }) : h("span", { class: "lag" + (lag > 0 ? " behind" : "") }, [
-        h("i", { style: "width:" + Math.min(40, 4 + lag * 2) + "px" }), document.createTextNode(String(lag))])]),
+        h("i", { style: "width:" + Math.min(40, 4 + lag * 2) + "px" }), document.createTextNode(String(lag))]),
+        lagSeconds === null ? null : h("small", { class: "lag-seconds", title: "seconds behind the leader's commit", text: lagSeconds.toFixed(1) + " s" })]),
       h("td", {}, [reachable && status.quiesced ? h("span", { class: "zz", text: "\u263E quiet" }) : h("span", { class: reachable ? "busy" : "muted", text: reachable ? "active" : "" })]),
     ]);
   }

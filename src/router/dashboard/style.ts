@@ -70,8 +70,8 @@ main { padding: 20px 24px 40px; display: grid; gap: 18px; max-width: 1500px; mar
 .meta b { color: var(--text); font: 600 12px var(--mono); }
 .meta svg { margin-left: auto; }
 table.replicas { width: 100%; border-collapse: collapse; font-size: 12.5px; }
-table.replicas th { text-align: left; font-weight: 500; color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .05em; padding: 6px 10px; white-space: nowrap; border-top: 1px solid var(--line); background: var(--panel-2); }
-table.replicas td { padding: 7px 10px; border-top: 1px solid var(--line); font-family: var(--mono); white-space: nowrap; }
+table.replicas th { text-align: left; font-weight: 500; color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .05em; padding: 6px 7px; white-space: nowrap; border-top: 1px solid var(--line); background: var(--panel-2); }
+table.replicas td { padding: 7px 7px; border-top: 1px solid var(--line); font-family: var(--mono); white-space: nowrap; }
 table.replicas th:first-child, table.replicas td:first-child { padding-left: 14px; }
 table.replicas tr.leader td { background: #3b82f614; }
 .role { display: inline-flex; align-items: center; gap: 6px; font-family: var(--sans); }
@@ -86,6 +86,7 @@ table.replicas tr.leader td { background: #3b82f614; }
 .lag { display: inline-flex; align-items: center; gap: 6px; }
 .lag i { display: inline-block; height: 6px; border-radius: 3px; background: var(--good); }
 .lag.behind i { background: var(--warn); }
+.lag-seconds { color: var(--muted); margin-left: 4px; font-size: 11px; }
 .zz { display: inline-block; padding: 1px 8px; border-radius: 999px; background: #312e8155; color: #c7d2fe; font-family: var(--sans); font-size: 11.5px; }
 .busy { display: inline-block; padding: 1px 8px; border-radius: 999px; background: #064e3b55; color: #6ee7b7; font-family: var(--sans); font-size: 11.5px; }
 .muted { color: var(--muted); }

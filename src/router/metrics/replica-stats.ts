@@ -30,6 +30,9 @@ export interface ReplicaStats {
   readonly batchesSent?: number;
   readonly batchesReceived?: number;
   readonly batchesFailed?: number;
+  /** Intents of cross-group transactions on the group's keys, and transaction records it keeps, in this replica's state machine. */
+  readonly txnIntents?: number;
+  readonly txnRecords?: number;
   /** Counters and latency histograms the replica reported (hosts/common/replica-metrics.ts). */
   readonly metrics?: ReplicaMetricsView;
   /** Seconds since the replica reported this state (for sources that read reports). */
@@ -53,6 +56,8 @@ export interface ReplicaMetricsView {
   readonly snapshotsSent: number;
   readonly snapshotsInstalled: number;
   readonly alarmsFired: number;
+  /** Starts that resumed a quiet note's role and leader (absent in reports from before it was counted). */
+  readonly quietResumes?: number;
   readonly commitLatency: LatencyView;
   readonly applyLatency: LatencyView;
 }
@@ -64,7 +69,7 @@ export interface ReplicaReportView {
   readonly location: string;
   readonly retired: boolean;
   readonly atMs: number;
-  readonly status: StatusAnswer["status"] & { metrics?: ReplicaMetricsView };
+  readonly status: NonNullable<StatusAnswer["status"]> & { metrics?: ReplicaMetricsView; conf?: { voters: number[]; learners: number[] }; followerLagMs?: Record<string, number> };
   readonly traffic?: StatusAnswer["traffic"];
 }
 
@@ -105,6 +110,8 @@ function statsOfStatus(base: { group: string; replica: number; location: string 
     firstIndex: status.firstIndex, lastIndex: status.lastIndex, quiesced: status.quiesced,
     ...(status.proposals === undefined ? {} : { proposals: status.proposals }),
     ...(status.transactions === undefined ? {} : { transactions: status.transactions }),
+    ...(status.txnIntents === undefined ? {} : { txnIntents: status.txnIntents }),
+    ...(status.txnRecords === undefined ? {} : { txnRecords: status.txnRecords }),
     ...(sent === undefined ? {} : { messagesSent: sent.messagesSent, batchesSent: sent.batchesSent, batchesFailed: sent.batchesFailed }),
     ...(received === undefined ? {} : { messagesReceived: received.messages, batchesReceived: received.batches }),
   };
@@ -143,7 +150,7 @@ export function statsOfCluster(cluster: Cluster): ReplicaStatsSource {
 /** What a replica's /internal/status answers (the fields used here). */
 interface StatusAnswer {
   kind?: string;
-  status?: { role: string; term: number; leader?: number; commit: number; applied: number; firstIndex: number; lastIndex: number; quiesced: boolean; proposals?: number; transactions?: number };
+  status?: { role: string; term: number; leader?: number; commit: number; applied: number; firstIndex: number; lastIndex: number; quiesced: boolean; proposals?: number; transactions?: number; txnIntents?: number; txnRecords?: number };
   traffic?: { received?: { batches: number; messages: number }; sent?: { batchesSent: number; messagesSent: number; batchesFailed: number } };
 }
 

@@ -12,6 +12,7 @@ import { bytesSchema } from "../openapi/operation.ts";
 import { expositionContentType, renderExposition, type MetricFamily, type Sample } from "./exposition.ts";
 import type { ReplicaMetricsView, ReplicaStats, ReplicaStatsSource } from "./replica-stats.ts";
 import { RequestMetrics } from "./request-metrics.ts";
+import { txnFamilies } from "./txn-families.ts";
 
 /** Starts counting the app's requests; call before any route is registered so the middleware wraps them all. */
 export function registerRequestMetrics(app: Hono): RequestMetrics {
@@ -26,7 +27,7 @@ export function registerMetricsRoutes(app: Hono, guards: Guards, sources: { stat
     GET: guards.admin(async () => {
       const stats = await sources.stats();
       if (!stats.ok) throw problemOfClusterError(stats.error, "the metrics");
-      const body = renderExposition([...replicaFamilies(stats.value), ...sources.requests.families()]);
+      const body = renderExposition([...replicaFamilies(stats.value), ...txnFamilies(stats.value), ...sources.requests.families()]);
       return new Response(body, { headers: { "content-type": expositionContentType, "cache-control": "no-store" } });
     }),
   }, {
@@ -57,12 +58,13 @@ type CounterField = Exclude<keyof ReplicaMetricsView, "commitLatency" | "applyLa
 const counterFamilies: readonly { field: CounterField; name: string; help: string }[] = [
   { field: "commandsApplied", name: "edgeraft_replica_commands_applied_total", help: "Client commands applied to the replica's state machine since its object started." },
   { field: "bytesReplicated", name: "edgeraft_replica_replicated_bytes_total", help: "Bytes of log entries this replica sent to followers as leader since its object started." },
-  { field: "leaderChanges", name: "edgeraft_replica_leader_changes_total", help: "Leaders this replica learned of (a new leader, or the same one at a new term; the first after starting counts) since its object started." },
+  { field: "leaderChanges", name: "edgeraft_replica_leader_changes_total", help: "Leaders this replica learned of (a new leader, or the same one at a new term; the first after starting counts, unless resumed from its quiet note) since its object started." },
   { field: "electionsStarted", name: "edgeraft_replica_elections_started_total", help: "Elections this replica started as a candidate since its object started." },
   { field: "electionsWon", name: "edgeraft_replica_elections_won_total", help: "Elections this replica won (became leader) since its object started." },
   { field: "snapshotsSent", name: "edgeraft_replica_snapshots_sent_total", help: "Snapshots this replica started sending to followers since its object started." },
   { field: "snapshotsInstalled", name: "edgeraft_replica_snapshots_installed_total", help: "Snapshots from a leader installed on this replica since its object started." },
   { field: "alarmsFired", name: "edgeraft_replica_alarms_fired_total", help: "Timer (Durable Object alarm) wake-ups of this replica since its object started." },
+  { field: "quietResumes", name: "edgeraft_replica_quiet_resumes_total", help: "Starts of this replica that resumed the role and leader of its quiet note (no election, no leader change) since its object started." },
 ];
 
 /** The replica latency histograms' bucket bounds, in seconds (the replicas report counts per bucket). */

@@ -1,47 +1,9 @@
 /**
- * Schemas of what the API answers, and of the path, query and header parameters its parsers in
- * parse.ts accept (those parsers keep their own stable error codes; these schemas state the same
- * rules with the same patterns and limits). Request bodies are described by the very schemas the
- * handlers parse with, which live beside the handlers.
+ * Schemas of what the API answers, and of the precondition headers parse.ts reads (stating its
+ * rules). Path and query parameters are validated by their schemas in ../parameters.ts, and
+ * request bodies by the very schemas the handlers parse with, which live beside the handlers.
  */
 import { z } from "zod";
-import { keyBytesMax, scanLimitMax } from "../../shared/limits.ts";
-import { groupPathNamePattern, scanLimitDefault, tenantNamePattern } from "../parse.ts";
-
-/** Path parameter `key`: the rest of the path, percent-decoded; `/` inside a key is allowed. */
-export const keyParamSchema = z.string().describe(`The key: URL-encoded UTF-8, at most ${keyBytesMax} bytes; the rest of the path, so it may contain /.`);
-/** Path parameter `tenant`. */
-export const tenantParamSchema = z.string().regex(tenantNamePattern).describe("The tenant's name.");
-/** Path parameter `name` of a group. */
-export const groupParamSchema = z.string().regex(groupPathNamePattern).describe("The group's name.");
-
-/** Path parameters of a shared-keyspace key route. */
-export const keyParams = z.object({ key: keyParamSchema });
-/** Path parameters of a tenant key route. */
-export const tenantKeyParams = z.object({ tenant: tenantParamSchema, key: keyParamSchema });
-/** Path parameters of a tenant route. */
-export const tenantParams = z.object({ tenant: tenantParamSchema });
-/** Path parameters of a group route. */
-export const groupParams = z.object({ name: groupParamSchema });
-
-const consistencySchema = z.enum(["linearizable", "lease", "stale"]).describe("Read consistency; linearizable (ReadIndex) when absent.");
-
-/** Query of GET /v1/kv/{key}. */
-export const readQuery = z.object({ consistency: consistencySchema.optional() });
-/** Query of the scan GET /v1/kv. */
-export const scanQuery = z.object({
-  prefix: z.string().optional().describe("Only keys starting with this."),
-  start: z.string().optional().describe("First key (inclusive)."),
-  end: z.string().optional().describe("Last key (exclusive)."),
-  limit: z.string().regex(/^[0-9]{1,7}$/).optional().describe(`Page size, 1..${scanLimitMax}; default ${scanLimitDefault}.`),
-  cursor: z.string().optional().describe("Opaque cursor from the previous page."),
-  consistency: consistencySchema.optional(),
-});
-/** Query of GET /v1/health. */
-export const healthQuery = z.object({
-  lagEntries: z.string().regex(/^[0-9]{1,9}$/).optional().describe("Overrides the lag limit in entries for this request."),
-  lagSeconds: z.string().regex(/^[0-9]{1,6}$/).optional().describe("Overrides the lag limit in seconds for this request."),
-});
 
 /** Precondition headers of PUT /v1/kv/{key}. */
 export const putHeaders = z.object({

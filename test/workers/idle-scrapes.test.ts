@@ -1,0 +1,84 @@
+/**
+ * Proves inside workerd, through the real Worker over real Durable Objects, that GET /v1/health
+ * and GET /metrics wake no idle group: the replicas of three idle groups are evicted (as hibernated
+ * objects are), then both routes are scraped three times; after each scrape every one of those
+ * objects is still not running (the test runtime refuses to evict an object that is not running),
+ * their durable counters show no alarm, no Raft message and no object start beyond the test's own
+ * final read, every term is unchanged (no election), and health still names each group's leader,
+ * read from the replicas' last reports (with their age). A control shows the probe sees a wake:
+ * GET /v1/groups/{name}, which asks the replicas, starts them.
+ */
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { EdgeraftClient } from "../../src/client/index.ts";
+
+const worker = (exports as unknown as { default: { fetch(request: Request): Promise<Response> } }).default;
+const workerFetch = (request: Request): Promise<Response> => worker.fetch(request);
+const token = "workers-test-admin";
+const admin = new EdgeraftClient({ url: "https://edgeraft.test", token, fetch: workerFetch });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const idleGroups = ["scrape-a", "scrape-b", "scrape-c"].map((tenant) => ({ tenant, group: `tenant-${tenant}` }));
+const replicaIds = [1, 2, 3];
+
+type Events = { starts: number; alarms: number; raftBatches: number; raftMessages: number };
+type Status = { status: { role: string; term: number; leader: number; quiesced: boolean }; traffic: { events: Events } };
+type Health = { groups: { name: string; leader: number; term: number; healthy: boolean; replicas: { id: number; quiesced?: boolean; reportAgeSeconds?: number }[] }[] };
+
+const stubOf = (group: string, id: number) => env.REPLICA.get(env.REPLICA.idFromName(`${group}/${id}`));
+const statusOf = async (group: string, id: number) => (await (await stubOf(group, id).fetch("https://replica/internal/status")).json()) as Status;
+const get = (path: string) => workerFetch(new Request(`https://edgeraft.test${path}`, { headers: { authorization: `Bearer ${token}` } }));
+/** Evicts the object if it is running: "woken" when it was, "asleep" when the runtime says it is not running. */
+const evict = (group: string, id: number) => evictDurableObject(stubOf(group, id)).then(() => "woken", (error: unknown) => (/not (currently )?running/i.test(String(error)) ? "asleep" : `failed: ${String(error)}`));
+
+/** Waits until every replica of `group` is quiet with no alarm pending, and health (from the reports) shows it quiet. */
+async function untilIdle(group: string): Promise<void> {
+  for (let round = 0; round < 400; round++) {
+    const statuses = await Promise.all(replicaIds.map((id) => statusOf(group, id)));
+    const alarms = await Promise.all(replicaIds.map((id) => runInDurableObject(stubOf(group, id), (_instance, state) => state.storage.getAlarm())));
+    const reported = ((await (await get("/v1/health")).json()) as Health).groups.find((candidate) => candidate.name === group);
+    const reportedQuiet = reported?.replicas.every((replica) => replica.quiesced === true && replica.reportAgeSeconds !== undefined) === true;
+    if (statuses.every((status) => status.status.quiesced) && alarms.every((alarm) => alarm === null) && reportedQuiet) return;
+    await sleep(25);
+  }
+  throw new Error(`${group} did not go idle`);
+}
+
+describe("scrapes of idle groups", () => {
+  it("read the last reports and wake no replica object, send nothing and elect nobody", async () => {
+    for (const { tenant } of idleGroups) await admin.tenant(tenant).put("k", "v");
+    for (const { group } of idleGroups) await untilIdle(group);
+    const before = new Map<string, Status[]>();
+    for (const { group } of idleGroups) before.set(group, await Promise.all(replicaIds.map((id) => statusOf(group, id))));
+    for (const { group } of idleGroups) for (const id of replicaIds) expect(await evict(group, id)).toBe("woken");
+
+    for (let scrape = 0; scrape < 3; scrape++) {
+      const health = (await (await get("/v1/health")).json()) as Health;
+      for (const { group } of idleGroups) {
+        const seen = health.groups.find((candidate) => candidate.name === group)!;
+        const leader = before.get(group)!.find((status) => status.status.role === "leader")!.status;
+        expect({ leader: seen.leader, term: seen.term, healthy: seen.healthy }).toEqual({ leader: leader.leader, term: leader.term, healthy: true });
+        for (const replica of seen.replicas) expect(replica.reportAgeSeconds).toBeGreaterThanOrEqual(0);
+      }
+      const metrics = await get("/metrics");
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain(`group="${idleGroups[0]!.group}"`);
+      await sleep(300); // 15 ticks: a woken replica would be running (and one with no leader campaigning)
+      for (const { group } of idleGroups) expect(await Promise.all(replicaIds.map((id) => evict(group, id)))).toEqual(["asleep", "asleep", "asleep"]);
+    }
+
+    for (const { group } of idleGroups) {
+      const after = await Promise.all(replicaIds.map((id) => statusOf(group, id)));
+      const delta = (name: keyof Events) => after.reduce((sum, status, i) => sum + status.traffic.events[name] - before.get(group)![i]!.traffic.events[name], 0);
+      // The only start is this read's own (after the eviction above).
+      expect({ group, starts: delta("starts"), alarms: delta("alarms"), raftMessages: delta("raftMessages") }).toEqual({ group, starts: 3, alarms: 0, raftMessages: 0 });
+      expect(after.map((status) => status.status.term)).toEqual(before.get(group)!.map((status) => status.status.term));
+    }
+
+    // Control: an inspection of one group asks its replicas, and the probe sees them woken.
+    const inspected = idleGroups[0]!.group;
+    for (const id of replicaIds) await evict(inspected, id);
+    expect((await admin.groups.get(inspected)).health.leader).toBeGreaterThan(0);
+    expect(await Promise.all(replicaIds.map((id) => evict(inspected, id)))).toEqual(["woken", "woken", "woken"]);
+  });
+});
