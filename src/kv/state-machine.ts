@@ -366,9 +366,7 @@ export class KvStateMachine {
       set ownership(value) {
         machine.ownershipValue = value;
       },
-      raiseVersionCounter: (floor) => {
-        this.versionCounterValue = Math.max(this.versionCounterValue, floor);
-      },
+      raiseVersionCounter: (floor) => void (this.versionCounterValue = Math.max(this.versionCounterValue, floor)),
       mergeSessions: (sessions) => this.sessions.adopt(sessions, this.clockMsValue),
       txns: this.txns,
     };
