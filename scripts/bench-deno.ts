@@ -2,9 +2,11 @@
  * `npm run bench:deno`: a 3-node edgeraft Deno cluster side by side with a 3-member etcd cluster
  * on this machine, one at a time, driven by the same Node client with 100-byte values: writes/s
  * and linearizable reads/s at 1, 16 and 64 clients with p50/p99; then the Multi-Raft claim (8
- * groups against 1 at 64 clients) and 1,000 idle groups (frames between nodes per second, memory
- * per idle group). `-- --quick` shortens every cell; `--only=edgeraft`, `--seconds=N` and `--no-idle`
- * make a short profiling run. Each edgeraft cell also prints what the nodes did meanwhile (WAL
+ * groups against 1 at 64 clients); heartbeat traffic per node pair with 2, 10 and 100 write-idle
+ * groups (quiescence off); and 1,000 idle groups on a fresh cluster (messages between nodes per
+ * second, memory per idle group). `-- --quick` shortens every cell; `--only=edgeraft`, `--seconds=N`
+ * and `--no-idle` make a short profiling run; `--only=heartbeats` and `--only=idle` run one of the
+ * group-count cells alone. Each edgeraft cell also prints what the nodes did meanwhile (WAL
  * syncs, storage transactions, frames and CPU per second). Results go to bench-results/deno-*.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -14,6 +16,7 @@ import { startDenoCluster, testClusterSecret, type DenoCluster } from "../test/e
 import { e2eAdminToken } from "../test/e2e/wrangler.ts";
 import { etcdPut, etcdRange, findEtcd, startEtcd } from "./bench-deno/etcd.ts";
 import { runLoad, valueOf, type LoadCell } from "./bench-deno/load.ts";
+import { benchHeartbeats, benchIdleGroups, cellDirectory } from "./bench-deno/groups.ts";
 
 const quick = process.argv.includes("--quick");
 const optionValue = (name: string) => process.argv.find((argument) => argument.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -87,6 +90,7 @@ type NodeStats = {
   rssBytes: number;
   cpuMicroseconds?: { user: number; system: number };
   transport: { framesSent: number; messagesSent: number };
+  timings?: Record<string, { count: number; totalMs: number }>;
 };
 
 async function nodeStats(cluster: DenoCluster): Promise<NodeStats[]> {
@@ -106,6 +110,20 @@ async function measureNodes(cluster: DenoCluster, operation: string, concurrency
   const activity = `WAL syncs/s ${format(perSecond((stats) => stats.walSyncs ?? 0))}; transactions/s ${format(perSecond((stats) => stats.transactions ?? 0))}; frames/s ${format(perSecond((stats) => stats.transport.framesSent))}; CPU % ${format(cpu)}`;
   console.log(`           nodes 1 / 2 / 3: ${activity}`);
   notes.push(`${operation} at ${concurrency} clients (${row.perSecond.toFixed(0)}/s), nodes 1 / 2 / 3: ${activity}`);
+  // Where the time went: mean milliseconds per run of each stage (src/hosts/deno/node-timings.ts), and runs per second.
+  const stages = Object.keys(after[0]?.timings ?? {});
+  const stage = (name: string) =>
+    after.map((stats, i) => {
+      const now = stats.timings![name]!;
+      const then = before[i]!.timings![name]!;
+      const count = now.count - then.count;
+      return count === 0 ? "-" : `${((now.totalMs - then.totalMs) / count).toFixed(1)} ms x ${(count / seconds).toFixed(0)}/s`;
+    }).join(" / ");
+  if (stages.length > 0) {
+    const profile = stages.map((name) => `${name} ${stage(name)}`).join("; ");
+    console.log(`           stages, nodes 1 / 2 / 3: ${profile}`);
+    notes.push(`${operation} at ${concurrency} clients, stages (mean per run x runs/s), nodes 1 / 2 / 3: ${profile}`);
+  }
 }
 
 async function benchEdgeraft(): Promise<void> {
@@ -123,43 +141,23 @@ async function benchEdgeraft(): Promise<void> {
     notes.push(`multi-raft: group leaders per node after creating 8 groups (default and meta included): ${leaders.join(" / ")}`);
     await measureNodes(cluster, "put, 1 group", 64, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)));
     await measureNodes(cluster, "put, 8 groups", 64, (client, n) => put(cluster, client, `/v1/kv/mr${(client + n) % 8}/${(client * 7919 + n) % keysCount}`, valueOf(valueBytes, client, n)));
-    if (!process.argv.includes("--no-idle")) await benchIdle(cluster);
   } finally {
     await cluster.stop();
   }
 }
 
-async function benchIdle(cluster: DenoCluster): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
-  const before = await nodeStats(cluster);
-  const createdAt = performance.now();
-  let next = 0;
-  const creator = async () => {
-    for (let tenant = next++; tenant < idleGroups; tenant = next++) {
-      const path = `/v1/tenants/idle${String(tenant).padStart(4, "0")}/kv/k`;
-      for (let attempt = 0; attempt < 5 && !(await put(cluster, tenant, path, valueOf(16, tenant, 0)).catch(() => false)); attempt++);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, creator));
-  const createSeconds = (performance.now() - createdAt) / 1000;
-  await new Promise((resolve) => setTimeout(resolve, 5_000)); // let every group quiesce
-  const quietFrom = await nodeStats(cluster);
-  const windowMs = quick ? 5_000 : 10_000;
-  await new Promise((resolve) => setTimeout(resolve, windowMs));
-  const quietTo = await nodeStats(cluster);
-  const frames = quietTo.reduce((sum, stats, i) => sum + stats.transport.framesSent - quietFrom[i]!.transport.framesSent, 0);
-  const messages = quietTo.reduce((sum, stats, i) => sum + stats.transport.messagesSent - quietFrom[i]!.transport.messagesSent, 0);
-  const rssPerGroup = quietTo.map((stats, i) => (stats.rssBytes - before[i]!.rssBytes) / idleGroups);
-  notes.push(`idle: ${idleGroups} tenant groups created in ${createSeconds.toFixed(0)} s; replicas per node ${quietTo.map((s) => s.replicas).join(" / ")}; awake replicas ${quietTo.map((s) => s.awake).join(" / ")}`);
-  notes.push(`idle: frames sent by all nodes over ${windowMs / 1000} s: ${frames} (${(frames / (windowMs / 1000)).toFixed(2)}/s in total), Raft messages ${messages}`);
-  notes.push(`idle: RSS growth per idle group, per node: ${rssPerGroup.map((bytes) => `${(bytes / 1024).toFixed(1)} KiB`).join(" / ")} (each node holds one replica of each group)`);
-  // The growth can come out negative when the heap shrinks after the write cells; the whole RSS
-  // over the replicas is an upper bound that such noise cannot hide.
-  notes.push(`idle: whole RSS per replica, per node (upper bound): ${quietTo.map((stats) => `${(stats.rssBytes / stats.replicas / 1024).toFixed(1)} KiB`).join(" / ")}`);
+const note = (line: string) => {
+  console.log(line);
+  notes.push(line);
+};
+if (only === undefined || only === "etcd") await benchEtcd();
+if (only === undefined || only === "edgeraft") await benchEdgeraft();
+if (only === undefined || only === "heartbeats") {
+  await benchHeartbeats({ dataDirectory: cellDirectory(work, "heartbeats"), counts: quick ? [2, 10] : [2, 10, 100], windowMs: quick ? 3_000 : 5_000, note });
 }
-
-if (only !== "edgeraft") await benchEtcd();
-if (only !== "etcd") await benchEdgeraft();
+if ((only === undefined && !process.argv.includes("--no-idle")) || only === "idle") {
+  await benchIdleGroups({ dataDirectory: cellDirectory(work, "idle"), groups: idleGroups, windowMs: quick ? 5_000 : 10_000, note });
+}
 const cell = (system: string, operation: string, concurrency: number) => rows.find((r) => r.system === system && r.operation === operation && r.concurrency === concurrency);
 const etcdPut64 = cell("etcd", "put", 64);
 const ours64 = cell("edgeraft", "put", 64);

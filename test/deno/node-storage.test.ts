@@ -4,7 +4,9 @@
  * once a second connection can read the turn's rows; a turn that wrote nothing Raft relies on
  * commits without a sync; a failed pass is rolled back alone; outputs are released in order after
  * the background sync that covers them; and a leader's AppendEntries leave a NodeReplica before
- * the sync while its other messages, and the input that could acknowledge them, wait for it.
+ * the sync while its other messages, and the input that could acknowledge them, wait for it,
+ * while an acknowledgement of an entry already synced is stepped at once; and whether a
+ * replica's applied state is all synced (when answers may skip the wait for the next sync).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -154,6 +156,63 @@ describe("a node's shared database", () => {
     const carrying = sent.filter((batch) => batch.messages.some((m) => m.type === "app" && m.entries.some((e) => e.index === index)));
     expect(carrying.map((batch) => batch.turnOpen)).toEqual([true, true]);
     expect(sent.every((batch) => batch.turnOpen === batch.types.every((type) => type === "app"))).toBe(true);
+    replica.close();
+    storage.close();
+  });
+  it("steps at once an acknowledgement of an entry the leader has synced while later early AppendEntries are unsynced", async () => {
+    const storage = openStorage(join(directory, `node-${++files}.sqlite`));
+    const sent: Message[] = [];
+    const replica = new NodeReplica({ storage, scope: "g/1", timing: {}, send: (_g, _f, _t, messages) => sent.push(...messages), wake: () => {}, failed: () => {} });
+    replica.bootstrap({ group: "g", replica: 1, voters: [1, 2, 3], locations: {}, owns: { default: true }, epoch: 1 });
+    await storage.whenSynced();
+    replica.runtime!.campaign();
+    for (let round = 0; round < 4 && replica.runtime!.node.brief().role !== "leader"; round++) {
+      await storage.whenSynced();
+      const requests = sent.splice(0);
+      for (const m of requests) replica.receive([{ ...m, type: m.type === "preVote" ? "preVoteResp" : "voteResp", from: m.to, to: m.from, reject: false, entries: [] }]);
+    }
+    await storage.whenSynced();
+    expect(replica.runtime!.node.brief().role).toBe("leader");
+    const ack = (from: number, index: number): Message => ({ ...sent[0]!, type: "appResp", from, to: 1, term: replica.runtime!.node.brief().term, index, entries: [], reject: false });
+    for (const m of sent.splice(0).filter((m) => m.type === "app")) replica.receive([ack(m.to, m.index + m.entries.length)]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const put = (seq: number) => replica.runtime!.write({ clientId: "c", seq, timeMs: 1, operation: { type: "put", key: `k${seq}`, value: new Uint8Array([seq]) } });
+    const first = put(1);
+    const firstIndex = replica.runtime!.node.brief().lastIndex;
+    await storage.whenSynced(); // the leader's copy of the first entry is on disk; nobody acknowledged it yet
+    expect(replica.runtime!.node.brief().commit).toBeLessThan(firstIndex);
+    const second = put(2);
+    const secondIndex = replica.runtime!.node.brief().lastIndex;
+    expect(storage.pending).toBe(true); // the second entry's turn is open, its AppendEntries already left
+    expect(sent.some((m) => m.type === "app" && m.entries.some((e) => e.index === secondIndex))).toBe(true);
+    replica.receive([ack(2, firstIndex), ack(2, secondIndex)]);
+    // The first entry commits now; the second only once the leader's own copy is synced.
+    expect(replica.runtime!.node.brief().commit).toBe(firstIndex);
+    // What it applied is synced here, so its answers need not wait for the open turn's sync.
+    expect(storage.pending).toBe(true);
+    expect(replica.reflectsOnlyDurable()).toBe(true);
+    expect((await first).kind).toBe("applied");
+    expect((await second).kind).toBe("applied");
+    expect(replica.runtime!.node.brief().commit).toBeGreaterThanOrEqual(secondIndex);
+    replica.close();
+    storage.close();
+  });
+  it("tells that a one-voter group's fresh commit is not synced yet, so its answers wait for the sync", async () => {
+    const storage = openStorage(join(directory, `node-${++files}.sqlite`));
+    const replica = new NodeReplica({ storage, scope: "solo/1", timing: {}, send: () => {}, wake: () => {}, failed: () => {} });
+    replica.bootstrap({ group: "solo", replica: 1, voters: [1], locations: {}, owns: { default: true }, epoch: 1 });
+    await storage.whenSynced();
+    replica.runtime!.campaign();
+    await storage.whenSynced();
+    expect(replica.runtime!.node.brief().role).toBe("leader");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const written = replica.runtime!.write({ clientId: "c", seq: 1, timeMs: 1, operation: { type: "put", key: "k", value: new Uint8Array([1]) } });
+    const index = replica.runtime!.node.brief().lastIndex;
+    expect(replica.runtime!.node.brief().applied).toBe(index); // committed and applied in the pass itself
+    expect(replica.reflectsOnlyDurable()).toBe(false);
+    await storage.whenSynced();
+    expect(replica.reflectsOnlyDurable()).toBe(true);
+    expect((await written).kind).toBe("applied");
     replica.close();
     storage.close();
   });

@@ -35,7 +35,7 @@ export interface DenoCluster {
 }
 
 /** Spawns the process of node `id` (its output goes to `log`); it does not wait for it to listen. */
-export function spawnNode(options: { id: number; dataDirectory: string; ports: number[]; tickMs: number; secret: string; faults?: boolean; env?: Record<string, string> }, log: (text: string) => void): ChildProcess {
+export function spawnNode(options: { id: number; dataDirectory: string; ports: number[]; tickMs: number; secret: string; quiesce?: boolean; faults?: boolean; env?: Record<string, string> }, log: (text: string) => void): ChildProcess {
   const child = spawn("node_modules/deno/deno", nodeCommandLine(options), {
     env: { ...process.env, EDGERAFT_CLUSTER_SECRET: options.secret, ADMIN_TOKEN: e2eAdminToken, NO_COLOR: "1", ...(options.faults === true ? { FAULTS: "on" } : {}), ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -46,14 +46,14 @@ export function spawnNode(options: { id: number; dataDirectory: string; ports: n
 }
 
 /** Starts `nodeCount` nodes and waits until each answers /v1/health/live. */
-export async function startDenoCluster(options: { dataDirectory: string; nodeCount?: number; tickMs?: number; secret?: string; faults?: boolean; envOf?: (id: number) => Record<string, string> }): Promise<DenoCluster> {
+export async function startDenoCluster(options: { dataDirectory: string; nodeCount?: number; tickMs?: number; secret?: string; quiesce?: boolean; faults?: boolean; envOf?: (id: number) => Record<string, string> }): Promise<DenoCluster> {
   mkdirSync(options.dataDirectory, { recursive: true });
   const count = options.nodeCount ?? 3;
   const ports: number[] = [];
   for (let i = 0; i < count; i++) ports.push(await freePort());
   const nodes: RunningNode[] = ports.map((port, i) => ({ id: i + 1, port, url: `http://127.0.0.1:${port}`, child: undefined, log: "" }));
   const launch = (node: RunningNode) => {
-    node.child = spawnNode({ id: node.id, dataDirectory: options.dataDirectory, ports, tickMs: options.tickMs ?? 50, secret: options.secret ?? testClusterSecret, faults: options.faults === true, ...(options.envOf === undefined ? {} : { env: options.envOf(node.id) }) }, (text) => (node.log += text));
+    node.child = spawnNode({ id: node.id, dataDirectory: options.dataDirectory, ports, tickMs: options.tickMs ?? 50, secret: options.secret ?? testClusterSecret, faults: options.faults === true, ...(options.quiesce === false ? { quiesce: false } : {}), ...(options.envOf === undefined ? {} : { env: options.envOf(node.id) }) }, (text) => (node.log += text));
   };
   const stopNode = (node: RunningNode, signal: NodeJS.Signals) => {
     const child = node.child;

@@ -52,3 +52,15 @@ export async function historyClient(options: HistoryClientOptions): Promise<void
     history.complete(process, swapped.status === 200 ? "ok" : swapped.status === 412 ? "fail" : "info");
   }
 }
+
+/**
+ * Writes a key's starting value before the clients run, recorded as a write of `process`, so the
+ * checker knows where the key starts (an unrecorded put makes a read of it unplaceable). Returns the status.
+ */
+export async function recordedPut(options: { history: HistoryRecorder; process: number; key: string; value: string; path: string; call?: (path: string, init?: RequestInit) => Promise<Response> }): Promise<number> {
+  const call = options.call ?? suiteCall;
+  options.history.invoke(options.process, "write", options.key, options.value);
+  const response = await call(options.path, { method: "PUT", body: options.value });
+  options.history.complete(options.process, response.status === 200 ? "ok" : "info");
+  return response.status;
+}

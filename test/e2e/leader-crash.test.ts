@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { HistoryRecorder, checkHistory, describeKeyFailure } from "../../src/checker/index.ts";
 import { EdgeraftClient } from "../../src/client/index.ts";
 import { baseUrl, call } from "./client.ts";
-import { historyClient } from "./history-client.ts";
+import { historyClient, recordedPut } from "./history-client.ts";
 import { e2eAdminToken } from "./wrangler.ts";
 
 const tenant = "crash-test";
@@ -27,8 +27,8 @@ async function currentLeader(): Promise<number> {
 
 describe("a leader crash under concurrent writes", () => {
   it("loses no acknowledged write and the history is linearizable", async () => {
-    for (const key of keys) expect((await call(path(key), { method: "PUT", body: `initial-${key}` })).status).toBe(200);
     const history = new HistoryRecorder();
+    for (const key of keys) expect(await recordedPut({ history, process: 98, key, value: `initial-${key}`, path: path(key) })).toBe(200);
     const stopAt = Date.now() + 12_000;
     const clients = Array.from({ length: 5 }, (_, process) =>
       historyClient({ process, history, running: () => Date.now() < stopAt, keyOf: (n) => keys[(process + n) % keys.length]!, pathOf: path }),

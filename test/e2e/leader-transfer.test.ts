@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { HistoryRecorder, checkHistory, describeKeyFailure } from "../../src/checker/index.ts";
 import { EdgeraftClient } from "../../src/client/index.ts";
 import { baseUrl, call, callJson } from "./client.ts";
-import { historyClient } from "./history-client.ts";
+import { historyClient, recordedPut } from "./history-client.ts";
 import { e2eAdminToken } from "./wrangler.ts";
 
 const tenant = "transfer-test";
@@ -32,8 +32,8 @@ async function leaderSeenByGroup(): Promise<number> {
 
 describe("leadership transfer under concurrent writes", () => {
   it("moves the leader to each replica asked for and keeps the history linearizable", async () => {
-    for (const key of keys) expect((await call(path(key), { method: "PUT", body: `initial-${key}` })).status).toBe(200);
     const history = new HistoryRecorder();
+    for (const key of keys) expect(await recordedPut({ history, process: 98, key, value: `initial-${key}`, path: path(key) })).toBe(200);
     const failures: string[] = [];
     let running = true;
     const clients = Array.from({ length: 5 }, (_, process) =>

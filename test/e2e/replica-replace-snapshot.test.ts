@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { HistoryRecorder, checkHistory, describeKeyFailure } from "../../src/checker/index.ts";
 import { EdgeraftClient, type GroupDetail } from "../../src/client/index.ts";
-import { historyClient } from "./history-client.ts";
+import { historyClient, recordedPut } from "./history-client.ts";
 import { e2eAdminToken, startWrangler } from "./wrangler.ts";
 
 const tenant = "replace-snapshot";
@@ -45,14 +45,17 @@ describe("replacing a replica whose group compacted its log", () => {
         fetch(`${running.url}${requestPath}`, { ...init, headers: { authorization: `Bearer ${e2eAdminToken}`, ...init.headers } });
       const admin = new EdgeraftClient({ url: running.url, token: e2eAdminToken });
       const detail = (): Promise<GroupDetail> => admin.groups.get(group);
-      for (let index = 0; index < 80; index++) expect((await call(path(keys[index % keys.length]!), { method: "PUT", body: `initial-${index}` })).status).toBe(200);
+      const history = new HistoryRecorder();
+      for (let index = 0; index < 80; index++) {
+        const key = keys[index % keys.length]!;
+        expect(await recordedPut({ history, process: 98, key, value: `initial-${index}`, path: path(key), call })).toBe(200);
+      }
       const before = await detail();
       expect(before.replicas.map((replica) => replica.id)).toEqual([1, 2, 3]);
       const leaderBefore = before.health.leader;
       expect(before.health.replicas.find((replica) => replica.id === leaderBefore)!.commit!).toBeGreaterThan(80);
       const replaced = leaderBefore === 2 ? 3 : 2;
 
-      const history = new HistoryRecorder();
       const failures: string[] = [];
       let writing = true;
       const clients = Array.from({ length: 5 }, (_, process) =>

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { HistoryRecorder, checkHistory, describeKeyFailure } from "../../src/checker/index.ts";
 import { EdgeraftClient, type GroupDetail } from "../../src/client/index.ts";
 import { baseUrl, call } from "./client.ts";
-import { historyClient } from "./history-client.ts";
+import { historyClient, recordedPut } from "./history-client.ts";
 import { e2eAdminToken } from "./wrangler.ts";
 
 const tenant = "replace-test";
@@ -35,12 +35,12 @@ async function replace(id: number): Promise<{ status: number; body: { replica?: 
 
 describe("replacing a replica under concurrent writes with a leader crash in the middle", () => {
   it("keeps the history linearizable and ends with the new membership on every replica", async () => {
-    for (const key of keys) expect((await call(path(key), { method: "PUT", body: `initial-${key}` })).status).toBe(200);
+    const history = new HistoryRecorder();
+    for (const key of keys) expect(await recordedPut({ history, process: 98, key, value: `initial-${key}`, path: path(key) })).toBe(200);
     const before = await detail();
     expect(before.replicas.map((replica) => replica.id)).toEqual([1, 2, 3]);
     const replaced = before.health.leader === 2 ? 3 : 2; // a follower is replaced; the leader is crashed meanwhile
 
-    const history = new HistoryRecorder();
     const failures: string[] = [];
     let running = true;
     const clients = Array.from({ length: 5 }, (_, process) =>

@@ -57,5 +57,15 @@ describe("Deno node arguments", () => {
     expect(parseNodeArguments([...base.slice(0, 5), "1=localhost"], env(secret))).toEqual({ ok: false, error: "--nodes entry 1=localhost is not id=host:port" });
     expect(parseNodeArguments(["--id", "0", "--data", "/d"], env(secret))).toEqual({ ok: false, error: "--id must be a positive integer" });
     expect(parseNodeArguments(["--id"], env(secret)).ok).toBe(false);
+    expect(parseNodeArguments([...base, "--quiesce", "never"], env(secret))).toEqual({ ok: false, error: "--quiesce must be on or off" });
+  });
+
+  it("passes --quiesce off through to the replicas' timing", () => {
+    const args = nodeCommandLine({ id: 1, dataDirectory: "/data", ports: [8790, 8791], quiesce: false });
+    const parsed = parseNodeArguments(args.slice(args.indexOf("--id")), env(secret));
+    expect(parsed.ok && parsed.options.timing).toEqual({ quiesce: false });
+    const quiet = nodeCommandLine({ id: 1, dataDirectory: "/data", ports: [8790, 8791] });
+    const parsedQuiet = parseNodeArguments(quiet.slice(quiet.indexOf("--id")), env(secret));
+    expect(parsedQuiet.ok && parsedQuiet.options.timing).toBeUndefined();
   });
 });

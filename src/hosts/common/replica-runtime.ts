@@ -130,6 +130,7 @@ export class ReplicaRuntime {
         rng: createRng(options.seed),
         applied: options.logStore.firstIndex() - 1, // replay from the snapshot; the state machine skips what it has
         leaseReads: t.leaseReads,
+        quiesce: t.quiesce ?? true,
         ...resumeOf(options.quietNote),
       },
       options.logStore,

@@ -28,6 +28,8 @@ export interface ReplicaTiming {
    * Lease reads count ticks as time, so they need the default.
    */
   ticksPerCallMax?: number;
+  /** Let an idle, fully replicated group go quiet (default true); off only to measure heartbeat traffic. */
+  quiesce?: boolean;
 }
 
 /** Default timing: 100 ms ticks, heartbeat every 200 ms, elections after 1 to 2 s. */

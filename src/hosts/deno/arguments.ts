@@ -1,6 +1,7 @@
 /**
  * The command line and environment of a Deno node, checked: `--id N`, `--data DIR`,
- * `--nodes 1=host:port,2=host:port,...` (every node, this one included), optional `--tick-ms N`;
+ * `--nodes 1=host:port,2=host:port,...` (every node, this one included), optional `--tick-ms N` and
+ * `--quiesce off` (groups never go quiet: only for measuring heartbeat traffic);
  * EDGERAFT_CLUSTER_SECRET (required), ADMIN_TOKEN and FAULTS (`on`: the /v1/faults routes, for
  * tests only) from the environment.
  */
@@ -35,17 +36,21 @@ export function parseNodeArguments(args: readonly string[], env: (name: string) 
   if (clusterSecret.length < 16) return { ok: false, error: "EDGERAFT_CLUSTER_SECRET must be set (at least 16 characters)" };
   const tickMs = values.has("tick-ms") ? Number(values.get("tick-ms")) : undefined;
   if (tickMs !== undefined && (!Number.isSafeInteger(tickMs) || tickMs < 1)) return { ok: false, error: "--tick-ms must be a positive integer" };
+  const quiesce = values.get("quiesce") ?? "on";
+  if (quiesce !== "on" && quiesce !== "off") return { ok: false, error: "--quiesce must be on or off" };
+  const timing = { ...(tickMs === undefined ? {} : { tickMs }), ...(quiesce === "off" ? { quiesce: false } : {}) };
   return {
     ok: true,
-    options: { id, nodes, dataDirectory, clusterSecret, adminToken: env("ADMIN_TOKEN"), ...(tickMs === undefined ? {} : { timing: { tickMs } }), ...(env("FAULTS") === "on" ? { faults: true } : {}) },
+    options: { id, nodes, dataDirectory, clusterSecret, adminToken: env("ADMIN_TOKEN"), ...(Object.keys(timing).length === 0 ? {} : { timing }), ...(env("FAULTS") === "on" ? { faults: true } : {}) },
   };
 }
 
 /** The `deno` arguments that start node `id` of a loopback cluster on `ports` (node i + 1 on ports[i]). */
-export function nodeCommandLine(options: { id: number; dataDirectory: string; ports: readonly number[]; tickMs?: number }): string[] {
+export function nodeCommandLine(options: { id: number; dataDirectory: string; ports: readonly number[]; tickMs?: number; quiesce?: boolean }): string[] {
   const nodes = options.ports.map((port, i) => `${i + 1}=127.0.0.1:${port}`).join(",");
   const args = ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "src/hosts/deno/main.ts"];
   args.push("--id", String(options.id), "--data", `${options.dataDirectory}/node-${options.id}`, "--nodes", nodes);
   if (options.tickMs !== undefined) args.push("--tick-ms", String(options.tickMs));
+  if (options.quiesce === false) args.push("--quiesce", "off");
   return args;
 }

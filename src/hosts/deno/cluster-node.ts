@@ -23,6 +23,7 @@ import { NodeStorage } from "./node-storage.ts";
 import { cpuUsage, memoryUsage } from "node:process";
 import { NodeTransport, peerPath, secretMatches, type NodeAddress } from "./node-transport.ts";
 import { nodeOfReplica } from "./placement.ts";
+import { NodeTimings } from "./node-timings.ts";
 
 /** How a node is configured. */
 export interface ClusterNodeOptions {
@@ -48,6 +49,9 @@ const preferredLeader = 1;
 /** Node statistics (replicas, leaders, transport counters, memory), for operators holding the cluster secret. */
 export const nodeStatsPath = "/internal/node";
 
+/** Replica requests whose answers reveal only the state machine (and refusals), nothing else written by the request. */
+const stateMachinePaths = new Set(["/internal/write", "/internal/get", "/internal/scan"]);
+
 /** A replica that does not exist here (never bootstrapped): answers "uninitialized". */
 const absentReplica: ReplicaEndpoint = {
   identity: undefined,
@@ -63,6 +67,8 @@ export class ClusterNode {
   readonly id: number;
   readonly transport: NodeTransport;
   readonly app: Hono;
+  /** Where requests spent their time (reported by /internal/node). */
+  readonly timings = new NodeTimings();
   private readonly options: ClusterNodeOptions;
   private readonly nodeIds: number[];
   private readonly storage: NodeStorage;
@@ -71,6 +77,8 @@ export class ClusterNode {
   private readonly awake = new Set<NodeReplica>();
   private readonly timing: Partial<ReplicaTiming>;
   private ticker: ReturnType<typeof setInterval> | undefined;
+  /** Runs of the ticker since start (ticks per second, for the heartbeat traffic measurement). */
+  private tickRuns = 0;
   private balancer: ReturnType<typeof setInterval> | undefined;
   private readonly sweeps: NodeSweeps;
 
@@ -87,6 +95,7 @@ export class ClusterNode {
       throw new Error(`${oldLayout} holds one SQLite file per replica, a layout this version does not read (it keeps one node.sqlite); start from an empty data directory`);
     }
     this.storage = new NodeStorage(join(options.dataDirectory, "node.sqlite"), {
+      synced: (startedMs) => this.timings.record("walSync", startedMs),
       // Fail-stop, as etcd panics on a WAL error: nothing that waited for this sync was released.
       failed: (error) => {
         throw new Error(`edgeraft node: the WAL sync failed; stopping: ${String(error)}`);
@@ -130,34 +139,39 @@ export class ClusterNode {
     if (path === peerPath) return this.transport.accept(request);
     if (path === nodeStatsPath) {
       if (!secretMatches(request.headers.get("authorization"), this.options.clusterSecret)) return new Response("the cluster secret is required", { status: 401 });
-      return Response.json({ node: this.id, ...this.summary(), transport: this.transport.counters, rssBytes: memoryUsage().rss, cpuMicroseconds: cpuUsage() });
+      const { transport, timings } = this;
+      return Response.json({ node: this.id, ...this.summary(), transport: transport.counters, timings: timings.stages, rssBytes: memoryUsage().rss, cpuMicroseconds: cpuUsage() });
     }
-    return this.app.fetch(request);
+    return this.timings.time("httpRequest", Promise.resolve(this.app.fetch(request)));
   }
 
   /** Calls a replica wherever it lives (the directory's dispatcher). */
   call(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
     const node = nodeOfReplica(group, replica, this.nodeIds);
     if (node === this.id) return this.answer(group, replica, path, body);
-    return this.transport.request(node, { group, replica, path, body });
+    return this.timings.time("forward", this.transport.request(node, { group, replica, path, body }));
   }
 
   /** Replicas hosted here and how many of them lead their group. */
-  summary(): { replicas: number; leading: number; awake: number; walSyncs: number; transactions: number; turns: number } {
+  summary(): { replicas: number; leading: number; awake: number; walSyncs: number; transactions: number; turns: number; tickRuns: number } {
     let leading = 0;
     for (const replica of this.replicas.values()) if (replica.runtime?.node.brief().role === "leader") leading++;
     const { syncs, passes, turns } = this.storage.counters;
-    return { replicas: this.replicas.size, leading, awake: this.awake.size, walSyncs: syncs, transactions: passes, turns };
+    return { replicas: this.replicas.size, leading, awake: this.awake.size, walSyncs: syncs, transactions: passes, turns, tickRuns: this.tickRuns };
   }
 
   /**
    * Answers a replica request once everything written so far is synced: an answer may reveal a
    * write of the open turn (a one-voter group commits in the pass itself), so it waits, as
-   * Durable Objects' output gates hold responses until storage is durable.
+   * Durable Objects' output gates hold responses until storage is durable. A read or write,
+   * whose answer shows only the state machine, skips the wait when all the entries that state
+   * reflects are synced here (committed entries of a multi-voter group are: see
+   * NodeReplica.receive), so a leader under load does not hold its answers for the next batch's sync.
    */
   private async answer(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
-    const answer = await this.answerNow(group, replica, path, body);
-    await this.storage.whenSynced();
+    const answer = await this.timings.time("replicaWork", this.answerNow(group, replica, path, body));
+    if (stateMachinePaths.has(path) && this.replicas.get(keyOf(group, replica))?.reflectsOnlyDurable() === true) return answer;
+    await this.timings.time("answerSyncWait", this.storage.whenSynced());
     return answer;
   }
 
@@ -198,6 +212,7 @@ export class ClusterNode {
   }
 
   private tick(): void {
+    this.tickRuns++;
     const now = Date.now();
     for (const replica of this.awake) {
       const runtime = replica.runtime;

@@ -46,8 +46,12 @@ export class NodeReplica implements ReplicaEndpoint {
   private termOrVoteUnsynced = false;
   /** Batches of AppendEntries sent before their turn was synced and not synced yet. */
   private earlyAppendsUnsynced = 0;
-  /** Peer batches that arrived meanwhile, stepped in order once every early AppendEntries is synced. */
+  /** Acknowledgements that arrived meanwhile for entries not synced here, stepped in order once every early AppendEntries is synced. */
   private heldInput: Message[][] = [];
+  /** Every log entry up to this index, as the log now stands, is synced (a lower bound). */
+  private durableIndex = 0;
+  /** The log's last index after each pass that wrote entries, raised into durableIndex when its turn is synced. */
+  private readonly durableMarks: { upTo: number }[] = [];
 
   /** Reads the replica's rows and, when it already belongs to a group, starts the replica. */
   constructor(options: NodeReplicaOptions) {
@@ -91,14 +95,22 @@ export class NodeReplica implements ReplicaEndpoint {
 
   /**
    * Steps a batch from a peer; the replies leave through the transport like any message. While
-   * AppendEntries this replica sent early are not synced, the batch waits: it may acknowledge
-   * them, and the engine counted the leader's own copy already.
+   * AppendEntries this replica sent early are not synced, an acknowledgement of an entry past
+   * what is synced here waits (the engine counted the leader's own copy already, so stepping it
+   * could commit an entry only the followers hold); everything else is stepped now. An entry is
+   * then committed only up to the highest acknowledged index, which is synced here: a quorum of
+   * durable copies with the leader's.
    */
   receive(messages: Message[]): void {
     if (this.runtime === undefined || this.broken) return;
     if (this.earlyAppendsUnsynced > 0) {
-      this.heldInput.push(messages);
-      return;
+      const unsynced = (m: Message) => m.type === "appResp" && !m.reject && m.index > this.durableIndex;
+      const waiting = messages.filter(unsynced);
+      if (waiting.length > 0) {
+        this.heldInput.push(waiting);
+        messages = messages.filter((m) => !unsynced(m));
+        if (messages.length === 0) return;
+      }
     }
     this.received.batches++;
     this.received.messages += messages.length;
@@ -108,6 +120,17 @@ export class NodeReplica implements ReplicaEndpoint {
 
   schedule(): void {
     this.options.wake(this);
+  }
+
+  /**
+   * Whether everything the state machine reflects is in the log as synced here: then an answer
+   * read from it reveals nothing a crash could take back (the state machine is rebuilt from the
+   * log), and need not wait for the node's next sync. A one-voter group's fresh commit, or a
+   * follower's entries applied in an unsynced turn, are not.
+   */
+  reflectsOnlyDurable(): boolean {
+    const runtime = this.runtime;
+    return runtime !== undefined && !this.broken && runtime.node.brief().applied <= this.durableIndex;
   }
 
   traffic(): unknown {
@@ -128,6 +151,8 @@ export class NodeReplica implements ReplicaEndpoint {
   private start(identity: ReplicaIdentity): void {
     this.identity = identity;
     const logStore = new SyncNotingLogStore(this.storage.database, this.options.scope);
+    this.durableIndex = 0;
+    this.markDurableAfterTurn(logStore.lastIndex()); // at once, unless a turn is open or syncing (a bootstrap just wrote)
     const kvStore = new SqliteKvStore(this.storage.database, this.options.scope);
     const stateMachine = new KvStateMachine(kvStore, { resume: kvStore.readMeta(), resumeSessions: kvStore.readSessions() });
     this.runtime = new ReplicaRuntime({
@@ -161,6 +186,7 @@ export class NodeReplica implements ReplicaEndpoint {
     if (this.broken) throw new Error("the replica failed and is being reopened");
     try {
       const result = this.storage.pass(work, () => logStore.takeMustSync());
+      this.noteWrittenEntries(logStore);
       if (logStore.takeTermOrVoteChanged() && !this.termOrVoteUnsynced) {
         this.termOrVoteUnsynced = true;
         this.storage.afterTurn(() => (this.termOrVoteUnsynced = false));
@@ -187,6 +213,30 @@ export class NodeReplica implements ReplicaEndpoint {
       this.storage.afterTurn(() => this.earlyAppendsSynced());
     }
     if (held.length > 0) this.storage.afterTurn(() => this.options.send(identity.group, identity.replica, to, held));
+  }
+
+  /**
+   * After a pass: entries it wrote (or replaced) are not synced until its turn is, and a mark
+   * raises durableIndex to the log's new end when that sync is done. The mark's callback is
+   * queued before those of the pass's messages, so the held input sees the raised index.
+   */
+  private noteWrittenEntries(logStore: SyncNotingLogStore): void {
+    const lowest = logStore.takeLowestWritten();
+    if (lowest === undefined) return;
+    const below = Math.max(0, lowest - 1);
+    this.durableIndex = Math.min(this.durableIndex, below);
+    for (const mark of this.durableMarks) mark.upTo = Math.min(mark.upTo, below);
+    this.markDurableAfterTurn(logStore.lastIndex());
+  }
+
+  /** Raises durableIndex to `upTo` once everything written so far is synced (lowered meanwhile by any rewrite below it). */
+  private markDurableAfterTurn(upTo: number): void {
+    const mark = { upTo };
+    this.durableMarks.push(mark);
+    this.storage.afterTurn(() => {
+      this.durableMarks.splice(this.durableMarks.indexOf(mark), 1);
+      this.durableIndex = Math.max(this.durableIndex, mark.upTo);
+    });
   }
 
   /** One batch of early AppendEntries is synced; once all are, the input that waited is stepped. */

@@ -24,6 +24,8 @@ import { SqliteDatabase } from "./sqlite-database.ts";
 export interface NodeStorageOptions {
   /** Called when the storage cannot make a commit durable: the process must stop (fail-stop). */
   failed(error: unknown): void;
+  /** A WAL sync that began at `startedMs` (performance.now()) ended (statistics). */
+  synced?(startedMs: number): void;
 }
 
 /** The database of a node, its turns, and its output gate. */
@@ -147,7 +149,11 @@ export class NodeStorage {
     this.syncing = true;
     this.releasing = this.waiting;
     this.waiting = [];
-    this.database.syncWalInBackground((error) => this.synced(error));
+    const startedMs = performance.now();
+    this.database.syncWalInBackground((error) => {
+      this.options.synced?.(startedMs);
+      this.synced(error);
+    });
   }
 
   private synced(error: Error | null): void {

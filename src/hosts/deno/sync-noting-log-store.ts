@@ -13,6 +13,8 @@ export class SyncNotingLogStore extends SqliteLogStore {
   private syncedVote: number;
   private mustSync = false;
   private termOrVoteChanged = false;
+  /** Lowest log index a save wrote (or replaced, 0 for a snapshot) since the last call to takeLowestWritten. */
+  private lowestWritten: number | undefined;
 
   /** A store over `sql`; with `scope`, one replica's rows of a node's shared database. */
   constructor(sql: SqlRunner, scope?: string) {
@@ -25,6 +27,8 @@ export class SyncNotingLogStore extends SqliteLogStore {
   override save(write: LogWrite): void {
     super.save(write);
     if (write.entries.length > 0 || write.snapshot !== null) this.mustSync = true;
+    const lowest = write.snapshot !== null ? 0 : write.entries[0]?.index;
+    if (lowest !== undefined) this.lowestWritten = Math.min(this.lowestWritten ?? lowest, lowest);
     const hardState = write.hardState;
     if (hardState !== null && (hardState.term !== this.syncedTerm || hardState.vote !== this.syncedVote)) {
       this.mustSync = true;
@@ -39,6 +43,13 @@ export class SyncNotingLogStore extends SqliteLogStore {
     const mustSync = this.mustSync;
     this.mustSync = false;
     return mustSync;
+  }
+
+  /** The lowest log index saved since the last call (undefined: no entry or snapshot saved); resets the note. */
+  takeLowestWritten(): number | undefined {
+    const lowest = this.lowestWritten;
+    this.lowestWritten = undefined;
+    return lowest;
   }
 
   /** Whether a save since the last call wrote a new term or vote; resets the note. */

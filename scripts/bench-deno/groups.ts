@@ -1,0 +1,74 @@
+/**
+ * The group-count cells of `npm run bench:deno`, each on a fresh 3-node cluster: heartbeat traffic
+ * between nodes with 2, 10 and 100 groups that are active but receive no writes (quiescence off,
+ * so every leader heartbeats), and 1,000 idle groups (quiescence on): messages per second between
+ * nodes and resident memory per idle group (RSS with the groups minus RSS of the fresh node).
+ */
+import { join } from "node:path";
+import { startDenoCluster } from "../../test/e2e/deno-cluster.ts";
+import { createTenantGroups, describePairs, measurePairTraffic, nodeCounters, type PairTraffic } from "../../test/deno-cluster/pair-traffic.ts";
+
+/** How the cells report: a line for the console and the results file. */
+export type Note = (line: string) => void;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sum = (pairs: readonly PairTraffic[], pick: (pair: PairTraffic) => number) => pairs.reduce((total, pair) => total + pick(pair), 0);
+const busiest = (pairs: readonly PairTraffic[]) => pairs.reduce((most, pair) => (pair.messagesPerSecond > most.messagesPerSecond ? pair : most));
+
+/** Heartbeat traffic per node pair with `counts` tenant groups (cumulative), quiescence off. */
+export async function benchHeartbeats(options: { dataDirectory: string; counts: readonly number[]; windowMs: number; note: Note }): Promise<void> {
+  const cluster = await startDenoCluster({ dataDirectory: options.dataDirectory, tickMs: 100, quiesce: false });
+  try {
+    let created = 0;
+    for (const count of options.counts) {
+      await createTenantGroups(cluster, { prefix: "beat", first: created, end: count });
+      created = count;
+      await sleep(2_000); // the creating writes are replicated; only heartbeats remain
+      const pairs = await measurePairTraffic(cluster, options.windowMs);
+      const top = busiest(pairs);
+      options.note(
+        `heartbeats, ${count} write-idle groups (+ meta), quiescence off, 100 ms ticks: all pairs ${sum(pairs, (p) => p.framesPerSecond).toFixed(0)} frames/s, ` +
+          `${sum(pairs, (p) => p.messagesPerSecond).toFixed(0)} messages/s; busiest pair ${top.from}->${top.to}: ${top.framesPerSecond.toFixed(1)} frames/s ` +
+          `(${top.framesPerTick.toFixed(2)} per tick), ${top.messagesPerSecond.toFixed(0)} messages/s, ${(top.bytesPerSecond / 1024).toFixed(1)} KiB/s`,
+      );
+      console.log(`           ${describePairs(pairs)}`);
+    }
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** Idle groups on a fresh cluster: traffic between nodes once they are quiet, and RSS per idle group. */
+export async function benchIdleGroups(options: { dataDirectory: string; groups: number; windowMs: number; note: Note }): Promise<void> {
+  const cluster = await startDenoCluster({ dataDirectory: options.dataDirectory, tickMs: 100 });
+  try {
+    await sleep(2_000);
+    const empty = await nodeCounters(cluster); // no group yet, not even the metadata group
+    const tenth = Math.round(options.groups / 10);
+    const createdAt = performance.now();
+    await createTenantGroups(cluster, { prefix: "idle", first: 0, end: tenth });
+    await sleep(5_000);
+    const atTenth = await nodeCounters(cluster);
+    await createTenantGroups(cluster, { prefix: "idle", first: tenth, end: options.groups });
+    const createSeconds = (performance.now() - createdAt) / 1000;
+    await sleep(5_000); // every group quiesces
+    const pairs = await measurePairTraffic(cluster, options.windowMs);
+    const full = await nodeCounters(cluster);
+    const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+    options.note(`idle: ${options.groups} tenant groups created in ${createSeconds.toFixed(0)} s; replicas per node ${full.map((n) => n.replicas).join(" / ")}; awake ${full.map((n) => n.awake).join(" / ")}`);
+    options.note(
+      `idle: over ${options.windowMs / 1000} s, all node pairs: ${sum(pairs, (p) => p.messagesPerSecond).toFixed(2)} messages/s, ${sum(pairs, (p) => p.framesPerSecond).toFixed(2)} frames/s; ` +
+        `busiest pair ${busiest(pairs).from}->${busiest(pairs).to}: ${busiest(pairs).messagesPerSecond.toFixed(2)} messages/s (bar <= 1)`,
+    );
+    options.note(`idle: RSS per node, fresh / ${tenth} groups / ${options.groups} groups: ${full.map((n, i) => `${(empty[i]!.rssBytes / 2 ** 20).toFixed(0)} / ${(atTenth[i]!.rssBytes / 2 ** 20).toFixed(0)} / ${(n.rssBytes / 2 ** 20).toFixed(0)} MiB`).join("; ")}`);
+    options.note(
+      `idle: RSS per idle group (one replica of each group per node), (RSS with ${options.groups} - fresh) / ${options.groups}: ${full.map((n, i) => kib((n.rssBytes - empty[i]!.rssBytes) / options.groups)).join(" / ")}; ` +
+        `marginal, (RSS with ${options.groups} - with ${tenth}) / ${options.groups - tenth}: ${full.map((n, i) => kib((n.rssBytes - atTenth[i]!.rssBytes) / (options.groups - tenth))).join(" / ")}`,
+    );
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** The data directory of a cell under the run's work directory. */
+export const cellDirectory = (work: string, name: string) => join(work, name);

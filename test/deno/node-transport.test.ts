@@ -1,0 +1,66 @@
+/**
+ * Proves, under Deno with real sockets, that the node transport delivers frames sent one after
+ * another without waiting for the peer's delayed ACK, in both directions of a node pair: two
+ * transports on loopback, each served by Deno.serve, send 20 rounds of two frames written in a row
+ * (a router call and a Raft frame) each way, and both arrive within 15 ms at the median. Writing
+ * on a dialed WebSocket (Nagle's algorithm on) took about 40 ms a round here.
+ */
+import { afterAll, describe, expect, it } from "vitest";
+import { NodeTransport } from "../../src/hosts/deno/node-transport.ts";
+import type { MessageBatch } from "../../src/multiraft/wire.ts";
+
+const secret = "transport-test-secret-0123456789";
+const arrivals = new Map<number, (() => void)[]>([[1, []], [2, []]]);
+const transports = new Map<number, NodeTransport>();
+const servers = [1, 2].map(() => Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (request) => transportFor(request).accept(request)));
+let nextServer = 0;
+const serverIds = new Map<number, number>();
+function transportFor(request: Request): NodeTransport {
+  const port = Number(new URL(request.url).port);
+  return transports.get(serverIds.get(port)!)!;
+}
+
+afterAll(async () => {
+  for (const transport of transports.values()) transport.stop();
+  await Promise.all(servers.map((server) => server.shutdown()));
+});
+
+const batch = (from: number, to: number): MessageBatch => ({ group: "g", from, to, messages: [] });
+
+describe("the node transport between two Deno nodes", () => {
+  it("delivers frames written one after another without a delayed-ACK stall, both ways", async () => {
+    const addresses = servers.map((server) => ({ id: ++nextServer, host: "127.0.0.1", port: server.addr.port }));
+    for (const address of addresses) serverIds.set(address.port, address.id);
+    for (const self of [1, 2]) {
+      transports.set(self, new NodeTransport({
+        self,
+        peers: addresses.filter((address) => address.id !== self),
+        secret,
+        onBatches: () => arrivals.get(self)!.shift()?.(),
+        onRequest: async () => {
+          arrivals.get(self)!.shift()?.();
+          return { status: 200, body: {} };
+        },
+      }));
+    }
+    for (const transport of transports.values()) transport.start();
+    for (let attempt = 0; !(transports.get(1)!.connected(2) && transports.get(2)!.connected(1)); attempt++) {
+      expect(attempt).toBeLessThan(200);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    for (const [from, to] of [[1, 2], [2, 1]] as const) {
+      const seconds: number[] = [];
+      for (let round = 0; round < 20; round++) {
+        const both = Promise.all([0, 1].map(() => new Promise<void>((resolve) => arrivals.get(to)!.push(resolve))));
+        const startedMs = performance.now();
+        transports.get(from)!.send(to, batch(from, to)); // leaves at the end of this task
+        void transports.get(from)!.request(to, { group: "g", replica: to, path: "/internal/status", body: {} }); // leaves at once
+        await both;
+        seconds.push(performance.now() - startedMs);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      seconds.sort((a, b) => a - b);
+      expect(seconds[10], `node ${from} to node ${to}: ${seconds.map((ms) => ms.toFixed(1)).join(" ")}`).toBeLessThan(15);
+    }
+  });
+});
