@@ -71,6 +71,8 @@ async function main(): Promise<number> {
   let failures = 0;
   const total = { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: 0, driverStalls: 0, racingRecords: 0, staleRoutes: 0, wrongRange: 0, movedToHints: 0, rangeFrozen: 0, faults: 0, groups: 0 };
   const crashesByPhase: Record<string, number> = {};
+  const rolledBackReasons: Record<string, number> = {};
+  const carried = { intents: 0, txnRecords: 0, sagasDone: 0 };
   const bank = { committed: 0, aborted: 0, died: 0, snapshots: 0, pushes: 0, scanSnapshots: 0 };
   for (const result of results.sort((a, b) => a.seed - b.seed)) {
     total.operations += result.routing.operations;
@@ -85,6 +87,10 @@ async function main(): Promise<number> {
     total.faults += result.faults;
     total.groups += result.groups;
     for (const field of Object.keys(bank) as (keyof typeof bank)[]) bank[field] += result.bank[field];
+    for (const [reason, count] of Object.entries(result.reshape.rolledBackReasons)) rolledBackReasons[reason] = (rolledBackReasons[reason] ?? 0) + count;
+    carried.intents += result.reshape.carriedIntents;
+    carried.txnRecords += result.reshape.carriedTxnRecords;
+    carried.sagasDone += result.reshape.sagasDoneCarryingTxns;
     for (const [phase, count] of Object.entries(result.reshape.driverCrashes)) {
       crashesByPhase[phase] = (crashesByPhase[phase] ?? 0) + count;
       total.driverCrashes += count;
@@ -104,6 +110,8 @@ async function main(): Promise<number> {
     `  driver crashes ${total.driverCrashes} (${Object.entries(crashesByPhase).map(([phase, count]) => `${phase} ${count}`).join(", ")}), stalls ${total.driverStalls}, ` +
       `lost record races ${total.racingRecords}, stale routes ${total.staleRoutes}; wrongRange ${total.wrongRange} (movedTo hints ${total.movedToHints}), rangeFrozen ${total.rangeFrozen}; replica and network faults ${total.faults}`,
   );
+  console.log(`  rolled back: ${Object.entries(rolledBackReasons).map(([reason, count]) => `${count} ${reason}`).join("; ") || "none"}`);
+  console.log(`  transactions moved: ${carried.intents} intents and ${carried.txnRecords} records in installed pages; ${carried.sagasDone} sagas committed carrying them`);
   console.log(`  bank: ${bank.committed} transfers committed, ${bank.aborted} aborted, ${bank.died} abandoned mid-transaction, ${bank.snapshots} snapshot reads, ${bank.scanSnapshots} by scans, ${bank.pushes} pushes`);
   return failures === 0 ? 0 : 1;
 }

@@ -7,6 +7,7 @@ import { keyProblemOf, utf8BytesOf } from "./key-order.ts";
 import type { ApplyResult } from "./result.ts";
 import { spanProblemOf, type KeyspaceMode, type Span } from "./span.ts";
 import { txnProblemOf, type TxnOperation } from "./txn-command.ts";
+import type { TxnStateJson } from "./txn-state.ts";
 
 /** A write's precondition: the key's current version equals `ifVersion` (0 = absent), or the key is absent. */
 export type Condition = { readonly ifVersion: number } | { readonly ifAbsent: true };
@@ -74,6 +75,8 @@ export type RangeChange =
       readonly sessions: readonly InstalledSession[];
       /** The source's version counter: the target's counter rises to at least it, so versions keep increasing. */
       readonly versionFloor: number;
+      /** The intents and transaction records at the page's keys, and the source's ended transactions (range-txn.ts); checked when applied. */
+      readonly txn?: TxnStateJson;
     }
   | { readonly action: "abortInstall"; readonly saga: string }
   | { readonly action: "acquire"; readonly saga: string; readonly span: Span }

@@ -6,13 +6,15 @@
 import { assert } from "../shared/assert.ts";
 import { rangeInstallBytesMax, rangeInstallEntriesMax } from "../shared/limits.ts";
 import type { InstalledSession, RangeChange } from "./command.ts";
-import { keySuccessor, laterKey } from "./key-order.ts";
+import { compareKeys, keySuccessor, laterKey } from "./key-order.ts";
 import * as ownershipSteps from "./ownership.ts";
 import type { RangeOwnership } from "./ownership.ts";
+import { dropTxnState, installTxnState, txnItemsIn, txnPageJson, type SpanTxnItem } from "./range-txn.ts";
 import type { ApplyResult } from "./result.ts";
 import type { SessionEntry } from "./sessions.ts";
 import { positionOf, spanContains, type Span } from "./span.ts";
 import type { KvEntry, KvStore } from "./store.ts";
+import type { TxnStateJson, TxnTable } from "./txn-state.ts";
 
 /** What range commands may touch in the state machine that applies them. */
 export interface RangeTarget {
@@ -22,8 +24,8 @@ export interface RangeTarget {
   raiseVersionCounter(floor: number): void;
   /** Takes the sessions of a source group, keeping per client the later of the two. */
   mergeSessions(sessions: readonly InstalledSession[]): void;
-  /** The keys that hold intents and the record keys of the transaction records kept here. */
-  txnKeys(): string[];
+  /** The intents and transaction records kept here: they travel with their span (range-txn.ts). */
+  readonly txns: TxnTable;
 }
 
 /** One page of a frozen span, as a saga carries it from the source to the target. */
@@ -35,6 +37,8 @@ export interface ExportPage {
   readonly versionFloor: number;
   /** The source's client sessions (first page only, most recently used last, at most rangeInstallEntriesMax). */
   readonly sessions: InstalledSession[];
+  /** The intents and transaction records at this page's keys (and, on the first page, the ended transactions); absent when none. */
+  readonly txn?: TxnStateJson;
 }
 
 /** How many records deleteSpan reads at a time. */
@@ -49,49 +53,76 @@ export function applyRangeChange(target: RangeTarget, change: RangeChange): Appl
   }
   if (current === undefined) return { ok: false, code: "rangeRefused", reason: "this group has no ranges to change" };
   switch (change.action) {
-    case "freeze": {
-      // Intents and transaction records do not travel with a move: a span that holds any is not frozen (the saga rolls back and is retried later).
-      const repeat = current.frozen.some((frozen) => frozen.saga === change.saga);
-      if (!repeat && target.txnKeys().some((key) => spanContains(change.span, positionOf(current.mode, key)))) {
-        return { ok: false, code: "rangeRefused", reason: "the span holds transaction intents or records; try again when they resolve" };
-      }
+    case "freeze":
+      // Intents and transaction records in the span travel with it; while frozen, no command changes them.
       return settle(target, ownershipSteps.freeze(current, change.saga, change.span));
-    }
     case "unfreeze":
       return settle(target, ownershipSteps.unfreeze(current, change.saga));
     case "install":
       return install(target, current, change);
     case "abortInstall": {
       const span = ownershipSteps.incomingSpanOf(current, change.saga);
-      if (span !== undefined) deleteSpan(target.store, current, span);
+      if (span !== undefined) {
+        deleteSpan(target.store, current, span);
+        dropTxnState(target.txns, current.mode, span);
+      }
       return settle(target, ownershipSteps.abortInstall(current, change.saga));
     }
     case "acquire":
       return settle(target, ownershipSteps.acquire(current, change.saga, change.span));
     case "release": {
       const step = ownershipSteps.release(current, change.saga, change.span, change.to);
-      if (step.ok && step.ownership !== current) deleteSpan(target.store, current, change.span);
+      if (step.ok && step.ownership !== current) {
+        deleteSpan(target.store, current, change.span);
+        dropTxnState(target.txns, current.mode, change.span);
+      }
       return settle(target, step);
     }
   }
 }
 
-/** Reads one page of `span`, which `saga` must have frozen here; undefined when it has not. */
-export function exportPage(store: KvStore, ownership: RangeOwnership | undefined, saga: string, span: Span, cursor: string | undefined, context: { versionCounter: number; sessions: readonly SessionEntry[] }): ExportPage | undefined {
+/**
+ * Reads one page of `span`, which `saga` must have frozen here; undefined when it has not. A page
+ * walks the span's records, intents and transaction records together in key order and takes all the
+ * state of a key or none of it, so it ends between two keys and the cursor always advances.
+ */
+export function exportPage(store: KvStore, ownership: RangeOwnership | undefined, saga: string, span: Span, cursor: string | undefined, context: { versionCounter: number; sessions: readonly SessionEntry[]; txns: TxnTable }): ExportPage | undefined {
   if (ownership === undefined || !ownership.frozen.some((frozen) => frozen.saga === saga && frozen.span.start === span.start && frozen.span.end === span.end)) return undefined;
   const records: KvEntry[] = [];
+  const items: SpanTxnItem[] = [];
+  const pending = txnItemsIn(context.txns, ownership.mode, span, cursor);
+  const stored = recordsIn(store, ownership, span, cursor);
+  let record = stored.next();
+  let itemIndex = 0;
+  let entries = 0;
   let bytes = 0;
   let next: string | undefined;
-  for (const record of recordsIn(store, ownership, span, cursor)) {
-    if (records.length === rangeInstallEntriesMax || (records.length > 0 && bytes + record.value.length > rangeInstallBytesMax)) {
-      next = record.key;
+  for (;;) {
+    const key = earliest(record.done === true ? undefined : record.value.key, pending[itemIndex]?.key);
+    if (key === undefined) break;
+    const keyRecord = record.done !== true && record.value.key === key ? record.value : undefined;
+    let keyItems = 0;
+    let keyBytes = keyRecord?.value.length ?? 0;
+    while (pending[itemIndex + keyItems]?.key === key) keyBytes += pending[itemIndex + keyItems++]!.bytes;
+    const keyEntries = keyItems + (keyRecord === undefined ? 0 : 1);
+    if (entries > 0 && (entries + keyEntries > rangeInstallEntriesMax || bytes + keyBytes > rangeInstallBytesMax)) {
+      next = key;
       break;
     }
-    records.push(record);
-    bytes += record.value.length;
+    if (keyRecord !== undefined) {
+      records.push(keyRecord);
+      record = stored.next();
+    }
+    items.push(...pending.slice(itemIndex, itemIndex + keyItems));
+    itemIndex += keyItems;
+    entries += keyEntries;
+    bytes += keyBytes;
   }
-  const sessions = cursor === undefined ? context.sessions.slice(-rangeInstallEntriesMax).map(({ clientId, lastSeq, result }) => ({ clientId, lastSeq, result })) : [];
-  return { records, versionFloor: context.versionCounter, sessions, ...(next === undefined ? {} : { cursor: next }) };
+  assert(records.length <= rangeInstallEntriesMax, "an install page holds at most rangeInstallEntriesMax records");
+  const first = cursor === undefined;
+  const sessions = first ? context.sessions.slice(-rangeInstallEntriesMax).map(({ clientId, lastSeq, result }) => ({ clientId, lastSeq, result })) : [];
+  const txn = txnPageJson(items, first ? context.txns.ended : undefined);
+  return { records, versionFloor: context.versionCounter, sessions, ...(txn === undefined ? {} : { txn }), ...(next === undefined ? {} : { cursor: next }) };
 }
 
 /** The middle key of the records `ownership` serves (all records when undefined); undefined with fewer than two. */
@@ -111,6 +142,8 @@ function install(target: RangeTarget, current: RangeOwnership, change: Extract<R
   for (const record of change.records) {
     if (!spanContains(change.span, positionOf(current.mode, record.key))) return { ok: false, code: "rangeRefused", reason: "an installed record lies outside the span" };
   }
+  const refusal = installTxnState(target.txns, current.mode, change.span, change.txn, change.versionFloor);
+  if (refusal !== undefined) return { ok: false, code: "rangeRefused", reason: refusal };
   target.ownership = step.ownership;
   target.raiseVersionCounter(change.versionFloor);
   for (const record of change.records) target.store.set(record.key, { value: record.value, version: record.version });
@@ -132,6 +165,12 @@ function* recordsIn(store: KvStore, ownership: RangeOwnership, span: Span, curso
     if (page.length < deletePageLength || last === undefined) return;
     start = keySuccessor(last.key);
   }
+}
+
+/** The smaller of two keys in key order; undefined when both are. */
+function earliest(left: string | undefined, right: string | undefined): string | undefined {
+  if (left === undefined || right === undefined) return left ?? right;
+  return compareKeys(left, right) <= 0 ? left : right;
 }
 
 function deleteSpan(store: KvStore, ownership: RangeOwnership, span: Span): void {

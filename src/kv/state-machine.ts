@@ -210,7 +210,7 @@ export class KvStateMachine {
 
   /** One page of a span that `saga` froze here, for the saga to install in the target; undefined when not frozen by it. */
   exportRange(saga: string, span: Span, cursor?: string): ExportPage | undefined {
-    return exportPage(this.store, this.ownershipValue, saga, span, cursor, { versionCounter: this.versionCounterValue, sessions: this.sessions.entries() });
+    return exportPage(this.store, this.ownershipValue, saga, span, cursor, { versionCounter: this.versionCounterValue, sessions: this.sessions.entries(), txns: this.txns });
   }
 
   /** The key in the middle of the records this group serves (undefined with fewer than two). */
@@ -347,7 +347,7 @@ export class KvStateMachine {
     if (this.ownershipValue === undefined) return undefined;
     if (operation.type === "put" || operation.type === "delete") return writeRefusal(this.ownershipValue, operation.key);
     if (operation.type !== "batch" && operation.type !== "txn") return undefined;
-    const keys = operation.type === "batch" ? operation.ops.map((step) => step.key) : operation.action === "resolve" ? [...keysOfTxnOperation(operation), ...this.txns.keysOf(operation.txn)] : keysOfTxnOperation(operation);
+    const keys = operation.type === "batch" ? operation.ops.map((step) => step.key) : operation.action === "resolve" ? [...keysOfTxnOperation(operation), ...this.txns.keysOf(operation.txn).filter((key) => servesKey(this.ownershipValue, key))] : keysOfTxnOperation(operation);
     for (const key of keys) {
       const refusal = writeRefusal(this.ownershipValue, key);
       if (refusal !== undefined) return refusal;
@@ -366,11 +366,9 @@ export class KvStateMachine {
       set ownership(value) {
         machine.ownershipValue = value;
       },
-      raiseVersionCounter: (floor) => {
-        this.versionCounterValue = Math.max(this.versionCounterValue, floor);
-      },
+      raiseVersionCounter: (floor) => void (this.versionCounterValue = Math.max(this.versionCounterValue, floor)),
       mergeSessions: (sessions) => this.sessions.adopt(sessions, this.clockMsValue),
-      txnKeys: () => [...this.txns.intents.keys(), ...Array.from(this.txns.records.values(), (record) => record.recordKey)],
+      txns: this.txns,
     };
   }
 
@@ -385,6 +383,7 @@ export class KvStateMachine {
         return machine.versionCounterValue;
       },
       takeVersion: () => this.takeVersion(),
+      serves: (key) => servesKey(this.ownershipValue, key),
     };
   }
 

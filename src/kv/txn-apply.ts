@@ -26,6 +26,8 @@ export interface TxnTarget extends WriteTarget {
   readonly table: TxnTable;
   /** The state machine's clock after the command's timeMs (deadlines are compared with it). */
   readonly clockMs: number;
+  /** Whether the group serves `key` (an intent on a key still being installed here waits for a resolve after acquire). */
+  serves(key: string): boolean;
 }
 
 /** Applies one transaction command (its keys were checked to be served here). */
@@ -136,7 +138,7 @@ function decide(target: TxnTarget, operation: TxnDecide): ApplyResult {
 
 function resolve(target: TxnTarget, operation: TxnResolve): ApplyResult {
   const { table } = target;
-  const keys = table.keysOf(operation.txn);
+  const keys = table.keysOf(operation.txn).filter((key) => target.serves(key));
   for (const key of keys) {
     const intent = table.intents.get(key)!;
     table.drop(key);

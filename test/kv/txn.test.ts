@@ -5,8 +5,8 @@
  * intentFound; a record is decided exactly once (a commit and a push race: the first in the log
  * wins); a push aborts only past the deadline in the log's clock; resolve turns intents into records
  * with the versions reserved at prepare, or drops them; a late prepare after the end is refused;
- * intents survive snapshot, restore and a restart from meta bytes; and a span holding intents is
- * not frozen for a move.
+ * intents survive snapshot, restore and a restart from meta bytes; and a frozen span holding intents
+ * and records refuses every transaction command on it (they travel with the move: range-txn.test.ts).
  */
 import { describe, expect, it } from "vitest";
 import { validateCommand, type BatchStep, type Operation } from "../../src/kv/command.ts";
@@ -168,17 +168,23 @@ describe("the transaction record", () => {
 });
 
 describe("ranges", () => {
-  it("a span holding intents or records is not frozen, and is once they are gone", () => {
+  it("a span holding intents or records freezes, and then refuses every transaction command on it with rangeFrozen", () => {
     const harness = new Harness();
     harness.run({ type: "range", change: { action: "init", mode: "range", spans: [{ start: "" }] } });
     harness.run(prepare("t1", [putStep("m", "1")]));
-    const freeze: Operation = { type: "range", change: { action: "freeze", saga: "s1", span: { start: "k", end: "n" } } };
-    expect(harness.run(freeze)).toMatchObject({ ok: false, code: "rangeRefused" });
-    harness.run(resolve("t1", false));
     harness.run(begin("t2"));
-    const recordFreeze: Operation = { type: "range", change: { action: "freeze", saga: "s2", span: { start: "r", end: "s" } } };
-    expect(harness.run(recordFreeze)).toMatchObject({ ok: false, code: "rangeRefused" });
-    expect(harness.run(freeze)).toMatchObject({ ok: true, type: "range" });
+    expect(harness.run({ type: "range", change: { action: "freeze", saga: "s1", span: { start: "k", end: "s" } } })).toMatchObject({ ok: true, type: "range" });
+    const frozen = { ok: false, code: "rangeFrozen" };
+    expect(harness.run(prepare("t3", [putStep("l", "1")]))).toMatchObject(frozen);
+    expect(harness.run(begin("t3"))).toMatchObject(frozen);
+    expect(harness.run(decide("t2", "commit"))).toMatchObject(frozen);
+    expect(harness.run(decide("t1", "push"), { timeMs: 5_000 })).toMatchObject(frozen);
+    expect(harness.run(resolve("t1", true))).toMatchObject(frozen);
+    expect(harness.run({ type: "txn", action: "forget", txn: "t2", recordKey: "record" })).toMatchObject(frozen);
+    expect(harness.run({ type: "txn", action: "onePhase", ops: [putStep("n", "1")], reads: [] })).toMatchObject(frozen);
+    expect(harness.machine.transactions().intents.map((intent) => intent.key)).toEqual(["m"]);
+    expect(harness.machine.transactions().records.map(([txn, record]) => [txn, record.status])).toEqual([["t2", "pending"]]);
+    expect(harness.run(prepare("t4", [putStep("a", "1")], { recordKey: "a" }))).toMatchObject({ ok: true, type: "txn" }); // outside the frozen span
   });
 
   it("a transaction on a key the group does not serve is refused with wrongRange and leaves nothing", () => {

@@ -57,10 +57,13 @@ export class BankWorkload {
   private sweepAt = 0;
   /** Requests of the last sweep still in flight: a sweep starts only when the previous one ended. */
   private sweeping = 0;
+  /** Processes that transfer; one more reads snapshots. */
+  private readonly transferProcesses: number;
 
-  constructor(world: MultiGroupWorld, rng: Rng) {
+  constructor(world: MultiGroupWorld, rng: Rng, options: { transferProcesses?: number } = {}) {
     this.world = world;
     this.rng = rng;
+    this.transferProcesses = options.transferProcesses ?? 2;
     this.accounts = world.keys.filter((_, index) => index % 2 === 0).map((key) => `${key}.acct`);
     this.requests = new BankRequests(world, rng, { attemptsMax: 6, timeoutTicks: world.options.electionTicks * 2 });
     const push = (txn: string, recordKey: string, key: string, done: () => void) => this.push(txn, recordKey, key, done);
@@ -82,12 +85,12 @@ export class BankWorkload {
       this.sweep();
     }
     if (this.paused) return;
-    for (let process = 0; process < 4; process++) {
+    for (let process = 0; process <= this.transferProcesses + 1; process++) {
       if (this.busyProcesses.has(process) || !this.rng.chance(0.1)) continue;
       this.busyProcesses.add(process);
       const end = () => this.busyProcesses.delete(process);
-      if (process === 2) this.snapshot(end);
-      else if (process === 3) this.scans.snapshot(() => ((this.stats.scanSnapshots = this.scans.snapshots), end()));
+      if (process === this.transferProcesses) this.snapshot(end);
+      else if (process === this.transferProcesses + 1) this.scans.snapshot(() => ((this.stats.scanSnapshots = this.scans.snapshots), end()));
       else this.transfer(end);
     }
   }

@@ -40,7 +40,7 @@ export interface MultiGroupResult {
 }
 
 /** Runs one seed; never throws for a failure of the system under test. */
-export function runMultiGroup(request: { seed: number; steps: number; trace?: TraceSink; focus?: ReshapeFocus }): MultiGroupResult {
+export function runMultiGroup(request: { seed: number; steps: number; trace?: TraceSink; focus?: ReshapeFocus; bankTransferProcesses?: number }): MultiGroupResult {
   const options = multiGroupOptions(request.seed);
   const keysCount = Math.min(12, Math.max(6, options.workload.keysCount));
   const keys = Array.from({ length: keysCount }, (_, index) => `k${String(index).padStart(2, "0")}`);
@@ -61,7 +61,7 @@ export function runMultiGroup(request: { seed: number; steps: number; trace?: Tr
     const w = world;
     workload = new MultiGroupWorkload(w, w.rng.fork(), options.workload);
     reshaper = new Reshaper(w, w.rng.fork(), request.focus);
-    bank = new BankWorkload(w, w.rng.fork());
+    bank = new BankWorkload(w, w.rng.fork(), request.bankTransferProcesses === undefined ? {} : { transferProcesses: request.bankTransferProcesses });
     const clients = workload;
     const sagas = reshaper;
     const transfers = bank;
@@ -103,7 +103,7 @@ export function runMultiGroup(request: { seed: number; steps: number; trace?: Tr
     phase: failure === null ? null : phase,
     settings: describeOptions(options),
     groups: groups.length,
-    reshape: reshaper?.stats ?? { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: {}, driverStalls: 0, racingRecords: 0, staleRoutes: 0 },
+    reshape: reshaper?.stats ?? { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: {}, driverStalls: 0, racingRecords: 0, staleRoutes: 0, rolledBackReasons: {}, carriedIntents: 0, carriedTxnRecords: 0, sagasDoneCarryingTxns: 0 },
     routing: workload?.stats ?? { operations: 0, wrongRange: 0, movedToHints: 0, rangeFrozen: 0 },
     bank: bank?.stats ?? { committed: 0, aborted: 0, died: 0, snapshots: 0, pushes: 0, scanSnapshots: 0 },
     faults,

@@ -32,6 +32,13 @@ export interface ReshapeStats {
   racingRecords: number;
   /** Route steps carried out by a driver whose saga the metadata group already records as finished (a stale driver). */
   staleRoutes: number;
+  /** Why sagas rolled back, by reason. */
+  rolledBackReasons: Record<string, number>;
+  /** Intents and transaction records in the pages installed (a page copied twice counts twice). */
+  carriedIntents: number;
+  carriedTxnRecords: number;
+  /** Sagas that committed after a page of theirs carried intents or transaction records. */
+  sagasDoneCarryingTxns: number;
 }
 
 /**
@@ -70,7 +77,7 @@ interface Operation {
 
 /** Plans reshaping operations and drives their sagas. */
 export class Reshaper {
-  readonly stats: ReshapeStats = { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: {}, driverStalls: 0, racingRecords: 0, staleRoutes: 0 };
+  readonly stats: ReshapeStats = { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: {}, driverStalls: 0, racingRecords: 0, staleRoutes: 0, rolledBackReasons: {}, carriedIntents: 0, carriedTxnRecords: 0, sagasDoneCarryingTxns: 0 };
   /** No new operation starts, and drivers no longer crash (the healing phase). */
   calm = false;
   private readonly world: MultiGroupWorld;
@@ -78,6 +85,8 @@ export class Reshaper {
   private readonly drivers: Driver[] = [];
   private readonly operations: Operation[] = [];
   private readonly touchedAt = new Map<string, number>();
+  /** Sagas a page of which carried transaction state into its target. */
+  private readonly carryingTxns = new Set<string>();
   private readonly timeoutTicks: number;
   private counter = 0;
   private readonly staleDrivers: boolean;
@@ -309,12 +318,15 @@ export class Reshaper {
         done({ kind: "refused", reason: `the span is not frozen in ${action.from}` });
         return;
       }
-      const change: RangeChange = { action: "install", saga: action.saga, span: action.span, records: page.records, sessions: page.sessions, versionFloor: page.versionFloor };
+      const change: RangeChange = { action: "install", saga: action.saga, span: action.span, records: page.records, sessions: page.sessions, versionFloor: page.versionFloor, ...(page.txn === undefined ? {} : { txn: page.txn }) };
       // The target is another group, so proposing there from inside the source replica's Ready is safe.
       this.propose(driver, action.to, change, (result) => {
         const outcome = outcomeOf(result);
-        if (outcome === null || outcome.kind === "refused") done(outcome);
-        else done(page.cursor === undefined ? { kind: "copied", records: page.records.length } : { kind: "copied", records: page.records.length, cursor: page.cursor });
+        if (outcome === null || outcome.kind === "refused") return done(outcome);
+        this.stats.carriedIntents += page.txn?.intents.length ?? 0;
+        this.stats.carriedTxnRecords += page.txn?.records.length ?? 0;
+        if ((page.txn?.intents.length ?? 0) + (page.txn?.records.length ?? 0) > 0) this.carryingTxns.add(action.saga);
+        done(page.cursor === undefined ? { kind: "copied", records: page.records.length } : { kind: "copied", records: page.records.length, cursor: page.cursor });
       });
     });
   }
@@ -348,8 +360,14 @@ export class Reshaper {
         this.world.log(`saga ${next.id}: ${driver.name} recorded ${next.phase}`);
         return;
       }
-      if (next.phase === "done") this.stats.sagasDone++;
-      else this.stats.sagasRolledBack++;
+      if (next.phase === "done") {
+        this.stats.sagasDone++;
+        if (this.carryingTxns.has(next.id)) this.stats.sagasDoneCarryingTxns++;
+      } else {
+        this.stats.sagasRolledBack++;
+        const reason = next.reason ?? "unknown";
+        this.stats.rolledBackReasons[reason] = (this.stats.rolledBackReasons[reason] ?? 0) + 1;
+      }
       this.world.log(`saga ${next.id}: ${next.phase}${next.reason === undefined ? "" : ` (${next.reason})`}`);
     });
   }

@@ -109,7 +109,7 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
         return readAnswer(await runtime.exportRange(fields.saga, fields.span as Span, text(fields.cursor)), (page) => {
           if (page === undefined) return { kind: "notFrozen" };
           const records = page.records.map((e) => ({ key: e.key, valueBase64: encodeBase64(e.value), version: e.version }));
-          return { kind: "ok", records, sessions: page.sessions, versionFloor: page.versionFloor, ...(page.cursor === undefined ? {} : { cursor: page.cursor }) };
+          return { kind: "ok", records, sessions: page.sessions, versionFloor: page.versionFloor, ...(page.txn === undefined ? {} : { txn: page.txn }), ...(page.cursor === undefined ? {} : { cursor: page.cursor }) };
         });
       });
     case "/internal/median":

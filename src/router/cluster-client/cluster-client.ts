@@ -81,6 +81,7 @@ export class ClusterClient implements Cluster {
     this.leadership = new Leadership({ groups: this.groups, caller: this.caller, ...(options.leaderAdviceFromMeta === true ? { advice: (record, leader) => this.leaderAdvice(record, leader) } : {}) });
     this.txns = new TxnDriver({
       resolve: (keyspace, key) => this.groups.resolve(keyspace, key),
+      activeGroup: (name) => this.groups.activeGroup(name),
       invalidate: () => this.groups.invalidate(),
       write: (group, operation) => this.io.write(group, operation),
       routedWrite: (keyspace, key, operation) => this.routed(keyspace, key, (group) => this.io.write(group, operation)),

@@ -12,6 +12,7 @@
  */
 import { decodeBase64 } from "../../shared/base64.ts";
 import type { InstalledRecord, InstalledSession } from "../../kv/command.ts";
+import type { TxnStateJson } from "../../kv/txn-state.ts";
 import type { Span } from "../../kv/span.ts";
 import type { RangeTable } from "../../multiraft/keyspace.ts";
 import { advance, isFinished, nextAction, routedTable, type MoveAction, type MoveOutcome, type MovePhase, type MoveSaga } from "../../multiraft/move-saga.ts";
@@ -35,7 +36,7 @@ const finishedKeepMs = 120_000;
 
 /** The answer of /internal/export. */
 type ExportAnswer =
-  | { kind: "ok"; records: { key: string; valueBase64: string; version: number }[]; sessions: InstalledSession[]; versionFloor: number; cursor?: string }
+  | { kind: "ok"; records: { key: string; valueBase64: string; version: number }[]; sessions: InstalledSession[]; versionFloor: number; txn?: TxnStateJson; cursor?: string }
   | { kind: "notFrozen" };
 
 /** The answer of /internal/ranges: the spans the group serves (null: never given ranges). */
@@ -150,7 +151,7 @@ export class MoveDriver {
     const page = outcome.answer;
     if (page.kind === "notFrozen") return { ok: true, value: { kind: "refused", reason: `the span is not frozen in ${action.from}` } };
     const records: InstalledRecord[] = page.records.map((record) => ({ key: record.key, version: record.version, value: decodeBase64(record.valueBase64) ?? new Uint8Array() }));
-    const change = { action: "install" as const, saga: action.saga, span: action.span, records, sessions: page.sessions, versionFloor: page.versionFloor };
+    const change = { action: "install" as const, saga: action.saga, span: action.span, records, sessions: page.sessions, versionFloor: page.versionFloor, ...(page.txn === undefined ? {} : { txn: page.txn }) };
     const installed = await this.propose(action.to, { type: "range", change });
     if (!installed.ok || installed.value.kind === "refused") return installed;
     return { ok: true, value: page.cursor === undefined ? { kind: "copied", records: records.length } : { kind: "copied", records: records.length, cursor: page.cursor } };

@@ -39,6 +39,8 @@ export interface SweptRecord {
 /** What the driver needs from the cluster client. */
 export interface TxnPorts {
   resolve(keyspace: Keyspace, key: string): Promise<ClusterResult<GroupRecord>>;
+  /** The active group named `name` (a wrongRange refusal's moved-to hint). */
+  activeGroup(name: string): Promise<ClusterResult<GroupRecord>>;
   invalidate(): void;
   /** Proposes `operation` in `group` (no routing, no intent handling). */
   write(group: GroupRecord, operation: Operation): Promise<GroupResult<ApplyResult>>;
@@ -63,13 +65,15 @@ export class TxnDriver {
   async run(keyspace: Keyspace, request: TxnRequest): Promise<ClusterResult<TxnOutcome>> {
     if (request.writes.length === 0 && request.checks.length === 0) return this.snapshotRead(keyspace, request.reads);
     const waitUntil = Date.now() + intentWaitMs;
+    const hints = new Map<string, string>();
     for (let attempt = 0; ; attempt++) {
-      const groups = await this.groupKeys(keyspace, keysOf(request));
+      const groups = await this.groupKeys(keyspace, keysOf(request), hints);
       if (!groups.ok) return groups;
       if (groups.value.size > 1) return this.twoPhase(keyspace, request);
-      const [record] = [...groups.value.values()].map((entry) => entry.record);
-      const written = await this.ports.write(record!, { type: "txn", action: "onePhase", ...workOf(request, () => true) });
-      const settled = await this.outcomeOf(keyspace, record!, written, request);
+      const { record, keys } = [...groups.value.values()][0]!;
+      const written = await this.ports.write(record, { type: "txn", action: "onePhase", ...workOf(request, () => true) });
+      noteHint(hints, keys, written);
+      const settled = await this.outcomeOf(keyspace, record, written, request);
       if (settled !== "retry") return settled;
       if (Date.now() > waitUntil) return conflict(keysOf(request), "other transactions held the keys past the wait");
       await this.ports.sleep(backoffMs(attempt));
@@ -86,8 +90,10 @@ export class TxnDriver {
       [...byTxn.values()].map(async (intent) => {
         const decided = await this.ports.routedWrite(keyspace, intent.recordKey, { type: "txn", action: "decide", txn: intent.txn, recordKey: intent.recordKey, decision: "push" });
         if (!decided.ok || !decided.value.value.ok || decided.value.value.type !== "txnStatus" || decided.value.value.status === "pending") return false;
-        const resolved = await this.ports.write(group, { type: "txn", action: "resolve", txn: intent.txn, commit: decided.value.value.status === "committed" });
-        return resolved.ok;
+        // With its keys: a group that moved them away since refuses (wrongRange) instead of answering a no-op that looks like success.
+        const keys = [...new Set(intents.filter((met) => met.txn === intent.txn).map((met) => met.key))];
+        const resolved = await this.ports.write(group, { type: "txn", action: "resolve", txn: intent.txn, commit: decided.value.value.status === "committed", keys });
+        return resolved.ok && resolved.value.ok;
       }),
     );
     return settled.some(Boolean);
@@ -132,7 +138,7 @@ export class TxnDriver {
     const deadlineMs = Date.now() + txnDeadlineMs;
     const begun = await this.ports.routedWrite(keyspace, recordKey, { type: "txn", action: "begin", txn, recordKey, deadlineMs, keys: keysOf(request) });
     if (!begun.ok) return begun.error.code === "outcomeUnknown" ? { ok: false, error: { code: "unavailable", detail: "the transaction could not start; nothing was written" } } : begun;
-    const touched = new Map<string, GroupRecord>();
+    const touched = new Map<string, Touched>();
     const prepared = await this.prepareAll(keyspace, { txn, recordKey, deadlineMs }, request, touched);
     if (!prepared.ok) {
       await this.finish(keyspace, txn, recordKey, false, touched);
@@ -155,8 +161,9 @@ export class TxnDriver {
   }
 
   /** Prepares every participant; keys whose group moved or that met intents are tried again until the deadline's margin. */
-  private async prepareAll(keyspace: Keyspace, head: { txn: string; recordKey: string; deadlineMs: number }, request: TxnRequest, touched: Map<string, GroupRecord>): Promise<ClusterResult<TxnOutcome>> {
+  private async prepareAll(keyspace: Keyspace, head: { txn: string; recordKey: string; deadlineMs: number }, request: TxnRequest, touched: Map<string, Touched>): Promise<ClusterResult<TxnOutcome>> {
     let pending = keysOf(request);
+    const hints = new Map<string, string>();
     const outcome: { reads: TxnOutcome["reads"][number][]; versions: TxnOutcome["versions"][number][] } = { reads: [], versions: [] };
     let lastError: ClusterError | undefined;
     for (let attempt = 0; pending.length > 0; attempt++) {
@@ -164,11 +171,13 @@ export class TxnDriver {
         if (Date.now() > head.deadlineMs - deadlineMarginMs) return { ok: false, error: lastError ?? conflict(pending, "other transactions held the keys past the wait").error };
         await this.ports.sleep(backoffMs(attempt));
       }
-      const groups = await this.groupKeys(keyspace, pending);
+      const groups = await this.groupKeys(keyspace, pending, hints);
       if (!groups.ok) return groups;
       const rounds = await Promise.all(
         [...groups.value.values()].map(async ({ record, keys }) => {
-          touched.set(record.name, record);
+          const entry = touched.get(record.name) ?? { record, keys: new Set<string>() };
+          for (const key of keys) entry.keys.add(key);
+          touched.set(record.name, entry);
           const mine = new Set(keys);
           const operation: TxnOperation = { type: "txn", action: "prepare", ...head, ...workOf(request, (key) => mine.has(key)) };
           return { record, keys, written: await this.ports.write(record, operation) };
@@ -176,6 +185,7 @@ export class TxnDriver {
       );
       const left: string[] = [];
       for (const { record, keys, written } of rounds) {
+        noteHint(hints, keys, written);
         const step = await this.preparedStep(keyspace, record, written, request);
         if (step === "retry") left.push(...keys);
         else if ("error" in step) {
@@ -200,14 +210,28 @@ export class TxnDriver {
     return settled.ok ? settled.value : settled;
   }
 
-  /** Decides (abort only; commit was decided by the caller), resolves every touched group, then forgets the record. Failures are left to pushers and the sweep. */
-  private async finish(keyspace: Keyspace, txn: string, recordKey: string, commit: boolean, touched: Map<string, GroupRecord>): Promise<void> {
+  /**
+   * Decides (abort only; commit was decided by the caller), resolves every touched group, then
+   * forgets the record. Each resolve names its keys, so a group that moved some of them away refuses
+   * (wrongRange) rather than answering a no-op; those keys are then resolved one by one in the groups
+   * that serve them now (following moved-to hints, waiting out frozen ranges). Failures are left to
+   * pushers and the sweep: the record is forgotten only once every key is known resolved.
+   */
+  private async finish(keyspace: Keyspace, txn: string, recordKey: string, commit: boolean, touched: Map<string, Touched>): Promise<void> {
     if (!commit) {
       const aborted = await this.ports.routedWrite(keyspace, recordKey, { type: "txn", action: "decide", txn, recordKey, decision: "abort" });
       if (!aborted.ok || !aborted.value.value.ok || aborted.value.value.type !== "txnStatus" || aborted.value.value.status !== "aborted") return;
     }
-    const resolved = await Promise.all([...touched.values()].map((group) => this.ports.write(group, { type: "txn", action: "resolve", txn, commit })));
-    if (resolved.every((result) => result.ok)) await this.ports.routedWrite(keyspace, recordKey, { type: "txn", action: "forget", txn, recordKey });
+    const resolved = await Promise.all(
+      [...touched.values()].map(async ({ record, keys }) => {
+        const written = await this.ports.write(record, { type: "txn", action: "resolve", txn, commit, keys: [...keys] });
+        if (written.ok && written.value.ok) return true;
+        if (!written.ok && "error" in written) return false;
+        const each = await Promise.all([...keys].map((key) => this.ports.routedWrite(keyspace, key, { type: "txn", action: "resolve", txn, commit, keys: [key] })));
+        return each.every((result) => result.ok && result.value.value.ok);
+      }),
+    );
+    if (resolved.every(Boolean)) await this.ports.routedWrite(keyspace, recordKey, { type: "txn", action: "forget", txn, recordKey });
   }
 
   /** Reads every key; again until two rounds agree on every version. */
@@ -224,17 +248,34 @@ export class TxnDriver {
     return conflict([...keys], "the keys kept changing while they were read");
   }
 
-  /** `keys` grouped by the group that serves each (by the cached table). */
-  private async groupKeys(keyspace: Keyspace, keys: readonly string[]): Promise<ClusterResult<Map<string, { record: GroupRecord; keys: string[] }>>> {
+  /** `keys` grouped by the group that serves each: the group a moved-to hint named for it, else the cached table's. */
+  private async groupKeys(keyspace: Keyspace, keys: readonly string[], hints: ReadonlyMap<string, string>): Promise<ClusterResult<Map<string, { record: GroupRecord; keys: string[] }>>> {
     const groups = new Map<string, { record: GroupRecord; keys: string[] }>();
     for (const key of new Set(keys)) {
-      const record = await this.ports.resolve(keyspace, key);
+      const hint = hints.get(key);
+      let record = hint === undefined ? undefined : await this.ports.activeGroup(hint);
+      if (record === undefined || !record.ok) record = await this.ports.resolve(keyspace, key);
       if (!record.ok) return record;
       const entry = groups.get(record.value.name) ?? { record: record.value, keys: [] };
       entry.keys.push(key);
       groups.set(record.value.name, entry);
     }
     return { ok: true, value: groups };
+  }
+}
+
+/** A group a transaction prepared (or tried to prepare) keys in: its resolve names those keys. */
+interface Touched {
+  readonly record: GroupRecord;
+  readonly keys: Set<string>;
+}
+
+/** Notes where `keys` went when their group refused them with a moved-to hint; forgets the hint when it led nowhere. */
+function noteHint(hints: Map<string, string>, keys: readonly string[], written: GroupResult<ApplyResult>): void {
+  if (written.ok || !("stale" in written)) return;
+  for (const key of keys) {
+    if (written.movedTo === undefined) hints.delete(key);
+    else hints.set(key, written.movedTo);
   }
 }
 
