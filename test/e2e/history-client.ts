@@ -3,7 +3,8 @@
  * keys through the public API while `running()` holds, recording every operation for the
  * linearizability checker, and noting every request that failed (anything but 200, 404 or 412).
  */
-import type { HistoryRecorder } from "../../src/checker/index.ts";
+import { expect } from "vitest";
+import { checkHistory, describeKeyFailure, type HistoryRecorder } from "../../src/checker/index.ts";
 import { call as suiteCall } from "./client.ts";
 
 /** Which keys a client uses and how it reaches them. */
@@ -63,4 +64,23 @@ export async function recordedPut(options: { history: HistoryRecorder; process: 
   const response = await call(options.path, { method: "PUT", body: options.value });
   options.history.complete(options.process, response.status === 200 ? "ok" : "info");
   return response.status;
+}
+
+/**
+ * Reads every key once more after the clients stopped (recorded as process 99), checks the whole
+ * history, and asserts it is linearizable with at least `operationsMin` operations.
+ */
+export async function expectLinearizableReadBack(options: { history: HistoryRecorder; keys: readonly string[]; path: (key: string) => string; operationsMin: number; call?: (path: string, init?: RequestInit) => Promise<Response> }): Promise<void> {
+  const { history } = options;
+  const call = options.call ?? suiteCall;
+  for (const key of options.keys) {
+    history.invoke(99, "read", key, null);
+    const read = await call(options.path(key));
+    expect(read.status).toBe(200);
+    history.complete(99, "ok", await read.text());
+  }
+  const result = checkHistory(history.operations());
+  expect(result.keys.filter((key) => key.outcome === "violation").flatMap(describeKeyFailure)).toEqual([]);
+  expect(result.linearizable).toBe(true);
+  expect(result.operationsCount).toBeGreaterThan(options.operationsMin);
 }

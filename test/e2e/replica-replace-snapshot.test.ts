@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { HistoryRecorder, checkHistory, describeKeyFailure } from "../../src/checker/index.ts";
+import { HistoryRecorder } from "../../src/checker/index.ts";
 import { EdgeraftClient, type GroupDetail } from "../../src/client/index.ts";
-import { historyClient, recordedPut } from "./history-client.ts";
+import { expectLinearizableReadBack, historyClient, recordedPut } from "./history-client.ts";
 import { e2eAdminToken, startWrangler } from "./wrangler.ts";
 
 const tenant = "replace-snapshot";
@@ -77,16 +77,7 @@ describe("replacing a replica whose group compacted its log", () => {
       const membership = [1, 2, 3, 4].filter((id) => id !== replaced);
       expect(outcome.body.replicas!.map((replica) => replica.id).sort()).toEqual(membership);
 
-      for (const key of keys) {
-        history.invoke(99, "read", key, null);
-        const read = await call(path(key));
-        expect(read.status).toBe(200);
-        history.complete(99, "ok", await read.text());
-      }
-      const result = checkHistory(history.operations());
-      expect(result.keys.filter((key) => key.outcome === "violation").flatMap(describeKeyFailure)).toEqual([]);
-      expect(result.linearizable).toBe(true);
-      expect(result.operationsCount).toBeGreaterThan(30);
+      await expectLinearizableReadBack({ history, keys, path, operationsMin: 30, call });
 
       // The new replica got a snapshot from the leader and installed it (its log had nothing the leader still kept).
       const lines = logLines(running.output()).filter((line) => line.group === group);

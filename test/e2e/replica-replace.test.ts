@@ -7,10 +7,10 @@
  * replica has applied the new membership, and the replaced replica refuses requests for good.
  */
 import { describe, expect, it } from "vitest";
-import { HistoryRecorder, checkHistory, describeKeyFailure } from "../../src/checker/index.ts";
+import { HistoryRecorder } from "../../src/checker/index.ts";
 import { EdgeraftClient, type GroupDetail } from "../../src/client/index.ts";
 import { baseUrl, call } from "./client.ts";
-import { historyClient, recordedPut } from "./history-client.ts";
+import { expectLinearizableReadBack, historyClient, recordedPut } from "./history-client.ts";
 import { e2eAdminToken } from "./wrangler.ts";
 
 const tenant = "replace-test";
@@ -69,16 +69,7 @@ describe("replacing a replica under concurrent writes with a leader crash in the
     const membership = [1, 2, 3, 4].filter((id) => id !== replaced);
     expect(outcome.body.replicas!.map((replica) => replica.id).sort()).toEqual(membership);
 
-    for (const key of keys) {
-      history.invoke(99, "read", key, null);
-      const read = await call(path(key));
-      expect(read.status).toBe(200);
-      history.complete(99, "ok", await read.text());
-    }
-    const result = checkHistory(history.operations());
-    expect(result.keys.filter((k) => k.outcome === "violation").flatMap(describeKeyFailure)).toEqual([]);
-    expect(result.linearizable).toBe(true);
-    expect(result.operationsCount).toBeGreaterThan(30);
+    await expectLinearizableReadBack({ history, keys, path, operationsMin: 30 });
 
     let after = await detail();
     for (let poll = 0; poll < 200; poll++) {

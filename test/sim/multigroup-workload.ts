@@ -150,8 +150,10 @@ export class MultiGroupWorkload {
     }
     const current = () => client.call === call && call.token === token;
     if (call.f === "read") {
+      // Any attempt's answer serves a read: each attempt's read index was taken after the call began.
+      // Waiting for the latest attempt only livelocks when a read round takes longer than the timeout.
       this.world.readIndex(replica, `${client.clientId}:${token}`, call.lease, (machine) => {
-        if (!current()) return;
+        if (client.call !== call) return;
         const read = machine.read(call.key);
         if (read.ok) {
           const value = read.record === undefined ? null : decodeValue(read.record.value);
