@@ -82,7 +82,9 @@ function trio(options: { whenDurable?: () => Promise<void>; quietNotes?: boolean
     }
     return pending;
   };
-  return { runtimes, start, advance, settle, until, queue };
+  /** Lets `ms` pass with no timer, as a host does for quiet replicas (no alarm). */
+  const sleep = (ms: number) => void (now += ms);
+  return { runtimes, start, advance, settle, until, queue, sleep };
 }
 
 const put = (clientId: string, seq: number, key: string, value: string): Command => ({
@@ -153,6 +155,25 @@ describe("replica runtime", () => {
       expect({ id, electionsStarted, electionsWon, leaderChanges, quietResumes }).toEqual({ id, electionsStarted: 0, electionsWon: 0, leaderChanges: 0, quietResumes: 1 });
     }
     expect(leader.status().term).toBe(term);
+  });
+
+  it("a quiet group woken after a long spell with no timer writes with no election", async () => {
+    const { runtimes, advance, settle, until, sleep } = trio();
+    runtimes.get(1)!.campaign();
+    await settle();
+    await until(runtimes.get(1)!.write(put("c", 1, "k", "before")));
+    await advance(2_000); // idle: the group goes quiet
+    expect([1, 2, 3].map((id) => runtimes.get(id)!.status().quiesced)).toEqual([true, true, true]);
+    const term = runtimes.get(1)!.status().term;
+    const started = [1, 2, 3].map((id) => runtimes.get(id)!.status().metrics.electionsStarted);
+    sleep(60_000); // a minute with no alarm: the objects stayed in memory
+    expect(await until(runtimes.get(1)!.write(put("c", 2, "k", "after")))).toMatchObject({ kind: "applied" });
+    for (const id of [2, 3]) runtimes.get(id)!.tick(); // the followers' timers fire before the leader's next heartbeat
+    await settle();
+    await advance(3_000);
+    expect([1, 2, 3].map((id) => runtimes.get(id)!.status().metrics.electionsStarted)).toEqual(started);
+    expect([1, 2, 3].map((id) => runtimes.get(id)!.status().term)).toEqual([term, term, term]);
+    expect(runtimes.get(1)!.status().role).toBe("leader");
   });
 
   it("an unanswerable write resolves as unknown at its deadline", async () => {

@@ -277,6 +277,10 @@ export class ReplicaRuntime {
 
   /** Runs the driver to quiescence inside one storage transaction, then hands batches to the transport. */
   private pump(replyTo?: NodeId): Message[] {
+    // Time stands still for a quiet replica (its host sets no timer). One that the step just before
+    // this pass woke starts its timers from now: catching up the ticks of its quiet spell would fire
+    // a follower's election timer at once and make it campaign against its leader on every wake.
+    if (this.quiet && !this.node.brief().quiesced) this.lastTickMs = this.options.nowMs();
     let appliedAny = false;
     // No storage transaction when the engine has nothing to do (most reads, idle ticks).
     if (this.node.hasReady()) {
