@@ -4,7 +4,9 @@
  * grow with the number of groups: with 2 tenant groups (and the metadata group) and then with 32,
  * each ordered node pair carries at most about two frames per tick (the ticker's
  * heartbeats, and the answers to the frame just received), while the heartbeats inside them grow
- * with the groups (so the frames really carry every group's heartbeats).
+ * with the groups (so the frames really carry every group's heartbeats); and the records on the
+ * wire per tick (messages in batches plus coalesced heartbeat records) stay bounded too, because
+ * every group's heartbeats in a frame travel as one coalesced record.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,6 +36,7 @@ afterAll(async () => {
 
 const total = (pairs: readonly PairTraffic[], pick: (pair: PairTraffic) => number) => pairs.reduce((sum, pair) => sum + pick(pair), 0);
 const mostFramesPerTick = (pairs: readonly PairTraffic[]) => Math.max(...pairs.map((pair) => pair.framesPerTick));
+const mostRecordsPerTick = (pairs: readonly PairTraffic[]) => Math.max(...pairs.map((pair) => pair.recordsPerTick));
 
 describe("heartbeats between two Deno nodes", () => {
   it("travel in a number of frames per tick per node pair that does not grow with the groups", async () => {
@@ -57,5 +60,13 @@ describe("heartbeats between two Deno nodes", () => {
     expect(mostFramesPerTick(many)).toBeLessThanOrEqual(3);
     expect(mostFramesPerTick(many)).toBeLessThan(mostFramesPerTick(few) + 1.5);
     for (const pair of many) expect(pair.messagesPerSecond / pair.framesPerSecond, `${pair.from}->${pair.to}`).toBeGreaterThanOrEqual(3);
+    // The records on the wire per tick do not grow with the groups either: all heartbeats of a
+    // frame are one coalesced record (without it, about 10 records per tick here, as messages).
+    expect(mostRecordsPerTick(many)).toBeLessThanOrEqual(3);
+    expect(mostRecordsPerTick(many)).toBeLessThan(mostRecordsPerTick(few) + 1.5);
+    for (const pair of many) {
+      expect(pair.heartbeatRecordsPerSecond, `${pair.from}->${pair.to}`).toBeLessThanOrEqual(pair.framesPerSecond);
+      expect(pair.heartbeatsPerSecond / pair.heartbeatRecordsPerSecond, `heartbeats per record ${pair.from}->${pair.to}`).toBeGreaterThanOrEqual(3);
+    }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Measures the Raft traffic between each ordered pair of nodes of a running Deno cluster (frames,
- * messages, heartbeats and bytes per second, and frames per run of the sender's ticker) from the
+ * records on the wire, messages, heartbeats and bytes per second, and frames and records per run
+ * of the sender's ticker) from the
  * nodes' /internal/node counters, and creates tenant groups to measure it with; shared by the
  * heartbeat test and `npm run bench:deno`.
  */
@@ -14,7 +15,7 @@ interface NodeCounters {
   awake: number;
   tickRuns: number;
   rssBytes: number;
-  transport: { peers: Record<string, { framesSent: number; messagesSent: number; heartbeatsSent: number; bytesSent: number }> };
+  transport: { peers: Record<string, { framesSent: number; messagesSent: number; heartbeatsSent: number; heartbeatRecordsSent: number; recordsSent: number; bytesSent: number }> };
 }
 
 /** Traffic from one node to another over a measured window. */
@@ -24,9 +25,13 @@ export interface PairTraffic {
   framesPerSecond: number;
   messagesPerSecond: number;
   heartbeatsPerSecond: number;
+  /** Coalesced heartbeat records per second (each carries the heartbeats of many groups). */
+  heartbeatRecordsPerSecond: number;
   bytesPerSecond: number;
   /** Frames per run of the sender's ticker: the figure that must not grow with the number of groups. */
   framesPerTick: number;
+  /** Records on the wire (messages in batches, plus coalesced heartbeat records) per run of the sender's ticker. */
+  recordsPerTick: number;
 }
 
 /** Reads every node's counters. */
@@ -54,8 +59,10 @@ export async function measurePairTraffic(cluster: DenoCluster, windowMs: number)
         framesPerSecond: frames / seconds,
         messagesPerSecond: (sent.messagesSent - earlier.messagesSent) / seconds,
         heartbeatsPerSecond: (sent.heartbeatsSent - earlier.heartbeatsSent) / seconds,
+        heartbeatRecordsPerSecond: (sent.heartbeatRecordsSent - earlier.heartbeatRecordsSent) / seconds,
         bytesPerSecond: (sent.bytesSent - earlier.bytesSent) / seconds,
         framesPerTick: frames / Math.max(1, ticks),
+        recordsPerTick: (sent.recordsSent - earlier.recordsSent) / Math.max(1, ticks),
       });
     }
   });
@@ -82,6 +89,6 @@ export async function createTenantGroups(cluster: DenoCluster, options: { prefix
 /** One line per ordered pair, for logs and the benchmark. */
 export function describePairs(pairs: readonly PairTraffic[]): string {
   return pairs
-    .map((p) => `${p.from}->${p.to}: ${p.framesPerSecond.toFixed(1)} frames/s (${p.framesPerTick.toFixed(2)}/tick), ${p.messagesPerSecond.toFixed(0)} messages/s (${p.heartbeatsPerSecond.toFixed(0)} heartbeats), ${(p.bytesPerSecond / 1024).toFixed(1)} KiB/s`)
+    .map((p) => `${p.from}->${p.to}: ${p.framesPerSecond.toFixed(1)} frames/s (${p.framesPerTick.toFixed(2)}/tick), ${p.recordsPerTick.toFixed(2)} records/tick, ${p.messagesPerSecond.toFixed(0)} messages/s (${p.heartbeatsPerSecond.toFixed(0)} heartbeats in ${p.heartbeatRecordsPerSecond.toFixed(1)} records), ${(p.bytesPerSecond / 1024).toFixed(1)} KiB/s`)
     .join("; ");
 }

@@ -1,7 +1,7 @@
 /**
- * Proves the node frame (all groups' batches for one node in one WebSocket message) round-trips
- * exactly and refuses, as a value and without throwing, anything damaged: a wrong magic or
- * version, a count out of range, a truncated or corrupted batch, or trailing bytes. Property tests
+ * Proves the node frame (all groups' batches for one node in one WebSocket message, their heartbeats
+ * coalesced) round-trips exactly and refuses, as a value and without throwing, anything damaged: a
+ * wrong magic or version, an empty frame, a truncated or corrupted batch, or trailing bytes. Property tests
  * over random frames and random damage, and fixed cases for each rule.
  */
 import fc from "fast-check";
@@ -46,12 +46,13 @@ describe("node frames", () => {
     }));
   });
 
-  it("refuse a wrong magic, another version and a count of zero", () => {
+  it("refuse a wrong magic, another version and an empty frame", () => {
     const bytes = encodeNodeFrame([{ group: "g", from: 1, to: 2, messages: [heartbeat(1, 2, 3)] }]);
     expect(bytes[0]).toBe(nodeFrameMagic);
     expect(decodeNodeFrame(Uint8Array.from([0xeb, ...bytes.subarray(1)]))).toEqual({ ok: false, error: "not a node frame (magic byte)" });
     expect(decodeNodeFrame(Uint8Array.from([nodeFrameMagic, nodeFrameVersion + 1, ...bytes.subarray(2)])).ok).toBe(false);
-    expect(decodeNodeFrame(Uint8Array.from([nodeFrameMagic, nodeFrameVersion, 0]))).toEqual({ ok: false, error: "batch count out of range" });
+    expect(decodeNodeFrame(Uint8Array.from([nodeFrameMagic, nodeFrameVersion, 0, 0]))).toEqual({ ok: false, error: "an empty frame" });
+    expect(decodeNodeFrame(Uint8Array.from([nodeFrameMagic, nodeFrameVersion, 0]))).toEqual({ ok: false, error: "heartbeat count is malformed or larger than the frame" });
     expect(() => encodeNodeFrame([])).toThrow();
     expect(nodeFrameBatchesMax).toBeGreaterThan(1_000);
   });

@@ -5,7 +5,8 @@
  * a dialed socket waited about 40 ms for the peer's delayed ACK; an accepted socket does not wait.
  * Measured 2026-11-30: 44 ms against 0.2 ms.) Raft batches for a node are queued and leave
  * together in one binary frame (multiraft/node-frame.ts) when the current task ends, so the frames per tick between two nodes do not grow with the number of groups, and a
- * quiesced group adds nothing. Router requests to replicas on the other node (JSON) travel as
+ * quiesced group adds nothing. Inside a frame the heartbeats of all groups are one coalesced
+ * record (multiraft/coalesced-heartbeats.ts), so the records per tick do not grow either. Router requests to replicas on the other node (JSON) travel as
  * text frames and are matched to their answers by id.
  *
  * Peers authenticate with the cluster secret: the dialer presents it on the upgrade request and
@@ -13,6 +14,7 @@
  * without it can neither join nor inject a message. The secret travels in clear: run the nodes on
  * a private network, or behind TLS.
  */
+import { isCoalescible } from "../../multiraft/coalesced-heartbeats.ts";
 import { decodeNodeFrame, encodeNodeFrame, nodeFrameBatchesMax } from "../../multiraft/node-frame.ts";
 import type { MessageBatch } from "../../multiraft/wire.ts";
 import type { ReplicaAnswer } from "../common/replica-requests.ts";
@@ -64,6 +66,10 @@ export interface PeerCounters {
   messagesSent: number;
   /** Of messagesSent, heartbeats and heartbeat responses. */
   heartbeatsSent: number;
+  /** Coalesced heartbeat records sent (at most one per frame; each carries many groups' heartbeats). */
+  heartbeatRecordsSent: number;
+  /** Records on the wire: each message sent in a batch, plus each coalesced heartbeat record. */
+  recordsSent: number;
   bytesSent: number;
 }
 
@@ -104,7 +110,7 @@ export class NodeTransport {
     this.options = options;
     for (const peer of options.peers) {
       this.links.set(peer.id, { peer, outbound: undefined, inbound: undefined, queue: [], flushScheduled: false, pending: new Map(), reconnectMs: reconnectFirstMs });
-      this.counters.peers[peer.id] = { framesSent: 0, messagesSent: 0, heartbeatsSent: 0, bytesSent: 0 };
+      this.counters.peers[peer.id] = { framesSent: 0, messagesSent: 0, heartbeatsSent: 0, heartbeatRecordsSent: 0, recordsSent: 0, bytesSent: 0 };
     }
   }
 
@@ -227,10 +233,19 @@ export class NodeTransport {
       this.counters.framesSent++;
       peer.framesSent++;
       peer.bytesSent += frame.length;
+      let coalesced = 0;
       for (const batch of chunk) {
         this.counters.messagesSent += batch.messages.length;
         peer.messagesSent += batch.messages.length;
-        for (const message of batch.messages) if (message.type === "heartbeat" || message.type === "heartbeatResp") peer.heartbeatsSent++;
+        for (const message of batch.messages) {
+          if (message.type === "heartbeat" || message.type === "heartbeatResp") peer.heartbeatsSent++;
+          if (isCoalescible(batch, message)) coalesced++;
+          else peer.recordsSent++;
+        }
+      }
+      if (coalesced > 0) {
+        peer.heartbeatRecordsSent++;
+        peer.recordsSent++;
       }
     }
   }
