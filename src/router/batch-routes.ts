@@ -6,12 +6,12 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { keyProblemOf, utf8BytesOf } from "../kv/index.ts";
+import { keyProblemOf } from "../kv/index.ts";
 import { assert } from "../shared/assert.ts";
 import { batchOperationsMax } from "../shared/limits.ts";
 import type { BatchRequestOperation, BatchResultItem, Cluster, Keyspace, WriteCondition } from "./cluster.ts";
-import { batchBodyBytesMax, parseWithSchema, readJson } from "./body.ts";
-import { bytesOfBase64, utf8Of, valueViewOf } from "./encoding.ts";
+import { batchBodyBytesMax, parseWithSchema, putValueOf, readJson } from "./body.ts";
+import { valueViewOf } from "./encoding.ts";
 import { problem, problemCatalog, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
@@ -88,26 +88,13 @@ function operationOf(operation: OperationBody, index: number, valueBytesMax: num
   if (operation.ifMatch !== undefined && operation.ifNoneMatch !== undefined) {
     throw problem("badRequest", `${where}: give ifMatch or ifNoneMatch, not both`);
   }
-  const value = valueOf(operation, where);
+  const value = putValueOf(operation, where);
   if (value.byteLength > valueBytesMax) {
     throw problem("valueTooLarge", `${where}: the value is ${value.byteLength} bytes, more than ${valueBytesMax}`, { extensions: { bytesMax: valueBytesMax } });
   }
   const condition: WriteCondition | undefined =
     operation.ifMatch !== undefined ? { ifVersion: operation.ifMatch } : operation.ifNoneMatch !== undefined ? { ifAbsent: true } : undefined;
   return condition === undefined ? { op: "put", key: operation.key, value } : { op: "put", key: operation.key, value, condition };
-}
-
-function valueOf(operation: { value?: string | undefined; valueBase64?: string | undefined }, where: string): Uint8Array {
-  if ((operation.value === undefined) === (operation.valueBase64 === undefined)) {
-    throw problem("badRequest", `${where}: a put needs exactly one of value (UTF-8 text) or valueBase64`);
-  }
-  if (operation.value !== undefined) {
-    if (utf8BytesOf(operation.value) === undefined) throw problem("badRequest", `${where}.value: not well-formed text (lone surrogate)`);
-    return utf8Of(operation.value);
-  }
-  const bytes = bytesOfBase64(operation.valueBase64 ?? "");
-  if (bytes === undefined) throw problem("badRequest", `${where}.valueBase64: not padded standard base64`);
-  return bytes;
 }
 
 /** How one result shows in the response: `status` always; the value for a get; `code` and `detail` on failure. */

@@ -5,6 +5,8 @@
  */
 import { concatBytes } from "../shared/bytes.ts";
 import type { z } from "zod";
+import { utf8BytesOf } from "../kv/index.ts";
+import { bytesOfBase64, utf8Of } from "./encoding.ts";
 import { problem } from "./problem.ts";
 import type { ProblemCode } from "./problem.ts";
 
@@ -70,4 +72,18 @@ export function parseWithSchema<Schema extends z.ZodType>(schema: Schema, value:
 
 function tooLarge(limit: BodyLimit, reason: string): Error {
   return problem(limit.code, `${reason}: at most ${limit.bytesMax} bytes are accepted`, { extensions: { bytesMax: limit.bytesMax } });
+}
+
+/** The bytes of a put in a batch or transaction body: exactly one of `value` (UTF-8 text) or `valueBase64`, else 400 badRequest naming `where`. */
+export function putValueOf(operation: { value?: string | undefined; valueBase64?: string | undefined }, where: string): Uint8Array {
+  if ((operation.value === undefined) === (operation.valueBase64 === undefined)) {
+    throw problem("badRequest", `${where}: a put needs exactly one of value (UTF-8 text) or valueBase64`);
+  }
+  if (operation.value !== undefined) {
+    if (utf8BytesOf(operation.value) === undefined) throw problem("badRequest", `${where}.value: not well-formed text (lone surrogate)`);
+    return utf8Of(operation.value);
+  }
+  const bytes = bytesOfBase64(operation.valueBase64 ?? "");
+  if (bytes === undefined) throw problem("badRequest", `${where}.valueBase64: not padded standard base64`);
+  return bytes;
 }

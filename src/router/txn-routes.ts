@@ -5,11 +5,11 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import { keyProblemOf, utf8BytesOf } from "../kv/index.ts";
+import { keyProblemOf } from "../kv/index.ts";
 import { txnKeysMax, txnValueBytesMax } from "../shared/limits.ts";
 import type { Cluster, Keyspace, TxnOutcome, TxnRequest } from "./cluster.ts";
-import { parseWithSchema, readJson } from "./body.ts";
-import { bytesOfBase64, utf8Of, valueViewOf } from "./encoding.ts";
+import { parseWithSchema, putValueOf, readJson } from "./body.ts";
+import { valueViewOf } from "./encoding.ts";
 import { problem, problemOfClusterError } from "./problem.ts";
 import { addRoute, jsonResponse } from "./route.ts";
 import type { Guards } from "./route.ts";
@@ -78,7 +78,7 @@ export function txnOf(body: z.output<typeof txnBodySchema>, valueBytesMax: numbe
   let valueBytes = 0;
   const writes = (body.writes ?? []).map((write, index): TxnRequest["writes"][number] => {
     if (write.op === "delete") return { op: "delete", key: write.key };
-    const value = valueOf(write, `writes.${index}`);
+    const value = putValueOf(write, `writes.${index}`);
     if (value.byteLength > valueBytesMax) throw problem("valueTooLarge", `writes.${index}: the value is ${value.byteLength} bytes, more than ${valueBytesMax}`, { extensions: { bytesMax: valueBytesMax } });
     valueBytes += value.byteLength;
     return { op: "put", key: write.key, value };
@@ -90,17 +90,6 @@ export function txnOf(body: z.output<typeof txnBodySchema>, valueBytesMax: numbe
   const duplicate = firstDuplicate(writes.map((write) => write.key)) ?? firstDuplicate(checks.map((check) => check.key)) ?? firstDuplicate(reads);
   if (duplicate !== undefined) throw problem("badRequest", `key ${JSON.stringify(duplicate)} appears twice in the same list`);
   return { reads, checks, writes };
-}
-
-function valueOf(write: { value?: string | undefined; valueBase64?: string | undefined }, where: string): Uint8Array {
-  if ((write.value === undefined) === (write.valueBase64 === undefined)) throw problem("badRequest", `${where}: a put needs exactly one of value (UTF-8 text) or valueBase64`);
-  if (write.value !== undefined) {
-    if (utf8BytesOf(write.value) === undefined) throw problem("badRequest", `${where}.value: not well-formed text (lone surrogate)`);
-    return utf8Of(write.value);
-  }
-  const bytes = bytesOfBase64(write.valueBase64 ?? "");
-  if (bytes === undefined) throw problem("badRequest", `${where}.valueBase64: not padded standard base64`);
-  return bytes;
 }
 
 function firstDuplicate(keys: readonly string[]): string | undefined {
