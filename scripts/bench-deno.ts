@@ -10,13 +10,14 @@
  * syncs, storage transactions, frames and CPU per second). Results go to bench-results/deno-*.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDenoCluster, testClusterSecret, type DenoCluster } from "../test/e2e/deno-cluster.ts";
 import { e2eAdminToken } from "../test/e2e/wrangler.ts";
 import { etcdPut, etcdRange, findEtcd, startEtcd } from "./bench-deno/etcd.ts";
 import { runLoad, valueOf, type LoadCell } from "./bench-deno/load.ts";
 import { benchHeartbeats, benchIdleGroups, cellDirectory } from "./bench-deno/groups.ts";
+import { processesCpuMs } from "./bench-deno/process-cpu.ts";
 
 const quick = process.argv.includes("--quick");
 const optionValue = (name: string) => process.argv.find((argument) => argument.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -31,21 +32,40 @@ const keysCount = 1_000;
 const idleGroups = quick ? 100 : 1_000;
 const headers = { authorization: `Bearer ${e2eAdminToken}` };
 
-type Row = { system: string; operation: string; clientCpuPercent: number } & LoadCell;
+/**
+ * One cell. CPU shares are percent of one core over the cell: the load generator's, the servers'
+ * (every etcd member or edgeraft node process, all threads) and, for edgeraft, each node's.
+ */
+type Row = { system: string; operation: string; clientCpuPercent: number; serverCpuPercent?: number; nodeCpuPercents?: number[] } & LoadCell;
+const cores = availableParallelism();
 const rows: Row[] = [];
 const notes: string[] = [];
 const work = mkdtempSync(join(tmpdir(), "edgeraft-bench-deno-"));
 
 const keyOf = (client: number, n: number) => `bench/${(client * 7919 + n) % keysCount}`;
-const print = (row: Row) => console.log(`${row.system.padEnd(10)} ${row.operation.padEnd(22)} c=${String(row.concurrency).padStart(2)}  ${row.perSecond.toFixed(0).padStart(6)}/s  p50 ${row.p50Ms.toFixed(1)} ms  p99 ${row.p99Ms.toFixed(1)} ms  errors ${row.errors}  client CPU ${row.clientCpuPercent.toFixed(0)}%`);
-const measure = async (system: string, operation: string, concurrency: number, run: (client: number, n: number) => Promise<boolean>) => {
+const print = (row: Row) => {
+  const servers = row.serverCpuPercent === undefined ? "" : `  servers CPU ${row.serverCpuPercent.toFixed(0)}%`;
+  console.log(`${row.system.padEnd(10)} ${row.operation.padEnd(22)} c=${String(row.concurrency).padStart(2)}  ${row.perSecond.toFixed(0).padStart(6)}/s  p50 ${row.p50Ms.toFixed(1)} ms  p99 ${row.p99Ms.toFixed(1)} ms  errors ${row.errors}  client CPU ${row.clientCpuPercent.toFixed(0)}%${servers}`);
+};
+/** CPU milliseconds per operation of the servers and of the client, and how much of the machine the cell used. */
+const cpuCost = (row: Row) => {
+  if (row.serverCpuPercent === undefined || row.perSecond === 0) return undefined;
+  const perOp = (percent: number) => (percent * 10) / row.perSecond; // percent of a core = 10 ms of CPU per second
+  return { serverMs: perOp(row.serverCpuPercent), clientMs: perOp(row.clientCpuPercent), machinePercent: (row.serverCpuPercent + row.clientCpuPercent) / cores };
+};
+/** Runs one cell; `serverPids` names the processes of the system under test (their CPU is measured too). */
+const measure = async (system: string, operation: string, concurrency: number, run: (client: number, n: number) => Promise<boolean>, serverPids: readonly number[]) => {
   const cpuBefore = process.cpuUsage();
+  const serverBefore = processesCpuMs(serverPids);
   const startedMs = performance.now();
   const cell = await runLoad({ concurrency, durationMs, warmupMs, operation: run });
   const cpu = process.cpuUsage(cpuBefore);
+  const serverAfter = processesCpuMs(serverPids);
+  const elapsedMs = performance.now() - startedMs;
   // The load generator's own CPU share: near 100% means the client, not the system, set the pace.
-  const clientCpuPercent = (cpu.user + cpu.system) / 10 / (performance.now() - startedMs);
-  const row = { system, operation, ...cell, clientCpuPercent };
+  const clientCpuPercent = (cpu.user + cpu.system) / 10 / elapsedMs;
+  const serverCpuPercent = serverBefore === undefined || serverAfter === undefined ? undefined : ((serverAfter - serverBefore) * 100) / elapsedMs;
+  const row: Row = { system, operation, ...cell, clientCpuPercent, ...(serverCpuPercent === undefined ? {} : { serverCpuPercent }) };
   rows.push(row);
   print(row);
   return row;
@@ -61,8 +81,8 @@ async function benchEtcd(): Promise<void> {
   notes.push(`etcd ${etcd.version}, 3 members, v3 JSON gateway`);
   try {
     const url = (client: number) => etcd.clientUrls[client % 3]!;
-    for (const concurrency of concurrencies) await measure("etcd", "put", concurrency, (client, n) => etcdPut(url(client), keyOf(client, n), valueOf(valueBytes, client, n)));
-    for (const concurrency of concurrencies) await measure("etcd", "range (linearizable)", concurrency, (client, n) => etcdRange(url(client), keyOf(client, n)));
+    for (const concurrency of concurrencies) await measure("etcd", "put", concurrency, (client, n) => etcdPut(url(client), keyOf(client, n), valueOf(valueBytes, client, n)), etcd.pids);
+    for (const concurrency of concurrencies) await measure("etcd", "range (linearizable)", concurrency, (client, n) => etcdRange(url(client), keyOf(client, n)), etcd.pids);
   } finally {
     await etcd.stop();
   }
@@ -101,12 +121,13 @@ async function nodeStats(cluster: DenoCluster): Promise<NodeStats[]> {
 async function measureNodes(cluster: DenoCluster, operation: string, concurrency: number, run: (client: number, n: number) => Promise<boolean>): Promise<void> {
   const before = await nodeStats(cluster);
   const startedMs = performance.now();
-  const row = await measure("edgeraft", operation, concurrency, run);
+  const row = await measure("edgeraft", operation, concurrency, run, cluster.pids());
   const seconds = (performance.now() - startedMs) / 1000;
   const after = await nodeStats(cluster);
   const perSecond = (pick: (stats: NodeStats) => number) => after.map((stats, i) => (pick(stats) - pick(before[i]!)) / seconds);
   const format = (values: number[], digits = 0) => values.map((value) => value.toFixed(digits)).join(" / ");
   const cpu = perSecond((stats) => (stats.cpuMicroseconds?.user ?? 0) + (stats.cpuMicroseconds?.system ?? 0)).map((microseconds) => microseconds / 10_000);
+  row.nodeCpuPercents = cpu;
   const activity = `WAL syncs/s ${format(perSecond((stats) => stats.walSyncs ?? 0))}; transactions/s ${format(perSecond((stats) => stats.transactions ?? 0))}; frames/s ${format(perSecond((stats) => stats.transport.framesSent))}; CPU % ${format(cpu)}`;
   console.log(`           nodes 1 / 2 / 3: ${activity}`);
   notes.push(`${operation} at ${concurrency} clients (${row.perSecond.toFixed(0)}/s), nodes 1 / 2 / 3: ${activity}`);
@@ -159,12 +180,28 @@ if ((only === undefined && !process.argv.includes("--no-idle")) || only === "idl
   await benchIdleGroups({ dataDirectory: cellDirectory(work, "idle"), groups: idleGroups, windowMs: quick ? 5_000 : 10_000, note });
 }
 const cell = (system: string, operation: string, concurrency: number) => rows.find((r) => r.system === system && r.operation === operation && r.concurrency === concurrency);
+for (const row of rows) {
+  const cost = cpuCost(row);
+  if (cost === undefined || row.concurrency !== 64) continue;
+  notes.push(`CPU, ${row.system} ${row.operation} at 64 clients: servers ${cost.serverMs.toFixed(2)} ms and client ${cost.clientMs.toFixed(2)} ms per operation; the cell used ${cost.machinePercent.toFixed(0)}% of the machine's ${cores} cores`);
+}
 const etcdPut64 = cell("etcd", "put", 64);
 const ours64 = cell("edgeraft", "put", 64);
 if (etcdPut64 !== undefined && ours64 !== undefined) notes.push(`bar: edgeraft / etcd writes/s at 64 clients = ${(ours64.perSecond / etcdPut64.perSecond).toFixed(2)} (>= 1.0 wanted)`);
 const one = cell("edgeraft", "put, 1 group", 64);
 const eight = cell("edgeraft", "put, 8 groups", 64);
-if (one !== undefined && eight !== undefined) notes.push(`bar: 8 groups / 1 group writes/s at 64 clients = ${(eight.perSecond / one.perSecond).toFixed(2)} (>= 1.5 wanted)`);
+if (one !== undefined && eight !== undefined) {
+  notes.push(`bar: 8 groups / 1 group writes/s at 64 clients = ${(eight.perSecond / one.perSecond).toFixed(2)} (>= 1.5 wanted)`);
+  // What more groups could add at most, from the 1-group cell's CPU (at the same CPU per write):
+  // with the machine as the limit, the CPU left unused; with one machine per node, the busiest
+  // node's load over the mean node's (spreading leaders evens the nodes out, nothing more).
+  const cost = cpuCost(one);
+  const nodes = one.nodeCpuPercents;
+  if (cost !== undefined && nodes !== undefined && nodes.length > 0) {
+    const mean = nodes.reduce((sum, value) => sum + value, 0) / nodes.length;
+    notes.push(`ceiling for N groups / 1 group from the 1-group cell's CPU: ${(100 / cost.machinePercent).toFixed(2)}x on this machine (it used ${cost.machinePercent.toFixed(0)}% of ${cores} cores), ${(Math.max(...nodes) / mean).toFixed(2)}x with one machine per node (busiest node ${Math.max(...nodes).toFixed(0)}% of a core, mean ${mean.toFixed(0)}%)`);
+  }
+}
 for (const note of notes) console.log(note);
 mkdirSync("bench-results", { recursive: true });
 const file = join("bench-results", `deno-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);

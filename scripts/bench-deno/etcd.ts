@@ -11,6 +11,8 @@ import { freePort } from "../../test/e2e/wrangler.ts";
 export interface EtcdCluster {
   clientUrls: string[];
   version: string;
+  /** The members' process ids (for their CPU time). */
+  pids: number[];
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function startEtcd(binary: { path: string; version: string }, dataD
   return {
     clientUrls,
     version: binary.version,
+    pids: children.map((child) => child.pid!),
     stop: () => Promise.all(children.map((child) => new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once("exit", () => resolve());

@@ -32,6 +32,8 @@ export interface DenoCluster {
   /** Stops every node (SIGTERM, then SIGKILL after 5 s). */
   stop(): Promise<void>;
   output(id: number): string;
+  /** The process ids of the running nodes (for their CPU time). */
+  pids(): number[];
 }
 
 /** Spawns the process of node `id` (its output goes to `log`); it does not wait for it to listen. */
@@ -82,6 +84,7 @@ export async function startDenoCluster(options: { dataDirectory: string; nodeCou
       await Promise.all(nodes.map((node) => stopNode(node, "SIGTERM")));
     },
     output: (id) => nodeOf(id).log,
+    pids: () => nodes.flatMap((node) => (node.child?.pid === undefined ? [] : [node.child.pid])),
   };
 }
 
