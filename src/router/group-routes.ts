@@ -81,7 +81,7 @@ export function registerGroupRoutes(app: Hono, guards: Guards, cluster: Cluster)
       return jsonResponse({ name, deleted: true });
     }),
   }, {
-    GET: { summary: "Inspect a group (asks its replicas)", tag: "groups", params: groupParams, answers: { 200: { description: "The group with its replicas' state.", schema: groupAnswer } }, problems: ["groupNotFound", "unavailable"] },
+    GET: { summary: "Inspect a group (asks its replicas, unless their last reports say it is quiet)", tag: "groups", params: groupParams, answers: { 200: { description: "The group with its replicas' state.", schema: groupAnswer } }, problems: ["groupNotFound", "unavailable"] },
     DELETE: {
       summary: "Remove a group", tag: "groups", params: groupParams,
       description: "Its ranges (and keys) go back to the default group, which cannot be removed.",

@@ -3,20 +3,23 @@
  * their answers: the newest term's leader, healthy only with a majority naming it, a replica with
  * no report (or a retired one) unreachable, lag as the leader last saw it, each report's age; and
  * that only quiet groups are read from the reports: a group with a replica that did not report, or
- * last reported itself busy, is asked directly (and every group when the reports cannot be read).
+ * last reported itself busy, is asked directly (and every group when the reports cannot be read);
+ * and that GET /v1/groups/{name}'s inspection follows the same rule, with the transaction counts of
+ * the quiet leader's report.
  */
 import { describe, expect, it } from "vitest";
 import type { GroupHealth } from "../../src/router/cluster.ts";
 import type { ReplicaReportView } from "../../src/router/metrics/replica-stats.ts";
-import { groupHealthOfReports, healthOfReports } from "../../src/router/metrics/report-health.ts";
+import { groupHealthOfReports, healthOfReports, quietInspectionOfReports } from "../../src/router/metrics/report-health.ts";
 
 const group = { name: "orders", epoch: 1, replicas: [1, 2, 3].map((id) => ({ id, location: "wnam" })) };
 
-function report(replica: number, fields: { role: string; term: number; leader: number; applied?: number; atMs?: number; retired?: boolean; quiesced?: boolean; followerLagMs?: Record<string, number> }): ReplicaReportView {
+function report(replica: number, fields: { role: string; term: number; leader: number; applied?: number; atMs?: number; retired?: boolean; quiesced?: boolean; followerLagMs?: Record<string, number>; txnIntents?: number }): ReplicaReportView {
   const applied = fields.applied ?? 10;
+  const txns = fields.txnIntents === undefined ? {} : { txnIntents: fields.txnIntents, txnRecords: 1 };
   return {
     group: "orders", replica, location: "wnam", retired: fields.retired ?? false, atMs: fields.atMs ?? 1_000,
-    status: { role: fields.role, term: fields.term, leader: fields.leader, commit: applied, applied, firstIndex: 1, lastIndex: applied, quiesced: fields.quiesced ?? true, conf: { voters: [1, 2, 3], learners: [] }, ...(fields.followerLagMs === undefined ? {} : { followerLagMs: fields.followerLagMs }) },
+    status: { role: fields.role, term: fields.term, leader: fields.leader, commit: applied, applied, firstIndex: 1, lastIndex: applied, quiesced: fields.quiesced ?? true, conf: { voters: [1, 2, 3], learners: [] }, ...(fields.followerLagMs === undefined ? {} : { followerLagMs: fields.followerLagMs }), ...txns },
   };
 }
 const keyed = (reports: ReplicaReportView[]) => new Map(reports.map((entry) => [`${entry.group}/${entry.replica}`, entry]));
@@ -69,5 +72,20 @@ describe("health from reports", () => {
     const unreadable = await healthOfReports({ list, read: async () => { throw new Error("down"); }, ask, nowMs: () => 2_000 })();
     expect(unreadable.ok && unreadable.value.healthy).toBe(true);
     expect(asked).toEqual(["orders", "fresh", "busy", "partly"]);
+  });
+
+  it("inspects a quiet group from the reports, with its leader's transaction counts, and leaves any other to be asked", async () => {
+    const quiet = [1, 2, 3].map((id) => report(id, id === 2 ? { role: "leader", term: 5, leader: 2, txnIntents: 3 } : { role: "follower", term: 5, leader: 2, txnIntents: 9 }));
+    const inspect = (reports: () => Promise<ReplicaReportView[]>) => quietInspectionOfReports({ read: reports, nowMs: () => 3_000 })(group);
+    const inspected = await inspect(async () => quiet);
+    expect(inspected?.health).toEqual(groupHealthOfReports(group, keyed(quiet), 3_000));
+    expect(inspected?.health).toMatchObject({ leader: 2, term: 5, healthy: true });
+    expect(inspected?.transactions).toEqual({ intents: 3, records: 1, replica: 2 });
+    expect((await inspect(async () => quiet.map((entry) => ({ ...entry, status: { ...entry.status, txnIntents: undefined } }))))?.transactions).toBeUndefined();
+    const busy = quiet.map((entry) => ({ ...entry, status: { ...entry.status, quiesced: entry.replica !== 3 } }));
+    expect(await inspect(async () => busy)).toBeUndefined();
+    expect(await inspect(async () => quiet.slice(0, 2))).toBeUndefined();
+    expect(await inspect(async () => quiet.map((entry) => (entry.replica === 1 ? { ...entry, retired: true } : entry)))).toBeUndefined();
+    expect(await inspect(async () => { throw new Error("down"); })).toBeUndefined();
   });
 });

@@ -1,12 +1,14 @@
 /**
- * Proves inside workerd, through the real Worker over real Durable Objects, that GET /v1/health
- * and GET /metrics wake no idle group: the replicas of three idle groups are evicted (as hibernated
- * objects are), then both routes are scraped three times; after each scrape every one of those
- * objects is still not running (the test runtime refuses to evict an object that is not running),
- * their durable counters show no alarm, no Raft message and no object start beyond the test's own
- * final read, every term is unchanged (no election), and health still names each group's leader,
- * read from the replicas' last reports (with their age). A control shows the probe sees a wake:
- * GET /v1/groups/{name}, which asks the replicas, starts them.
+ * Proves inside workerd, through the real Worker over real Durable Objects, that GET /v1/health,
+ * GET /metrics and GET /v1/groups/{name} wake no idle group: the replicas of three idle groups are
+ * evicted (as hibernated objects are), then the routes are scraped three times; after each scrape
+ * every one of those objects is still not running (the test runtime refuses to evict an object that
+ * is not running), their durable counters show no alarm, no Raft message and no object start beyond
+ * the test's own final read, every term is unchanged (no election), and health and each group's
+ * inspection still name its leader, replicas, ranges and transaction counts, read from the
+ * replicas' last reports (with their age). A control shows the probe sees a wake, and that a busy
+ * group's inspection asks its replicas: while writes keep a group busy, its replicas run and its
+ * inspection carries no report age.
  */
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
@@ -23,7 +25,9 @@ const replicaIds = [1, 2, 3];
 
 type Events = { starts: number; alarms: number; raftBatches: number; raftMessages: number };
 type Status = { status: { role: string; term: number; leader: number; quiesced: boolean }; traffic: { events: Events } };
-type Health = { groups: { name: string; leader: number; term: number; healthy: boolean; replicas: { id: number; quiesced?: boolean; reportAgeSeconds?: number }[] }[] };
+type GroupHealth = { name: string; leader: number; term: number; healthy: boolean; replicas: { id: number; reachable: boolean; role?: string; quiesced?: boolean; reportAgeSeconds?: number }[] };
+type Health = { groups: GroupHealth[] };
+type Inspection = { name: string; replicas: { id: number }[]; ranges: { start: string; end?: string }[]; health: GroupHealth; transactions?: { intents: number; records: number; replica: number } };
 
 const stubOf = (group: string, id: number) => env.REPLICA.get(env.REPLICA.idFromName(`${group}/${id}`));
 const statusOf = async (group: string, id: number) => (await (await stubOf(group, id).fetch("https://replica/internal/status")).json()) as Status;
@@ -60,6 +64,16 @@ describe("scrapes of idle groups", () => {
         expect({ leader: seen.leader, term: seen.term, healthy: seen.healthy }).toEqual({ leader: leader.leader, term: leader.term, healthy: true });
         for (const replica of seen.replicas) expect(replica.reportAgeSeconds).toBeGreaterThanOrEqual(0);
       }
+      for (const { group } of idleGroups) {
+        const inspection = (await (await get(`/v1/groups/${group}`)).json()) as Inspection;
+        const statuses = before.get(group)!.map((status) => status.status);
+        const leader = statuses.find((status) => status.role === "leader")!;
+        expect({ replicas: inspection.replicas.map((replica) => replica.id), ranges: inspection.ranges }).toEqual({ replicas: replicaIds, ranges: [{ start: "" }] });
+        expect({ leader: inspection.health.leader, term: inspection.health.term, healthy: inspection.health.healthy }).toEqual({ leader: leader.leader, term: leader.term, healthy: true });
+        expect(inspection.health.replicas.map((replica) => [replica.id, replica.reachable, replica.role, replica.quiesced])).toEqual(statuses.map((status, i) => [replicaIds[i], true, status.role, true]));
+        for (const replica of inspection.health.replicas) expect(replica.reportAgeSeconds).toBeGreaterThanOrEqual(0);
+        expect(inspection.transactions).toEqual({ intents: 0, records: 0, replica: leader.leader });
+      }
       const metrics = await get("/metrics");
       expect(metrics.status).toBe(200);
       expect(await metrics.text()).toContain(`group="${idleGroups[0]!.group}"`);
@@ -75,10 +89,19 @@ describe("scrapes of idle groups", () => {
       expect(after.map((status) => status.status.term)).toEqual(before.get(group)!.map((status) => status.status.term));
     }
 
-    // Control: an inspection of one group asks its replicas, and the probe sees them woken.
-    const inspected = idleGroups[0]!.group;
-    for (const id of replicaIds) await evict(inspected, id);
-    expect((await admin.groups.get(inspected)).health.leader).toBeGreaterThan(0);
-    expect(await Promise.all(replicaIds.map((id) => evict(inspected, id)))).toEqual(["woken", "woken", "woken"]);
+    // Control: writes keep one group busy. Once its replicas reported that (health asks them then),
+    // its inspection asks them too (no report age), and the probe sees them running.
+    const { tenant, group: busy } = idleGroups[0]!;
+    const writesEndAt = Date.now() + 1_500; // within IDLE_AFTER_MS of the last write the group stays busy
+    const writes = (async () => {
+      for (let write = 0; Date.now() < writesEndAt; write++) await admin.tenant(tenant).put(`busy-${write}`, "v");
+    })();
+    const asked = async () => ((await (await get("/v1/health")).json()) as Health).groups.find((candidate) => candidate.name === busy)!.replicas.every((replica) => replica.reportAgeSeconds === undefined);
+    for (let round = 0; round < 40 && !(await asked()); round++) await sleep(25);
+    const inspection = (await (await get(`/v1/groups/${busy}`)).json()) as Inspection;
+    expect(inspection.health.replicas.map((replica) => [replica.id, replica.reachable, replica.reportAgeSeconds])).toEqual(replicaIds.map((id) => [id, true, undefined]));
+    expect(inspection.health.leader).toBeGreaterThan(0);
+    await writes;
+    expect(await Promise.all(replicaIds.map((id) => evict(busy, id)))).toEqual(["woken", "woken", "woken"]);
   });
 });

@@ -6,7 +6,7 @@ import type { Hono } from "hono";
 import { createApp } from "../../router/app.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
 import { statsOfReports } from "../../router/metrics/replica-stats.ts";
-import { healthOfReports, type GroupHealthSource } from "../../router/metrics/report-health.ts";
+import { healthOfReports, quietInspectionOfReports, type GroupHealthSource } from "../../router/metrics/report-health.ts";
 import { groupHealth } from "../../router/cluster-client/health.ts";
 import { readStatsReports } from "./stats-object.ts";
 import { DurableObjectDirectory } from "./directory.ts";
@@ -24,7 +24,9 @@ function appFor(env: Env): Hono {
   if (built?.env === env) return built.app;
   setLogLevel(env.LOG_LEVEL);
   const locations = locationsOf(env);
-  const cluster = new ClusterClient({ directory: new DurableObjectDirectory(env), locations, leaderAdviceFromMeta: true });
+  // GET /v1/groups/{name} reads a quiet group from its replicas' last reports, as GET /v1/health does.
+  const quietInspection = quietInspectionOfReports({ read: () => readStatsReports(env), nowMs: () => Date.now() });
+  const cluster = new ClusterClient({ directory: new DurableObjectDirectory(env), locations, leaderAdviceFromMeta: true, quietInspection });
   const faults = env.FAULTS === "on" ? new DurableObjectFaults(cluster) : undefined;
   const healthLagEntriesMax = healthLagEntriesOf(env);
   const healthLagSecondsMax = healthLagSecondsOf(env);

@@ -23,7 +23,7 @@ import type {
   WriteCondition,
   WriteOutcome,
 } from "../cluster.ts";
-import type { ReplicaDirectory } from "./directory.ts";
+import type { GroupDescriptor, ReplicaDirectory } from "./directory.ts";
 import { ReplicaCaller, type RetryPolicy } from "./replica-caller.ts";
 import { SessionPool } from "./session-pool.ts";
 import { applyError, GroupIo, type GroupResult } from "./group-io.ts";
@@ -36,8 +36,7 @@ import { spansOf } from "../../multiraft/keyspace.ts";
 import { HashedTenants } from "./hashed-tenants.ts";
 import type { MovePhase } from "../../multiraft/move-saga.ts";
 import type { Span } from "../../kv/span.ts";
-import { groupHealth } from "./health.ts";
-import { leaderTransactions } from "./group-transactions.ts";
+import { groupHealth, inspectGroup, type GroupInspection } from "./health.ts";
 import { Replicas } from "./replicas.ts";
 import { TxnDriver, type IntentInfo, type SweptRecord } from "./txn-driver.ts";
 import { Leadership } from "./leadership.ts";
@@ -51,6 +50,12 @@ export interface ClusterClientOptions {
   retry?: RetryPolicy;
   /** Ask the metadata group's leader balancer (/internal/leader-advice) for the best leader of a transfer that names no replica. */
   leaderAdviceFromMeta?: boolean;
+  /**
+   * GET /v1/groups/{name}'s inspection of a group known without asking its replicas, or undefined
+   * to ask them. The Worker reads a quiet group's from its replicas' last reports, so an inspection
+   * starts no hibernated replica object.
+   */
+  quietInspection?: (group: GroupDescriptor) => Promise<GroupInspection | undefined>;
 }
 
 /** A Cluster over replicas reached through a ReplicaDirectory. */
@@ -67,10 +72,12 @@ export class ClusterClient implements Cluster {
   private readonly replicas: Replicas;
   private readonly txns: TxnDriver;
   private readonly leadership: Leadership;
+  private readonly quietInspection: ((group: GroupDescriptor) => Promise<GroupInspection | undefined>) | undefined;
   private quietMovesCheckedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: ClusterClientOptions) {
     this.caller = new ReplicaCaller(options.directory, options.retry);
+    this.quietInspection = options.quietInspection;
     this.io = new GroupIo(this.caller, new SessionPool());
     this.meta = new Metadata(this.io, this.caller, options.locations);
     this.groups = new Groups(this.meta, this.caller, this.io);
@@ -169,8 +176,8 @@ export class ClusterClient implements Cluster {
     if (!record.ok) return record;
     const view = await this.viewed(record);
     if (!view.ok) return view;
-    const health = await groupHealth(this.caller, record.value);
-    return { ok: true, value: { ...view.value, health, ...(await leaderTransactions(this.caller, record.value, health.leader)) } };
+    const inspection = (await this.quietInspection?.(record.value)) ?? (await inspectGroup(this.caller, record.value));
+    return { ok: true, value: { ...view.value, ...inspection } };
   }
 
   deleteGroup(name: string): Promise<ClusterResult<{ deleted: true }>> {

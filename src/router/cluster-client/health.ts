@@ -1,7 +1,20 @@
 /** Health of a group, from each replica's own status (reachable, role, term, commit, applied). */
-import type { GroupHealth } from "../cluster.ts";
+import type { GroupHealth, GroupTransactions } from "../cluster.ts";
 import type { GroupDescriptor } from "./directory.ts";
+import { leaderTransactions } from "./group-transactions.ts";
 import type { ReplicaCaller } from "./replica-caller.ts";
+
+/** What GET /v1/groups/{name} shows of a group beside its view: its health, and its leader's transaction counts when known. */
+export interface GroupInspection {
+  readonly health: GroupHealth;
+  readonly transactions?: GroupTransactions;
+}
+
+/** Asks every replica of `group` for its status, then the leader they name for its transaction counts. */
+export async function inspectGroup(caller: ReplicaCaller, group: GroupDescriptor): Promise<GroupInspection> {
+  const health = await groupHealth(caller, group);
+  return { health, ...(await leaderTransactions(caller, group, health.leader)) };
+}
 
 interface StatusReply {
   kind: string;

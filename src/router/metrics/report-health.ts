@@ -1,5 +1,5 @@
 /**
- * GET /v1/health from the replicas' last reports to the stats aggregate (the one GET /metrics
+ * GET /v1/health and GET /v1/groups/{name} from the replicas' last reports to the stats aggregate (the one GET /metrics
  * reads) for quiet groups: a group every replica of which last reported itself quiesced is not
  * asked, so a health check wakes no idle group and starts no election in one, and shows each
  * replica's last known state with its age. A quiet report stays true until the replica is used
@@ -10,6 +10,8 @@
  */
 import type { ClusterResult, GroupHealth } from "../cluster.ts";
 import type { GroupDescriptor } from "../cluster-client/directory.ts";
+import { transactionsOf } from "../cluster-client/group-transactions.ts";
+import type { GroupInspection } from "../cluster-client/health.ts";
 import type { ReplicaReportView } from "./replica-stats.ts";
 
 /** Every group's health, as GET /v1/health reads it. */
@@ -28,16 +30,36 @@ export function healthOfReports(sources: ReportHealthSources): GroupHealthSource
   return async () => {
     const listed = await sources.list();
     if (!listed.ok) return listed;
-    const reports = await sources.read().catch(() => undefined);
-    const byReplica = new Map((reports ?? []).map((report) => [`${report.group}/${report.replica}`, report]));
+    const byReplica = keyed(await sources.read().catch(() => []));
     const now = sources.nowMs();
-    const groups = await Promise.all(listed.value.map(async (group) => {
-      const known = groupHealthOfReports(group, byReplica, now);
-      const quiet = known !== undefined && known.replicas.every((replica) => replica.reachable && replica.quiesced === true);
-      return quiet ? known : await sources.ask(group);
-    }));
+    const groups = await Promise.all(listed.value.map(async (group) => quietHealthOfReports(group, byReplica, now) ?? (await sources.ask(group))));
     return { ok: true, value: { healthy: groups.every((group) => group.healthy), groups } };
   };
+}
+
+/**
+ * GET /v1/groups/{name}'s inspection of a quiet group from its replicas' last reports: the health
+ * GET /v1/health shows, and the transaction counts of the leader's report. Undefined (ask the
+ * group) for any group /v1/health asks, and when the reports cannot be read.
+ */
+export function quietInspectionOfReports(sources: Pick<ReportHealthSources, "read" | "nowMs">): (group: GroupDescriptor) => Promise<GroupInspection | undefined> {
+  return async (group) => {
+    const byReplica = keyed(await sources.read().catch(() => []));
+    const health = quietHealthOfReports(group, byReplica, sources.nowMs());
+    if (health === undefined) return undefined;
+    return { health, ...transactionsOf(health.leader, byReplica.get(`${group.name}/${health.leader}`)?.status) };
+  };
+}
+
+/** The reports keyed `group/replica`, as groupHealthOfReports reads them. */
+function keyed(reports: readonly ReplicaReportView[]): Map<string, ReplicaReportView> {
+  return new Map(reports.map((report) => [`${report.group}/${report.replica}`, report]));
+}
+
+/** The group's health from the reports when every replica of it last reported itself quiesced; undefined otherwise. */
+function quietHealthOfReports(group: GroupDescriptor, reports: ReadonlyMap<string, ReplicaReportView>, nowMs: number): GroupHealth | undefined {
+  const known = groupHealthOfReports(group, reports, nowMs);
+  return known !== undefined && known.replicas.every((replica) => replica.reachable && replica.quiesced === true) ? known : undefined;
 }
 
 /**
