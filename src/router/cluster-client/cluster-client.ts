@@ -72,7 +72,7 @@ export class ClusterClient implements Cluster {
   private readonly replicas: Replicas;
   private readonly txns: TxnDriver;
   private readonly leadership: Leadership;
-  private readonly quietInspection: ((group: GroupDescriptor) => Promise<GroupInspection | undefined>) | undefined;
+  private readonly quietInspection: ClusterClientOptions["quietInspection"];
   private quietMovesCheckedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: ClusterClientOptions) {

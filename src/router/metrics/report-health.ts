@@ -1,12 +1,13 @@
 /**
- * GET /v1/health and GET /v1/groups/{name} from the replicas' last reports to the stats aggregate (the one GET /metrics
- * reads) for quiet groups: a group every replica of which last reported itself quiesced is not
- * asked, so a health check wakes no idle group and starts no election in one, and shows each
- * replica's last known state with its age. A quiet report stays true until the replica is used
- * again, and leaving quiescence is reported at once. Any other group is asked directly: its
- * replicas are awake anyway, and their reports (at most one per replica every two seconds while
- * only progress moves) may trail their commit. A group with no report yet (created before the
- * aggregate existed, or its reports lost) is asked too, which makes its replicas report.
+ * GET /v1/health and GET /v1/groups/{name} from the replicas' last reports to the stats aggregate
+ * (the one GET /metrics reads) for quiet groups: a group every replica of which last reported
+ * itself quiesced is not asked, so a health check or an inspection wakes no idle group and starts
+ * no election in one, and shows each replica's last known state with its age. A quiet report stays
+ * true until the replica is used again, and leaving quiescence is reported at once. Any other group
+ * is asked directly: its replicas are awake anyway, and their reports (at most one per replica
+ * every two seconds while only progress moves) may trail their commit. A group with no report yet
+ * (created before the aggregate existed, or its reports lost) is asked too, which makes its
+ * replicas report.
  */
 import type { ClusterResult, GroupHealth } from "../cluster.ts";
 import type { GroupDescriptor } from "../cluster-client/directory.ts";
