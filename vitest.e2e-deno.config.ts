@@ -5,7 +5,11 @@ import { defineConfig } from "vitest/config";
 // starts and stops, plus the Deno cluster's own crash and authentication tests.
 export default defineConfig({
   test: {
-    include: ["test/e2e/kv.test.ts", "test/e2e/access.test.ts", "test/e2e/bad-input.test.ts", "test/e2e/fuzz.test.ts", "test/e2e/reshape.test.ts", "test/deno-cluster/**/*.test.ts"],
+    include: [
+      "test/e2e/kv.test.ts", "test/e2e/access.test.ts", "test/e2e/bad-input.test.ts", "test/e2e/fuzz.test.ts", "test/e2e/reshape.test.ts",
+      "test/e2e/txn.test.ts", "test/e2e/txn-reshape.test.ts", "test/e2e/hashed-tenant.test.ts", "test/e2e/typed-client.test.ts", "test/e2e/cli-replicas.test.ts",
+      "test/deno-cluster/**/*.test.ts",
+    ],
     globalSetup: ["test/e2e/deno-global-setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -11,70 +11,33 @@
  * Prints every failure with the command that replays it and a summary; exits 1 when a seed failed,
  * 2 on bad usage. Seeds run in worker threads; results are printed in seed order.
  */
-import { availableParallelism } from "node:os";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread } from "node:worker_threads";
 import { multiGroupReplayCommand, multiGroupStepsDefault, runMultiGroup, type MultiGroupResult } from "../test/sim/multigroup-runner.ts";
 import type { ReshapeFocus } from "../test/sim/saga-driver.ts";
+import { describeCampaign, printFailures, runCampaign, runWorkerJob, type Simulator } from "./sim/campaign.ts";
+import type { CampaignOptions } from "./sim/options.ts";
 
-const usage = "usage: npm run sim:multigroup -- (--seed N [--verbose] | --seeds K [--seed-start N] [--jobs J]) [--steps S] [--stale-drivers]";
+const simulator: Simulator<MultiGroupResult> = {
+  name: "sim:multigroup",
+  stepsDefault: multiGroupStepsDefault,
+  flags: ["--stale-drivers"],
+  script: import.meta.url,
+  runSeed: (seed, options, trace) => runMultiGroup({ seed, steps: options.steps, trace, focus: focusOf(options) }),
+  report,
+};
 
-/** Work handed to a worker thread. */
-interface WorkerJob {
-  seeds: number[];
-  steps: number;
-  focus: ReshapeFocus;
+function focusOf(options: CampaignOptions): ReshapeFocus {
+  return options.flags.includes("--stale-drivers") ? { staleDrivers: true } : {};
 }
 
-function parseArguments(list: readonly string[]): { seedStart: number; seedsCount: number; steps: number; verbose: boolean; jobs: number; focus: ReshapeFocus } | string {
-  const parsed = { seedStart: 1, seedsCount: 1, steps: multiGroupStepsDefault, verbose: false, jobs: Math.min(availableParallelism(), 8), focus: {} as ReshapeFocus };
-  let single = false;
-  for (let index = 0; index < list.length; index++) {
-    const name = list[index]!;
-    if (name === "--verbose") {
-      parsed.verbose = true;
-      continue;
-    }
-    if (name === "--stale-drivers") {
-      parsed.focus = { staleDrivers: true };
-      continue;
-    }
-    if (!["--seed", "--seed-start", "--seeds", "--steps", "--jobs"].includes(name)) return `unknown option ${name}`;
-    const value = Number(list[++index]);
-    if (!Number.isSafeInteger(value) || value < 0) return `${name} needs a non-negative integer`;
-    if (name === "--seed") {
-      parsed.seedStart = value;
-      single = true;
-    } else if (name === "--seed-start") parsed.seedStart = value;
-    else if (name === "--seeds") parsed.seedsCount = value;
-    else if (name === "--steps") parsed.steps = value;
-    else parsed.jobs = Math.max(1, value);
-  }
-  if (single) parsed.seedsCount = 1;
-  if (parsed.verbose && parsed.seedsCount !== 1) return "--verbose traces one seed: use it with --seed";
-  return parsed;
-}
-
-async function main(): Promise<number> {
-  const parsed = parseArguments(process.argv.slice(2));
-  if (typeof parsed === "string") {
-    console.error(parsed);
-    console.error(usage);
-    return 2;
-  }
-  const started = performance.now();
-  const seeds = Array.from({ length: parsed.seedsCount }, (_, index) => parsed.seedStart + index);
-  let results: MultiGroupResult[];
-  const focus = parsed.focus;
-  if (parsed.verbose) results = [runMultiGroup({ seed: seeds[0]!, steps: parsed.steps, trace: (line) => console.log(line), focus })];
-  else if (parsed.jobs === 1 || seeds.length === 1) results = seeds.map((seed) => runMultiGroup({ seed, steps: parsed.steps, focus }));
-  else results = await runInWorkers(seeds, parsed.steps, parsed.jobs, focus);
-  let failures = 0;
+/** The campaign's counts, summed over its seeds. */
+function totalsOf(results: readonly MultiGroupResult[]) {
   const total = { operations: 0, sagasDone: 0, sagasRolledBack: 0, driverCrashes: 0, driverStalls: 0, racingRecords: 0, staleRoutes: 0, wrongRange: 0, movedToHints: 0, rangeFrozen: 0, faults: 0, groups: 0 };
   const crashesByPhase: Record<string, number> = {};
   const rolledBackReasons: Record<string, number> = {};
   const carried = { intents: 0, txnRecords: 0, sagasDone: 0 };
   const bank = { committed: 0, aborted: 0, died: 0, snapshots: 0, pushes: 0, scanSnapshots: 0 };
-  for (const result of results.sort((a, b) => a.seed - b.seed)) {
+  for (const result of results) {
     total.operations += result.routing.operations;
     total.wrongRange += result.routing.wrongRange;
     total.movedToHints += result.routing.movedToHints;
@@ -95,15 +58,15 @@ async function main(): Promise<number> {
       crashesByPhase[phase] = (crashesByPhase[phase] ?? 0) + count;
       total.driverCrashes += count;
     }
-    if (result.failure === null) continue;
-    failures++;
-    console.log(`FAIL seed ${result.seed} in the ${result.phase} phase: ${result.failure}`);
-    console.log(`  settings: ${result.settings}`);
-    console.log(`  replay: ${multiGroupReplayCommand(result.seed, result.steps, focus)}`);
   }
-  const seconds = (performance.now() - started) / 1000;
+  return { total, crashesByPhase, rolledBackReasons, carried, bank };
+}
+
+function report(results: MultiGroupResult[], options: CampaignOptions, seconds: number): number {
+  const { total, crashesByPhase, rolledBackReasons, carried, bank } = totalsOf(results);
+  const failures = printFailures(results, (result) => multiGroupReplayCommand(result.seed, result.steps, focusOf(options)));
   console.log(
-    `sim:multigroup: ${results.length} seeds (seeds ${parsed.seedStart}..${parsed.seedStart + results.length - 1}) x ${parsed.steps} steps, ${failures} failed, ` +
+    `${describeCampaign(simulator.name, results, options, failures)}, ` +
       `${total.operations} client ops, ${total.sagasDone} sagas done, ${total.sagasRolledBack} rolled back, ${total.groups} groups, ${seconds.toFixed(1)}s`,
   );
   console.log(
@@ -116,22 +79,5 @@ async function main(): Promise<number> {
   return failures === 0 ? 0 : 1;
 }
 
-async function runInWorkers(seeds: number[], steps: number, jobs: number, focus: ReshapeFocus): Promise<MultiGroupResult[]> {
-  const shares = Array.from({ length: Math.min(jobs, seeds.length) }, (_, job) => seeds.filter((_, index) => index % jobs === job));
-  const runs = shares.map(
-    (share) =>
-      new Promise<MultiGroupResult[]>((resolve, reject) => {
-        const worker = new Worker(new URL(import.meta.url), { workerData: { seeds: share, steps, focus } satisfies WorkerJob });
-        worker.once("message", (results: MultiGroupResult[]) => resolve(results));
-        worker.once("error", reject);
-      }),
-  );
-  return (await Promise.all(runs)).flat();
-}
-
-if (isMainThread) {
-  process.exitCode = await main();
-} else {
-  const job = workerData as WorkerJob;
-  parentPort!.postMessage(job.seeds.map((seed) => runMultiGroup({ seed, steps: job.steps, focus: job.focus })));
-}
+if (isMainThread) process.exitCode = await runCampaign(simulator, process.argv.slice(2));
+else runWorkerJob(simulator);
