@@ -109,7 +109,7 @@ type NodeStats = {
   transactions?: number;
   rssBytes: number;
   cpuMicroseconds?: { user: number; system: number };
-  transport: { framesSent: number; messagesSent: number; callsSent?: number; callFramesSent?: number };
+  transport: { framesSent: number; messagesSent: number };
   timings?: Record<string, { count: number; totalMs: number }>;
 };
 
@@ -128,10 +128,7 @@ async function measureNodes(cluster: DenoCluster, operation: string, concurrency
   const format = (values: number[], digits = 0) => values.map((value) => value.toFixed(digits)).join(" / ");
   const cpu = perSecond((stats) => (stats.cpuMicroseconds?.user ?? 0) + (stats.cpuMicroseconds?.system ?? 0)).map((microseconds) => microseconds / 10_000);
   row.nodeCpuPercents = cpu;
-  const calls = perSecond((stats) => stats.transport.callsSent ?? 0);
-  const callFrames = perSecond((stats) => stats.transport.callFramesSent ?? 0);
-  const callsPerFrame = calls.map((count, i) => (callFrames[i]! > 0 ? count / callFrames[i]! : 0));
-  const activity = `WAL syncs/s ${format(perSecond((stats) => stats.walSyncs ?? 0))}; transactions/s ${format(perSecond((stats) => stats.transactions ?? 0))}; frames/s ${format(perSecond((stats) => stats.transport.framesSent))}; router calls and answers/s ${format(calls)} (${format(callsPerFrame, 1)} per frame); CPU % ${format(cpu)}`;
+  const activity = `WAL syncs/s ${format(perSecond((stats) => stats.walSyncs ?? 0))}; transactions/s ${format(perSecond((stats) => stats.transactions ?? 0))}; frames/s ${format(perSecond((stats) => stats.transport.framesSent))}; CPU % ${format(cpu)}`;
   console.log(`           nodes 1 / 2 / 3: ${activity}`);
   notes.push(`${operation} at ${concurrency} clients (${row.perSecond.toFixed(0)}/s), nodes 1 / 2 / 3: ${activity}`);
   // Where the time went: mean milliseconds per run of each stage (src/hosts/deno/node-timings.ts), and runs per second.
