@@ -7,7 +7,7 @@
  * together in one binary frame (multiraft/node-frame.ts) when the current task ends, so the frames per tick between two nodes do not grow with the number of groups, and a
  * quiesced group adds nothing. Inside a frame the heartbeats of all groups are one coalesced
  * record (multiraft/coalesced-heartbeats.ts), so the records per tick do not grow either. Router requests to replicas on the other node (JSON) travel as
- * text frames, those of one task together (a JSON array), and are matched to their answers by id.
+ * text frames and are matched to their answers by id.
  *
  * Peers authenticate with the cluster secret: the dialer presents it on the upgrade request and
  * the acceptor refuses (401) a missing or wrong one before any frame is read, so a process
@@ -56,9 +56,6 @@ export interface TransportCounters {
   batchesDropped: number;
   /** Upgrade requests refused for a missing or wrong secret or an unknown node id. */
   refused: number;
-  /** Router calls and answers sent, and the text frames that carried them (several per frame under load). */
-  callsSent: number;
-  callFramesSent: number;
   /** What left for each peer node, by its id (how heartbeat traffic per node pair is measured). */
   peers: Record<number, PeerCounters>;
 }
@@ -96,9 +93,6 @@ interface Link {
   inbound: WebSocket | undefined;
   queue: MessageBatch[];
   flushScheduled: boolean;
-  /** Router calls and their answers for the peer, as JSON, sent together in one text frame when the current task ends. */
-  calls: string[];
-  callsFlushScheduled: boolean;
   /** Router calls waiting for their answer, with the socket each was sent on. */
   readonly pending: Map<number, { resolve(answer: ReplicaAnswer): void; reject(error: Error): void; timer: ReturnType<typeof setTimeout>; socket: WebSocket }>;
   reconnectMs: number;
@@ -106,7 +100,7 @@ interface Link {
 
 /** The connections of one node to all others. */
 export class NodeTransport {
-  readonly counters: TransportCounters = { framesSent: 0, messagesSent: 0, framesReceived: 0, messagesReceived: 0, batchesDropped: 0, refused: 0, callsSent: 0, callFramesSent: 0, peers: {} };
+  readonly counters: TransportCounters = { framesSent: 0, messagesSent: 0, framesReceived: 0, messagesReceived: 0, batchesDropped: 0, refused: 0, peers: {} };
   private readonly options: NodeTransportOptions;
   private readonly links = new Map<number, Link>();
   private nextRequestId = 1;
@@ -115,7 +109,7 @@ export class NodeTransport {
   constructor(options: NodeTransportOptions) {
     this.options = options;
     for (const peer of options.peers) {
-      this.links.set(peer.id, { peer, outbound: undefined, inbound: undefined, queue: [], flushScheduled: false, calls: [], callsFlushScheduled: false, pending: new Map(), reconnectMs: reconnectFirstMs });
+      this.links.set(peer.id, { peer, outbound: undefined, inbound: undefined, queue: [], flushScheduled: false, pending: new Map(), reconnectMs: reconnectFirstMs });
       this.counters.peers[peer.id] = { framesSent: 0, messagesSent: 0, heartbeatsSent: 0, heartbeatRecordsSent: 0, recordsSent: 0, bytesSent: 0 };
     }
   }
@@ -158,28 +152,7 @@ export class NodeTransport {
         reject(new Error(`node ${node} did not answer in time`));
       }, requestTimeoutMs);
       link.pending.set(id, { resolve, reject, timer, socket });
-      this.sendCall(link, JSON.stringify({ type: "request", id, ...request }));
-    });
-  }
-
-  /**
-   * Queues a router call or answer for the peer; the calls of one task leave in one text frame (a
-   * JSON array). Answers are released together (a group commit resolves many waiters in one
-   * task), so under load a frame carries several, and each node writes and reads fewer frames.
-   */
-  private sendCall(link: Link, json: string): void {
-    link.calls.push(json);
-    if (link.callsFlushScheduled) return;
-    link.callsFlushScheduled = true;
-    queueMicrotask(() => {
-      link.callsFlushScheduled = false;
-      const calls = link.calls;
-      link.calls = [];
-      // A call whose socket closed meanwhile fails through the close event (or its timeout).
-      if (link.outbound?.readyState !== WebSocket.OPEN) return;
-      link.outbound.send(`[${calls.join(",")}]`);
-      this.counters.callsSent += calls.length;
-      this.counters.callFramesSent++;
+      socket.send(JSON.stringify({ type: "request", id, ...request }));
     });
   }
 
@@ -287,21 +260,14 @@ export class NodeTransport {
       return;
     }
     if (typeof data !== "string") return;
-    const parsed = parseJson(data);
-    if (!Array.isArray(parsed)) return;
-    for (const message of parsed) {
-      if (typeof message === "object" && message !== null) this.receiveCall(link, message as Record<string, unknown>);
-    }
-  }
-
-  private receiveCall(link: Link, message: Record<string, unknown>): void {
-    if (message.type === "response" && typeof message.id === "number") {
+    const message = parseObject(data);
+    if (message?.type === "response" && typeof message.id === "number") {
       const waiting = link.pending.get(message.id);
       if (waiting === undefined) return;
       link.pending.delete(message.id);
       clearTimeout(waiting.timer);
       waiting.resolve({ status: Number(message.status), body: message.body });
-    } else if (message.type === "request" && typeof message.id === "number") {
+    } else if (message?.type === "request" && typeof message.id === "number") {
       void this.answer(link, message.id, message);
     }
   }
@@ -315,13 +281,14 @@ export class NodeTransport {
         (error: unknown) => ({ status: 500, body: { kind: "unknown", reason: String(error) } }),
       );
     }
-    this.sendCall(link, JSON.stringify({ type: "response", id, ...answer }));
+    if (link.outbound?.readyState === WebSocket.OPEN) link.outbound.send(JSON.stringify({ type: "response", id, ...answer }));
   }
 }
 
-function parseJson(text: string): unknown {
+function parseObject(text: string): Record<string, unknown> | undefined {
   try {
-    return JSON.parse(text);
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
