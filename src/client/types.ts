@@ -175,6 +175,8 @@ export interface ReplicaHealth {
   readonly learners?: readonly number[];
   /** Seconds behind the leader's commit as the leader sees it (0 when caught up; absent when unknown). */
   readonly lagSeconds?: number;
+  /** Seconds since the replica reported this state: present when the health was read from its last report (a quiet group), not asked live. */
+  readonly reportAgeSeconds?: number;
 }
 
 /** Health of one group. `leader` is 0 when none is known. */
@@ -186,9 +188,11 @@ export interface GroupHealth {
   readonly replicas: readonly ReplicaHealth[];
 }
 
-/** A group with its live health, as GET /v1/groups/{name} answers. */
+/** A group with its health, as GET /v1/groups/{name} answers. */
 export interface GroupDetail extends GroupView {
   readonly health: GroupHealth;
+  /** Unfinished cross-group transactions its leader holds: intents on its keys and records it keeps as coordinator (absent when no leader answered). */
+  readonly transactions?: { readonly intents: number; readonly records: number; readonly replica: number };
 }
 
 /** A request to create a group: exactly one of `prefix` or `start` (with an optional `end`). */

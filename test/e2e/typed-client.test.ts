@@ -87,6 +87,7 @@ describe("the typed client against wrangler dev", () => {
     const detail = await client.groups.get("tc-group");
     expect(detail.replicas.length).toBe(3);
     expect(detail.health.replicas.length).toBe(3);
+    expect(detail.transactions).toMatchObject({ intents: 0, records: 0, replica: detail.health.leader });
     const health = await client.health();
     expect(health.groups.map((group) => group.name)).toContain("tc-group");
     await client.groups.remove("tc-group");
