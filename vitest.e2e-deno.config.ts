@@ -11,6 +11,7 @@ export default defineConfig({
       "test/deno-cluster/**/*.test.ts",
     ],
     globalSetup: ["test/e2e/deno-global-setup.ts"],
+    setupFiles: ["test/e2e/cleanup.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,

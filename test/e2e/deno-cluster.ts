@@ -36,12 +36,23 @@ export interface DenoCluster {
   pids(): number[];
 }
 
+/** Node processes spawned here and still running. */
+const runningNodes = new Set<ChildProcess>();
+
+/** Kills every Deno node this process spawned that still runs (test/e2e/cleanup.ts, after each file; see killStartedWranglers). */
+export function killStartedDenoNodes(): void {
+  for (const child of runningNodes) child.kill("SIGKILL");
+  runningNodes.clear();
+}
+
 /** Spawns the process of node `id` (its output goes to `log`); it does not wait for it to listen. */
 export function spawnNode(options: { id: number; dataDirectory: string; ports: number[]; tickMs: number; secret: string; quiesce?: boolean; faults?: boolean; env?: Record<string, string> }, log: (text: string) => void): ChildProcess {
   const child = spawn("node_modules/deno/deno", nodeCommandLine(options), {
     env: { ...process.env, EDGERAFT_CLUSTER_SECRET: options.secret, ADMIN_TOKEN: e2eAdminToken, NO_COLOR: "1", ...(options.faults === true ? { FAULTS: "on" } : {}), ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  runningNodes.add(child);
+  child.once("exit", () => runningNodes.delete(child));
   child.stdout?.on("data", (chunk) => log(String(chunk)));
   child.stderr?.on("data", (chunk) => log(String(chunk)));
   return child;

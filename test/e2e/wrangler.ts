@@ -20,6 +20,25 @@ export interface RunningWrangler {
 /** The admin token the end-to-end runs use. */
 export const e2eAdminToken = "e2e-admin-token";
 
+/** Process groups of the wrangler dev processes started here and still running. */
+const runningGroups = new Set<number>();
+
+/**
+ * Kills every wrangler dev this process started that is still running (test/e2e/cleanup.ts calls
+ * it after each file): a test that timed out abandons its `finally`, and a wrangler (with its
+ * workerd) left behind would load the machine for every test after it.
+ */
+export function killStartedWranglers(): void {
+  for (const group of runningGroups) {
+    try {
+      process.kill(-group, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  runningGroups.clear();
+}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -44,6 +63,8 @@ export async function startWrangler(options: { persistDir: string; port?: number
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
+  runningGroups.add(child.pid!);
+  child.once("exit", () => runningGroups.delete(child.pid!));
   let log = "";
   child.stdout?.on("data", (chunk) => (log += String(chunk)));
   child.stderr?.on("data", (chunk) => (log += String(chunk)));
