@@ -80,6 +80,8 @@ export class Raft {
   /** Idle: no heartbeats (leader) and no election timer (follower) until something wakes it. */
   quiesced = false;
   leadTransferee: NodeId = noNode;
+  /** The last election this replica ran was a leadership transfer's (TimeoutNow): a leader it made was handed the role on purpose. */
+  campaignedForTransfer = false;
   /**
    * Leader: a transfer was started in this term. A TimeoutNow may arrive arbitrarily late, after
    * the transfer was abandoned, and the vote it triggers bypasses the followers' lease; so after the
@@ -268,6 +270,7 @@ function hasUnappliedConfChange(raft: Raft): boolean {
 export function campaign(raft: Raft, kind: "preVote" | "vote", transfer: boolean): void {
   if (kind === "preVote") becomePreCandidate(raft);
   else becomeCandidate(raft);
+  raft.campaignedForTransfer = transfer;
   const term = kind === "preVote" ? raft.term + 1 : raft.term;
   if (raft.tracker.recordVote(raft.id, true) === "won") {
     if (kind === "preVote") campaign(raft, "vote", false);

@@ -208,6 +208,7 @@ export class RawNode {
       conf: structuredClone(raft.tracker.conf),
       progress,
       leadTransferee: raft.leadTransferee,
+      leadsByTransfer: raft.role === "leader" && raft.campaignedForTransfer,
     };
   }
 

@@ -199,4 +199,6 @@ export interface Status {
   /** Leader only: per-follower replication progress. */
   progress: Record<number, { match: Index; next: Index; state: ProgressState; recentActive: boolean }>;
   leadTransferee: NodeId;
+  /** Leader only: it took the role through a leadership transfer (someone chose it), not by winning an election after a timeout. */
+  leadsByTransfer: boolean;
 }

@@ -10,7 +10,7 @@ let dataDirectory: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   dataDirectory = mkdtempSync(join(tmpdir(), "edgeraft-e2e-deno-"));
-  running = await startDenoCluster({ dataDirectory });
+  running = await startDenoCluster({ dataDirectory, faults: true });
   // Node 2, not node 1: requests enter through a node that leads only some groups, so routing to
   // leaders on other nodes is exercised on every call.
   project.provide("baseUrl", running.urls[1]!);

@@ -161,6 +161,20 @@ describe("leadership transfer (thesis 3.10)", () => {
     expect(cluster.get(1).node.status().role).toBe("follower");
   });
 
+  it("tells a leader that was handed the role by a transfer from one that won an election", () => {
+    const cluster = new TestCluster({ size: 3, config: { quiesce: false } });
+    cluster.elect(1);
+    expect(cluster.get(1).node.status().leadsByTransfer).toBe(false);
+    cluster.get(1).node.transferLeader(2);
+    cluster.deliver();
+    expect(cluster.get(2).node.status()).toMatchObject({ role: "leader", leadsByTransfer: true });
+    expect(cluster.get(1).node.status().leadsByTransfer).toBe(false); // a follower now
+    cluster.drop = (m) => m.from === 2 || m.to === 2; // the chosen leader is cut off: the others elect one
+    cluster.tick(40);
+    const elected = [1, 3].map((id) => cluster.get(id)).find((node) => node.node.status().role === "leader");
+    expect(elected?.node.status().leadsByTransfer).toBe(false);
+  });
+
   it("refuses proposals while transferring and aborts after an election timeout when the target is gone", () => {
     const cluster = new TestCluster({ size: 3, config: { quiesce: false } });
     cluster.elect(1);

@@ -10,7 +10,7 @@ import { healthOfReports, quietInspectionOfReports, type GroupHealthSource } fro
 import { groupHealth } from "../../router/cluster-client/health.ts";
 import { readStatsReports } from "./stats-object.ts";
 import { DurableObjectDirectory } from "./directory.ts";
-import { DurableObjectFaults } from "./faults.ts";
+import { ReplicaFaultControl } from "../common/replica-fault-control.ts";
 import { registerBenchRoutes } from "./bench-route.ts";
 import { setLogLevel } from "../../router/log.ts";
 import { healthLagEntriesOf, healthLagSecondsOf, locationsOf, type Env } from "./env.ts";
@@ -27,7 +27,7 @@ function appFor(env: Env): Hono {
   // GET /v1/groups/{name} reads a quiet group from its replicas' last reports, as GET /v1/health does.
   const quietInspection = quietInspectionOfReports({ read: () => readStatsReports(env), nowMs: () => Date.now() });
   const cluster = new ClusterClient({ directory: new DurableObjectDirectory(env), locations, leaderAdviceFromMeta: true, quietInspection });
-  const faults = env.FAULTS === "on" ? new DurableObjectFaults(cluster) : undefined;
+  const faults = env.FAULTS === "on" ? new ReplicaFaultControl(cluster) : undefined;
   const healthLagEntriesMax = healthLagEntriesOf(env);
   const healthLagSecondsMax = healthLagSecondsOf(env);
   const app = createApp({ cluster, adminToken: env.ADMIN_TOKEN, replicaStats: statsOfReports(() => readStatsReports(env), () => Date.now()), groupHealth: healthOfClusterReports(cluster, env), ...(faults === undefined ? {} : { faults }), ...(healthLagEntriesMax === undefined ? {} : { healthLagEntriesMax }), ...(healthLagSecondsMax === undefined ? {} : { healthLagSecondsMax }) });

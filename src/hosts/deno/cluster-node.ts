@@ -13,10 +13,12 @@ import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
 import { statsOfLocalReplicas } from "../../router/metrics/replica-stats.ts";
 import type { MessageBatch } from "../../multiraft/wire.ts";
 import type { Message } from "../../raft/types.ts";
+import { noFaults, type ReplicaFaults } from "../../multiraft/protocol.ts";
+import { logEvent } from "../../router/log.ts";
 import { defaultTiming, type ReplicaTiming } from "../common/replica-runtime.ts";
 import { answerReplicaRequest, type ReplicaAnswer, type ReplicaEndpoint } from "../common/replica-requests.ts";
+import { ReplicaFaultControl } from "../common/replica-fault-control.ts";
 import { NodeDirectory } from "./node-directory.ts";
-import { NodeFaults } from "./node-faults.ts";
 import { NodeSweeps } from "./node-sweeps.ts";
 import { NodeReplica } from "./node-replica.ts";
 import { NodeStorage } from "./node-storage.ts";
@@ -37,7 +39,7 @@ export interface ClusterNodeOptions {
   /** The admin bearer token of the public API (ADMIN_TOKEN). */
   adminToken: string | undefined;
   timing?: Partial<ReplicaTiming>;
-  /** Serve the /v1/faults routes (FAULTS=on; dev and tests only): haltMove and haltTxn. */
+  /** Serve the /v1/faults routes (FAULTS=on; dev and tests only): transport faults, crashes and the router-side halts. */
   faults?: boolean;
 }
 
@@ -45,6 +47,9 @@ export interface ClusterNodeOptions {
 const leaderBalanceMs = 3_000;
 /** The replica placement puts first (placement.ts); it campaigns first when a group is created. */
 const preferredLeader = 1;
+
+/** The replica routes of fault injection (FAULTS=on only). */
+const faultPaths = new Set(["/internal/faults", "/internal/crash"]);
 
 /** Node statistics (replicas, leaders, transport counters, memory), for operators holding the cluster secret. */
 export const nodeStatsPath = "/internal/node";
@@ -110,7 +115,7 @@ export class ClusterNode {
     });
     const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"] });
     this.sweeps = new NodeSweeps(cluster);
-    const faults = options.faults === true ? { faults: new NodeFaults(cluster) } : {};
+    const faults = options.faults === true ? { faults: new ReplicaFaultControl(cluster) } : {};
     this.app = createApp({ cluster, adminToken: options.adminToken, replicaStats: statsOfLocalReplicas(() => this.replicas.values()), ...faults });
     for (const { scope } of this.storage.identities()) this.open(scope);
   }
@@ -178,12 +183,26 @@ export class ClusterNode {
   private answerNow(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer> {
     if (nodeOfReplica(group, replica, this.nodeIds) !== this.id) return Promise.resolve({ status: 409, body: { kind: "wrongReplica" } });
     const existing = this.replicas.get(keyOf(group, replica));
+    if (this.options.faults === true && existing !== undefined && faultPaths.has(path)) return Promise.resolve(this.injectFault(existing, path, body));
     if (existing !== undefined) {
       // A group in use is the moment to hand leadership back to its replica 1 (balance).
       return answerReplicaRequest(existing, path, body).finally(() => this.balance(existing));
     }
     if (path !== "/internal/bootstrap") return answerReplicaRequest(absentReplica, path, body);
     return answerReplicaRequest(this.create(group, replica), path, body);
+  }
+
+  /**
+   * The replica routes of fault injection (ReplicaFaultControl, FAULTS=on): `/internal/faults` sets
+   * the replica's transport faults (they add up; heal sends all zeros), `/internal/crash` drops its
+   * memory and opens it again from its rows, as a crashed process would (waiting requests fail).
+   */
+  private injectFault(replica: NodeReplica, path: string, body: unknown): ReplicaAnswer {
+    const identity = replica.identity;
+    logEvent("info", "faultInjected", { kind: path === "/internal/crash" ? "crash" : "faults", group: identity?.group, replica: identity?.replica, ...(typeof body === "object" && body !== null ? body : {}) });
+    if (path === "/internal/crash") this.reopen(replica);
+    else replica.faults = { ...replica.faults, ...(body as Partial<ReplicaFaults>) };
+    return { status: 200, body: { ok: true } };
   }
 
   /** Steps batches from a peer node; a replica placed here that does not exist yet joins with an empty log. */
@@ -195,6 +214,7 @@ export class ClusterNode {
         replica = this.create(batch.group, batch.to);
         replica.adopt(batch.group, batch.to);
       }
+      if (replica.faults.isolated) continue; // an isolated replica hears nothing
       try {
         replica.receive(batch.messages);
       } catch {
@@ -204,6 +224,22 @@ export class ClusterNode {
   }
 
   private send(group: string, from: number, to: number, messages: Message[]): void {
+    const faults = this.options.faults === true ? this.replicas.get(keyOf(group, from))?.faults : undefined;
+    if (faults !== undefined && !sameFaults(faults, noFaults)) {
+      // Injected faults of the sending replica, as a Durable Object's transport applies them.
+      if (faults.isolated) return;
+      const kept = faults.dropFraction > 0 ? messages.filter(() => Math.random() >= faults.dropFraction) : messages;
+      if (kept.length === 0) return;
+      if (faults.delayFraction > 0 && Math.random() < faults.delayFraction) {
+        setTimeout(() => this.sendNow(group, from, to, kept), faults.delayMs);
+        return;
+      }
+      messages = kept;
+    }
+    this.sendNow(group, from, to, messages);
+  }
+
+  private sendNow(group: string, from: number, to: number, messages: Message[]): void {
     const node = nodeOfReplica(group, to, this.nodeIds);
     const batch = { group, from, to, messages };
     // Two replicas of one group on this node: deliver on a later turn, never inside the sender's pass.
@@ -238,8 +274,8 @@ export class ClusterNode {
   }
 
   /**
-   * When this replica leads its group but is not its replica 1, transfers leadership to replica 1
-   * if that replica is recently active and has every committed entry (the engine catches it up the
+   * When this replica leads its group after an election (not a transfer) but is not its replica 1,
+   * transfers leadership to replica 1 if that replica is recently active and has every committed entry (the engine catches it up the
    * rest of the way before it hands over). Placement spreads the replicas 1 evenly over the nodes,
    * so this restores the spread of leaders after a failover: a restarted node leads its share again.
    */
@@ -248,6 +284,9 @@ export class ClusterNode {
     if (runtime === undefined || replica.identity === undefined || replica.identity.replica === preferredLeader) return;
     if (runtime.node.brief().role !== "leader") return;
     const status = runtime.status();
+    // A leader someone transferred the role to on purpose (POST .../transfer-leader) keeps it:
+    // only leaders that won an election after a failover are handed back.
+    if (status.leadsByTransfer) return;
     const progress = status.progress[preferredLeader];
     if (status.leadTransferee !== 0 || progress === undefined || !progress.recentActive || progress.match < status.commit) return;
     runtime.transferLeader(preferredLeader);
@@ -294,6 +333,10 @@ export class ClusterNode {
     if (this.replicas.get(key) === replica) this.replicas.delete(key);
     this.open(replica.scope);
   }
+}
+
+function sameFaults(a: ReplicaFaults, b: ReplicaFaults): boolean {
+  return a.isolated === b.isolated && a.dropFraction === b.dropFraction && a.delayFraction === b.delayFraction && a.delayMs === b.delayMs;
 }
 
 function keyOf(group: string, replica: number): string {

@@ -13,7 +13,7 @@ import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
 import { sqliteQuietNote } from "../common/sqlite/quiet-note.ts";
 import { KvStateMachine } from "../../kv/state-machine.ts";
 import { bootstrapWrite, emptyConfState } from "../../raft/storage.ts";
-import type { BootstrapRequest } from "../../multiraft/protocol.ts";
+import { noFaults, type BootstrapRequest, type ReplicaFaults } from "../../multiraft/protocol.ts";
 import type { Message } from "../../raft/types.ts";
 import type { NodeStorage } from "./node-storage.ts";
 
@@ -38,6 +38,8 @@ export class NodeReplica implements ReplicaEndpoint {
   runtime: ReplicaRuntime | undefined;
   /** Raft batches and messages received since start. */
   readonly received = { batches: 0, messages: 0 };
+  /** Injected transport faults (FAULTS=on only; the node applies them to this replica's messages); gone when the replica is reopened, as a crashed Durable Object's are. */
+  faults: ReplicaFaults = { ...noFaults };
   private readonly options: NodeReplicaOptions;
   private readonly storage: NodeStorage;
   /** A pass failed: this object must not be used any more (the node reopens the replica). */

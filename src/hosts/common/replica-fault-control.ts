@@ -1,6 +1,9 @@
 /**
- * Fault injection for dev and tests (FAULTS=on only): sets transport faults on a group's replicas
- * and crash-restarts a replica by aborting its Durable Object, which then reloads from SQLite.
+ * Fault injection for dev and tests (FAULTS=on only), host-neutral: sets transport faults on a
+ * group's replicas (`/internal/faults`: isolate, drop, delay) and crash-restarts a replica
+ * (`/internal/crash`: a Durable Object aborts and reloads from SQLite; a Deno node closes the
+ * replica and opens it again from its rows), each through the replica's own route; and the
+ * router-side halts of the next range move or two-phase transaction.
  */
 import type { ClusterResult, FaultControl, FaultSpec } from "../../router/cluster.ts";
 import type { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
@@ -8,7 +11,7 @@ import { noFaults, type ReplicaFaults } from "../../multiraft/protocol.ts";
 import { metaGroup } from "../../router/cluster-client/directory.ts";
 
 /** FaultControl over the cluster client's replica caller. */
-export class DurableObjectFaults implements FaultControl {
+export class ReplicaFaultControl implements FaultControl {
   private readonly cluster: ClusterClient;
   private readonly active: FaultSpec[] = [];
 
