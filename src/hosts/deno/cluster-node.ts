@@ -47,6 +47,12 @@ export interface ClusterNodeOptions {
 const leaderBalanceMs = 3_000;
 /** The replica placement puts first (placement.ts); it campaigns first when a group is created. */
 const preferredLeader = 1;
+/**
+ * How long a replica that won an election leads before its node hands leadership back to replica
+ * 1, in milliseconds: spread is no emergency, and an operator's transfer asked for soon after an
+ * election (a new group's first contested one, a failover) must not race the handback.
+ */
+const handBackAfterMs = 5_000;
 
 /** The replica routes of fault injection (FAULTS=on only). */
 const faultPaths = new Set(["/internal/faults", "/internal/crash"]);
@@ -86,6 +92,8 @@ export class ClusterNode {
   private tickRuns = 0;
   private balancer: ReturnType<typeof setInterval> | undefined;
   private readonly sweeps: NodeSweeps;
+  /** When each replica that leads here was first seen leading its current term (see handBackAfterMs). */
+  private readonly leadingSince = new WeakMap<NodeReplica, { term: number; sinceMs: number }>();
 
   constructor(options: ClusterNodeOptions) {
     this.options = options;
@@ -274,8 +282,8 @@ export class ClusterNode {
   }
 
   /**
-   * When this replica leads its group after an election (not a transfer) but is not its replica 1,
-   * transfers leadership to replica 1 if that replica is recently active and has every committed entry (the engine catches it up the
+   * When this replica has led its group for handBackAfterMs after an election (not a transfer) but
+   * is not its replica 1, transfers leadership to replica 1 if that replica is recently active and has every committed entry (the engine catches it up the
    * rest of the way before it hands over). Placement spreads the replicas 1 evenly over the nodes,
    * so this restores the spread of leaders after a failover: a restarted node leads its share again.
    */
@@ -287,6 +295,10 @@ export class ClusterNode {
     // A leader someone transferred the role to on purpose (POST .../transfer-leader) keeps it:
     // only leaders that won an election after a failover are handed back.
     if (status.leadsByTransfer) return;
+    const noted = this.leadingSince.get(replica);
+    const now = Date.now();
+    if (noted === undefined || noted.term !== status.term) return void this.leadingSince.set(replica, { term: status.term, sinceMs: now });
+    if (now - noted.sinceMs < handBackAfterMs) return;
     const progress = status.progress[preferredLeader];
     if (status.leadTransferee !== 0 || progress === undefined || !progress.recentActive || progress.match < status.commit) return;
     runtime.transferLeader(preferredLeader);
