@@ -120,6 +120,14 @@ export class Reshape {
     if (other === defaultGroup) return badRequest("the default group cannot be absorbed; merge it the other way round");
     const table = await this.groups.keyspace(true);
     if (!table.ok) return table;
+    const absorbed = await this.groups.get(other);
+    if (absorbed.ok && absorbed.value.state === "deleting" && spansOf(table.value, other).length === 0) {
+      // A merge asked for again after the first attempt moved every range and died while removing
+      // `other` (its answer lost with it): finish the removal, so the group is not left deleting.
+      const removed = await this.groups.remove(other);
+      if (!removed.ok) return failed("mergeFailed", { group: name, with: other }, removed);
+      return this.groups.activeGroup(name);
+    }
     for (const group of [name, other]) {
       const record = await this.groups.activeGroup(group);
       if (!record.ok) return record;

@@ -1,0 +1,61 @@
+/**
+ * Proves, inside workerd over real replica and metadata objects with SQLite, that a merge asked for
+ * again finishes one that died after moving every range of the absorbed group and marking it
+ * deleting (the router restarted between the two metadata writes of the removal). Before, the
+ * group stayed "deleting" for good and every retry answered 503 "group ... is deleting" (the
+ * chaos reshape scenario, seed 21851, retried for 60 s).
+ */
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { DurableObjectDirectory } from "../../src/hosts/cloudflare/directory.ts";
+import { GroupIo } from "../../src/router/cluster-client/group-io.ts";
+import { Metadata, type GroupRecord } from "../../src/router/cluster-client/metadata.ts";
+import { ReplicaCaller } from "../../src/router/cluster-client/replica-caller.ts";
+import { SessionPool } from "../../src/router/cluster-client/session-pool.ts";
+
+const worker = (exports as unknown as { default: { fetch(request: Request): Promise<Response> } }).default;
+const token = "workers-test-admin";
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, any> }> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await worker.fetch(new Request(`https://edgeraft.test${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) }));
+  const text = await response.text();
+  return { status: response.status, json: text.startsWith("{") ? JSON.parse(text) : { text } };
+}
+
+/** Setup, not under test: repeats `attempt` until it answers `ok` (a busy machine may not answer a call in time). */
+async function settled<T>(attempt: () => Promise<T>, ok: (answer: T) => boolean): Promise<T> {
+  let answer = await attempt();
+  for (let round = 0; round < 10 && !ok(answer); round++) answer = await attempt();
+  return answer;
+}
+
+describe("a merge asked for again", () => {
+  it("finishes removing a group that an interrupted merge left deleting", async () => {
+    expect((await call("POST", "/v1/groups", { name: "mr", prefix: "mr/" })).status).toBe(201);
+    expect((await settled(() => call("POST", "/v1/groups/mr/split", { at: "mr/m", name: "mr-hi" }), (answer) => answer.status === 201)).status).toBe(201);
+    expect((await settled(() => call("PUT", "/v1/kv/mr%2Fz", "high"), (answer) => answer.status === 200)).json).toMatchObject({ group: "mr-hi" });
+
+    // What the interrupted merge did: every range of mr-hi moved to mr, then mr-hi marked deleting.
+    const moved = await settled(() => call("POST", "/v1/ranges/move", { start: "mr/m", end: "mr0", to: "mr" }), (answer) => answer.status === 200);
+    expect(moved.status).toBe(200);
+    const caller = new ReplicaCaller(new DurableObjectDirectory(env));
+    const meta = new Metadata(new GroupIo(caller, new SessionPool()), caller, ["wnam", "weur", "apac"]);
+    const record = await meta.read<GroupRecord>("groups/mr-hi");
+    if (!record.ok || record.value === undefined) throw new Error("mr-hi has no record");
+    const marked = await meta.apply([Metadata.put("groups/mr-hi", { ...record.value.value, state: "deleting" }, record.value.version)]);
+    expect(marked.ok).toBe(true);
+
+    const merged = await call("POST", "/v1/groups/mr/merge", { with: "mr-hi" });
+    expect(merged.status).toBe(200);
+    expect(merged.json).toMatchObject({ name: "mr", ranges: [{ start: "mr/", end: "mr0" }] });
+    expect((await call("GET", "/v1/groups/mr-hi")).status).toBe(404);
+    const tombstone = await meta.read<GroupRecord>("groups/mr-hi");
+    expect(tombstone.ok && tombstone.value?.value.state).toBe("removed");
+    const read = await settled(() => call("GET", "/v1/kv/mr%2Fz"), (answer) => answer.status === 200);
+    expect(read.json).toEqual({ text: "high" });
+    // Asked a third time, the merge is refused as it was before: the absorbed group is gone.
+    expect((await call("POST", "/v1/groups/mr/merge", { with: "mr-hi" })).json).toMatchObject({ code: "groupNotFound" });
+  });
+});
