@@ -10,6 +10,7 @@ export default defineConfig({
       "test/e2e/kv.test.ts", "test/e2e/access.test.ts", "test/e2e/bad-input.test.ts", "test/e2e/fuzz.test.ts", "test/e2e/reshape.test.ts",
       "test/e2e/txn.test.ts", "test/e2e/txn-reshape.test.ts", "test/e2e/hashed-tenant.test.ts", "test/e2e/typed-client.test.ts", "test/e2e/cli-replicas.test.ts",
       "test/e2e/leader-crash.test.ts", "test/e2e/leader-transfer.test.ts", "test/e2e/replica-replace.test.ts", "test/e2e/health.test.ts",
+      "test/e2e/auto-balance.test.ts",
       "test/deno-cluster/**/*.test.ts",
     ],
     globalSetup: ["test/e2e/deno-global-setup.ts"],
