@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import { nodeCommandLine } from "../../src/hosts/deno/arguments.ts";
 import { e2eAdminToken, freePort } from "./wrangler.ts";
 
@@ -18,6 +19,30 @@ interface RunningNode {
   url: string;
   child: ChildProcess | undefined;
   log: string;
+  /** The CA the node's certificate is signed by (TLS clusters only). */
+  ca?: string;
+}
+
+/** PEM files of a TLS cluster: every node serves `certFile` and `keyFile`, and trusts `caFile` (given to Deno as DENO_CERT). */
+export interface ClusterTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+}
+
+/** A request over HTTPS trusting `ca` (Node's fetch takes no CA of its own): the status and body. */
+export function httpsCall(url: string, options: { ca?: string; method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(url, { method: options.method ?? "GET", headers: options.headers, ...(options.ca === undefined ? {} : { ca: options.ca }) }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => (body += chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    request.on("error", reject);
+    request.setTimeout(15_000, () => request.destroy(new Error(`${url} did not answer in 15 s`)));
+    request.end(options.body);
+  });
 }
 
 /** A running cluster of Deno nodes. */
@@ -46,9 +71,9 @@ export function killStartedDenoNodes(): void {
 }
 
 /** Spawns the process of node `id` (its output goes to `log`); it does not wait for it to listen. */
-export function spawnNode(options: { id: number; dataDirectory: string; ports: number[]; tickMs: number; secret: string; quiesce?: boolean; faults?: boolean; env?: Record<string, string> }, log: (text: string) => void): ChildProcess {
+export function spawnNode(options: { id: number; dataDirectory: string; ports: number[]; tickMs: number; secret: string; quiesce?: boolean; faults?: boolean; tls?: ClusterTls; env?: Record<string, string> }, log: (text: string) => void): ChildProcess {
   const child = spawn("node_modules/deno/deno", nodeCommandLine(options), {
-    env: { ...process.env, EDGERAFT_CLUSTER_SECRET: options.secret, ADMIN_TOKEN: e2eAdminToken, NO_COLOR: "1", ...(options.faults === true ? { FAULTS: "on" } : {}), ...options.env },
+    env: { ...process.env, EDGERAFT_CLUSTER_SECRET: options.secret, ADMIN_TOKEN: e2eAdminToken, NO_COLOR: "1", ...(options.faults === true ? { FAULTS: "on" } : {}), ...(options.tls === undefined ? {} : { DENO_CERT: options.tls.caFile }), ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   runningNodes.add(child);
@@ -59,14 +84,15 @@ export function spawnNode(options: { id: number; dataDirectory: string; ports: n
 }
 
 /** Starts `nodeCount` nodes and waits until each answers /v1/health/live. */
-export async function startDenoCluster(options: { dataDirectory: string; nodeCount?: number; tickMs?: number; secret?: string; quiesce?: boolean; faults?: boolean; envOf?: (id: number) => Record<string, string> }): Promise<DenoCluster> {
+export async function startDenoCluster(options: { dataDirectory: string; nodeCount?: number; tickMs?: number; secret?: string; quiesce?: boolean; faults?: boolean; tls?: ClusterTls & { ca: string }; envOf?: (id: number) => Record<string, string> }): Promise<DenoCluster> {
   mkdirSync(options.dataDirectory, { recursive: true });
   const count = options.nodeCount ?? 3;
   const ports: number[] = [];
   for (let i = 0; i < count; i++) ports.push(await freePort());
-  const nodes: RunningNode[] = ports.map((port, i) => ({ id: i + 1, port, url: `http://127.0.0.1:${port}`, child: undefined, log: "" }));
+  const scheme = options.tls === undefined ? "http" : "https";
+  const nodes: RunningNode[] = ports.map((port, i) => ({ id: i + 1, port, url: `${scheme}://127.0.0.1:${port}`, child: undefined, log: "", ...(options.tls === undefined ? {} : { ca: options.tls.ca }) }));
   const launch = (node: RunningNode) => {
-    node.child = spawnNode({ id: node.id, dataDirectory: options.dataDirectory, ports, tickMs: options.tickMs ?? 50, secret: options.secret ?? testClusterSecret, faults: options.faults === true, ...(options.quiesce === false ? { quiesce: false } : {}), ...(options.envOf === undefined ? {} : { env: options.envOf(node.id) }) }, (text) => (node.log += text));
+    node.child = spawnNode({ id: node.id, dataDirectory: options.dataDirectory, ports, tickMs: options.tickMs ?? 50, secret: options.secret ?? testClusterSecret, faults: options.faults === true, ...(options.tls === undefined ? {} : { tls: options.tls }), ...(options.quiesce === false ? { quiesce: false } : {}), ...(options.envOf === undefined ? {} : { env: options.envOf(node.id) }) }, (text) => (node.log += text));
   };
   const stopNode = (node: RunningNode, signal: NodeJS.Signals) => {
     const child = node.child;
@@ -105,7 +131,8 @@ async function waitUntilLive(node: RunningNode): Promise<void> {
     const child = node.child;
     if (child === undefined || child.exitCode !== null) throw new Error(`node ${node.id} exited early:\n${node.log}`);
     try {
-      if ((await fetch(`${node.url}/v1/health/live`)).ok) return;
+      const live = node.ca === undefined ? (await fetch(`${node.url}/v1/health/live`)).status : (await httpsCall(`${node.url}/v1/health/live`, { ca: node.ca })).status;
+      if (live === 200) return;
     } catch {
       // not listening yet
     }

@@ -61,6 +61,7 @@ describe("Deno node arguments", () => {
     expect(parseNodeArguments(["--id", "0", "--data", "/d"], env(secret))).toEqual({ ok: false, error: "--id must be a positive integer" });
     expect(parseNodeArguments(["--id"], env(secret)).ok).toBe(false);
     expect(parseNodeArguments([...base, "--quiesce", "never"], env(secret))).toEqual({ ok: false, error: "--quiesce must be on or off" });
+    expect(parseNodeArguments([...base, "--tls-cert", "/c.pem"], env(secret))).toEqual({ ok: false, error: "--tls-cert and --tls-key go together" });
   });
 
   it("passes --quiesce off through to the replicas' timing", () => {
@@ -70,6 +71,13 @@ describe("Deno node arguments", () => {
     const quiet = nodeCommandLine({ id: 1, dataDirectory: "/data", ports: [8790, 8791] });
     const parsedQuiet = parseNodeArguments(quiet.slice(quiet.indexOf("--id")), env(secret));
     expect(parsedQuiet.ok && parsedQuiet.options.timing).toBeUndefined();
+  });
+
+  it("round-trips TLS files through the command line", () => {
+    const tls = { certFile: "/etc/edgeraft/node.pem", keyFile: "/etc/edgeraft/node.key" };
+    const args = nodeCommandLine({ id: 1, dataDirectory: "/data", ports: [8790, 8791], tls });
+    const parsed = parseNodeArguments(args.slice(args.indexOf("--id")), env(secret));
+    expect(parsed.ok && parsed.options.tls).toEqual(tls);
   });
 
   it("takes the thresholds of automatic splits and merges from the environment, as the Worker takes its vars", () => {

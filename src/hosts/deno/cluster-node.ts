@@ -44,6 +44,8 @@ export interface ClusterNodeOptions {
   timing?: Partial<ReplicaTiming>;
   /** Serve the /v1/faults routes (FAULTS=on; dev and tests only): transport faults, crashes and the router-side halts. */
   faults?: boolean;
+  /** Serve HTTPS and dial peers over TLS: the certificate and key files (PEM) of this node. */
+  tls?: { certFile: string; keyFile: string };
   /** Automatic splits and merges: the thresholds the metadata group's balancer decides by, and when a data group counts as idle (SPLIT_KEYS, ... IDLE_AFTER_MS). */
   balance?: { thresholds: BalanceThresholds; idleAfterMs?: number };
 }
@@ -128,6 +130,7 @@ export class ClusterNode {
       self: options.id,
       peers: options.nodes.filter((node) => node.id !== options.id),
       secret: options.clusterSecret,
+      ...(options.tls === undefined ? {} : { tls: true }),
       onBatches: (_from, batches) => this.deliver(batches),
       onRequest: (request) => this.answer(request.group, request.replica, request.path, request.body),
     });

@@ -19,9 +19,9 @@ declare namespace Deno {
     readonly addr: { hostname: string; port: number };
     shutdown(): Promise<void>;
   }
-  /** Serves HTTP on `hostname:port` with `handler`. */
+  /** Serves HTTP on `hostname:port` with `handler` (HTTPS when given a PEM certificate chain and key). */
   function serve(
-    options: { hostname: string; port: number; onListen?: (address: { hostname: string; port: number }) => void },
+    options: { hostname: string; port: number; onListen?: (address: { hostname: string; port: number }) => void; cert?: string; key?: string },
     handler: (request: Request) => Response | Promise<Response>,
   ): HttpServer;
   /** Upgrades a request to a WebSocket; return `response` from the handler. */

@@ -6,6 +6,7 @@
  * JSON line when it listens; SIGINT or SIGTERM stop it cleanly (the database is closed; a SIGKILL
  * loses nothing acknowledged either, since every answer and vote waits for its turn's sync).
  */
+import { readFileSync } from "node:fs";
 import { ClusterNode } from "./cluster-node.ts";
 import { parseNodeArguments } from "./arguments.ts";
 import { setLogLevel } from "../../router/log.ts";
@@ -20,9 +21,10 @@ if (!parsed.ok) {
 const options = parsed.options;
 const node = new ClusterNode(options);
 const self = options.nodes.find((address) => address.id === options.id)!;
-const server = Deno.serve({ hostname: self.host, port: self.port, onListen: () => {} }, (request) => node.fetch(request));
+const tls = options.tls === undefined ? {} : { cert: readFileSync(options.tls.certFile, "utf8"), key: readFileSync(options.tls.keyFile, "utf8") };
+const server = Deno.serve({ hostname: self.host, port: self.port, onListen: () => {}, ...tls }, (request) => node.fetch(request));
 node.start();
-console.log(JSON.stringify({ event: "listening", node: options.id, url: `http://${self.host}:${self.port}`, pid: Deno.pid }));
+console.log(JSON.stringify({ event: "listening", node: options.id, url: `${options.tls === undefined ? "http" : "https"}://${self.host}:${self.port}`, pid: Deno.pid }));
 
 let stopping = false;
 const stop = async () => {

@@ -40,6 +40,8 @@ export interface NodeTransportOptions {
   /** Every other node of the cluster. */
   peers: NodeAddress[];
   secret: string;
+  /** Dial peers over TLS (wss://): every node serves TLS (--tls-cert, --tls-key) and trusts the cluster's CA (DENO_CERT). */
+  tls?: boolean;
   /** Raft batches arrived from node `from`. */
   onBatches(from: number, batches: MessageBatch[]): void;
   /** A router on node `from` calls a replica here. */
@@ -184,7 +186,8 @@ export class NodeTransport {
     const { host, port } = link.peer;
     const headers = { authorization: `Bearer ${this.options.secret}`, [nodeHeader]: String(this.options.self) };
     // Deno's WebSocket takes request headers as a second-argument option.
-    const socket = new WebSocket(`ws://${host}:${port}${peerPath}`, { headers } as unknown as string[]);
+    const scheme = this.options.tls === true ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${host}:${port}${peerPath}`, { headers } as unknown as string[]);
     this.attach(link, socket, "inbound");
     socket.addEventListener("open", () => (link.reconnectMs = reconnectFirstMs));
     socket.addEventListener("close", () => {
