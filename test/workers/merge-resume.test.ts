@@ -3,11 +3,13 @@
  * again finishes one that died after moving every range of the absorbed group and marking it
  * deleting (the router restarted between the two metadata writes of the removal). Before, the
  * group stayed "deleting" for good and every retry answered 503 "group ... is deleting" (the
- * chaos reshape scenario, seed 21851, retried for 60 s).
+ * chaos reshape scenario, seed 21851, retried for 60 s). And that the balancer's resume step
+ * finishes such a removal when nobody asks again (an automatic merge that died).
  */
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DurableObjectDirectory } from "../../src/hosts/cloudflare/directory.ts";
+import { ClusterClient } from "../../src/router/cluster-client/cluster-client.ts";
 import { GroupIo } from "../../src/router/cluster-client/group-io.ts";
 import { Metadata, type GroupRecord } from "../../src/router/cluster-client/metadata.ts";
 import { ReplicaCaller } from "../../src/router/cluster-client/replica-caller.ts";
@@ -31,21 +33,29 @@ async function settled<T>(attempt: () => Promise<T>, ok: (answer: T) => boolean)
   return answer;
 }
 
+/** Setup, not under test: a prefix group `name` split at `at` into `name`-hi (then `afterSplit`), whose range then moves back to `name` and which is marked deleting, as a merge that died before its tombstone leaves it. */
+async function interruptedMerge(name: string, prefix: string, at: string, afterSplit?: () => Promise<void>): Promise<Metadata> {
+  expect((await call("POST", "/v1/groups", { name, prefix })).status).toBe(201);
+  expect((await settled(() => call("POST", `/v1/groups/${name}/split`, { at, name: `${name}-hi` }), (answer) => answer.status === 201)).status).toBe(201);
+  await afterSplit?.();
+  const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  const moved = await settled(() => call("POST", "/v1/ranges/move", { start: at, end, to: name }), (answer) => answer.status === 200);
+  expect(moved.status).toBe(200);
+  const caller = new ReplicaCaller(new DurableObjectDirectory(env));
+  const meta = new Metadata(new GroupIo(caller, new SessionPool()), caller, ["wnam", "weur", "apac"]);
+  const record = await meta.read<GroupRecord>(`groups/${name}-hi`);
+  if (!record.ok || record.value === undefined) throw new Error(`${name}-hi has no record`);
+  const marked = await meta.apply([Metadata.put(`groups/${name}-hi`, { ...record.value.value, state: "deleting" }, record.value.version)]);
+  expect(marked.ok).toBe(true);
+  return meta;
+}
+
 describe("a merge asked for again", () => {
   it("finishes removing a group that an interrupted merge left deleting", async () => {
-    expect((await call("POST", "/v1/groups", { name: "mr", prefix: "mr/" })).status).toBe(201);
-    expect((await settled(() => call("POST", "/v1/groups/mr/split", { at: "mr/m", name: "mr-hi" }), (answer) => answer.status === 201)).status).toBe(201);
-    expect((await settled(() => call("PUT", "/v1/kv/mr%2Fz", "high"), (answer) => answer.status === 200)).json).toMatchObject({ group: "mr-hi" });
-
     // What the interrupted merge did: every range of mr-hi moved to mr, then mr-hi marked deleting.
-    const moved = await settled(() => call("POST", "/v1/ranges/move", { start: "mr/m", end: "mr0", to: "mr" }), (answer) => answer.status === 200);
-    expect(moved.status).toBe(200);
-    const caller = new ReplicaCaller(new DurableObjectDirectory(env));
-    const meta = new Metadata(new GroupIo(caller, new SessionPool()), caller, ["wnam", "weur", "apac"]);
-    const record = await meta.read<GroupRecord>("groups/mr-hi");
-    if (!record.ok || record.value === undefined) throw new Error("mr-hi has no record");
-    const marked = await meta.apply([Metadata.put("groups/mr-hi", { ...record.value.value, state: "deleting" }, record.value.version)]);
-    expect(marked.ok).toBe(true);
+    const meta = await interruptedMerge("mr", "mr/", "mr/m", async () => {
+      expect((await settled(() => call("PUT", "/v1/kv/mr%2Fz", "high"), (answer) => answer.status === 200)).json).toMatchObject({ group: "mr-hi" });
+    });
 
     const merged = await call("POST", "/v1/groups/mr/merge", { with: "mr-hi" });
     expect(merged.status).toBe(200);
@@ -57,5 +67,17 @@ describe("a merge asked for again", () => {
     expect(read.json).toEqual({ text: "high" });
     // Asked a third time, the merge is refused as it was before: the absorbed group is gone.
     expect((await call("POST", "/v1/groups/mr/merge", { with: "mr-hi" })).json).toMatchObject({ code: "groupNotFound" });
+  });
+});
+
+describe("the balancer's resume step", () => {
+  it("finishes removing a group that an interrupted merge left deleting, unasked", async () => {
+    const meta = await interruptedMerge("rb", "rb/", "rb/m");
+    expect((await call("GET", "/v1/groups/rb-hi")).json).toMatchObject({ state: "deleting" });
+    await new ClusterClient({ directory: new DurableObjectDirectory(env), locations: ["wnam", "weur", "apac"] }).resumeOperations();
+    expect((await call("GET", "/v1/groups/rb-hi")).status).toBe(404);
+    const tombstone = await meta.read<GroupRecord>("groups/rb-hi");
+    expect(tombstone.ok && tombstone.value?.value.state).toBe("removed");
+    expect((await call("GET", "/v1/groups/rb")).json).toMatchObject({ state: "active", ranges: [{ start: "rb/", end: "rb0" }] });
   });
 });

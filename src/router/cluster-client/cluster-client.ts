@@ -248,9 +248,13 @@ export class ClusterClient implements Cluster {
     this.txns.haltAfter = phase;
   }
 
-  /** Resumes every range move left unfinished (a crashed driver's), whatever its age. */
-  resumeOperations(): Promise<void> {
-    return this.driver.resumeStale(true);
+  /**
+   * Resumes every range move left unfinished (a crashed driver's), whatever its age, and finishes
+   * removing every group a crashed merge or removal left deleting (the balancer runs this first).
+   */
+  async resumeOperations(): Promise<void> {
+    await this.driver.resumeStale(true);
+    await this.reshape.finishRemovals();
   }
 
   async mergeGroups(name: string, other: string): Promise<ClusterResult<GroupView>> {

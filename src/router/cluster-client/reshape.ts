@@ -145,6 +145,25 @@ export class Reshape {
     return this.groups.get(name);
   }
 
+  /**
+   * Finishes removing every group left deleting: a merge or removal marks a group deleting only
+   * after every range it owned moved away, so what is left (retire its replicas, tombstone it) is
+   * safe to redo, and a removal that died half-way would otherwise stay deleting for good.
+   */
+  async finishRemovals(): Promise<void> {
+    const records = await this.groups.list();
+    if (!records.ok) return;
+    const deleting = records.value.filter((record) => record.state === "deleting");
+    if (deleting.length === 0) return;
+    const table = await this.groups.keyspace(true);
+    if (!table.ok) return;
+    for (const record of deleting) {
+      if (spansOf(table.value, record.name).length > 0) continue; // not reached by a removal; left to an operator
+      const removed = await this.groups.remove(record.name);
+      if (removed.ok) logEvent("info", "removalFinished", { group: record.name });
+    }
+  }
+
   /** Removes a group; a group of the shared keyspace first hands its ranges to the default group, so no key is lost. */
   async remove(name: string): Promise<ClusterResult<{ deleted: true }>> {
     const record = await this.groups.get(name);
