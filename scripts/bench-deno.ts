@@ -17,7 +17,7 @@ import { e2eAdminToken } from "../test/e2e/wrangler.ts";
 import { etcdPut, etcdRange, findEtcd, startEtcd } from "./bench-deno/etcd.ts";
 import { runLoad, valueOf, type LoadCell } from "./bench-deno/load.ts";
 import { benchHeartbeats, benchIdleGroups, cellDirectory } from "./bench-deno/groups.ts";
-import { processesCpuMs } from "./bench-deno/process-cpu.ts";
+import { mainThreadsCpuMs, processesCpuMs, processesWrittenBytes } from "./bench-deno/process-cpu.ts";
 
 const quick = process.argv.includes("--quick");
 const optionValue = (name: string) => process.argv.find((argument) => argument.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -36,7 +36,7 @@ const headers = { authorization: `Bearer ${e2eAdminToken}` };
  * One cell. CPU shares are percent of one core over the cell: the load generator's, the servers'
  * (every etcd member or edgeraft node process, all threads) and, for edgeraft, each node's.
  */
-type Row = { system: string; operation: string; clientCpuPercent: number; serverCpuPercent?: number; nodeCpuPercents?: number[] } & LoadCell;
+type Row = { system: string; operation: string; clientCpuPercent: number; serverCpuPercent?: number; nodeCpuPercents?: number[]; mainThreadsPercentOfServers?: number; writtenBytesPerOperation?: number } & LoadCell;
 const cores = availableParallelism();
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -57,15 +57,27 @@ const cpuCost = (row: Row) => {
 const measure = async (system: string, operation: string, concurrency: number, run: (client: number, n: number) => Promise<boolean>, serverPids: readonly number[]) => {
   const cpuBefore = process.cpuUsage();
   const serverBefore = processesCpuMs(serverPids);
+  const mainBefore = mainThreadsCpuMs(serverPids);
+  const writtenBefore = processesWrittenBytes(serverPids);
   const startedMs = performance.now();
   const cell = await runLoad({ concurrency, durationMs, warmupMs, operation: run });
   const cpu = process.cpuUsage(cpuBefore);
   const serverAfter = processesCpuMs(serverPids);
+  const mainAfter = mainThreadsCpuMs(serverPids);
+  const writtenAfter = processesWrittenBytes(serverPids);
   const elapsedMs = performance.now() - startedMs;
   // The load generator's own CPU share: near 100% means the client, not the system, set the pace.
   const clientCpuPercent = (cpu.user + cpu.system) / 10 / elapsedMs;
   const serverCpuPercent = serverBefore === undefined || serverAfter === undefined ? undefined : ((serverAfter - serverBefore) * 100) / elapsedMs;
   const row: Row = { system, operation, ...cell, clientCpuPercent, ...(serverCpuPercent === undefined ? {} : { serverCpuPercent }) };
+  // Counted over the whole cell, warm-up included, against the operations of the whole cell (the
+  // warm-up's are estimated at the measured rate). The main-thread share only means something for
+  // edgeraft's single-threaded nodes (etcd spreads its goroutines over threads).
+  const operations = (row.perSecond * elapsedMs) / 1000;
+  if (system === "edgeraft" && serverBefore !== undefined && serverAfter !== undefined && mainBefore !== undefined && mainAfter !== undefined && serverAfter > serverBefore) {
+    row.mainThreadsPercentOfServers = ((mainAfter - mainBefore) * 100) / (serverAfter - serverBefore);
+  }
+  if (writtenBefore !== undefined && writtenAfter !== undefined && operations > 0) row.writtenBytesPerOperation = (writtenAfter - writtenBefore) / operations;
   rows.push(row);
   print(row);
   return row;
@@ -183,7 +195,9 @@ const cell = (system: string, operation: string, concurrency: number) => rows.fi
 for (const row of rows) {
   const cost = cpuCost(row);
   if (cost === undefined || row.concurrency !== 64) continue;
-  notes.push(`CPU, ${row.system} ${row.operation} at 64 clients: servers ${cost.serverMs.toFixed(2)} ms and client ${cost.clientMs.toFixed(2)} ms per operation; the cell used ${cost.machinePercent.toFixed(0)}% of the machine's ${cores} cores`);
+  const main = row.mainThreadsPercentOfServers === undefined ? "" : `; ${row.mainThreadsPercentOfServers.toFixed(0)}% of the servers' CPU on their main threads`;
+  const written = row.writtenBytesPerOperation === undefined ? "" : `; ${(row.writtenBytesPerOperation / 1024).toFixed(1)} KiB written to storage per operation (all servers)`;
+  notes.push(`CPU, ${row.system} ${row.operation} at 64 clients: servers ${cost.serverMs.toFixed(2)} ms and client ${cost.clientMs.toFixed(2)} ms per operation; the cell used ${cost.machinePercent.toFixed(0)}% of the machine's ${cores} cores${main}${written}`);
 }
 const etcdPut64 = cell("etcd", "put", 64);
 const ours64 = cell("edgeraft", "put", 64);
