@@ -1,24 +1,28 @@
 /**
- * `node scripts/measure-first-elections.ts [groups] [tenants]`: how a new group's first election
- * goes on a 3-node Deno cluster (free loopback ports, 50 ms ticks as the e2e suite, LOG_LEVEL=info).
+ * `node scripts/measure-first-elections.ts [groups] [tenants] [deno|wrangler]`: how a new group's
+ * first election goes on a 3-node Deno cluster (free loopback ports, 50 ms ticks as the e2e suite,
+ * LOG_LEVEL=info), or on `wrangler dev` (a free port, 50 ms ticks as the e2e suite).
  * Creates `groups` groups one after another (POST /v1/groups, entering through the nodes in turn),
  * writes one key in each right after, then gives `tenants` tenants their group by first use (a
- * PUT under /v1/tenants/{tenant}/kv). From the nodes' electionWon log lines it reports, per group,
- * the elections won before its first write succeeded and the term that write was served in (the
- * first election's term is 2: a group is bootstrapped at term 1), and the time from the create
- * request to the first successful write. LOGS=dir keeps each node's output there (node-N.log).
+ * PUT under /v1/tenants/{tenant}/kv). It reports, per group, the term GET /v1/groups/{name} shows
+ * right after the first write (the first election's term is 2: a group is bootstrapped at term 1)
+ * and, on Deno, the elections won before that write (the nodes' electionWon log lines), and the
+ * time from the create request to the first successful write. LOGS=dir keeps each node's output
+ * there (node-N.log).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDenoCluster } from "../test/e2e/deno-cluster.ts";
-import { e2eAdminToken } from "../test/e2e/wrangler.ts";
+import { e2eAdminToken, startWrangler } from "../test/e2e/wrangler.ts";
 
 const groupCount = Number(process.argv[2] ?? 30);
 const tenantCount = Number(process.argv[3] ?? 5);
 const headers = { authorization: `Bearer ${e2eAdminToken}`, "content-type": "application/json" };
 const dataDirectory = mkdtempSync(join(tmpdir(), "edgeraft-first-elections-"));
-const cluster = await startDenoCluster({ dataDirectory, envOf: () => ({ LOG_LEVEL: "info" }) });
+const host = process.argv[4] ?? "deno";
+const cluster = host === "wrangler" ? await wranglerAsCluster() : await startDenoCluster({ dataDirectory, envOf: () => ({ LOG_LEVEL: "info" }) });
+const nodeIds = cluster.urls.map((_, i) => i + 1);
 const run = Date.now().toString(36);
 
 interface Measured {
@@ -27,6 +31,8 @@ interface Measured {
   firstWriteMs: number;
   writeAttempts: number;
   endMs: number;
+  healthTerm: number;
+  healthLeader: number;
 }
 
 /** Writes `path` until it answers 200 (at most 20 s); the attempts it took. */
@@ -42,7 +48,7 @@ async function writeUntilOk(url: string): Promise<number> {
 const measured: Measured[] = [];
 try {
   for (let i = 0; i < groupCount; i++) {
-    const base = cluster.urls[i % 3]!;
+    const base = cluster.urls[i % cluster.urls.length]!;
     const group = `fe-${run}-${i}`;
     const startMs = Date.now();
     const created = await fetch(`${base}/v1/groups`, { method: "POST", headers, body: JSON.stringify({ name: group, prefix: `${group}/` }) });
@@ -50,24 +56,23 @@ try {
     const createdMs = Date.now();
     const writeAttempts = await writeUntilOk(`${base}/v1/kv/${group}/k`);
     const endMs = Date.now();
-    measured.push({ group, createMs: createdMs - startMs, firstWriteMs: endMs - startMs, writeAttempts, endMs });
+    measured.push({ group, createMs: createdMs - startMs, firstWriteMs: endMs - startMs, writeAttempts, endMs, ...(await leadership(base, group)) });
   }
   for (let i = 0; i < tenantCount; i++) {
-    const base = cluster.urls[i % 3]!;
+    const base = cluster.urls[i % cluster.urls.length]!;
     const tenant = `fe${run}t${i}`;
     const startMs = Date.now();
     const writeAttempts = await writeUntilOk(`${base}/v1/tenants/${tenant}/kv/k`);
     const endMs = Date.now();
-    measured.push({ group: `tenant-${tenant}`, createMs: 0, firstWriteMs: endMs - startMs, writeAttempts, endMs });
+    measured.push({ group: `tenant-${tenant}`, createMs: 0, firstWriteMs: endMs - startMs, writeAttempts, endMs, ...(await leadership(base, `tenant-${tenant}`)) });
   }
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const wins = [1, 2, 3].flatMap((id) => eventsOf(cluster.output(id))).filter((event) => event.event === "electionWon");
+  const wins = nodeIds.flatMap((id) => eventsOf(cluster.output(id))).filter((event) => event.event === "electionWon");
   const rows = measured.map((m) => {
     const won = wins.filter((event) => event.group === m.group && Date.parse(String(event.time)) <= m.endMs);
-    const term = Math.max(0, ...won.map((event) => Number(event.term)));
-    return { ...m, elections: won.length, term };
+    return { ...m, elections: host === "wrangler" ? "?" : won.length, term: m.healthTerm };
   });
-  for (const row of rows) console.log(`${row.group.padEnd(28)} create ${String(row.createMs).padStart(5)} ms  first write ${String(row.firstWriteMs).padStart(5)} ms (${row.writeAttempts} attempts)  elections won ${row.elections}  term ${row.term}`);
+  for (const row of rows) console.log(`${row.group.padEnd(28)} create ${String(row.createMs).padStart(5)} ms  first write ${String(row.firstWriteMs).padStart(5)} ms (${row.writeAttempts} attempts)  elections won ${row.elections}  term ${row.term}  leader ${row.healthLeader}`);
   const summarize = (label: string, of: typeof rows) => {
     if (of.length === 0) return;
     const sorted = of.map((row) => row.firstWriteMs).sort((a, b) => a - b);
@@ -82,9 +87,22 @@ try {
   summarize("created groups", rows.filter((row) => !row.group.startsWith("tenant-")));
   summarize("tenant groups", rows.filter((row) => row.group.startsWith("tenant-")));
 } finally {
-  if (process.env.LOGS !== undefined) for (const id of [1, 2, 3]) writeFileSync(join(process.env.LOGS, `node-${id}.log`), cluster.output(id));
+  if (process.env.LOGS !== undefined) for (const id of nodeIds) writeFileSync(join(process.env.LOGS, `node-${id}.log`), cluster.output(id));
   await cluster.stop();
   rmSync(dataDirectory, { recursive: true, force: true });
+}
+
+/** The group's leader and term as GET /v1/groups/{name} shows them. */
+async function leadership(base: string, group: string): Promise<{ healthTerm: number; healthLeader: number }> {
+  const response = await fetch(`${base}/v1/groups/${group}`, { headers });
+  const { health } = (await response.json()) as { health: { leader: number; term: number } };
+  return { healthTerm: health.term, healthLeader: health.leader };
+}
+
+/** wrangler dev on a free port, seen as a one-node cluster. */
+async function wranglerAsCluster(): Promise<{ urls: string[]; output(id: number): string; stop(): Promise<void> }> {
+  const wrangler = await startWrangler({ persistDir: dataDirectory, vars: { LOG_LEVEL: "info" } });
+  return { urls: [wrangler.url], output: () => wrangler.output(), stop: () => wrangler.stop() };
 }
 
 function eventsOf(output: string): Record<string, unknown>[] {
