@@ -21,7 +21,10 @@ const tenantCount = Number(process.argv[3] ?? 5);
 const headers = { authorization: `Bearer ${e2eAdminToken}`, "content-type": "application/json" };
 const dataDirectory = mkdtempSync(join(tmpdir(), "edgeraft-first-elections-"));
 const host = process.argv[4] ?? "deno";
-const cluster = host === "wrangler" ? await wranglerAsCluster() : await startDenoCluster({ dataDirectory, envOf: () => ({ LOG_LEVEL: "info" }) });
+const cluster = await (host === "wrangler" ? wranglerAsCluster() : startDenoCluster({ dataDirectory, envOf: () => ({ LOG_LEVEL: "info" }) })).catch((error: unknown) => {
+  rmSync(dataDirectory, { recursive: true, force: true });
+  throw error;
+});
 const nodeIds = cluster.urls.map((_, i) => i + 1);
 const run = Date.now().toString(36);
 
