@@ -52,6 +52,19 @@ describe("the Deno stores' test process", () => {
     expect(database.walSyncs).toBe(4);
     database.close();
   });
+
+  it("measures one replica's keys and bytes for its load report, not its neighbour's", () => {
+    const database = sharedDatabaseWithNeighbour(); // the neighbour holds "n" with one byte
+    const kv = new SqliteKvStore(database, "g/1");
+    expect(kv.size()).toEqual({ keys: 0, bytes: 0 });
+    kv.set("ab", { value: new Uint8Array(10), version: 1 });
+    kv.set("c\u00e9", { value: new Uint8Array(5), version: 2 });
+    expect(kv.size()).toEqual({ keys: 2, bytes: 2 + 10 + 2 + 5 }); // LENGTH of TEXT counts characters
+    kv.delete("ab");
+    expect(kv.size()).toEqual({ keys: 1, bytes: 7 });
+    expectNeighbourUntouched(database);
+    database.close();
+  });
 });
 
 logStoreConformance("SqliteLogStore (SyncNotingLogStore) on node:sqlite under Deno", (body) => {

@@ -1,5 +1,6 @@
 /**
- * Proves automatic splits and merges end to end, on a wrangler dev of its own with low thresholds
+ * Proves automatic splits and merges end to end, on a system of its own (a wrangler dev, or a
+ * 3-node Deno cluster when the suite runs against the Deno host) with low thresholds
  * (split at 200 keys or 20 writes/s, merge quiet groups under 60 keys): a group that grows past the
  * key threshold is split by the metadata group; one that takes writes faster than the load
  * threshold is split again; when keys are deleted and both halves go quiet, the group the split
@@ -8,7 +9,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
+import { startDenoCluster } from "./deno-cluster.ts";
 import { e2eAdminToken, startWrangler } from "./wrangler.ts";
 
 type View = { name: string; ranges: { start: string; end?: string }[]; auto?: boolean };
@@ -17,7 +19,7 @@ const keyOf = (index: number) => `auto/${String(index).padStart(3, "0")}`;
 describe("automatic splits and merges", () => {
   it("splits by size, splits by load, and merges small quiet groups back", { timeout: 240_000 }, async () => {
     const persistDir = mkdtempSync(join(tmpdir(), "edgeraft-balance-"));
-    const running = await startWrangler({ persistDir, vars: { SPLIT_KEYS: "200", SPLIT_WRITES_PER_SECOND: "20", MERGE_KEYS: "60" } });
+    const running = await startSystem(persistDir, { SPLIT_KEYS: "200", SPLIT_WRITES_PER_SECOND: "20", MERGE_KEYS: "60" });
     const headers = { authorization: `Bearer ${e2eAdminToken}`, "content-type": "application/json" };
     const call = (path: string, init: RequestInit = {}) => fetch(`${running.url}${path}`, { ...init, headers });
     const groups = async () => ((await (await call("/v1/groups")).json()) as { groups: View[] }).groups;
@@ -115,6 +117,13 @@ describe("automatic splits and merges", () => {
   });
 });
 
+/** A system of its own with settings `vars`: a wrangler dev, or a Deno cluster in the suite run against the Deno host. */
+async function startSystem(persistDir: string, vars: Record<string, string>): Promise<{ url: string; output(): string; stop(): Promise<void> }> {
+  if (inject("denoNodeUrls") === undefined) return startWrangler({ persistDir, vars });
+  const cluster = await startDenoCluster({ dataDirectory: persistDir, envOf: () => ({ ...vars, LOG_LEVEL: "info" }) });
+  return { url: cluster.urls[1]!, output: () => [1, 2, 3].map((id) => cluster.output(id)).join("\n"), stop: () => cluster.stop() };
+}
+
 /** A failure message that says on its own what went wrong: the wrong keys, their owners by the range table now, the groups and the reshaping logged. */
 async function explain(wrong: string[], seen: { bySize: View; loadGroup: View; deleted: string[] }, url: string, log: string): Promise<string> {
   const headers = { authorization: `Bearer ${e2eAdminToken}` };
@@ -133,7 +142,7 @@ async function explain(wrong: string[], seen: { bySize: View; loadGroup: View; d
     `owners by the range table now:`, owners,
     `size split: ${JSON.stringify(seen.bySize)}; load split: ${JSON.stringify(seen.loadGroup)}; deleted ${seen.deleted.length} keys: ${seen.deleted.join(" ")}`,
     `groups now: ${table}`,
-    `reshaping in wrangler's log (last 200 lines):`, reshaping,
+    `reshaping in the server's log (last 200 lines):`, reshaping,
   ].join("\n");
 }
 

@@ -1,20 +1,21 @@
 /**
  * Proves that cross-group transactions never lose a cent under faults, against a real wrangler
- * dev: 16 accounts in four prefix groups, seeded by one transaction; four clients transfer money
- * (read two balances, then a transaction checking both versions and writing both) and two read
- * every account in one snapshot transaction, while the fault routes crash the leader of one group,
- * isolate another's, drop a fifth of a third's messages and crash a fourth's. Every snapshot must
- * sum to the initial total, so must the final read, the recorded history must be strictly
- * serializable for the transaction checker, every group must end with no intent and no
- * transaction record (GET /v1/groups/{name}, and the edgeraft_txn_* gauges of /metrics, waited for
- * while the sweep resolves what the faults abandoned), and no answer may be a 500.
+ * dev and the 3-node Deno cluster: 16 accounts in four prefix groups, seeded by one transaction;
+ * four clients transfer money (read two balances, then a transaction checking both versions and
+ * writing both) and two read every account in one snapshot transaction, while the fault routes
+ * crash the leader of one group, isolate another's, drop a fifth of a third's messages and crash
+ * a fourth's. Every snapshot must sum to the initial total, so must the final read, the recorded
+ * history must be strictly serializable for the transaction checker, every group must end with no
+ * intent and no transaction record (GET /v1/groups/{name}, and the edgeraft_txn_* gauges of
+ * /metrics on every scrape target, waited for while the sweep resolves what the faults abandoned),
+ * and no answer may be a 500.
  */
 import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { createRng } from "../../src/shared/rng.ts";
 import { createBankContext, runSnapshotClient, runTransferClient, seedAccounts, type BankPlan } from "./bank-workload.ts";
 import { finishBank, judgeBank, settleTransactions } from "./bank-verdict.ts";
-import { baseUrl, call, callJson } from "./client.ts";
+import { baseUrl, call, callJson, scrapeMetrics } from "./client.ts";
 
 const plan: BankPlan = {
   groups: ["a", "b", "c", "d"].map((letter) => ({ name: `bank-${letter}`, prefix: `bank-${letter}/` })),
@@ -36,12 +37,20 @@ async function leaderOf(group: string): Promise<number> {
   throw new Error(`group ${group} has no leader`);
 }
 
-/** Whether /metrics comes to show edgeraft_txn_intents and edgeraft_txn_records at 0 for every group in `groups` (within `deadlineMs`). */
+/**
+ * Whether /metrics comes to show edgeraft_txn_intents and edgeraft_txn_records at 0 for every group
+ * in `groups` (within `deadlineMs`): over every scrape target, each group has samples of both, and
+ * all of them are 0 (one target and one sample per group on wrangler dev; on the Deno cluster the
+ * node hosting the group's leader shows it).
+ */
 async function metricsSettled(groups: readonly string[], deadlineMs: number): Promise<boolean> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
-    const text = await (await call("/metrics")).text();
-    const zero = (name: string, group: string) => text.split("\n").includes(`${name}{group="${group}"} 0`);
+    const lines = (await scrapeMetrics()).flatMap((scrape) => scrape.text.split("\n"));
+    const zero = (name: string, group: string) => {
+      const samples = lines.filter((line) => line.startsWith(`${name}{group="${group}"} `));
+      return samples.length > 0 && samples.every((line) => line === `${name}{group="${group}"} 0`);
+    };
     if (groups.every((group) => zero("edgeraft_txn_intents", group) && zero("edgeraft_txn_records", group))) return true;
     if (Date.now() > deadline) return false;
     await sleep(500);

@@ -1,9 +1,21 @@
-/** A tiny HTTP helper for the end-to-end tests: requests with a bearer token against the suite's wrangler dev. */
+/** A tiny HTTP helper for the end-to-end tests: requests with a bearer token against the suite's system (wrangler dev or the Deno cluster). */
 import { inject } from "vitest";
 import { e2eAdminToken } from "./wrangler.ts";
 
 /** The base URL of the running system. */
 export const baseUrl = (): string => inject("baseUrl");
+
+/**
+ * The /metrics answer of every scrape target of the running system (the one wrangler dev, whose
+ * stats aggregate shows every replica; every Deno node, each showing the replicas it hosts), as a
+ * Prometheus scrape config would list them.
+ */
+export async function scrapeMetrics(): Promise<{ url: string; status: number; text: string }[]> {
+  return Promise.all(inject("metricsUrls").map(async (url) => {
+    const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${e2eAdminToken}` } });
+    return { url, status: response.status, text: await response.text() };
+  }));
+}
 
 /** Sends a request with `token` (the admin token by default; null for none). */
 export function call(path: string, init: RequestInit & { token?: string | null } = {}): Promise<Response> {

@@ -15,6 +15,7 @@ export async function setup(project: TestProject): Promise<void> {
   // leaders on other nodes is exercised on every call.
   project.provide("baseUrl", running.urls[1]!);
   project.provide("denoNodeUrls", running.urls);
+  project.provide("metricsUrls", running.urls); // each node's /metrics shows the replicas it hosts: scrape every node
 }
 
 export async function teardown(): Promise<void> {

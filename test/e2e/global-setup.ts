@@ -14,6 +14,7 @@ export async function setup(project: TestProject): Promise<void> {
   // Leader balancing off: these tests place leaders themselves (leader-locality.test.ts runs its own).
   running = await startWrangler({ persistDir, vars: { SPLIT_KEYS: "1000000000", SPLIT_WRITES_PER_SECOND: "1000000000", LEADER_BALANCE_MS: "off" } });
   project.provide("baseUrl", running.url);
+  project.provide("metricsUrls", [running.url]); // the stats aggregate behind the one Worker shows every replica
 }
 
 export async function teardown(): Promise<void> {
@@ -24,5 +25,7 @@ export async function teardown(): Promise<void> {
 declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
+    /** The base URLs whose /metrics together show every replica, as a Prometheus scrape config would list them. */
+    metricsUrls: string[];
   }
 }

@@ -2,12 +2,14 @@
  * Proves the Deno host's name-only placement and command line: a group's replicas land on
  * distinct nodes whatever the order the node ids are given in, the first replicas (first leaders)
  * of many groups spread evenly over the nodes, and the node's arguments are checked with clear
- * errors (a missing secret, a node list without this node, a malformed entry).
+ * errors (a missing secret, a node list without this node, a malformed entry); the balance
+ * thresholds come from the environment.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { nodeOfReplica } from "../../src/hosts/deno/placement.ts";
 import { nodeCommandLine, parseNodeArguments } from "../../src/hosts/deno/arguments.ts";
+import { defaultBalanceThresholds } from "../../src/multiraft/balance.ts";
 
 describe("Deno placement", () => {
   it("puts a group's replicas on distinct nodes, independent of the order of the node ids", () => {
@@ -44,6 +46,7 @@ describe("Deno node arguments", () => {
         nodes: [1, 2, 3].map((id) => ({ id, host: "127.0.0.1", port: 8789 + id })),
         clusterSecret: "0123456789abcdef",
         adminToken: "admin",
+        balance: { thresholds: defaultBalanceThresholds },
         timing: { tickMs: 50 },
       },
     });
@@ -67,5 +70,14 @@ describe("Deno node arguments", () => {
     const quiet = nodeCommandLine({ id: 1, dataDirectory: "/data", ports: [8790, 8791] });
     const parsedQuiet = parseNodeArguments(quiet.slice(quiet.indexOf("--id")), env(secret));
     expect(parsedQuiet.ok && parsedQuiet.options.timing).toBeUndefined();
+  });
+
+  it("takes the thresholds of automatic splits and merges from the environment, as the Worker takes its vars", () => {
+    const args = ["--id", "1", "--data", "/d", "--nodes", "1=127.0.0.1:8790"];
+    const parsed = parseNodeArguments(args, env({ ...secret, SPLIT_KEYS: "200", SPLIT_WRITES_PER_SECOND: "20", MERGE_KEYS: "60", SPLIT_BYTES: "not a number", IDLE_AFTER_MS: "2000" }));
+    expect(parsed.ok && parsed.options.balance).toEqual({
+      thresholds: { splitKeys: 200, splitBytes: defaultBalanceThresholds.splitBytes, splitWritesPerSecond: 20, mergeKeys: 60 },
+      idleAfterMs: 2000,
+    });
   });
 });

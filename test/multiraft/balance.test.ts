@@ -1,13 +1,13 @@
 /**
  * Proves the balancer's decisions (multiraft/balance.ts) and the leader's load reporter
- * (hosts/cloudflare/load-reporter.ts, driven here with a fake clock): splits on each threshold,
+ * (hosts/common/load-reporter.ts, driven here with a fake clock): splits on each threshold,
  * merges only quiet small adjacent groups where one came from an automatic split, never a merge
  * that the next split would undo, and reports sent only while writing or once after going quiet.
  */
 import { describe, expect, it } from "vitest";
 import { decide, type BalanceThresholds, type GroupLoad } from "../../src/multiraft/balance.ts";
 import { assignSpan, singleGroupTable } from "../../src/multiraft/keyspace.ts";
-import { LoadReporter, quietMs } from "../../src/hosts/cloudflare/load-reporter.ts";
+import { LoadReporter, quietMs, reportsLoad } from "../../src/hosts/common/load-reporter.ts";
 
 const thresholds: BalanceThresholds = { splitKeys: 100, splitBytes: 10_000, splitWritesPerSecond: 50, mergeKeys: 20 };
 const table = assignSpan(assignSpan(singleGroupTable("range", "default"), { start: "m" }, "auto-1"), { start: "x" }, "other");
@@ -39,6 +39,13 @@ describe("balance decisions", () => {
 });
 
 describe("the load reporter", () => {
+  it("runs only for groups of the shared keyspace (a tenant's group is never reshaped automatically)", () => {
+    expect(reportsLoad({ default: true })).toBe(true);
+    expect(reportsLoad({ prefix: "shop/" })).toBe(true);
+    expect(reportsLoad({ start: "m", end: "x" })).toBe(true);
+    expect(reportsLoad({ tenant: "acme" })).toBe(false);
+  });
+
   function reporter() {
     const clock = { now: 0, proposals: 0, keys: 10 };
     const sent: GroupLoad[] = [];

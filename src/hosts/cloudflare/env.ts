@@ -1,5 +1,4 @@
 /** The Worker's bindings and settings (wrangler.toml, .dev.vars, secrets). */
-import { defaultBalanceThresholds, type BalanceThresholds } from "../../multiraft/balance.ts";
 import { defaultLeaderBalanceRules, type LeaderBalanceRules } from "../../multiraft/leader-balance.ts";
 
 /** Environment of the Worker and of its Durable Objects. */
@@ -46,21 +45,6 @@ export interface Env {
   LEADER_HALF_LIFE_MS?: string;
 }
 
-/** The balance thresholds from the settings, each falling back to its default when absent or not a positive number. */
-export function thresholdsOf(env: Env): BalanceThresholds {
-  const pick = (text: string | undefined, fallback: number) => {
-    const value = Number(text ?? "");
-    return Number.isFinite(value) && value > 0 ? value : fallback;
-  };
-  const defaults = defaultBalanceThresholds;
-  return {
-    splitKeys: pick(env.SPLIT_KEYS, defaults.splitKeys),
-    splitBytes: pick(env.SPLIT_BYTES, defaults.splitBytes),
-    splitWritesPerSecond: pick(env.SPLIT_WRITES_PER_SECOND, defaults.splitWritesPerSecond),
-    mergeKeys: pick(env.MERGE_KEYS, defaults.mergeKeys),
-  };
-}
-
 /** The leader balancer's rules from the settings (each falling back to its default), or undefined when LEADER_BALANCE_MS is "off". */
 export function leaderBalanceRulesOf(env: Env): LeaderBalanceRules | undefined {
   if (env.LEADER_BALANCE_MS?.trim() === "off") return undefined;
@@ -93,12 +77,6 @@ export function locationsOf(env: Env): string[] {
 export function healthLagEntriesOf(env: Env): number | undefined {
   const text = env.HEALTH_LAG_ENTRIES;
   return text !== undefined && /^[0-9]{1,9}$/.test(text.trim()) ? Number(text.trim()) : undefined;
-}
-
-/** IDLE_AFTER_MS, or undefined (the load reporter's default) when absent or not a positive number. */
-export function idleAfterMsOf(env: Env): number | undefined {
-  const value = Number(env.IDLE_AFTER_MS ?? "");
-  return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
 /** The lag limit in seconds of GET /v1/health from HEALTH_LAG_SECONDS, or undefined (the app's default) when absent or not a whole number. */

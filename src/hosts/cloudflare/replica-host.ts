@@ -17,7 +17,7 @@ import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
 import { sqliteQuietNote } from "../common/sqlite/quiet-note.ts";
 import { countEvent, eventCounts } from "../common/sqlite/event-counters.ts";
 import { PeerTransport } from "./transport.ts";
-import { LoadReporter } from "./load-reporter.ts";
+import { LoadReporter, replicaLoadSource, reportsLoad } from "../common/load-reporter.ts";
 import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
 import { TxnSweeper, type SweepWork } from "../common/txn-sweep.ts";
 import { StatsReporter, type ReplicaReport } from "../common/stats-reporter.ts";
@@ -235,7 +235,7 @@ export class ReplicaHost implements ReplicaEndpoint {
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
       quietNote: sqliteQuietNote(this.sql),
     });
-    if (this.loadReports !== undefined) this.reporter = this.loadReporter(identity.group, this.loadReports);
+    if (this.loadReports !== undefined && reportsLoad(identity.owns)) this.reporter = new LoadReporter(replicaLoadSource(identity.group, kvStore, () => this.runtime), this.loadReports.thresholds, this.loadReports.send, this.loadReports.idleAfterMs);
     const locality = this.loadReports?.locality;
     if (locality !== undefined) {
       const leadership = () => {
@@ -262,21 +262,6 @@ export class ReplicaHost implements ReplicaEndpoint {
     const status = { role, term, leader, commit, applied, firstIndex, lastIndex, quiesced, proposals, transactions, metrics, conf: { voters: conf.voters, learners: conf.learners }, followerLagMs, txnIntents, txnRecords };
     const { group, replica, locations, retired } = this.identity;
     return { group, replica, location: locations[replica] ?? "", retired, status, traffic: this.traffic() };
-  }
-
-  private loadReporter(group: string, reports: LoadReports): LoadReporter {
-    const source = {
-      group,
-      measure: () => {
-        const row = this.sql.exec("SELECT COUNT(*) AS keys, COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) AS bytes FROM kv").toArray()[0];
-        const epoch = this.runtime?.ownership?.epoch;
-        return { keys: Number(row?.keys ?? 0), bytes: Number(row?.bytes ?? 0), ...(epoch === undefined ? {} : { epoch }) };
-      },
-      proposals: () => this.runtime?.proposalsTaken ?? 0,
-      leading: () => this.runtime?.node.brief().role === "leader",
-      nowMs: () => Date.now(),
-    };
-    return new LoadReporter(source, reports.thresholds, reports.send, reports.idleAfterMs);
   }
 
   /**

@@ -2,11 +2,13 @@
  * The command line and environment of a Deno node, checked: `--id N`, `--data DIR`,
  * `--nodes 1=host:port,2=host:port,...` (every node, this one included), optional `--tick-ms N` and
  * `--quiesce off` (groups never go quiet: only for measuring heartbeat traffic);
- * EDGERAFT_CLUSTER_SECRET (required), ADMIN_TOKEN and FAULTS (`on`: the /v1/faults routes, for
- * tests only) from the environment.
+ * EDGERAFT_CLUSTER_SECRET (required), ADMIN_TOKEN, FAULTS (`on`: the /v1/faults routes, for
+ * tests only) and the thresholds of automatic splits and merges (SPLIT_KEYS, SPLIT_BYTES,
+ * SPLIT_WRITES_PER_SECOND, MERGE_KEYS, IDLE_AFTER_MS, as on the Worker) from the environment.
  */
 import type { ClusterNodeOptions } from "./cluster-node.ts";
 import type { NodeAddress } from "./node-transport.ts";
+import { idleAfterMsOf, thresholdsOf } from "../common/load-reporter.ts";
 
 /** Parsed options, or why they are wrong. */
 export type ParsedArguments = { ok: true; options: ClusterNodeOptions } | { ok: false; error: string };
@@ -39,9 +41,12 @@ export function parseNodeArguments(args: readonly string[], env: (name: string) 
   const quiesce = values.get("quiesce") ?? "on";
   if (quiesce !== "on" && quiesce !== "off") return { ok: false, error: "--quiesce must be on or off" };
   const timing = { ...(tickMs === undefined ? {} : { tickMs }), ...(quiesce === "off" ? { quiesce: false } : {}) };
+  const settings = { SPLIT_KEYS: env("SPLIT_KEYS"), SPLIT_BYTES: env("SPLIT_BYTES"), SPLIT_WRITES_PER_SECOND: env("SPLIT_WRITES_PER_SECOND"), MERGE_KEYS: env("MERGE_KEYS"), IDLE_AFTER_MS: env("IDLE_AFTER_MS") };
+  const idleAfterMs = idleAfterMsOf(settings);
+  const balance = { thresholds: thresholdsOf(settings), ...(idleAfterMs === undefined ? {} : { idleAfterMs }) };
   return {
     ok: true,
-    options: { id, nodes, dataDirectory, clusterSecret, adminToken: env("ADMIN_TOKEN"), ...(Object.keys(timing).length === 0 ? {} : { timing }), ...(env("FAULTS") === "on" ? { faults: true } : {}) },
+    options: { id, nodes, dataDirectory, clusterSecret, adminToken: env("ADMIN_TOKEN"), balance, ...(Object.keys(timing).length === 0 ? {} : { timing }), ...(env("FAULTS") === "on" ? { faults: true } : {}) },
   };
 }
 

@@ -10,6 +10,9 @@ import { join } from "node:path";
 import type { Hono } from "hono";
 import { createApp } from "../../router/app.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
+import { Balancer } from "../../router/cluster-client/balancer.ts";
+import { metaGroup } from "../../router/cluster-client/directory.ts";
+import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
 import { statsOfLocalReplicas } from "../../router/metrics/replica-stats.ts";
 import type { MessageBatch } from "../../multiraft/wire.ts";
 import type { Message } from "../../raft/types.ts";
@@ -41,6 +44,8 @@ export interface ClusterNodeOptions {
   timing?: Partial<ReplicaTiming>;
   /** Serve the /v1/faults routes (FAULTS=on; dev and tests only): transport faults, crashes and the router-side halts. */
   faults?: boolean;
+  /** Automatic splits and merges: the thresholds the metadata group's balancer decides by, and when a data group counts as idle (SPLIT_KEYS, ... IDLE_AFTER_MS). */
+  balance?: { thresholds: BalanceThresholds; idleAfterMs?: number };
 }
 
 /** How often a node looks for groups it leads that should be led by their replica 1, in milliseconds. */
@@ -54,6 +59,8 @@ const preferredLeader = 1;
  */
 const handBackAfterMs = 5_000;
 
+/** Where data group leaders send their load reports: a replica route of the metadata group (as on Durable Objects). */
+const loadReportPath = "/internal/report";
 /** The replica routes of fault injection (FAULTS=on only). */
 const faultPaths = new Set(["/internal/faults", "/internal/crash"]);
 
@@ -92,6 +99,9 @@ export class ClusterNode {
   private tickRuns = 0;
   private balancer: ReturnType<typeof setInterval> | undefined;
   private readonly sweeps: NodeSweeps;
+  private readonly cluster: ClusterClient;
+  /** The metadata group's balancer (automatic splits and merges), made when a replica here leads the metadata group and a report arrives. */
+  private splitBalancer: Balancer | undefined;
   /** When each replica that leads here was first seen leading its current term (see handBackAfterMs). */
   private readonly leadingSince = new WeakMap<NodeReplica, { term: number; sinceMs: number }>();
 
@@ -122,6 +132,7 @@ export class ClusterNode {
       onRequest: (request) => this.answer(request.group, request.replica, request.path, request.body),
     });
     const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"] });
+    this.cluster = cluster;
     this.sweeps = new NodeSweeps(cluster);
     const faults = options.faults === true ? { faults: new ReplicaFaultControl(cluster) } : {};
     this.app = createApp({ cluster, adminToken: options.adminToken, replicaStats: statsOfLocalReplicas(() => this.replicas.values()), ...faults });
@@ -192,12 +203,33 @@ export class ClusterNode {
     if (nodeOfReplica(group, replica, this.nodeIds) !== this.id) return Promise.resolve({ status: 409, body: { kind: "wrongReplica" } });
     const existing = this.replicas.get(keyOf(group, replica));
     if (this.options.faults === true && existing !== undefined && faultPaths.has(path)) return Promise.resolve(this.injectFault(existing, path, body));
+    if (path === loadReportPath && group === metaGroup.name) return Promise.resolve(this.balanceReport(existing, body));
     if (existing !== undefined) {
       // A group in use is the moment to hand leadership back to its replica 1 (balance).
       return answerReplicaRequest(existing, path, body).finally(() => this.balance(existing));
     }
     if (path !== "/internal/bootstrap") return answerReplicaRequest(absentReplica, path, body);
     return answerReplicaRequest(this.create(group, replica), path, body);
+  }
+
+  /**
+   * A data group leader's load report, at a replica of the metadata group: its leader hands it to
+   * the balancer, which decides and runs automatic splits and merges in the background, one at a
+   * time, through the same sagas as the admin API (as the metadata Durable Object does).
+   */
+  private balanceReport(replica: NodeReplica | undefined, body: unknown): ReplicaAnswer {
+    const brief = replica?.runtime?.node.brief();
+    if (brief === undefined) return { status: 503, body: { kind: "uninitialized" } };
+    if (brief.role !== "leader") return { status: 200, body: { kind: "notLeader", leader: brief.leader } };
+    const load = body as Partial<GroupLoad> | undefined;
+    const wellFormed = typeof load?.group === "string" && typeof load.keys === "number" && typeof load.bytes === "number" && typeof load.writesPerSecond === "number" && typeof load.quiet === "boolean" && (load.epoch === undefined || typeof load.epoch === "number");
+    if (!wellFormed || this.options.balance === undefined) return { status: 400, body: { kind: "badRequest" } };
+    this.splitBalancer ??= new Balancer(this.cluster, this.options.balance.thresholds);
+    this.splitBalancer.consider(load as GroupLoad).then(
+      (outcome) => outcome.kind !== "none" && outcome.kind !== "busy" && logEvent("info", "balance", { ...outcome, group: load!.group, load }),
+      (error: unknown) => logEvent("warn", "balanceFailed", { group: load!.group, error: String(error), load }),
+    );
+    return { status: 200, body: { kind: "ok" } };
   }
 
   /**
@@ -259,14 +291,12 @@ export class ClusterNode {
     this.tickRuns++;
     const now = Date.now();
     for (const replica of this.awake) {
-      const runtime = replica.runtime;
-      const next = runtime?.nextTickAtMs() ?? null;
       try {
-        if (next !== null && next <= now) runtime!.tick();
+        replica.tick(now);
       } catch {
         continue; // rolled back; the replica is being reopened
       }
-      if (runtime?.nextTickAtMs() === null || runtime === undefined) this.awake.delete(replica);
+      if (replica.nextDueAtMs() === null) this.awake.delete(replica);
     }
     this.sweeps.tick();
   }
@@ -324,9 +354,10 @@ export class ClusterNode {
       timing: this.timing,
       send: (group, from, to, messages) => this.send(group, from, to, messages),
       wake: (replica) => {
-        if (replica.runtime?.nextTickAtMs() !== null) this.awake.add(replica);
+        if (replica.nextDueAtMs() !== null) this.awake.add(replica);
         this.sweeps.note(replica);
       },
+      ...(this.options.balance === undefined ? {} : { loadReports: { ...this.options.balance, send: (load: GroupLoad) => void this.cluster.reportLoad(load) } }),
       failed: (replica, error) => {
         console.error(`edgeraft node: a driver pass of ${replica.scope} failed and was rolled back; reopening it: ${String(error)}`);
         queueMicrotask(() => this.reopen(replica));

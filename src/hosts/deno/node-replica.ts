@@ -16,6 +16,9 @@ import { bootstrapWrite, emptyConfState } from "../../raft/storage.ts";
 import { noFaults, type BootstrapRequest, type ReplicaFaults } from "../../multiraft/protocol.ts";
 import type { Message } from "../../raft/types.ts";
 import type { NodeStorage } from "./node-storage.ts";
+import { LoadReporter, replicaLoadSource, reportsLoad } from "../common/load-reporter.ts";
+import { metaGroup } from "../../router/cluster-client/directory.ts";
+import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
 
 /** What the node gives each replica. */
 export interface NodeReplicaOptions {
@@ -30,6 +33,8 @@ export interface NodeReplicaOptions {
   wake(replica: NodeReplica): void;
   /** A driver pass failed and was rolled back: the node must close this replica and open it again. */
   failed(replica: NodeReplica, error: unknown): void;
+  /** Where a data group's leader sends its load reports (automatic splits and merges); none for the metadata group. */
+  loadReports?: { thresholds: BalanceThresholds; idleAfterMs?: number; send(load: GroupLoad): void };
 }
 
 /** A replica on this node. */
@@ -38,6 +43,8 @@ export class NodeReplica implements ReplicaEndpoint {
   runtime: ReplicaRuntime | undefined;
   /** Raft batches and messages received since start. */
   readonly received = { batches: 0, messages: 0 };
+  /** The load reporter of a data group of the shared keyspace (it measures only while this replica leads). */
+  private reporter: LoadReporter | undefined;
   /** Injected transport faults (FAULTS=on only; the node applies them to this replica's messages); gone when the replica is reopened, as a crashed Durable Object's are. */
   faults: ReplicaFaults = { ...noFaults };
   private readonly options: NodeReplicaOptions;
@@ -92,6 +99,7 @@ export class NodeReplica implements ReplicaEndpoint {
     this.storage.pass(() => this.saveIdentity(identity), () => true);
     this.runtime?.abandon("the replica was retired");
     this.runtime = undefined; // it never runs again
+    this.reporter = undefined;
     this.schedule();
   }
 
@@ -122,6 +130,28 @@ export class NodeReplica implements ReplicaEndpoint {
 
   schedule(): void {
     this.options.wake(this);
+  }
+
+  /** A client write was answered here: the load reporter counts it (and wants its quiet check after the last one). */
+  afterWrite(): void {
+    if (this.reporter === undefined) return;
+    this.reporter.afterWrite();
+    this.schedule();
+  }
+
+  /** When the node's ticker must next look at this replica (its engine's next tick, or the load reporter's quiet check), or null. */
+  nextDueAtMs(): number | null {
+    const due = [this.runtime?.nextTickAtMs() ?? null, this.reporter?.quietCheckAtMs() ?? null].filter((at): at is number => at !== null);
+    return due.length === 0 ? null : Math.min(...due);
+  }
+
+  /** Runs what is due at `nowMs`: the engine's tick, the load reporter's quiet check. */
+  tick(nowMs: number): void {
+    const runtime = this.runtime;
+    const next = runtime?.nextTickAtMs() ?? null;
+    if (next !== null && next <= nowMs) runtime!.tick();
+    const quietAt = this.reporter?.quietCheckAtMs() ?? null;
+    if (quietAt !== null && quietAt <= nowMs) this.reporter!.quietCheck();
   }
 
   /**
@@ -175,6 +205,8 @@ export class NodeReplica implements ReplicaEndpoint {
       applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
       quietNote: sqliteQuietNote(this.storage.database, this.options.scope),
     });
+    const reports = this.options.loadReports;
+    this.reporter = reports !== undefined && identity.group !== metaGroup.name && reportsLoad(identity.owns) ? new LoadReporter(replicaLoadSource(identity.group, kvStore, () => this.runtime), reports.thresholds, reports.send, reports.idleAfterMs) : undefined;
     this.schedule();
   }
 

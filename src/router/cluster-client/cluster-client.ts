@@ -41,6 +41,7 @@ import { Replicas } from "./replicas.ts";
 import { TxnDriver, type IntentInfo, type SweptRecord } from "./txn-driver.ts";
 import { Leadership } from "./leadership.ts";
 import { metaGroup } from "./directory.ts";
+import type { GroupLoad } from "../../multiraft/balance.ts";
 
 /** Settings of a cluster client. */
 export interface ClusterClientOptions {
@@ -258,6 +259,11 @@ export class ClusterClient implements Cluster {
 
   transferLeader(name: string, to?: number): Promise<ClusterResult<LeaderTransfer>> {
     return this.leadership.transfer(name, to);
+  }
+
+  /** Sends a data group leader's load report to the metadata group's leader (best effort: a lost report is followed by the next). */
+  async reportLoad(load: GroupLoad): Promise<void> {
+    await this.caller.call(metaGroup, "/internal/report", load, false);
   }
 
   /** The metadata group's leader balancer's choice of leader for `record` (undefined when it gives none). */

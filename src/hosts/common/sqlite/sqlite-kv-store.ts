@@ -23,6 +23,7 @@ const kvStatements = {
     scanAll: "SELECT CAST(kv.key AS BLOB) AS key_bytes, value, version FROM kv ORDER BY kv.key LIMIT ?",
     scanFrom: "SELECT CAST(kv.key AS BLOB) AS key_bytes, value, version FROM kv WHERE kv.key >= ? ORDER BY kv.key LIMIT ?",
     count: "SELECT COUNT(*) AS n FROM kv",
+    size: "SELECT COUNT(*) AS keys, COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) AS bytes FROM kv",
     clear: "DELETE FROM kv",
     readMeta: "SELECT data FROM kv_meta WHERE id = 1",
     writeMeta: "INSERT INTO kv_meta (id, data) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
@@ -38,6 +39,7 @@ const kvStatements = {
     scanAll: "SELECT CAST(kv.key AS BLOB) AS key_bytes, value, version FROM kv WHERE kv.scope = ? ORDER BY kv.key LIMIT ?",
     scanFrom: "SELECT CAST(kv.key AS BLOB) AS key_bytes, value, version FROM kv WHERE kv.scope = ? AND kv.key >= ? ORDER BY kv.key LIMIT ?",
     count: "SELECT COUNT(*) AS n FROM kv WHERE scope = ?",
+    size: "SELECT COUNT(*) AS keys, COALESCE(SUM(LENGTH(key) + LENGTH(value)), 0) AS bytes FROM kv WHERE scope = ?",
     clear: "DELETE FROM kv WHERE scope = ?",
     readMeta: "SELECT data FROM kv_meta WHERE scope = ?",
     writeMeta: "INSERT INTO kv_meta (scope, data) VALUES (?, ?) ON CONFLICT (scope) DO UPDATE SET data = excluded.data",
@@ -86,6 +88,12 @@ export class SqliteKvStore implements KvStore {
 
   count(): number {
     return Number(this.sql.exec("count").toArray()[0]?.n ?? 0);
+  }
+
+  /** Keys stored and their bytes (keys plus values): what a leader's load report measures. */
+  size(): { keys: number; bytes: number } {
+    const row = this.sql.exec("size").toArray()[0];
+    return { keys: Number(row?.keys ?? 0), bytes: Number(row?.bytes ?? 0) };
   }
 
   clear(): void {

@@ -5,7 +5,9 @@
  * merge candidate), from one last alarm after its last write. Nothing is sent by an idle group and
  * nothing is polled.
  */
-import { splitReason, type BalanceThresholds, type GroupLoad } from "../../multiraft/balance.ts";
+import { defaultBalanceThresholds, splitReason, type BalanceThresholds, type GroupLoad } from "../../multiraft/balance.ts";
+import type { Ownership } from "../../multiraft/protocol.ts";
+import type { ReplicaRuntime } from "./replica-runtime.ts";
 
 /** How often a busy leader measures itself, in milliseconds. */
 const checkIntervalMs = 2_000;
@@ -80,4 +82,58 @@ export class LoadReporter {
     if (measured.keys >= this.thresholds.mergeKeys) return;
     this.send({ group: this.source.group, ...measured, writesPerSecond: 0, quiet: true });
   }
+}
+
+/**
+ * Whether a group's leader reports its load: only groups of the shared keyspace, the one the
+ * balancer splits and merges (a tenant's group owns its tenant's whole keyspace and is never
+ * reshaped automatically, so its reports would only be dropped).
+ */
+export function reportsLoad(owns: Ownership): boolean {
+  return !("tenant" in owns);
+}
+
+/** The load source of a replica: its KV store's size, the ownership epoch and proposals of its runtime. */
+export function replicaLoadSource(group: string, kv: { size(): { keys: number; bytes: number } }, runtime: () => ReplicaRuntime | undefined): LoadSource {
+  return {
+    group,
+    measure: () => {
+      const epoch = runtime()?.ownership?.epoch;
+      return { ...kv.size(), ...(epoch === undefined ? {} : { epoch }) };
+    },
+    proposals: () => runtime()?.proposalsTaken ?? 0,
+    leading: () => runtime()?.node.brief().role === "leader",
+    nowMs: () => Date.now(),
+  };
+}
+
+/** The settings of automatic splits and merges (Worker vars, or a Deno node's environment). */
+export interface BalanceSettings {
+  SPLIT_KEYS?: string | undefined;
+  SPLIT_BYTES?: string | undefined;
+  SPLIT_WRITES_PER_SECOND?: string | undefined;
+  MERGE_KEYS?: string | undefined;
+  IDLE_AFTER_MS?: string | undefined;
+}
+
+/** The balance thresholds from the settings, each falling back to its default when absent or not a positive number. */
+export function thresholdsOf(settings: BalanceSettings): BalanceThresholds {
+  const defaults = defaultBalanceThresholds;
+  return {
+    splitKeys: positiveOr(settings.SPLIT_KEYS, defaults.splitKeys),
+    splitBytes: positiveOr(settings.SPLIT_BYTES, defaults.splitBytes),
+    splitWritesPerSecond: positiveOr(settings.SPLIT_WRITES_PER_SECOND, defaults.splitWritesPerSecond),
+    mergeKeys: positiveOr(settings.MERGE_KEYS, defaults.mergeKeys),
+  };
+}
+
+/** IDLE_AFTER_MS, or undefined (the load reporter's default) when absent or not a positive number. */
+export function idleAfterMsOf(settings: BalanceSettings): number | undefined {
+  const value = positiveOr(settings.IDLE_AFTER_MS, 0);
+  return value > 0 ? value : undefined;
+}
+
+function positiveOr(text: string | undefined, fallback: number): number {
+  const value = Number(text ?? "");
+  return Number.isFinite(value) && value > 0 ? value : fallback;
 }
