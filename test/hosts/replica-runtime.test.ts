@@ -1,7 +1,9 @@
 /**
  * Proves the host-side replica runtime over memory storage and an in-process transport: writes resolve with their applied result, reads are
  * linearizable, a follower redirects, a retried write is applied once, restart replays the log, and a
- * quiet group restarted from its quiet notes resumes its leader, counted as a resume, not an election.
+ * quiet group restarted from its quiet notes resumes its leader, counted as a resume, not an election;
+ * a client at a replica that knows no leader starts an election at once, but not one at a candidate,
+ * whose election goes on in its term.
  * Time is a counter the test advances; the network is a queue the test drains.
  */
 import { describe, expect, it } from "vitest";
@@ -202,6 +204,39 @@ describe("replica runtime", () => {
     const leader = [2, 3].map((id) => runtimes.get(id)!).find((r) => r.status().role === "leader");
     expect(leader).toBeDefined();
     expect(await until(leader!.write(put("c", 3, "k", "after")))).toMatchObject({ kind: "applied" });
+  });
+
+  it("a client at a candidate waits for its election: the group's first leader is elected in the first term", async () => {
+    const { runtimes, queue, settle } = trio();
+    const first = runtimes.get(1)!;
+    const deliverOneRound = () => {
+      for (const { to, messages } of queue.splice(0)) runtimes.get(to)?.receive(messages);
+    };
+    first.campaign(); // the create saga's /internal/campaign
+    deliverOneRound(); // the pre-votes reach the followers
+    deliverOneRound(); // their answers make replica 1 a candidate; its vote requests are on the way
+    expect(first.status()).toMatchObject({ role: "candidate", term: 2 });
+    // The router's first write (and a health check) meet replica 1 before the votes are back.
+    expect(await first.write(put("c", 1, "k", "v"))).toEqual({ kind: "notLeader", leader: 0 });
+    expect(first.status()).toMatchObject({ role: "candidate", term: 2 });
+    first.campaignIfLeaderless();
+    expect(first.status()).toMatchObject({ role: "candidate", term: 2 });
+    await settle();
+    expect(first.status()).toMatchObject({ role: "leader", term: 2 });
+    expect([2, 3].map((id) => runtimes.get(id)!.status().metrics.electionsStarted)).toEqual([0, 0]);
+  });
+
+  it("a client at a follower that knows no leader starts an election at once", async () => {
+    const { runtimes, start, settle, until } = trio();
+    runtimes.get(1)!.campaign();
+    await settle();
+    await until(runtimes.get(1)!.write(put("c", 1, "k", "before")));
+    for (const id of [1, 2, 3]) start(id); // every replica restarts: none knows a leader, no timer has fired
+    const second = runtimes.get(2)!;
+    expect(await second.write(put("c", 2, "k", "after"))).toEqual({ kind: "notLeader", leader: 0 });
+    expect(second.status().role).toBe("preCandidate");
+    await settle();
+    expect(second.status().role).toBe("leader");
   });
 
   it("a leader commits in groups: proposals that arrive during a flush share the next transaction and append", async () => {

@@ -122,9 +122,9 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
       // A quiet replica, also one restarted from its quiet note, knows its leader: a health check or
       // a metrics scrape only reads it, so it neither wakes an idle group nor starts an election in
       // it. Only a replica that knows no leader (it stopped while its group was busy) campaigns, as
-      // it would after its own election timeout anyway.
+      // it would after its own election timeout anyway; a candidate goes on with its election.
       if (runtime.node.brief().leader === 0) {
-        runtime.campaign();
+        runtime.campaignIfLeaderless();
         endpoint.schedule();
       }
       return answer({ kind: "ok", identity: endpoint.identity, status: runtime.status(), traffic: endpoint.traffic() });

@@ -165,6 +165,21 @@ export class ReplicaRuntime {
     this.pump();
   }
 
+  /**
+   * Starts an election when this replica knows no leader and is not a candidate already: what a
+   * client request or a health check does at a leaderless replica (a group woken from hibernation,
+   * one whose leader died while it was quiet) instead of waiting for its election timeout; PreVote
+   * keeps that harmless when a leader does exist. A candidate won a pre-vote round and awaits the
+   * votes of its term: starting over would discard them and take the next term (a new group's
+   * first election, met by the router's first write at replica 1, took two terms). Its election
+   * timer starts over an election that fails, as for any candidate.
+   */
+  campaignIfLeaderless(): void {
+    const brief = this.node.brief();
+    if (brief.leader !== 0 || brief.role === "leader" || brief.role === "candidate") return;
+    this.campaign();
+  }
+
   /** Asks the leader to hand leadership to `to`. */
   transferLeader(to: NodeId): void {
     this.node.transferLeader(to);
@@ -257,11 +272,11 @@ export class ReplicaRuntime {
 
   /**
    * Answers "not leader". With no leader known (a group woken from hibernation, or one whose
-   * leader died while it was quiet) it also starts an election at once instead of waiting for a
-   * timeout; PreVote keeps that harmless when a leader does exist.
+   * leader died while it was quiet) it also starts an election at once, unless one is under way
+   * here (see campaignIfLeaderless).
    */
   private redirect(leader: NodeId): { kind: "notLeader"; leader: NodeId } {
-    if (leader === 0) this.campaign();
+    if (leader === 0) this.campaignIfLeaderless();
     else {
       // A quiet follower may believe in a leader that died while the group was idle: wake it so
       // its election timer runs again (and it tells the leader, which wakes too if it is alive).

@@ -6,7 +6,7 @@
  * that finds an unfinished record finishes it, whoever crashed in between.
  */
 import { emptyRoutingTable, type RoutingTable } from "../../multiraft/routing.ts";
-import type { BootstrapRequest, Ownership } from "../../multiraft/protocol.ts";
+import type { BootstrapRequest, LeadershipReply, Ownership } from "../../multiraft/protocol.ts";
 import type { Span } from "../../kv/span.ts";
 import type { BatchStep } from "../../kv/command.ts";
 import type { ClusterError } from "../cluster.ts";
@@ -47,6 +47,11 @@ export interface Versioned<T> {
 }
 
 type MetaResult<T> = { ok: true; value: T } | { ok: false; error: ClusterError };
+
+/** Longest a create saga waits for its new group's first election before going on regardless, in milliseconds. */
+const firstElectionWaitMsMax = 2_000;
+/** How often the saga asks replica 1 whether its first election is decided, in milliseconds. */
+const firstElectionPollMs = 10;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -149,7 +154,10 @@ export class Metadata {
     return Array.from({ length: count }, (_, i) => ({ id: i + 1, location: pool[i % pool.length]! }));
   }
 
-  /** Runs the idempotent steps of a "creating" group: bootstrap every replica, then one campaign. */
+  /**
+   * Runs the idempotent steps of a "creating" group: bootstrap every replica, then one campaign,
+   * whose outcome it awaits (see firstLeader).
+   */
   async bootstrapGroup(record: GroupRecord): Promise<void> {
     const voters = record.replicas.map((r) => r.id);
     const locations = Object.fromEntries(record.replicas.map((r) => [String(r.id), r.location]));
@@ -158,5 +166,26 @@ export class Metadata {
       return this.caller.direct(record, replica.id, "/internal/bootstrap", request);
     }));
     await this.caller.direct(record, voters[0]!, "/internal/campaign", {});
+    await this.firstLeader(record, voters[0]!);
+  }
+
+  /**
+   * Waits until replica `first` knows a leader after its campaign (at most firstElectionWaitMsMax;
+   * not at all when it cannot be reached). The saga's next step writes the group's first spans,
+   * and a request that meets a follower which voted but has not heard from the new leader yet makes
+   * it campaign (it knows no leader), contesting the first election: on a loaded Deno node, whose
+   * followers answer votes only once they are synced, a new group then took several terms.
+   * /internal/leadership starts no election.
+   */
+  private async firstLeader(record: GroupRecord, first: number): Promise<void> {
+    const deadline = Date.now() + firstElectionWaitMsMax;
+    for (;;) {
+      const reply = await this.caller.direct<LeadershipReply | { kind: string }>(record, first, "/internal/leadership", {});
+      if (reply === undefined || reply.kind !== "ok") return;
+      const leader = (reply as LeadershipReply).leader;
+      if (leader !== 0) return void this.caller.noteLeader(record.name, leader);
+      if (Date.now() + firstElectionPollMs > deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, firstElectionPollMs));
+    }
   }
 }
