@@ -4,7 +4,8 @@
  * deleting (the router restarted between the two metadata writes of the removal). Before, the
  * group stayed "deleting" for good and every retry answered 503 "group ... is deleting" (the
  * chaos reshape scenario, seed 21851, retried for 60 s). And that the balancer's resume step
- * finishes such a removal when nobody asks again (an automatic merge that died).
+ * finishes such a removal when nobody asks again (an automatic merge that died), but never a
+ * tenant's group, which is marked deleting with its data still in it.
  */
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -79,5 +80,20 @@ describe("the balancer's resume step", () => {
     const tombstone = await meta.read<GroupRecord>("groups/rb-hi");
     expect(tombstone.ok && tombstone.value?.value.state).toBe("removed");
     expect((await call("GET", "/v1/groups/rb")).json).toMatchObject({ state: "active", ranges: [{ start: "rb/", end: "rb0" }] });
+  });
+
+  it("leaves a tenant's group deleting to its operator: its data is still in it", async () => {
+    expect((await settled(() => call("PUT", "/v1/tenants/rt/kv/k1", "kept"), (answer) => answer.status === 200)).status).toBe(200);
+    const caller = new ReplicaCaller(new DurableObjectDirectory(env));
+    const meta = new Metadata(new GroupIo(caller, new SessionPool()), caller, ["wnam", "weur", "apac"]);
+    const record = await meta.read<GroupRecord>("groups/tenant-rt");
+    if (!record.ok || record.value === undefined) throw new Error("tenant-rt has no record");
+    expect((await meta.apply([Metadata.put("groups/tenant-rt", { ...record.value.value, state: "deleting" }, record.value.version)])).ok).toBe(true);
+    await new ClusterClient({ directory: new DurableObjectDirectory(env), locations: ["wnam", "weur", "apac"] }).resumeOperations();
+    const after = await meta.read<GroupRecord>("groups/tenant-rt");
+    expect(after.ok && after.value?.value.state).toBe("deleting");
+    // Put back as it was, the group still holds the tenant's data.
+    expect((await meta.apply([Metadata.put("groups/tenant-rt", record.value.value, after.ok ? after.value!.version : 0)])).ok).toBe(true);
+    expect((await settled(() => call("GET", "/v1/tenants/rt/kv/k1"), (answer) => answer.status === 200)).json).toEqual({ text: "kept" });
   });
 });

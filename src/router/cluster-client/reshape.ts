@@ -5,7 +5,7 @@
  * every step is recorded in the metadata group and resumable.
  */
 import { prefixSpan, spanIntersection, spanOf, type Span } from "../../kv/span.ts";
-import { adjacent, entriesWithin, spansOf } from "../../multiraft/keyspace.ts";
+import { adjacent, entriesWithin, spansOf, type RangeTable } from "../../multiraft/keyspace.ts";
 import { startMove } from "../../multiraft/move-saga.ts";
 import { defaultGroup } from "../../multiraft/routing.ts";
 import type { ClusterResult, GroupSpec, RangeMoveReport } from "../cluster.ts";
@@ -120,8 +120,10 @@ export class Reshape {
     if (other === defaultGroup) return badRequest("the default group cannot be absorbed; merge it the other way round");
     const table = await this.groups.keyspace(true);
     if (!table.ok) return table;
+    const into = await this.groups.activeGroup(name);
+    if (!into.ok) return into;
     const absorbed = await this.groups.get(other);
-    if (absorbed.ok && absorbed.value.state === "deleting" && spansOf(table.value, other).length === 0) {
+    if (absorbed.ok && absorbed.value.state === "deleting" && (await this.removalMayFinish(absorbed.value, table.value))) {
       // A merge asked for again after the first attempt moved every range and died while removing
       // `other` (its answer lost with it): finish the removal, so the group is not left deleting.
       const removed = await this.groups.remove(other);
@@ -146,9 +148,8 @@ export class Reshape {
   }
 
   /**
-   * Finishes removing every group left deleting: a merge or removal marks a group deleting only
-   * after every range it owned moved away, so what is left (retire its replicas, tombstone it) is
-   * safe to redo, and a removal that died half-way would otherwise stay deleting for good.
+   * Finishes removing every group of the shared keyspace left deleting with nothing to serve (see
+   * removalMayFinish): a removal that died half-way would otherwise stay deleting for good.
    */
   async finishRemovals(): Promise<void> {
     const records = await this.groups.list();
@@ -158,10 +159,24 @@ export class Reshape {
     const table = await this.groups.keyspace(true);
     if (!table.ok) return;
     for (const record of deleting) {
-      if (spansOf(table.value, record.name).length > 0) continue; // not reached by a removal; left to an operator
+      if (!(await this.removalMayFinish(record, table.value))) continue; // left to an operator (DELETE again)
       const removed = await this.groups.remove(record.name);
       if (removed.ok) logEvent("info", "removalFinished", { group: record.name });
     }
+  }
+
+  /**
+   * Whether the removal of a group left deleting may be finished (its replicas retired, a tombstone
+   * written) without an operator asking again: only a group of the shared keyspace (a tenant's
+   * groups are marked deleting with their data in them, and an operator's DELETE decides), named
+   * by no span of the range table, and that serves nothing, as the group itself says (a move into
+   * it may have finished while it was being marked) or whose replicas are already retired.
+   */
+  private async removalMayFinish(record: GroupRecord, table: RangeTable): Promise<boolean> {
+    if ("tenant" in record.owns || spansOf(table, record.name).length > 0) return false;
+    const outcome = await this.caller.call<{ kind: string; spans?: Span[] | null }>(record, "/internal/ranges", { epoch: record.epoch }, false);
+    if (outcome.kind === "staleEpoch") return true; // retired: the first removal got that far
+    return outcome.kind === "answer" && outcome.answer.kind === "ok" && Array.isArray(outcome.answer.spans) && outcome.answer.spans.length === 0;
   }
 
   /** Removes a group; a group of the shared keyspace first hands its ranges to the default group, so no key is lost. */
