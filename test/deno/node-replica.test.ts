@@ -3,7 +3,8 @@
  * is not on disk: a trigger injected into the node's SQLite file makes the pass applying a write
  * throw; the pass is rolled back, the replica reports itself failed and refuses further work, and
  * a replica opened again from the file has the writes before the failure, not the failed one, and
- * takes new writes once the fault is gone. One-voter group, so no peers are needed.
+ * takes new writes once the fault is gone; the failed object never asks the node's ticker for
+ * time again. One-voter group, so no peers are needed.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,8 +28,8 @@ const openStorage = (path: string) =>
     },
   });
 
-function openReplica(storage: NodeStorage, failures: unknown[]): NodeReplica {
-  return new NodeReplica({ storage, scope: "g/1", timing: {}, send: () => {}, wake: () => {}, failed: (_replica, error) => failures.push(error) });
+function openReplica(storage: NodeStorage, failures: unknown[], wakes: NodeReplica[] = []): NodeReplica {
+  return new NodeReplica({ storage, scope: "g/1", timing: {}, send: () => {}, wake: (replica) => wakes.push(replica), failed: (_replica, error) => failures.push(error) });
 }
 
 async function valueOf(replica: NodeReplica, key: string): Promise<string | undefined> {
@@ -41,8 +42,9 @@ describe("a Deno replica whose driver pass fails", () => {
   it("is rolled back, stops, and reopens from its file without the failed write", async () => {
     const path = join(directory, "node.sqlite");
     const failures: unknown[] = [];
+    const wakes: NodeReplica[] = [];
     const storage = openStorage(path);
-    const first = openReplica(storage, failures);
+    const first = openReplica(storage, failures, wakes);
     expect(first.bootstrap({ group: "g", replica: 1, voters: [1], locations: {}, owns: { default: true }, epoch: 1 })).toBe(true);
     first.runtime!.campaign();
     expect((await first.runtime!.write(put("a", "1"))).kind).toBe("applied");
@@ -55,6 +57,12 @@ describe("a Deno replica whose driver pass fails", () => {
     expect(String(failures[0])).toMatch(/injected fault/);
     await expect(Promise.resolve().then(() => first.runtime!.write(put("c", "3")))).rejects.toThrow(/being reopened/);
     first.close();
+    // Requests the close abandoned end in schedule() and afterWrite() (replica-requests.ts): the
+    // closed object must not ask the node's ticker to take it back (its tick would throw forever).
+    wakes.length = 0;
+    first.schedule();
+    first.afterWrite();
+    expect(wakes).toEqual([]);
     storage.close();
     saboteur.exec("DROP TRIGGER injected");
     saboteur.close();

@@ -223,7 +223,10 @@ export class ClusterNode {
   private balanceReport(replica: NodeReplica | undefined, body: unknown): ReplicaAnswer {
     const brief = replica?.runtime?.node.brief();
     if (brief === undefined) return { status: 503, body: { kind: "uninitialized" } };
-    if (brief.role !== "leader") return { status: 200, body: { kind: "notLeader", leader: brief.leader } };
+    if (brief.role !== "leader") {
+      this.splitBalancer = undefined; // its reports may be stale when this node leads again
+      return { status: 200, body: { kind: "notLeader", leader: brief.leader } };
+    }
     const load = body as Partial<GroupLoad> | undefined;
     const wellFormed = typeof load?.group === "string" && typeof load.keys === "number" && typeof load.bytes === "number" && typeof load.writesPerSecond === "number" && typeof load.quiet === "boolean" && (load.epoch === undefined || typeof load.epoch === "number");
     if (!wellFormed || this.options.balance === undefined) return { status: 400, body: { kind: "badRequest" } };

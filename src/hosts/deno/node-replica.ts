@@ -129,12 +129,13 @@ export class NodeReplica implements ReplicaEndpoint {
   }
 
   schedule(): void {
+    if (this.broken) return; // closed or reopened: the node's ticker must not take it back
     this.options.wake(this);
   }
 
   /** A client write was answered here: the load reporter counts it (and wants its quiet check after the last one). */
   afterWrite(): void {
-    if (this.reporter === undefined) return;
+    if (this.reporter === undefined || this.broken) return;
     this.reporter.afterWrite();
     this.schedule();
   }
@@ -177,6 +178,7 @@ export class NodeReplica implements ReplicaEndpoint {
   /** Fails waiting requests (the node is stopping, or reopens the replica); its rows stay. */
   close(): void {
     this.broken = true;
+    this.reporter = undefined;
     this.runtime?.abandon("the node is stopping");
   }
 
