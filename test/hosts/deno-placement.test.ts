@@ -62,6 +62,7 @@ describe("Deno node arguments", () => {
     expect(parseNodeArguments(["--id"], env(secret)).ok).toBe(false);
     expect(parseNodeArguments([...base, "--quiesce", "never"], env(secret))).toEqual({ ok: false, error: "--quiesce must be on or off" });
     expect(parseNodeArguments([...base, "--tls-cert", "/c.pem"], env(secret))).toEqual({ ok: false, error: "--tls-cert and --tls-key go together" });
+    expect(parseNodeArguments([...base, "--tls-cert", "", "--tls-key", "/k.pem"], env(secret))).toEqual({ ok: false, error: "--tls-cert and --tls-key name PEM files" });
   });
 
   it("passes --quiesce off through to the replicas' timing", () => {

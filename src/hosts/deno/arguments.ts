@@ -46,6 +46,7 @@ export function parseNodeArguments(args: readonly string[], env: (name: string) 
   const certFile = values.get("tls-cert");
   const keyFile = values.get("tls-key");
   if ((certFile === undefined) !== (keyFile === undefined)) return { ok: false, error: "--tls-cert and --tls-key go together" };
+  if (certFile === "" || keyFile === "") return { ok: false, error: "--tls-cert and --tls-key name PEM files" };
   const tls = certFile === undefined || keyFile === undefined ? {} : { tls: { certFile, keyFile } };
   const settings = { SPLIT_KEYS: env("SPLIT_KEYS"), SPLIT_BYTES: env("SPLIT_BYTES"), SPLIT_WRITES_PER_SECOND: env("SPLIT_WRITES_PER_SECOND"), MERGE_KEYS: env("MERGE_KEYS"), IDLE_AFTER_MS: env("IDLE_AFTER_MS") };
   const idleAfterMs = idleAfterMsOf(settings);

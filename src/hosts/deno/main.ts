@@ -19,9 +19,18 @@ if (!parsed.ok) {
   Deno.exit(2);
 }
 const options = parsed.options;
+/** A PEM file of --tls-cert or --tls-key, read before anything opens (a clear error, not a stack trace). */
+const pem = (flag: string, file: string): string => {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    console.error(`edgeraft node: cannot read ${flag} ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    return Deno.exit(2);
+  }
+};
+const tls = options.tls === undefined ? {} : { cert: pem("--tls-cert", options.tls.certFile), key: pem("--tls-key", options.tls.keyFile) };
 const node = new ClusterNode(options);
 const self = options.nodes.find((address) => address.id === options.id)!;
-const tls = options.tls === undefined ? {} : { cert: readFileSync(options.tls.certFile, "utf8"), key: readFileSync(options.tls.keyFile, "utf8") };
 const server = Deno.serve({ hostname: self.host, port: self.port, onListen: () => {}, ...tls }, (request) => node.fetch(request));
 node.start();
 console.log(JSON.stringify({ event: "listening", node: options.id, url: `${options.tls === undefined ? "http" : "https"}://${self.host}:${self.port}`, pid: Deno.pid }));
