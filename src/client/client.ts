@@ -238,7 +238,7 @@ export class GroupsApi {
     return (await response.json()) as GroupView;
   }
 
-  /** Removes a group; `groupNotFound` when there is none, `groupProtected` for the default group. */
+  /** Removes a group; `groupNotFound` when there is none, `groupProtected` for the default group and for a group holding a hashed tenant's slots. */
   async remove(name: string, options: CallOptions = {}): Promise<void> {
     const response = await this.transport.call({ method: "DELETE", path: `/v1/groups/${encodeURIComponent(name)}`, idempotent: false, ...signalOf(options) });
     await response.arrayBuffer();

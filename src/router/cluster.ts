@@ -145,6 +145,8 @@ export type ClusterError =
   | { readonly code: "notFound" }
   | { readonly code: "groupExists"; readonly detail?: string }
   | { readonly code: "groupNotFound" }
+  /** The group may not be removed (it holds slots of a hashed tenant keyspace, which no other group would serve). */
+  | { readonly code: "groupProtected"; readonly detail: string }
   | { readonly code: "replicaNotFound"; readonly detail: string }
   | { readonly code: "tooFewReplicas"; readonly detail: string }
   | { readonly code: "tooManyReplicas"; readonly detail: string }

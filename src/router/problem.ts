@@ -103,6 +103,8 @@ export function problemOfClusterError(error: ClusterError, subject: string): Pro
       return problem("groupExists", error.detail ?? `${subject} already exists`);
     case "groupNotFound":
       return problem("groupNotFound", `${subject} does not exist`);
+    case "groupProtected":
+      return problem("groupProtected", error.detail);
     case "badRequest":
       return problem("badRequest", error.detail);
     case "replicaNotFound":

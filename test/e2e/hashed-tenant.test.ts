@@ -3,7 +3,8 @@
  * groups spreads its keys over all of them; point operations, batches and paged scans (fanned out
  * and merged, with a cursor) work through a tenant token; adding a fourth group moves only its share
  * of slots, after which every key is still there once with its version, and the new group takes
- * writes. A tenant already served by one group cannot be made hashed.
+ * writes; none of its groups can be removed (its slots would be served by nobody). A tenant
+ * already served by one group cannot be made hashed.
  */
 import { describe, expect, it } from "vitest";
 import { call, callJson } from "./client.ts";
@@ -71,6 +72,11 @@ describe("a hashed tenant keyspace", () => {
       if (put.body.group === added.body.name) landedInNewGroup += 1;
     }
     expect(landedInNewGroup).toBeGreaterThan(20);
+
+    // A group of the keyspace cannot be removed: nobody else would serve its slots.
+    const removal = await callJson<{ code: string }>(`/v1/groups/${added.body.name}`, { method: "DELETE" });
+    expect([removal.status, removal.body.code]).toEqual([409, "groupProtected"]);
+    expect(await scanAll(token, 80)).toHaveLength(keys.length);
 
     await call(`/v1/tenants/single/kv/x`, { method: "PUT", body: "one group" });
     const refused = await call(`/v1/tenants/single`, { method: "PUT", headers: json, body: JSON.stringify({ mode: "hash", groups: 2 }) });

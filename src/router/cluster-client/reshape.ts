@@ -183,6 +183,15 @@ export class Reshape {
   async remove(name: string): Promise<ClusterResult<{ deleted: true }>> {
     const record = await this.groups.get(name);
     if (!record.ok) return record;
+    const owns = record.value.owns;
+    if ("tenant" in owns && record.value.hashed === true) {
+      // One group of a hashed tenant keyspace: its slots would be served by nobody (the keys in them lost).
+      const table = await this.groups.tenantTable(owns.tenant, true);
+      if (!table.ok) return table;
+      if (table.value !== undefined && spansOf(table.value, name).length > 0) {
+        return { ok: false, error: { code: "groupProtected", detail: `group ${name} holds hash slots of tenant ${owns.tenant}'s keyspace, which no other group serves; it cannot be removed` } };
+      }
+    }
     if (!("tenant" in record.value.owns) && record.value.state === "active") {
       const table = await this.groups.keyspace(true);
       if (!table.ok) return table;
