@@ -57,7 +57,7 @@ const preferredLeader = 1;
 /**
  * How long a replica that won an election leads before its node hands leadership back to replica
  * 1, in milliseconds: spread is no emergency, and an operator's transfer asked for soon after an
- * election (a new group's first contested one, a failover) must not race the handback.
+ * election (a failover, possibly contested) must not race the handback.
  */
 const handBackAfterMs = 5_000;
 
