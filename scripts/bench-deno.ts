@@ -16,7 +16,7 @@ import { startDenoCluster, testClusterSecret, type DenoCluster } from "../test/e
 import { e2eAdminToken } from "../test/e2e/wrangler.ts";
 import { etcdPut, etcdRange, findEtcd, startEtcd } from "./bench-deno/etcd.ts";
 import { runLoad, valueOf, type LoadCell } from "./bench-deno/load.ts";
-import { benchHeartbeats, benchIdleGroups, cellDirectory } from "./bench-deno/groups.ts";
+import { benchHeartbeats, benchIdleGroups, cellDirectory, noAutomaticSplits } from "./bench-deno/groups.ts";
 import { mainThreadsCpuMs, processesCpuMs, processesWrittenBytes } from "./bench-deno/process-cpu.ts";
 
 const quick = process.argv.includes("--quick");
@@ -160,7 +160,7 @@ async function measureNodes(cluster: DenoCluster, operation: string, concurrency
 }
 
 async function benchEdgeraft(): Promise<void> {
-  const cluster = await startDenoCluster({ dataDirectory: join(work, "edgeraft"), tickMs: 100 });
+  const cluster = await startDenoCluster({ dataDirectory: join(work, "edgeraft"), tickMs: 100, envOf: () => noAutomaticSplits });
   try {
     for (const concurrency of concurrencies) await measureNodes(cluster, "put", concurrency, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)));
     for (const concurrency of concurrencies) await measureNodes(cluster, "get (linearizable)", concurrency, (client, n) => get(cluster, client, `/v1/kv/${keyOf(client, n)}`));
