@@ -7,7 +7,7 @@
  * finishes such a removal when nobody asks again (an automatic merge that died), but never a
  * tenant's group, which is marked deleting with its data still in it.
  */
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DurableObjectDirectory } from "../../src/hosts/cloudflare/directory.ts";
 import { ClusterClient } from "../../src/router/cluster-client/cluster-client.ts";
@@ -15,24 +15,8 @@ import { GroupIo } from "../../src/router/cluster-client/group-io.ts";
 import { Metadata, type GroupRecord } from "../../src/router/cluster-client/metadata.ts";
 import { ReplicaCaller } from "../../src/router/cluster-client/replica-caller.ts";
 import { SessionPool } from "../../src/router/cluster-client/session-pool.ts";
+import { call, settled } from "./worker-call.ts";
 
-const worker = (exports as unknown as { default: { fetch(request: Request): Promise<Response> } }).default;
-const token = "workers-test-admin";
-
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, any> }> {
-  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await worker.fetch(new Request(`https://edgeraft.test${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) }));
-  const text = await response.text();
-  return { status: response.status, json: text.startsWith("{") ? JSON.parse(text) : { text } };
-}
-
-/** Setup, not under test: repeats `attempt` until it answers `ok` (a busy machine may not answer a call in time). */
-async function settled<T>(attempt: () => Promise<T>, ok: (answer: T) => boolean): Promise<T> {
-  let answer = await attempt();
-  for (let round = 0; round < 10 && !ok(answer); round++) answer = await attempt();
-  return answer;
-}
 
 /** Setup, not under test: a prefix group `name` split at `at` into `name`-hi (then `afterSplit`), whose range then moves back to `name` and which is marked deleting, as a merge that died before its tombstone leaves it. */
 async function interruptedMerge(name: string, prefix: string, at: string, afterSplit?: () => Promise<void>): Promise<Metadata> {

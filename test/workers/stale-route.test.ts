@@ -6,7 +6,7 @@
  * what the target serves (nothing of the span any more), so the range table keeps naming the
  * group that serves the span, its record write loses the race and it reports the saga done.
  */
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { DurableObjectDirectory } from "../../src/hosts/cloudflare/directory.ts";
 import { lookupKey, type RangeTable } from "../../src/multiraft/keyspace.ts";
@@ -18,17 +18,8 @@ import { MoveDriver } from "../../src/router/cluster-client/move-driver.ts";
 import { ReplicaCaller } from "../../src/router/cluster-client/replica-caller.ts";
 import { SessionPool } from "../../src/router/cluster-client/session-pool.ts";
 import type { ClusterResult } from "../../src/router/cluster.ts";
+import { call, settled } from "./worker-call.ts";
 
-const worker = (exports as unknown as { default: { fetch(request: Request): Promise<Response> } }).default;
-const token = "workers-test-admin";
-
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, any> }> {
-  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await worker.fetch(new Request(`https://edgeraft.test${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) }));
-  const text = await response.text();
-  return { status: response.status, json: text.startsWith("{") ? JSON.parse(text) : { text } };
-}
 
 /** The router's metadata access and move drivers over the real objects, as ClusterClient wires them. */
 function router(): { meta: Metadata; driver: () => MoveDriver } {
@@ -37,13 +28,6 @@ function router(): { meta: Metadata; driver: () => MoveDriver } {
   const meta = new Metadata(io, caller, ["wnam", "weur", "apac"]);
   const groups = new Groups(meta, caller, io);
   return { meta, driver: () => new MoveDriver({ meta, io, caller, record: (name) => groups.get(name), tableChanged: () => groups.invalidate() }) };
-}
-
-/** Setup, not under test: repeats `attempt` until it answers `ok` (a busy machine may not answer a call in time). */
-async function settled<T>(attempt: () => Promise<T>, ok: (answer: T) => boolean): Promise<T> {
-  let answer = await attempt();
-  for (let round = 0; round < 10 && !ok(answer); round++) answer = await attempt();
-  return answer;
 }
 
 /** Setup: a prefix group holding its prefix (its create saga finished by a move if the first answer was lost). */

@@ -11,19 +11,10 @@
  * and applies a committed one whose router died before resolving, then forgets both records.
  */
 import { runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { call } from "./worker-call.ts";
 
-const worker = (exports as unknown as { default: { fetch(request: Request): Promise<Response> } }).default;
-const token = "workers-test-admin";
-
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, any> }> {
-  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await worker.fetch(new Request(`https://edgeraft.test${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) }));
-  const text = new TextDecoder().decode(await response.arrayBuffer());
-  return { status: response.status, json: text.length > 0 && text.startsWith("{") ? JSON.parse(text) : { text } };
-}
 
 const txn = (body: unknown) => call("POST", "/v1/txn", body);
 
