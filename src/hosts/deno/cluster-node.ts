@@ -363,7 +363,7 @@ export class ClusterNode {
         if (replica.nextDueAtMs() !== null) this.awake.add(replica);
         this.sweeps.note(replica);
       },
-      ...(this.options.balance === undefined ? {} : { loadReports: { ...this.options.balance, send: (load: GroupLoad) => void this.cluster.reportLoad(load) } }),
+      ...(this.options.balance === undefined ? {} : { loadReports: { ...this.options.balance, send: (load: GroupLoad) => void this.cluster.caller.call(metaGroup, loadReportPath, load, false) } }),
       failed: (replica, error) => {
         console.error(`edgeraft node: a driver pass of ${replica.scope} failed and was rolled back; reopening it: ${String(error)}`);
         queueMicrotask(() => this.reopen(replica));

@@ -41,7 +41,6 @@ import { Replicas } from "./replicas.ts";
 import { TxnDriver, type IntentInfo, type SweptRecord } from "./txn-driver.ts";
 import { Leadership } from "./leadership.ts";
 import { metaGroup } from "./directory.ts";
-import type { GroupLoad } from "../../multiraft/balance.ts";
 
 /** Settings of a cluster client. */
 export interface ClusterClientOptions {
@@ -248,13 +247,9 @@ export class ClusterClient implements Cluster {
     this.txns.haltAfter = phase;
   }
 
-  /**
-   * Resumes every range move left unfinished (a crashed driver's), whatever its age, and finishes
-   * removing every group a crashed merge or removal left deleting (the balancer runs this first).
-   */
-  async resumeOperations(): Promise<void> {
-    await this.driver.resumeStale(true);
-    await this.reshape.finishRemovals();
+  /** Resumes unfinished moves and finishes removals a crash left half-done (Reshape.resume; the balancer runs this first). */
+  resumeOperations(): Promise<void> {
+    return this.reshape.resume();
   }
 
   async mergeGroups(name: string, other: string): Promise<ClusterResult<GroupView>> {
@@ -263,11 +258,6 @@ export class ClusterClient implements Cluster {
 
   transferLeader(name: string, to?: number): Promise<ClusterResult<LeaderTransfer>> {
     return this.leadership.transfer(name, to);
-  }
-
-  /** Sends a data group leader's load report to the metadata group's leader (best effort: a lost report is followed by the next). */
-  async reportLoad(load: GroupLoad): Promise<void> {
-    await this.caller.call(metaGroup, "/internal/report", load, false);
   }
 
   /** The metadata group's leader balancer's choice of leader for `record` (undefined when it gives none). */

@@ -148,10 +148,12 @@ export class Reshape {
   }
 
   /**
-   * Finishes removing every group of the shared keyspace left deleting with nothing to serve (see
+   * Resumes every range move left unfinished (a crashed driver's), whatever its age, then finishes
+   * removing every group of the shared keyspace left deleting with nothing to serve (see
    * removalMayFinish): a removal that died half-way would otherwise stay deleting for good.
    */
-  async finishRemovals(): Promise<void> {
+  async resume(): Promise<void> {
+    await this.driver.resumeStale(true);
     const records = await this.groups.list();
     if (!records.ok) return;
     const deleting = records.value.filter((record) => record.state === "deleting");
