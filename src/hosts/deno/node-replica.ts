@@ -133,17 +133,16 @@ export class NodeReplica implements ReplicaEndpoint {
     this.options.wake(this);
   }
 
-  /** A client write was answered here: the load reporter counts it (and wants its quiet check after the last one). */
+  /** A client write was answered here: the load reporter counts it (the request's schedule() then arms its quiet check). */
   afterWrite(): void {
-    if (this.reporter === undefined || this.broken) return;
-    this.reporter.afterWrite();
-    this.schedule();
+    if (!this.broken) this.reporter?.afterWrite();
   }
 
   /** When the node's ticker must next look at this replica (its engine's next tick, or the load reporter's quiet check), or null. */
   nextDueAtMs(): number | null {
-    const due = [this.runtime?.nextTickAtMs() ?? null, this.reporter?.quietCheckAtMs() ?? null].filter((at): at is number => at !== null);
-    return due.length === 0 ? null : Math.min(...due);
+    const tick = this.runtime?.nextTickAtMs() ?? null;
+    const quiet = this.reporter?.quietCheckAtMs() ?? null;
+    return tick === null ? quiet : quiet === null ? tick : Math.min(tick, quiet);
   }
 
   /** Runs what is due at `nowMs`: the engine's tick, the load reporter's quiet check. */
