@@ -39,6 +39,28 @@ function committedEntries(path: string): Record<string, number> {
   return Object.fromEntries(rows.map((row) => [row.scope, Number(row.n)]));
 }
 
+/**
+ * Holds each background WAL sync of `storage` once it is done, until release() lets it report
+ * (so a test decides what runs while a sync is in flight); release() waits for the next sync to
+ * be held, lets it report, and resolves after the tasks it released ran.
+ */
+function holdSyncs(storage: NodeStorage): { release(): Promise<void> } {
+  const database = storage.database;
+  const sync = database.syncWalInBackground.bind(database);
+  const held: (() => void)[] = [];
+  database.syncWalInBackground = (done) => sync((error) => held.push(() => done(error)));
+  return {
+    release: async () => {
+      for (let waited = 0; held.length === 0; waited++) {
+        if (waited > 500) throw new Error("no sync was started");
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      held.shift()!();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    },
+  };
+}
+
 describe("a node's shared database", () => {
   it("commits and syncs the passes of many groups in one macrotask once, before releasing what waits", async () => {
     const path = join(directory, `node-${++files}.sqlite`);
@@ -103,6 +125,65 @@ describe("a node's shared database", () => {
     expect(storage.counters.syncs).toBe(2);
     storage.afterTurn(() => events.push("nothing to wait for"));
     expect(events.at(-1)).toBe("nothing to wait for");
+    storage.close();
+  });
+
+  it("keeps the turn open while a sync runs: later tasks' passes are one commit when it ends, covered by the next sync", async () => {
+    const path = join(directory, `node-${++files}.sqlite`);
+    const storage = openStorage(path);
+    const syncs = holdSyncs(storage);
+    const [a, b, c] = ["a/1", "b/1", "c/1"].map((scope) => new SyncNotingLogStore(storage.database, scope));
+    const events: string[] = [];
+    storage.pass(() => a!.save({ hardState: null, entries: [entry(1)], snapshot: null }), () => a!.takeMustSync());
+    storage.afterTurn(() => events.push("a1 synced"));
+    // A proposal released by the first sync (as ReplicaRuntime's whenDurable releases them).
+    const released = storage.whenSynced().then(() => storage.pass(() => c!.save({ hardState: null, entries: [entry(1)], snapshot: null }), () => c!.takeMustSync()));
+    await Promise.resolve();
+    expect(storage.counters.turns).toBe(1); // committed at the task's end; its sync is in flight
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    storage.pass(() => a!.save({ hardState: null, entries: [entry(2)], snapshot: null }), () => a!.takeMustSync());
+    storage.afterTurn(() => events.push("a2 synced"));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    storage.pass(() => b!.save({ hardState: null, entries: [entry(1)], snapshot: null }), () => b!.takeMustSync());
+    storage.afterTurn(() => events.push("b1 synced"));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    // Two more tasks ran passes: one turn, still open, not committed (a second connection sees the first turn only).
+    expect(storage.counters).toEqual({ turns: 1, passes: 3, syncs: 0 });
+    expect(storage.pending).toBe(true);
+    expect(committedEntries(path)).toEqual({ "a/1": 1 });
+    await syncs.release();
+    await released;
+    await Promise.resolve();
+    // The first sync released its outputs; the open turn, with the proposal it released, is one commit.
+    expect(events).toEqual(["a1 synced"]);
+    expect(storage.counters).toEqual({ turns: 2, passes: 4, syncs: 1 });
+    expect(committedEntries(path)).toEqual({ "a/1": 2, "b/1": 1, "c/1": 1 });
+    await syncs.release();
+    expect(events).toEqual(["a1 synced", "a2 synced", "b1 synced"]);
+    expect(storage.counters).toEqual({ turns: 2, passes: 4, syncs: 2 });
+    storage.close();
+  });
+
+  it("commits once what a sync's outputs write when it ends: a pass one of them runs and the proposals it released", async () => {
+    const path = join(directory, `node-${++files}.sqlite`);
+    const storage = openStorage(path);
+    const syncs = holdSyncs(storage);
+    const [a, b, c] = ["a/1", "b/1", "c/1"].map((scope) => new SyncNotingLogStore(storage.database, scope));
+    storage.pass(() => a!.save({ hardState: null, entries: [entry(1)], snapshot: null }), () => a!.takeMustSync());
+    // An output that runs a pass (a leader stepping the acknowledgements it held), then a proposal
+    // released the way ReplicaRuntime's whenDurable releases them (a promise).
+    storage.afterTurn(() => storage.pass(() => b!.save({ hardState: null, entries: [entry(1)], snapshot: null }), () => b!.takeMustSync()));
+    const released = storage.whenSynced().then(() => storage.pass(() => c!.save({ hardState: null, entries: [entry(1)], snapshot: null }), () => c!.takeMustSync()));
+    await Promise.resolve();
+    expect(storage.counters).toEqual({ turns: 1, passes: 1, syncs: 0 });
+    expect(storage.pending).toBe(false);
+    await syncs.release();
+    await released;
+    await Promise.resolve();
+    expect(storage.counters).toEqual({ turns: 2, passes: 3, syncs: 1 });
+    expect(committedEntries(path)).toEqual({ "a/1": 1, "b/1": 1, "c/1": 1 });
+    await syncs.release();
+    expect(storage.counters.syncs).toBe(2);
     storage.close();
   });
 
