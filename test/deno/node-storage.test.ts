@@ -3,7 +3,9 @@
  * groups in one macrotask are one transaction and one WAL sync; what waits for the turn runs only
  * once a second connection can read the turn's rows; a turn that wrote nothing Raft relies on
  * commits without a sync; a failed pass is rolled back alone; outputs are released in order after
- * the background sync that covers them; and a leader's AppendEntries leave a NodeReplica before
+ * the background sync that covers them; while a sync runs, the passes of later tasks and of what it
+ * released are one commit when it ends (also when one of its outputs throws); and a leader's
+ * AppendEntries leave a NodeReplica before
  * the sync while its other messages, and the input that could acknowledge them, wait for it,
  * while an acknowledgement of an entry already synced is stepped at once; and whether a
  * replica's applied state is all synced (when answers may skip the wait for the next sync).
@@ -184,6 +186,27 @@ describe("a node's shared database", () => {
     expect(committedEntries(path)).toEqual({ "a/1": 1, "b/1": 1, "c/1": 1 });
     await syncs.release();
     expect(storage.counters.syncs).toBe(2);
+    storage.close();
+  });
+
+  it("still commits and syncs the turn kept open during a sync when an output that sync released throws", async () => {
+    const path = join(directory, `node-${++files}.sqlite`);
+    const storage = openStorage(path);
+    const syncs = holdSyncs(storage);
+    const [a, b] = ["a/1", "b/1"].map((scope) => new SyncNotingLogStore(storage.database, scope));
+    storage.pass(() => a!.save({ hardState: null, entries: [entry(1)], snapshot: null }), () => a!.takeMustSync());
+    storage.afterTurn(() => {
+      throw new Error("an output failed");
+    });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    storage.pass(() => b!.save({ hardState: null, entries: [entry(1)], snapshot: null }), () => b!.takeMustSync());
+    const released: string[] = [];
+    storage.afterTurn(() => released.push("b1 synced"));
+    await expect(syncs.release()).rejects.toThrow("an output failed");
+    await syncs.release();
+    expect(released).toEqual(["b1 synced"]);
+    expect(committedEntries(path)).toEqual({ "a/1": 1, "b/1": 1 });
+    expect(storage.counters).toEqual({ turns: 2, passes: 2, syncs: 2 });
     storage.close();
   });
 

@@ -123,7 +123,7 @@ export class ClusterNode {
       synced: (startedMs) => this.timings.record("walSync", startedMs),
       // Fail-stop, as etcd panics on a WAL error: nothing that waited for this sync was released.
       failed: (error) => {
-        throw new Error(`edgeraft node: the WAL sync failed; stopping: ${String(error)}`);
+        throw new Error(`edgeraft node: the node's storage failed (a WAL sync, or a transaction SQLite ended itself); stopping: ${String(error)}`);
       },
     });
     this.transport = new NodeTransport({

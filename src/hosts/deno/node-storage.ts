@@ -2,7 +2,7 @@
  * A Deno node's one SQLite database, shared by every replica on the node: all groups' Raft logs,
  * hard states, snapshots and KV state machines (schema.ts sharedMigrations), each replica seeing
  * only its rows through scoped stores. This is TiKV's "one raft engine per store": a node syncs
- * once per turn however many groups wrote in it (group commit across groups).
+ * once per sync however many groups wrote meanwhile (group commit across groups).
  *
  * A turn opens with the first driver pass that writes (BEGIN IMMEDIATE) and is committed in a
  * microtask at the end of the event-loop task, or, when a sync is in flight then, once that sync
@@ -70,7 +70,14 @@ export class NodeStorage {
       result = work();
       this.database.execute("RELEASE pass");
     } catch (error) {
-      this.database.execute("ROLLBACK TO pass; RELEASE pass");
+      try {
+        this.database.execute("ROLLBACK TO pass; RELEASE pass");
+      } catch (rollbackError) {
+        // SQLite ended the whole transaction itself (a full disk, an I/O error): the turn's other
+        // passes, which outputs wait on, are gone. Fail-stop, outside the caller's recovery.
+        this.closed = true;
+        queueMicrotask(() => this.options.failed(rollbackError));
+      }
       throw error;
     } finally {
       this.inPass = false;
@@ -80,7 +87,7 @@ export class NodeStorage {
     return result;
   }
 
-  /** Whether a turn is open: some writes of this task are not committed yet. */
+  /** Whether a turn is open: some writes of this task (or of the tasks since a sync started) are not committed yet. */
   get pending(): boolean {
     return this.turnOpen;
   }
@@ -185,14 +192,18 @@ export class NodeStorage {
     const released = this.releasing;
     this.releasing = [];
     this.settling = true;
-    for (const callback of released) callback(); // may add passes to the open turn
-    if (this.turnOpen) {
-      // The turn kept open during the sync (flush), with what the callbacks and the proposals they
-      // released add to it, is committed at the end of this task and covered by the next sync.
-      queueMicrotask(() => this.flush());
-      return;
+    try {
+      for (const callback of released) callback(); // may add passes to the open turn
+    } finally {
+      // Also when a callback threw: the open turn must still be committed and synced.
+      if (this.turnOpen) {
+        // The turn kept open during the sync (flush), with what the callbacks and the proposals
+        // they released add to it, is committed at the end of this task and covered by the next sync.
+        queueMicrotask(() => this.flush());
+      } else {
+        this.settling = false;
+        this.startSyncOrRelease();
+      }
     }
-    this.settling = false;
-    this.startSyncOrRelease();
   }
 }
