@@ -6,7 +6,8 @@
  * groups (quiescence off); and 1,000 idle groups on a fresh cluster (messages between nodes per
  * second, memory per idle group). `-- --quick` shortens every cell; `--only=edgeraft`, `--seconds=N`
  * and `--no-idle` make a short profiling run; `--only=heartbeats` and `--only=idle` run one of the
- * group-count cells alone. Each edgeraft cell also prints what the nodes did meanwhile (WAL
+ * group-count cells alone. The write bar is then measured again with both clusters up and their
+ * 64-client write cells alternating, three rounds (`--only=bar` alone). Each edgeraft cell also prints what the nodes did meanwhile (WAL
  * syncs, storage transactions, frames and CPU per second). Results go to bench-results/deno-*.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -179,12 +180,49 @@ async function benchEdgeraft(): Promise<void> {
   }
 }
 
+/**
+ * The write bar measured with both systems up at once, their 64-client write cells alternating
+ * (etcd first in odd rounds, edgeraft first in even ones), so a change in the machine's load
+ * between the two halves of the run weighs on both sides alike; the bar is the median of the
+ * rounds' ratios.
+ */
+async function benchWriteBarAlternating(rounds: number): Promise<void> {
+  const binary = findEtcd();
+  if (binary === undefined) return;
+  const etcd = await startEtcd(binary, join(work, "etcd-alternating"));
+  const cluster = await startDenoCluster({ dataDirectory: join(work, "edgeraft-alternating"), tickMs: 100, envOf: () => noAutomaticSplits });
+  try {
+    const ratios: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const etcdCell = () => measure("etcd", `put, alternating ${round}`, 64, (client, n) => etcdPut(etcd.clientUrls[client % 3]!, keyOf(client, n), valueOf(valueBytes, client, n)), etcd.pids);
+      const oursCell = () => measure("edgeraft", `put, alternating ${round}`, 64, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)), cluster.pids());
+      let theirs: Row;
+      let ours: Row;
+      if (round % 2 === 1) {
+        theirs = await etcdCell();
+        ours = await oursCell();
+      } else {
+        ours = await oursCell();
+        theirs = await etcdCell();
+      }
+      ratios.push(ours.perSecond / theirs.perSecond);
+    }
+    const sorted = [...ratios].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    notes.push(`bar, alternating (both clusters up, ${rounds} rounds of etcd and edgeraft 64-client write cells in turn): edgeraft / etcd writes/s per round ${ratios.map((ratio) => ratio.toFixed(2)).join(", ")}; median ${median.toFixed(2)} (>= 1.0 wanted)`);
+  } finally {
+    await cluster.stop();
+    await etcd.stop();
+  }
+}
+
 const note = (line: string) => {
   console.log(line);
   notes.push(line);
 };
 if (only === undefined || only === "etcd") await benchEtcd();
 if (only === undefined || only === "edgeraft") await benchEdgeraft();
+if (only === undefined || only === "bar") await benchWriteBarAlternating(quick ? 1 : 3);
 if (only === undefined || only === "heartbeats") {
   await benchHeartbeats({ dataDirectory: cellDirectory(work, "heartbeats"), counts: quick ? [2, 10] : [2, 10, 100], windowMs: quick ? 3_000 : 5_000, note });
 }
