@@ -179,6 +179,11 @@ export class ClusterNode {
     return this.timings.time("forward", this.transport.request(node, { group, replica, path, body }));
   }
 
+  /** Which of `replicas` (ids of `group`) placement puts on this node, if any (the directory's local replica). */
+  hostedReplica(group: string, replicas: readonly number[]): number | undefined {
+    return replicas.find((replica) => nodeOfReplica(group, replica, this.nodeIds) === this.id);
+  }
+
   /** Replicas hosted here and how many of them lead their group. */
   summary(): { replicas: number; leading: number; awake: number; walSyncs: number; transactions: number; turns: number; tickRuns: number } {
     let leading = 0;

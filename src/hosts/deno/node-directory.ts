@@ -2,7 +2,8 @@
  * The ReplicaDirectory of a Deno node: the router's calls to a replica go to the node that holds
  * it (placement.ts), answered in-process when that is this node and over the node transport
  * otherwise. A node that is not connected makes the call throw, which the router's ReplicaCaller
- * treats as an unreachable replica (it tries the next one).
+ * treats as an unreachable replica (it tries the next one). A stale read asks this node's own
+ * replica of the group first (localReplica).
  */
 import type { GroupDescriptor, ReplicaDirectory } from "../../router/cluster-client/directory.ts";
 import type { ReplicaAnswer } from "../common/replica-requests.ts";
@@ -10,6 +11,8 @@ import type { ReplicaAnswer } from "../common/replica-requests.ts";
 /** How the directory reaches replicas: the node's own dispatcher. */
 export interface ReplicaDispatch {
   call(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer>;
+  /** Which of `replicas` (ids of `group`) this node holds, if any. */
+  hostedReplica(group: string, replicas: readonly number[]): number | undefined;
 }
 
 /** A ReplicaDirectory over a node's dispatcher. */
@@ -23,5 +26,10 @@ export class NodeDirectory implements ReplicaDirectory {
   async call(group: GroupDescriptor, id: number, path: string, body: unknown): Promise<Response> {
     const answer = await this.dispatch.call(group.name, id, path, body);
     return Response.json(answer.body, { status: answer.status });
+  }
+
+  /** This node's replica of `group`: a stale read is served here, without a forward. */
+  localReplica(group: GroupDescriptor): number | undefined {
+    return this.dispatch.hostedReplica(group.name, group.replicas.map((replica) => replica.id));
   }
 }

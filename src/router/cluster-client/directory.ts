@@ -15,6 +15,11 @@ export interface GroupDescriptor {
 export interface ReplicaDirectory {
   /** POSTs (or GETs when body is undefined) `path` on replica `id` of `group`; throws when unreachable. */
   call(group: GroupDescriptor, id: number, path: string, body: unknown): Promise<Response>;
+  /**
+   * The replica of `group` that lives where this router runs, reached without a network hop (a
+   * Deno node's own replica), if any; a read that any replica may serve (`stale`) asks it first.
+   */
+  localReplica?(group: GroupDescriptor): number | undefined;
 }
 
 /** The metadata group: always three replicas, named meta/1 to meta/3. */

@@ -58,7 +58,7 @@ export class GroupIo {
 
   /** Reads `key`; found is false when absent. */
   async get(group: GroupDescriptor, key: string, consistency: Consistency, origin?: string): Promise<GroupResult<{ found: boolean; value?: Uint8Array; version?: number }>> {
-    const outcome = await this.caller.call<GetReply>(group, "/internal/get", { epoch: group.epoch, key, consistency, ...originField(origin) }, false);
+    const outcome = await this.caller.call<GetReply>(group, "/internal/get", { epoch: group.epoch, key, consistency, ...originField(origin) }, false, { anyReplica: consistency === "stale" });
     if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
     if (outcome.kind !== "answer") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
     const answer = outcome.answer;
@@ -75,7 +75,7 @@ export class GroupIo {
     range: { start?: string; end?: string; prefix?: string; limit: number; cursor?: string },
     consistency: Consistency,
   ): Promise<GroupResult<{ entries: KvEntry[]; cursor?: string }>> {
-    const outcome = await this.caller.call<ScanReply>(group, "/internal/scan", { epoch: group.epoch, ...range, consistency }, false);
+    const outcome = await this.caller.call<ScanReply>(group, "/internal/scan", { epoch: group.epoch, ...range, consistency }, false, { anyReplica: consistency === "stale" });
     if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
     if (outcome.kind !== "answer") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
     const answer = outcome.answer;
