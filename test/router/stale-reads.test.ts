@@ -1,9 +1,10 @@
 /**
- * Proves that a `stale` read asks the replica local to the router first (a Deno node's own replica
- * of the group: no forward to the leader) and takes its answer when it is "ok", without taking that
- * replica for the leader; that a refusal from it (a replica that has not caught up with its group's
- * ranges) or its failure sends the read to the leader as before; and that linearizable reads, and
- * routers without a local replica (Cloudflare's), go to the leader.
+ * Proves that a `stale` GET asks the replica local to the router first (a Deno node's own replica
+ * of the group: no forward to the leader) and takes its answer when it found the key, without
+ * taking that replica for the leader; that "absent" from it (what a replica that has not applied
+ * its group's ranges or data yet answers), a refusal, or its failure sends the read to the leader
+ * as before; and that scans, linearizable reads, and routers without a local replica
+ * (Cloudflare's) go to the leader.
  */
 import { describe, expect, it } from "vitest";
 import type { ReplicaDirectory } from "../../src/router/cluster-client/directory.ts";
@@ -21,7 +22,7 @@ function scripted(local: object | Error, options: { hasLocal?: boolean } = {}) {
     call(_group, id, path) {
       calls.push(`${id} ${path}`);
       if (id === 2) return local instanceof Error ? Promise.reject(local) : Promise.resolve(Response.json(local));
-      if (id === 1) return Promise.resolve(Response.json(found("new")));
+      if (id === 1) return Promise.resolve(Response.json(path === "/internal/scan" ? { kind: "ok", entries: [] } : found("new")));
       return Promise.resolve(Response.json({ kind: "notLeader", leader: 1 }));
     },
     ...(options.hasLocal === false ? {} : { localReplica: () => 2 }),
@@ -40,8 +41,8 @@ describe("a stale read", () => {
     expect(caller.leaderOf(group.name)).toBe(1);
   });
 
-  it("goes to the leader when the local replica refuses (wrong range) or cannot be reached", async () => {
-    for (const local of [{ kind: "wrongRange" }, new Error("unreachable")]) {
+  it("goes to the leader when the local replica does not find the key, refuses (wrong range) or cannot be reached", async () => {
+    for (const local of [{ kind: "ok", found: false }, { kind: "wrongRange" }, new Error("unreachable")]) {
       const { calls, io } = scripted(local);
       const read = await io.get(group, "k", "stale");
       expect(read).toEqual({ ok: true, value: { found: true, value: new TextEncoder().encode("new"), version: 7 } });
@@ -49,19 +50,16 @@ describe("a stale read", () => {
     }
   });
 
-  it("also serves a stale scan locally", async () => {
-    const { calls, io } = scripted({ kind: "ok", entries: [{ key: "k", valueBase64: btoa("old"), version: 7 }] });
-    const page = await io.scan(group, { prefix: "k", limit: 10 }, "stale");
-    expect(page.ok).toBe(true);
-    expect(calls).toEqual(["2 /internal/scan"]);
-  });
 });
 
 describe("other reads", () => {
-  it("go to the leader: linearizable ones, and stale ones where the router has no local replica", async () => {
+  it("go to the leader: linearizable ones, stale scans, and stale ones where the router has no local replica", async () => {
     const linearizable = scripted(found("old"));
     expect((await linearizable.io.get(group, "k", "linearizable")).ok).toBe(true);
     expect(linearizable.calls).toEqual(["1 /internal/get"]);
+    const scan = scripted({ kind: "ok", entries: [] });
+    await scan.io.scan(group, { prefix: "k", limit: 10 }, "stale");
+    expect(scan.calls).toEqual(["1 /internal/scan"]);
     const noLocal = scripted(found("old"), { hasLocal: false });
     expect((await noLocal.io.get(group, "k", "stale")).ok).toBe(true);
     expect(noLocal.calls).toEqual(["1 /internal/get"]);

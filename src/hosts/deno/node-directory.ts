@@ -2,7 +2,7 @@
  * The ReplicaDirectory of a Deno node: the router's calls to a replica go to the node that holds
  * it (placement.ts), answered in-process when that is this node and over the node transport
  * otherwise. A node that is not connected makes the call throw, which the router's ReplicaCaller
- * treats as an unreachable replica (it tries the next one). A stale read asks this node's own
+ * treats as an unreachable replica (it tries the next one). A stale GET asks this node's own
  * replica of the group first (localReplica).
  */
 import type { GroupDescriptor, ReplicaDirectory } from "../../router/cluster-client/directory.ts";
@@ -28,7 +28,7 @@ export class NodeDirectory implements ReplicaDirectory {
     return Response.json(answer.body, { status: answer.status });
   }
 
-  /** This node's replica of `group`: a stale read is served here, without a forward. */
+  /** This node's replica of `group`: a stale GET that finds its key here needs no forward. */
   localReplica(group: GroupDescriptor): number | undefined {
     return this.dispatch.hostedReplica(group.name, group.replicas.map((replica) => replica.id));
   }

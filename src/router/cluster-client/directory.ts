@@ -17,7 +17,7 @@ export interface ReplicaDirectory {
   call(group: GroupDescriptor, id: number, path: string, body: unknown): Promise<Response>;
   /**
    * The replica of `group` that lives where this router runs, reached without a network hop (a
-   * Deno node's own replica), if any; a read that any replica may serve (`stale`) asks it first.
+   * Deno node's own replica), if any; a stale GET asks it first (GroupIo).
    */
   localReplica?(group: GroupDescriptor): number | undefined;
 }

@@ -58,7 +58,7 @@ export class GroupIo {
 
   /** Reads `key`; found is false when absent. */
   async get(group: GroupDescriptor, key: string, consistency: Consistency, origin?: string): Promise<GroupResult<{ found: boolean; value?: Uint8Array; version?: number }>> {
-    const outcome = await this.caller.call<GetReply>(group, "/internal/get", { epoch: group.epoch, key, consistency, ...originField(origin) }, false, { anyReplica: consistency === "stale" });
+    const outcome = await this.caller.call<GetReply>(group, "/internal/get", { epoch: group.epoch, key, consistency, ...originField(origin) }, false, consistency === "stale" ? { localAnswer: foundLocally } : {});
     if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
     if (outcome.kind !== "answer") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
     const answer = outcome.answer;
@@ -75,7 +75,7 @@ export class GroupIo {
     range: { start?: string; end?: string; prefix?: string; limit: number; cursor?: string },
     consistency: Consistency,
   ): Promise<GroupResult<{ entries: KvEntry[]; cursor?: string }>> {
-    const outcome = await this.caller.call<ScanReply>(group, "/internal/scan", { epoch: group.epoch, ...range, consistency }, false, { anyReplica: consistency === "stale" });
+    const outcome = await this.caller.call<ScanReply>(group, "/internal/scan", { epoch: group.epoch, ...range, consistency }, false);
     if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
     if (outcome.kind !== "answer") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
     const answer = outcome.answer;
@@ -85,6 +85,17 @@ export class GroupIo {
     const entries = answer.entries.map((e) => ({ key: e.key, value: decodeBase64(e.valueBase64) ?? new Uint8Array(), version: e.version }));
     return { ok: true, value: answer.cursor === undefined ? { entries } : { entries, cursor: answer.cursor } };
   }
+}
+
+/**
+ * Whether a stale GET answered by the router's local replica (a Deno node's own) stands: only when
+ * it found the key. A replica that has not applied the group's ranges or data yet (just added, or
+ * behind a split) answers "absent" for keys its group holds, so absence is asked of the leader.
+ * (Scans always go to the leader: a lagging replica of a hashed tenant's group could drop or
+ * repeat the keys of a slot on the move.)
+ */
+function foundLocally(answer: Record<string, unknown>): boolean {
+  return answer.kind === "ok" && answer.found === true;
 }
 
 /** The `origin` member of an internal request body: where the client request came from, for the leader's locality counts. */

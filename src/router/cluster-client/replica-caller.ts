@@ -51,18 +51,16 @@ export class ReplicaCaller {
   /**
    * Calls `path` at the group's leader until it gives a final answer. `isWrite` decides what an
    * exhausted retry means: "unknown" (may have been applied) for writes, "unavailable" for reads.
-   * `anyReplica` (a read any replica may serve: `stale`) first asks the replica local to this
-   * router, if the directory has one, and takes its answer when it is "ok"; anything else (a
-   * refusal from a replica that has not caught up with its group's ranges, an error) goes to the
+   * `localAnswer` (a read any replica may serve: `stale`) first asks the replica local to this
+   * router, if the directory has one, and takes its answer when `localAnswer` accepts it; anything
+   * else (a refusal, an answer a replica that has not caught up could give, an error) goes to the
    * leader as usual. The local replica is not remembered as the leader.
    */
-  async call<T>(group: GroupDescriptor, path: string, body: unknown, isWrite: boolean, options: { anyReplica?: boolean } = {}): Promise<CallOutcome<T>> {
-    if (options.anyReplica === true) {
-      const local = this.directory.localReplica?.(group);
-      if (local !== undefined && group.replicas.some((replica) => replica.id === local)) {
-        const answer = await this.direct<Record<string, unknown>>(group, local, path, body);
-        if (answer?.kind === "ok") return { kind: "answer", answer: answer as T };
-      }
+  async call<T>(group: GroupDescriptor, path: string, body: unknown, isWrite: boolean, options: { localAnswer?: (answer: Record<string, unknown>) => boolean } = {}): Promise<CallOutcome<T>> {
+    const local = options.localAnswer === undefined ? undefined : this.directory.localReplica?.(group);
+    if (local !== undefined && group.replicas.some((replica) => replica.id === local)) {
+      const answer = await this.direct<Record<string, unknown>>(group, local, path, body);
+      if (answer !== undefined && options.localAnswer!(answer)) return { kind: "answer", answer: answer as T };
     }
     const deadline = Date.now() + this.policy.deadlineMs;
     const hint = this.leaders.get(group.name);
