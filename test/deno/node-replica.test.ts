@@ -1,6 +1,6 @@
 /**
  * Proves, under Deno, that a Deno replica whose driver pass fails does not go on from state that
- * is not on disk: a trigger injected into the node's SQLite file makes the pass applying a write
+ * is not on disk: a trigger injected into the node's SQLite file makes the pass appending a write
  * throw; the pass is rolled back, the replica reports itself failed and refuses further work, and
  * a replica opened again from the file has the writes before the failure, not the failed one, and
  * takes new writes once the fault is gone; the failed object never asks the node's ticker for
@@ -10,6 +10,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import type { ReplicaTiming } from "../../src/hosts/common/replica-runtime.ts";
+import { SqliteKvStore } from "../../src/hosts/common/sqlite/sqlite-kv-store.ts";
+import { KvStateMachine } from "../../src/kv/state-machine.ts";
+import { SyncNotingLogStore } from "../../src/hosts/deno/sync-noting-log-store.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Command } from "../../src/kv/command.ts";
 import { NodeReplica } from "../../src/hosts/deno/node-replica.ts";
@@ -28,8 +32,8 @@ const openStorage = (path: string) =>
     },
   });
 
-function openReplica(storage: NodeStorage, failures: unknown[], wakes: NodeReplica[] = []): NodeReplica {
-  return new NodeReplica({ storage, scope: "g/1", timing: {}, send: () => {}, wake: (replica) => wakes.push(replica), failed: (_replica, error) => failures.push(error) });
+function openReplica(storage: NodeStorage, failures: unknown[], wakes: NodeReplica[] = [], settings: { timing?: Partial<ReplicaTiming>; writeBackIntervalMs?: number } = {}): NodeReplica {
+  return new NodeReplica({ storage, scope: "g/1", timing: settings.timing ?? {}, ...settings, send: () => {}, wake: (replica) => wakes.push(replica), failed: (_replica, error) => failures.push(error) });
 }
 
 async function valueOf(replica: NodeReplica, key: string): Promise<string | undefined> {
@@ -50,7 +54,7 @@ describe("a Deno replica whose driver pass fails", () => {
     expect((await first.runtime!.write(put("a", "1"))).kind).toBe("applied");
 
     const saboteur = new DatabaseSync(path);
-    saboteur.exec("CREATE TRIGGER injected BEFORE INSERT ON kv BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
+    saboteur.exec("CREATE TRIGGER injected BEFORE INSERT ON raft_log BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
     // The write joins the next group-commit pass, which throws: the request is answered "unknown".
     expect((await first.runtime!.write(put("b", "2"))).kind).toBe("unknown");
     expect(failures).toHaveLength(1);
@@ -75,6 +79,80 @@ describe("a Deno replica whose driver pass fails", () => {
     expect((await again.runtime!.write(put("b", "2 again"))).kind).toBe("applied");
     expect(await valueOf(again, "b")).toBe("2 again");
     expect(failures).toHaveLength(1);
+    again.close();
+    reopened.close();
+  });
+});
+
+/** What the node's file holds for replica g/1, read through a second connection: its records, the applied index of its stored state, and its log's first index. */
+function onDisk(path: string): { keys: number; applied: number; logFirst: number } {
+  const database = new NodeStorage(path, { failed: () => {} }).database;
+  const stored = new SqliteKvStore(database, "g/1");
+  const meta = stored.readMeta();
+  const applied = meta === undefined ? 0 : new KvStateMachine(stored, { resume: meta, resumeSessions: stored.readSessions() }).appliedIndex;
+  const result = { keys: stored.count(), applied, logFirst: new SyncNotingLogStore(database, "g/1").firstIndex() };
+  database.close();
+  return result;
+}
+
+describe("a Deno replica's state machine, written back in batches", () => {
+  const bootstrapAndLead = (replica: NodeReplica) => {
+    expect(replica.bootstrap({ group: "g", replica: 1, voters: [1], locations: {}, owns: { default: true }, epoch: 1 })).toBe(true);
+    replica.runtime!.campaign();
+  };
+
+  it("keeps changes in memory until a batch is due; a process stopped before then replays them from its synced log, sessions included", async () => {
+    const path = join(directory, "write-back.sqlite");
+    const failures: unknown[] = [];
+    const storage = openStorage(path);
+    const first = openReplica(storage, failures, [], { writeBackIntervalMs: 60_000 });
+    bootstrapAndLead(first);
+    for (const key of ["a", "b", "c"]) expect((await first.runtime!.write(put(key, `${key}1`))).kind).toBe("applied");
+    const last = put("d", "d1");
+    const answered = await first.runtime!.write(last);
+    expect(answered.kind).toBe("applied");
+    expect(await valueOf(first, "d")).toBe("d1");
+    expect(onDisk(path)).toMatchObject({ keys: 0, applied: 0 }); // acknowledged, in the log, not in the state on disk
+    first.close(); // a kill: nothing writes the waiting changes back
+    storage.close();
+
+    const reopened = openStorage(path);
+    const again = openReplica(reopened, failures, [], { writeBackIntervalMs: 0 });
+    again.runtime!.campaign();
+    for (const key of ["a", "b", "c", "d"]) expect(await valueOf(again, key)).toBe(`${key}1`);
+    // The client's retry of its last write finds its session, replayed from the log: applied once.
+    const retried = await again.runtime!.write(last);
+    expect(retried).toMatchObject({ kind: "applied", result: (answered as { result: unknown }).result });
+    expect((await again.runtime!.write(put("e", "e1"))).kind).toBe("applied");
+    const disk = onDisk(path);
+    expect(disk.keys).toBe(5); // a batch is due at once with no interval
+    expect(disk.applied).toBeGreaterThan(4);
+    expect(failures).toEqual([]);
+    again.close();
+    reopened.close();
+  });
+
+  it("writes the state back in the pass that compacts the log past it, so a restart finds every write", async () => {
+    const path = join(directory, "write-back-compacted.sqlite");
+    const failures: unknown[] = [];
+    const storage = openStorage(path);
+    const settings = { writeBackIntervalMs: 60_000, timing: { snapshotEntries: 4 } };
+    const first = openReplica(storage, failures, [], settings);
+    bootstrapAndLead(first);
+    // Entries 1 and 2 are the bootstrap's and the leader's; the log is compacted at 4 and 8 applied, not at 11.
+    for (let i = 0; i < 9; i++) expect((await first.runtime!.write(put(`k${i}`, `v${i}`))).kind).toBe("applied");
+    const disk = onDisk(path);
+    expect(disk.logFirst).toBe(9);
+    expect(disk.applied).toBeGreaterThanOrEqual(disk.logFirst - 1); // the invariant
+    expect(disk.keys).toBe(6); // k0 to k5, entries 3 to 8; the three writes after the last compaction wait in memory
+    first.close();
+    storage.close();
+
+    const reopened = openStorage(path);
+    const again = openReplica(reopened, failures, [], settings);
+    again.runtime!.campaign();
+    for (let i = 0; i < 9; i++) expect(await valueOf(again, `k${i}`)).toBe(`v${i}`);
+    expect(failures).toEqual([]);
     again.close();
     reopened.close();
   });

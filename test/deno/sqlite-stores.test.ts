@@ -15,6 +15,8 @@ import { kvStoreConformance } from "../kv/kv-store-conformance.ts";
 import type { LogStore, LogWrite } from "../../src/raft/storage.ts";
 import { SyncNotingLogStore } from "../../src/hosts/deno/sync-noting-log-store.ts";
 import { SqliteKvStore } from "../../src/hosts/common/sqlite/sqlite-kv-store.ts";
+import { WriteBackKvStore } from "../../src/hosts/deno/write-back-kv-store.ts";
+import type { KvStore } from "../../src/kv/store.ts";
 import { SqliteDatabase } from "../../src/hosts/deno/sqlite-database.ts";
 import { sharedMigrations } from "../../src/hosts/common/sqlite/schema.ts";
 
@@ -157,4 +159,90 @@ kvStoreConformance("SqliteKvStore scoped to one replica of a node's shared datab
   } finally {
     database.close();
   }
+});
+
+/**
+ * The write-back store (a Deno replica's), flushed after every `every`-th write: its reads merge
+ * the changes waiting in memory (sets, deletes) with the rows already on disk, and the suite's
+ * property test compares them against a sorted reference.
+ */
+function flushedEvery(every: number, store: WriteBackKvStore): KvStore {
+  let writes = 0;
+  const wrote = () => {
+    if (++writes % every === 0) store.flush();
+  };
+  return {
+    get: (key) => store.get(key),
+    set: (key, record) => (store.set(key, record), wrote()),
+    delete: (key) => {
+      const existed = store.delete(key);
+      wrote();
+      return existed;
+    },
+    scan: (range, limit) => store.scan(range, limit),
+    count: () => store.count(),
+    clear: () => (store.clear(), store.flush()),
+  };
+}
+
+for (const every of [3, 7]) {
+  kvStoreConformance(`WriteBackKvStore over a node's shared database, flushed every ${every} writes, under Deno`, (body) => {
+    const database = sharedDatabaseWithNeighbour();
+    try {
+      body(() => {
+        const stored = new SqliteKvStore(database, "g/1");
+        stored.clear();
+        return flushedEvery(every, new WriteBackKvStore(stored));
+      });
+      expectNeighbourUntouched(database);
+    } finally {
+      database.close();
+    }
+  });
+}
+
+describe("the write-back store", () => {
+  const record = (version: number) => ({ value: new Uint8Array([version]), version });
+
+  it("merges waiting deletes and sets into a page whose rows on disk run past it", () => {
+    const database = sharedDatabaseWithNeighbour();
+    const stored = new SqliteKvStore(database, "g/1");
+    const store = new WriteBackKvStore(stored);
+    for (const [i, key] of ["a", "b", "c", "d", "e", "f", "g"].entries()) store.set(key, record(i + 1));
+    store.flush();
+    expect(stored.count()).toBe(7);
+    store.delete("a");
+    store.delete("c");
+    store.set("bb", record(20));
+    store.set("d", record(21));
+    store.set("h", record(22));
+    expect(stored.count()).toBe(7); // nothing written yet
+    expect(store.scan({}, 4).map((e) => [e.key, e.version])).toEqual([["b", 2], ["bb", 20], ["d", 21], ["e", 5]]);
+    expect(store.scan({ start: "e" }, 10).map((e) => e.key)).toEqual(["e", "f", "g", "h"]);
+    expect(store.scan({ prefix: "b" }, 10).map((e) => e.key)).toEqual(["b", "bb"]);
+    expect([store.get("a"), store.get("d")?.version, store.count()]).toEqual([undefined, 21, 7]);
+    store.flush();
+    expect(stored.scan({}, 10).map((e) => e.key)).toEqual(["b", "bb", "d", "e", "f", "g", "h"]);
+    expectNeighbourUntouched(database);
+    database.close();
+  });
+
+  it("writes the state machine's counters and session changes with the records, merged across applies", () => {
+    const database = sharedDatabaseWithNeighbour();
+    const stored = new SqliteKvStore(database, "g/1");
+    const store = new WriteBackKvStore(stored);
+    const session = (clientId: string, lastSeq: number) => ({ clientId, order: lastSeq, lastSeq, lastUsedMs: lastSeq, result: { ok: true } as never });
+    store.writeMeta({ counters: new Uint8Array([1]), replaceAll: false, upserts: [session("x", 1), session("y", 1)], deletes: [] });
+    store.writeMeta({ counters: new Uint8Array([2]), replaceAll: false, upserts: [session("x", 2)], deletes: ["y"] });
+    expect([stored.readMeta(), stored.readSessions()]).toEqual([undefined, []]);
+    store.flush();
+    expect(stored.readMeta()).toEqual(new Uint8Array([2]));
+    expect(stored.readSessions().map((s) => [s.clientId, s.lastSeq])).toEqual([["x", 2]]);
+    store.writeMeta({ counters: new Uint8Array([3]), replaceAll: false, upserts: [session("z", 3)], deletes: [] });
+    store.writeMeta({ counters: new Uint8Array([4]), replaceAll: true, upserts: [session("w", 4)], deletes: [] });
+    store.flush();
+    expect(stored.readMeta()).toEqual(new Uint8Array([4]));
+    expect(stored.readSessions().map((s) => s.clientId)).toEqual(["w"]);
+    database.close();
+  });
 });

@@ -10,6 +10,7 @@ import type { ReplicaEndpoint, ReplicaIdentity } from "../common/replica-request
 import { SqliteLogStore } from "../common/sqlite/sqlite-log-store.ts";
 import { SyncNotingLogStore } from "./sync-noting-log-store.ts";
 import { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
+import { WriteBackKvStore } from "./write-back-kv-store.ts";
 import { sqliteQuietNote } from "../common/sqlite/quiet-note.ts";
 import { KvStateMachine } from "../../kv/state-machine.ts";
 import { bootstrapWrite, emptyConfState } from "../../raft/storage.ts";
@@ -33,8 +34,30 @@ export interface NodeReplicaOptions {
   wake(replica: NodeReplica): void;
   /** A driver pass failed and was rolled back: the node must close this replica and open it again. */
   failed(replica: NodeReplica, error: unknown): void;
+  /** How long the state machine's changes may wait in memory before a pass writes them (default writeBackIntervalMs; the log is written and synced at once regardless). */
+  writeBackIntervalMs?: number;
   /** Where a data group's leader sends its load reports (automatic splits and merges); none for the metadata group. */
   loadReports?: { thresholds: BalanceThresholds; idleAfterMs?: number; send(load: GroupLoad): void };
+}
+
+/** How long, by default, a Deno replica's state changes wait in memory before a pass writes them (etcd's backend batch interval). */
+export const writeBackIntervalMs = 100;
+/** Most keys that wait to be written; a pass that leaves more writes them. */
+const writeBackKeysMax = 4096;
+
+/**
+ * At the end of a driver pass, writes the state machine's waiting changes when a batch is due, when
+ * many keys wait, or when the log no longer holds every entry after the state on disk (a snapshot
+ * taken or installed in this pass): the invariant of write-back-kv-store.ts.
+ */
+function writeBackIfDue(store: WriteBackKvStore, applied: number, logFirstIndex: number, state: { intervalMs: number; flushedApplied: number; flushedAtMs: number }): void {
+  if (!store.pending) return;
+  const now = performance.now();
+  const due = now - state.flushedAtMs >= state.intervalMs || store.pendingKeys >= writeBackKeysMax || store.mustFlush || logFirstIndex - 1 > state.flushedApplied;
+  if (!due) return;
+  store.flush();
+  state.flushedApplied = applied;
+  state.flushedAtMs = now;
 }
 
 /** A replica on this node. */
@@ -186,8 +209,10 @@ export class NodeReplica implements ReplicaEndpoint {
     const logStore = new SyncNotingLogStore(this.storage.database, this.options.scope);
     this.durableIndex = 0;
     this.markDurableAfterTurn(logStore.lastIndex()); // at once, unless a turn is open or syncing (a bootstrap just wrote)
-    const kvStore = new SqliteKvStore(this.storage.database, this.options.scope);
-    const stateMachine = new KvStateMachine(kvStore, { resume: kvStore.readMeta(), resumeSessions: kvStore.readSessions() });
+    const stored = new SqliteKvStore(this.storage.database, this.options.scope);
+    const kvStore = new WriteBackKvStore(stored);
+    const stateMachine = new KvStateMachine(kvStore, { resume: stored.readMeta(), resumeSessions: stored.readSessions() });
+    const writeBack = { intervalMs: this.options.writeBackIntervalMs ?? writeBackIntervalMs, flushedApplied: stateMachine.appliedIndex, flushedAtMs: performance.now() };
     this.runtime = new ReplicaRuntime({
       group: identity.group,
       id: identity.replica,
@@ -198,7 +223,12 @@ export class NodeReplica implements ReplicaEndpoint {
       seed: Math.floor(Math.random() * 2 ** 31),
       timing: this.options.timing,
       // The turn syncs only when a pass wrote entries, a snapshot, a term or a vote (node-storage.ts).
-      transaction: (work) => this.atomically(work, logStore),
+      transaction: (work) =>
+        this.atomically(() => {
+          const result = work();
+          writeBackIfDue(kvStore, stateMachine.appliedIndex, logStore.firstIndex(), writeBack);
+          return result;
+        }, logStore),
       // The requests that arrive while the turn syncs, for every group led here, join the next
       // turn together (group commit).
       whenDurable: () => this.storage.whenSynced(),
