@@ -1,7 +1,7 @@
 /**
  * Proves, under Deno, that a Deno replica whose driver pass fails does not go on from state that
- * is not on disk: a trigger injected into the node's SQLite file makes the pass appending a write
- * throw; the pass is rolled back, the replica reports itself failed and refuses further work, and
+ * is not on disk: a trigger injected into the node's SQLite file makes the pass appending a write,
+ * or the pass writing the state machine back, throw; the pass is rolled back, the replica reports itself failed and refuses further work, and
  * a replica opened again from the file has the writes before the failure, not the failed one, and
  * takes new writes once the fault is gone; the failed object never asks the node's ticker for
  * time again. One-voter group, so no peers are needed.
@@ -43,18 +43,21 @@ async function valueOf(replica: NodeReplica, key: string): Promise<string | unde
 }
 
 describe("a Deno replica whose driver pass fails", () => {
-  it("is rolled back, stops, and reopens from its file without the failed write", async () => {
-    const path = join(directory, "node.sqlite");
+  it.each([
+    ["appending the write's entry", "raft_log", undefined],
+    ["writing the state machine back", "kv", 0],
+  ])("is rolled back, stops, and reopens from its file without the failed write (fault: %s)", async (_name, table, writeBackIntervalMs) => {
+    const path = join(directory, `node-${table}.sqlite`);
     const failures: unknown[] = [];
     const wakes: NodeReplica[] = [];
     const storage = openStorage(path);
-    const first = openReplica(storage, failures, wakes);
+    const first = openReplica(storage, failures, wakes, writeBackIntervalMs === undefined ? {} : { writeBackIntervalMs });
     expect(first.bootstrap({ group: "g", replica: 1, voters: [1], locations: {}, owns: { default: true }, epoch: 1 })).toBe(true);
     first.runtime!.campaign();
     expect((await first.runtime!.write(put("a", "1"))).kind).toBe("applied");
 
     const saboteur = new DatabaseSync(path);
-    saboteur.exec("CREATE TRIGGER injected BEFORE INSERT ON raft_log BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
+    saboteur.exec(`CREATE TRIGGER injected BEFORE INSERT ON ${table} BEGIN SELECT RAISE(ABORT, 'injected fault'); END`);
     // The write joins the next group-commit pass, which throws: the request is answered "unknown".
     expect((await first.runtime!.write(put("b", "2"))).kind).toBe("unknown");
     expect(failures).toHaveLength(1);
@@ -72,7 +75,7 @@ describe("a Deno replica whose driver pass fails", () => {
     saboteur.close();
 
     const reopened = openStorage(path);
-    const again = openReplica(reopened, failures);
+    const again = openReplica(reopened, failures, [], writeBackIntervalMs === undefined ? {} : { writeBackIntervalMs });
     again.runtime!.campaign();
     expect(await valueOf(again, "a")).toBe("1");
     expect(await valueOf(again, "b")).toBeUndefined();
@@ -140,7 +143,10 @@ describe("a Deno replica's state machine, written back in batches", () => {
     const first = openReplica(storage, failures, [], settings);
     bootstrapAndLead(first);
     // Entries 1 and 2 are the bootstrap's and the leader's; the log is compacted at 4 and 8 applied, not at 11.
-    for (let i = 0; i < 9; i++) expect((await first.runtime!.write(put(`k${i}`, `v${i}`))).kind).toBe("applied");
+    const early: Command = { clientId: "early", seq: 1, timeMs: 1_000, operation: { type: "put", key: "k0", value: new TextEncoder().encode("v0") } };
+    const earlyAnswer = await first.runtime!.write(early);
+    expect(earlyAnswer.kind).toBe("applied");
+    for (let i = 1; i < 9; i++) expect((await first.runtime!.write(put(`k${i}`, `v${i}`))).kind).toBe("applied");
     const disk = onDisk(path);
     expect(disk.logFirst).toBe(9);
     expect(disk.applied).toBeGreaterThanOrEqual(disk.logFirst - 1); // the invariant
@@ -152,8 +158,30 @@ describe("a Deno replica's state machine, written back in batches", () => {
     const again = openReplica(reopened, failures, [], settings);
     again.runtime!.campaign();
     for (let i = 0; i < 9; i++) expect(await valueOf(again, `k${i}`)).toBe(`v${i}`);
+    // The session of a write before the last compaction was written back with it: a retry is not applied again.
+    expect(await again.runtime!.write(early)).toMatchObject({ kind: "applied", result: (earlyAnswer as { result: unknown }).result });
     expect(failures).toEqual([]);
     again.close();
     reopened.close();
+  });
+
+  it("writes the state back when its group goes quiet, so nothing waits in memory while it sleeps", async () => {
+    const path = join(directory, "write-back-quiet.sqlite");
+    const failures: unknown[] = [];
+    const storage = openStorage(path);
+    const replica = openReplica(storage, failures, [], { writeBackIntervalMs: 60_000, timing: { tickMs: 5 } });
+    bootstrapAndLead(replica);
+    for (const key of ["a", "b"]) expect((await replica.runtime!.write(put(key, "1"))).kind).toBe("applied");
+    expect(onDisk(path).keys).toBe(0);
+    for (let i = 0; i < 400 && !replica.runtime!.node.brief().quiesced; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      replica.tick(Date.now());
+    }
+    expect(replica.runtime!.node.brief().quiesced).toBe(true);
+    await storage.whenSynced(); // the pass that went quiet is committed
+    expect(onDisk(path).keys).toBe(2);
+    expect(failures).toEqual([]);
+    replica.close();
+    storage.close();
   });
 });

@@ -166,10 +166,13 @@ kvStoreConformance("SqliteKvStore scoped to one replica of a node's shared datab
  * the changes waiting in memory (sets, deletes) with the rows already on disk, and the suite's
  * property test compares them against a sorted reference.
  */
+/** What a flush writes beside the records, when the test does not look at it. */
+const noMeta = { counters: new Uint8Array([0]), replaceAll: false, upserts: [], deletes: [] };
+
 function flushedEvery(every: number, store: WriteBackKvStore): KvStore {
   let writes = 0;
   const wrote = () => {
-    if (++writes % every === 0) store.flush();
+    if (++writes % every === 0) store.flush(noMeta);
   };
   return {
     get: (key) => store.get(key),
@@ -181,7 +184,7 @@ function flushedEvery(every: number, store: WriteBackKvStore): KvStore {
     },
     scan: (range, limit) => store.scan(range, limit),
     count: () => store.count(),
-    clear: () => (store.clear(), store.flush()),
+    clear: () => (store.clear(), store.flush(noMeta)),
   };
 }
 
@@ -209,7 +212,7 @@ describe("the write-back store", () => {
     const stored = new SqliteKvStore(database, "g/1");
     const store = new WriteBackKvStore(stored);
     for (const [i, key] of ["a", "b", "c", "d", "e", "f", "g"].entries()) store.set(key, record(i + 1));
-    store.flush();
+    store.flush(noMeta);
     expect(stored.count()).toBe(7);
     store.delete("a");
     store.delete("c");
@@ -221,28 +224,24 @@ describe("the write-back store", () => {
     expect(store.scan({ start: "e" }, 10).map((e) => e.key)).toEqual(["e", "f", "g", "h"]);
     expect(store.scan({ prefix: "b" }, 10).map((e) => e.key)).toEqual(["b", "bb"]);
     expect([store.get("a"), store.get("d")?.version, store.count()]).toEqual([undefined, 21, 7]);
-    store.flush();
+    store.flush(noMeta);
     expect(stored.scan({}, 10).map((e) => e.key)).toEqual(["b", "bb", "d", "e", "f", "g", "h"]);
     expectNeighbourUntouched(database);
     database.close();
   });
 
-  it("writes the state machine's counters and session changes with the records, merged across applies", () => {
+  it("writes what the state machine hands over (counters, changed sessions) with the records, and waits for nothing after", () => {
     const database = sharedDatabaseWithNeighbour();
     const stored = new SqliteKvStore(database, "g/1");
     const store = new WriteBackKvStore(stored);
-    const session = (clientId: string, lastSeq: number) => ({ clientId, order: lastSeq, lastSeq, lastUsedMs: lastSeq, result: { ok: true } as never });
-    store.writeMeta({ counters: new Uint8Array([1]), replaceAll: false, upserts: [session("x", 1), session("y", 1)], deletes: [] });
-    store.writeMeta({ counters: new Uint8Array([2]), replaceAll: false, upserts: [session("x", 2)], deletes: ["y"] });
-    expect([stored.readMeta(), stored.readSessions()]).toEqual([undefined, []]);
-    store.flush();
-    expect(stored.readMeta()).toEqual(new Uint8Array([2]));
-    expect(stored.readSessions().map((s) => [s.clientId, s.lastSeq])).toEqual([["x", 2]]);
-    store.writeMeta({ counters: new Uint8Array([3]), replaceAll: false, upserts: [session("z", 3)], deletes: [] });
-    store.writeMeta({ counters: new Uint8Array([4]), replaceAll: true, upserts: [session("w", 4)], deletes: [] });
-    store.flush();
-    expect(stored.readMeta()).toEqual(new Uint8Array([4]));
-    expect(stored.readSessions().map((s) => s.clientId)).toEqual(["w"]);
+    const session = { clientId: "x", order: 1, lastSeq: 2, lastUsedMs: 3, result: { ok: true, type: "noop" } as const };
+    store.set("a", record(1));
+    store.noteApplied();
+    expect([store.pending, store.pendingKeys, store.pendingBytes]).toEqual([true, 1, 2]);
+    expect([stored.readMeta(), stored.readSessions(), stored.count()]).toEqual([undefined, [], 0]);
+    store.flush({ counters: new Uint8Array([7]), replaceAll: false, upserts: [session], deletes: [] });
+    expect([stored.readMeta(), stored.readSessions(), stored.count()]).toEqual([new Uint8Array([7]), [session], 1]);
+    expect([store.pending, store.pendingKeys, store.pendingBytes]).toEqual([false, 0, 0]);
     database.close();
   });
 });

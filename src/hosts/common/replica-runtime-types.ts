@@ -24,6 +24,8 @@ export interface ReplicaRuntimeOptions {
   transaction<T>(work: () => T): T;
   /** Called inside the transaction after entries were applied, so hosts persist state-machine metadata with them. */
   applied?(): void;
+  /** Called inside the transaction just before the state machine's snapshot is taken (a host that holds state writes back writes them, so the snapshot reads its store alone). */
+  beforeSnapshot?(): void;
   /**
    * Resolves once every transaction so far is durable (`ctx.storage.sync()` on a Durable Object).
    * With it the leader commits in groups: proposals that arrive while a flush is in flight wait in

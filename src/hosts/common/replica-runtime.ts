@@ -12,7 +12,7 @@ import type { ConfChange, ConfState, Entry, Message, NodeId, Status } from "../.
 import type { KvStateMachine, ScanPage, ScanRequest } from "../../kv/state-machine.ts";
 import type { KvRecord } from "../../kv/store.ts";
 import type { ExportPage } from "../../kv/range-apply.ts";
-import type { IntentFound, KeyRefusal } from "../../kv/result.ts";
+import type { ApplyResult, IntentFound, KeyRefusal } from "../../kv/result.ts";
 import type { RangeOwnership } from "../../kv/ownership.ts";
 import type { Span } from "../../kv/span.ts";
 import type { Command } from "../../kv/command.ts";
@@ -299,10 +299,15 @@ export class ReplicaRuntime {
     let appliedAny = false;
     // No storage transaction when the engine has nothing to do (most reads, idle ticks).
     if (this.node.hasReady()) {
+      // Writes applied in the pass are answered only once it is stored: a pass that throws (its
+      // host's write-back, say, after the applies) leaves them waiting, and the host's abandon()
+      // answers them "unknown", never "applied" for a write the rollback took back.
+      const answered: [Entry, ApplyResult | undefined][] = [];
       this.options.transaction(() => {
-        drive(this.node, this.ports((applied) => (appliedAny ||= applied)), { snapshotEntries: this.timing.snapshotEntries });
+        drive(this.node, this.ports((applied) => (appliedAny ||= applied), answered), { snapshotEntries: this.timing.snapshotEntries });
         if (appliedAny) this.options.applied?.();
       });
+      for (const [entry, result] of answered) this.waiters.entryApplied(entry, result);
       this.metrics.committed(this.node.brief().commit);
       this.counters.transactions++;
       this.proposalsWaiting = false; // whatever waited was persisted by this pass
@@ -338,7 +343,7 @@ export class ReplicaRuntime {
     whenDurable().then(durable, durable);
   }
 
-  private ports(noteApplied: (applied: boolean) => void): DriverPorts {
+  private ports(noteApplied: (applied: boolean) => void, answered: [Entry, ApplyResult | undefined][]): DriverPorts {
     const machine = this.stateMachine;
     return {
       store: this.options.logStore,
@@ -354,8 +359,8 @@ export class ReplicaRuntime {
         noteApplied(true);
         if (entry.index <= machine.appliedIndex) return; // durable state already has it (replay after restart)
         this.metrics.applied(entry.index, entry.data.byteLength > 0);
-        if (entry.data.byteLength === 0) return this.waiters.entryApplied(entry, undefined); // a leader's no-op
-        this.waiters.entryApplied(entry, machine.apply(entry.index, entry.data));
+        if (entry.data.byteLength === 0) return void answered.push([entry, undefined]); // a leader's no-op
+        answered.push([entry, machine.apply(entry.index, entry.data)]);
       },
       restore: (snapshot) => {
         const restored = machine.restore(snapshot.data);
@@ -363,9 +368,12 @@ export class ReplicaRuntime {
         this.metrics.snapshotInstalled(snapshot.meta.index);
         noteApplied(true);
       },
-      takeSnapshot: () => machine.snapshot(),
+      takeSnapshot: () => {
+        this.options.beforeSnapshot?.();
+        return machine.snapshot();
+      },
       readStates: (states) => this.waiters.readStates(states),
-      confChanged: (_conf: ConfState, entry: Entry) => this.waiters.entryApplied(entry, undefined),
+      confChanged: (_conf: ConfState, entry: Entry) => void answered.push([entry, undefined]),
       softState: (state) => {
         if (state.quiesced !== this.quiet) {
           this.quiet = state.quiesced;

@@ -42,22 +42,55 @@ export interface NodeReplicaOptions {
 
 /** How long, by default, a Deno replica's state changes wait in memory before a pass writes them (etcd's backend batch interval). */
 export const writeBackIntervalMs = 100;
-/** Most keys that wait to be written; a pass that leaves more writes them. */
+/** Most keys, and most bytes of keys and values, that wait to be written; a pass that leaves more writes them. */
 const writeBackKeysMax = 4096;
+const writeBackBytesMax = 16 * 1024 * 1024;
 
-/**
- * At the end of a driver pass, writes the state machine's waiting changes when a batch is due, when
- * many keys wait, or when the log no longer holds every entry after the state on disk (a snapshot
- * taken or installed in this pass): the invariant of write-back-kv-store.ts.
- */
-function writeBackIfDue(store: WriteBackKvStore, applied: number, logFirstIndex: number, state: { intervalMs: number; flushedApplied: number; flushedAtMs: number }): void {
-  if (!store.pending) return;
-  const now = performance.now();
-  const due = now - state.flushedAtMs >= state.intervalMs || store.pendingKeys >= writeBackKeysMax || store.mustFlush || logFirstIndex - 1 > state.flushedApplied;
-  if (!due) return;
-  store.flush();
-  state.flushedApplied = applied;
-  state.flushedAtMs = now;
+/** A replica's write-back of its state machine (write-back-kv-store.ts): the store, and when it was last written. */
+class StateWriteBack {
+  readonly store: WriteBackKvStore;
+  private readonly machine: KvStateMachine;
+  private readonly intervalMs: number;
+  /** The log index the state on disk stands for (entries after it are replayed from the log after a crash). */
+  private flushedApplied: number;
+  private flushedAtMs = performance.now();
+
+  constructor(stored: SqliteKvStore, intervalMs: number) {
+    this.store = new WriteBackKvStore(stored);
+    this.machine = new KvStateMachine(this.store, { resume: stored.readMeta(), resumeSessions: stored.readSessions() });
+    this.flushedApplied = this.machine.appliedIndex;
+    this.intervalMs = intervalMs;
+  }
+
+  get stateMachine(): KvStateMachine {
+    return this.machine;
+  }
+
+  /**
+   * At the end of a driver pass: writes what waits when a batch is due, when much waits, when the
+   * group went quiet (nothing may run for a long while, and its load report reads the disk), and
+   * when the log no longer holds every entry after the state on disk (a snapshot taken or
+   * installed in this pass): the invariant of write-back-kv-store.ts.
+   */
+  endOfPass(logFirstIndex: number, quiet: boolean): void {
+    const store = this.store;
+    if (!store.pending) return;
+    const now = performance.now();
+    const due = now - this.flushedAtMs >= this.intervalMs || quiet || store.mustFlush || store.pendingKeys >= writeBackKeysMax || store.pendingBytes >= writeBackBytesMax || logFirstIndex - 1 > this.flushedApplied;
+    if (!due) return;
+    this.flush(now);
+    // Entries the state machine never sees (no-ops, membership changes) may end the compacted log:
+    // the state on disk stands for them too.
+    this.flushedApplied = Math.max(this.flushedApplied, logFirstIndex - 1);
+  }
+
+  /** Writes everything that waits (also before a snapshot is taken, so that it reads the store alone). */
+  flush(now = performance.now()): void {
+    if (!this.store.pending) return;
+    this.store.flush(this.machine.takeMetaChanges());
+    this.flushedApplied = this.machine.appliedIndex;
+    this.flushedAtMs = now;
+  }
 }
 
 /** A replica on this node. */
@@ -209,10 +242,8 @@ export class NodeReplica implements ReplicaEndpoint {
     const logStore = new SyncNotingLogStore(this.storage.database, this.options.scope);
     this.durableIndex = 0;
     this.markDurableAfterTurn(logStore.lastIndex()); // at once, unless a turn is open or syncing (a bootstrap just wrote)
-    const stored = new SqliteKvStore(this.storage.database, this.options.scope);
-    const kvStore = new WriteBackKvStore(stored);
-    const stateMachine = new KvStateMachine(kvStore, { resume: stored.readMeta(), resumeSessions: stored.readSessions() });
-    const writeBack = { intervalMs: this.options.writeBackIntervalMs ?? writeBackIntervalMs, flushedApplied: stateMachine.appliedIndex, flushedAtMs: performance.now() };
+    const writeBack = new StateWriteBack(new SqliteKvStore(this.storage.database, this.options.scope), this.options.writeBackIntervalMs ?? writeBackIntervalMs);
+    const { store: kvStore, stateMachine } = writeBack;
     this.runtime = new ReplicaRuntime({
       group: identity.group,
       id: identity.replica,
@@ -226,14 +257,15 @@ export class NodeReplica implements ReplicaEndpoint {
       transaction: (work) =>
         this.atomically(() => {
           const result = work();
-          writeBackIfDue(kvStore, stateMachine.appliedIndex, logStore.firstIndex(), writeBack);
+          writeBack.endOfPass(logStore.firstIndex(), this.runtime?.node.brief().quiesced === true);
           return result;
         }, logStore),
       // The requests that arrive while the turn syncs, for every group led here, join the next
       // turn together (group commit).
       whenDurable: () => this.storage.whenSynced(),
       pumped: () => this.schedule(),
-      applied: () => kvStore.writeMeta(stateMachine.takeMetaChanges()),
+      applied: () => kvStore.noteApplied(),
+      beforeSnapshot: () => writeBack.flush(),
       quietNote: sqliteQuietNote(this.storage.database, this.options.scope),
     });
     const reports = this.options.loadReports;

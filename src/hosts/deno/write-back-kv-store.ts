@@ -1,9 +1,11 @@
 /**
  * A Deno replica's KV state machine store, written back to the node's SQLite in batches (etcd
- * commits its bbolt state every 100 ms, not per entry). The records, counters and sessions an
- * apply changes wait here, and reads see them; `flush` writes them inside a driver pass, and the
- * replica flushes when a batch is due, when it is large, and whenever the log no longer holds
- * every entry after the state on disk (below).
+ * commits its bbolt state every 100 ms, not per entry). The records an apply changes wait here,
+ * and reads see them (the counters and sessions wait in the state machine, which hands over the
+ * changed ones at the flush); `flush` writes them inside a driver pass, between applies. The
+ * replica (node-replica.ts) flushes when a batch is due, when much waits, when its group goes
+ * quiet, before a snapshot is taken, and whenever the log no longer holds every entry after the
+ * state on disk (below).
  *
  * Why this keeps every acknowledged write: the state machine is a function of the log. An entry is
  * applied only once committed, and committed entries are in this node's synced log (or, on a
@@ -22,7 +24,6 @@
  * committed and synced as before.
  */
 import type { MetaChanges } from "../../kv/state-machine.ts";
-import type { StoredSession } from "../../kv/sessions.ts";
 import { compareKeys } from "../../kv/key-order.ts";
 import { keyIsPastRange, scanLowerBoundOf, type KvEntry, type KvRecord, type KvStore, type ScanRange } from "../../kv/store.ts";
 import type { SqliteKvStore } from "../common/sqlite/sqlite-kv-store.ts";
@@ -40,10 +41,10 @@ export class WriteBackKvStore implements KvStore {
    * held in memory twice.
    */
   private cleared = false;
-  /** The newest counters not yet written, and the session rows changed since the last write. */
-  private counters: Uint8Array | undefined;
-  private sessionsReplaced = false;
-  private readonly sessions = new Map<string, StoredSession | null>();
+  /** Bytes of the keys and values waiting (the replica flushes past a bound). */
+  private pendingBytesValue = 0;
+  /** Entries were applied (or a snapshot restored) since the last flush: the counters and sessions must be written too. */
+  private metaWaiting = false;
 
   constructor(inner: SqliteKvStore) {
     this.inner = inner;
@@ -54,9 +55,19 @@ export class WriteBackKvStore implements KvStore {
     return this.records.size;
   }
 
+  /** Bytes of keys and values waiting to be written. */
+  get pendingBytes(): number {
+    return this.pendingBytesValue;
+  }
+
   /** Whether anything waits to be written. */
   get pending(): boolean {
-    return this.records.size > 0 || this.counters !== undefined || this.cleared;
+    return this.records.size > 0 || this.metaWaiting || this.cleared;
+  }
+
+  /** The state machine applied entries: its counters and sessions wait to be written with the records. */
+  noteApplied(): void {
+    this.metaWaiting = true;
   }
 
   /** The store was cleared in this pass: the pass must flush before it ends (the rows on disk match no counters). */
@@ -73,12 +84,14 @@ export class WriteBackKvStore implements KvStore {
   set(key: string, record: KvRecord): void {
     if (this.cleared) return this.inner.set(key, record);
     this.records.set(key, { value: record.value.slice(), version: record.version });
+    this.pendingBytesValue += key.length + record.value.byteLength;
   }
 
   delete(key: string): boolean {
     if (this.cleared) return this.inner.delete(key);
     const existed = this.get(key) !== undefined;
     this.records.set(key, null);
+    this.pendingBytesValue += key.length;
     return existed;
   }
 
@@ -136,40 +149,25 @@ export class WriteBackKvStore implements KvStore {
     this.cleared = true;
   }
 
-  /** Keys and bytes as of the last flush: what a leader's load report measures (it may lag one batch). */
+  /** Keys and bytes as of the last flush: what a leader's load report measures (a busy group's lags one batch; a quiet group's is flushed). */
   size(): { keys: number; bytes: number } {
     return this.inner.size();
   }
 
-  /** Takes the state machine's counters and session changes, to write with the records at the next flush. */
-  writeMeta(changes: MetaChanges): void {
-    this.counters = changes.counters;
-    if (changes.replaceAll) {
-      this.sessionsReplaced = true;
-      this.sessions.clear();
-    }
-    for (const clientId of changes.deletes) this.sessions.set(clientId, null);
-    for (const session of changes.upserts) this.sessions.set(session.clientId, session);
-  }
-
-  /** Writes every pending change to SQLite; the caller runs it inside a driver pass. */
-  flush(): void {
+  /**
+   * Writes every waiting record and then `meta`, the state machine's counters and the sessions
+   * changed since it last gave them (KvStateMachine.takeMetaChanges, taken now: the state machine
+   * keeps the session changes until then); the caller runs it inside a driver pass, between applies.
+   */
+  flush(meta: MetaChanges): void {
     for (const [key, pending] of this.records) {
       if (pending === null) this.inner.delete(key);
       else this.inner.set(key, pending);
     }
     this.records.clear();
+    this.pendingBytesValue = 0;
     this.cleared = false;
-    if (this.counters === undefined) return;
-    const deletes: string[] = [];
-    const upserts: StoredSession[] = [];
-    for (const [clientId, session] of this.sessions) {
-      if (session === null) deletes.push(clientId);
-      else upserts.push(session);
-    }
-    this.inner.writeMeta({ counters: this.counters, replaceAll: this.sessionsReplaced, deletes, upserts });
-    this.counters = undefined;
-    this.sessionsReplaced = false;
-    this.sessions.clear();
+    this.metaWaiting = false;
+    this.inner.writeMeta(meta);
   }
 }
