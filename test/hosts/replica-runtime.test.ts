@@ -106,6 +106,23 @@ describe("replica runtime", () => {
     expect(await until(runtimes.get(2)!.write(put("c", 2, "k", "w")))).toEqual({ kind: "notLeader", leader: 1 });
   });
 
+  it("a leader that applies a write and steps down in the same pass answers it applied, not unknown", async () => {
+    const { runtimes, settle, queue } = trio();
+    const leader = runtimes.get(1)!;
+    leader.campaign();
+    await settle();
+    const written = leader.write(put("c", 1, "k", "v"));
+    // Only replica 2 gets the append; its acknowledgement commits the write, and in the same batch
+    // replica 3 answers with a higher term, which deposes the leader.
+    for (const { to, messages } of queue.splice(0)) if (to === 2) runtimes.get(2)!.receive(messages);
+    const toLeader = queue.splice(0).flatMap(({ to, messages }) => (to === 1 ? messages : []));
+    expect(toLeader.some((m) => m.type === "appResp")).toBe(true);
+    const term = leader.node.brief().term;
+    leader.receive([...toLeader, { ...toLeader[0]!, from: 3, term: term + 1, type: "heartbeatResp" }]);
+    expect(leader.node.brief().role).toBe("follower");
+    expect(await written).toMatchObject({ kind: "applied", result: { ok: true, type: "put", version: 1 } });
+  });
+
   it("a linearizable read at a follower sees every acknowledged write", async () => {
     const { runtimes, settle, until } = trio();
     runtimes.get(1)!.campaign();

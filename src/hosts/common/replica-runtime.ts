@@ -302,12 +302,15 @@ export class ReplicaRuntime {
       // Writes applied in the pass are answered only once it is stored: a pass that throws (its
       // host's write-back, say, after the applies) leaves them waiting, and the host's abandon()
       // answers them "unknown", never "applied" for a write the rollback took back.
-      const answered: [Entry, ApplyResult | undefined][] = [];
+      // Likewise a lost leadership fails the requests that wait only after the pass's applied
+      // writes were answered, not before (a leader removed by the change it applies).
+      const pass: PassAnswers = { answered: [], leadershipLost: false };
       this.options.transaction(() => {
-        drive(this.node, this.ports((applied) => (appliedAny ||= applied), answered), { snapshotEntries: this.timing.snapshotEntries });
+        drive(this.node, this.ports((applied) => (appliedAny ||= applied), pass), { snapshotEntries: this.timing.snapshotEntries });
         if (appliedAny) this.options.applied?.();
       });
-      for (const [entry, result] of answered) this.waiters.entryApplied(entry, result);
+      for (const [entry, result] of pass.answered) this.waiters.entryApplied(entry, result);
+      if (pass.leadershipLost) this.waiters.leadershipLost();
       this.metrics.committed(this.node.brief().commit);
       this.counters.transactions++;
       this.proposalsWaiting = false; // whatever waited was persisted by this pass
@@ -343,7 +346,8 @@ export class ReplicaRuntime {
     whenDurable().then(durable, durable);
   }
 
-  private ports(noteApplied: (applied: boolean) => void, answered: [Entry, ApplyResult | undefined][]): DriverPorts {
+  private ports(noteApplied: (applied: boolean) => void, pass: PassAnswers): DriverPorts {
+    const answered = pass.answered;
     const machine = this.stateMachine;
     return {
       store: this.options.logStore,
@@ -387,10 +391,18 @@ export class ReplicaRuntime {
         // Lost leadership: nothing asked of us will be answered. A follower whose leader changed:
         // reads it forwarded to the old leader will not be answered either; fail them now so the
         // router retries at once instead of waiting for the deadline.
-        if ((wasLeading && !this.leading) || (!this.leading && leaderBefore !== state.leader)) this.waiters.leadershipLost();
+        if ((wasLeading && !this.leading) || (!this.leading && leaderBefore !== state.leader)) pass.leadershipLost = true;
       },
     };
   }
+}
+
+/** What a driver pass owes the requests that wait, settled once the pass is stored. */
+interface PassAnswers {
+  /** Entries applied, with their results (undefined: a no-op or a membership change). */
+  readonly answered: [Entry, ApplyResult | undefined][];
+  /** This replica stopped leading, or its leader changed. */
+  leadershipLost: boolean;
 }
 
 /** The engine setting that resumes a replica from its quiet note, if it has one. */

@@ -257,7 +257,8 @@ export class NodeReplica implements ReplicaEndpoint {
       transaction: (work) =>
         this.atomically(() => {
           const result = work();
-          writeBack.endOfPass(logStore.firstIndex(), this.runtime?.node.brief().quiesced === true);
+          // No runtime yet: the pass is its constructor's (a restart's replay), written back at once.
+          writeBack.endOfPass(logStore.firstIndex(), this.runtime === undefined || this.runtime.node.brief().quiesced);
           return result;
         }, logStore),
       // The requests that arrive while the turn syncs, for every group led here, join the next
