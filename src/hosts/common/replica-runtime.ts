@@ -12,14 +12,14 @@ import type { ConfChange, ConfState, Entry, Message, NodeId, Status } from "../.
 import type { KvStateMachine, ScanPage, ScanRequest } from "../../kv/state-machine.ts";
 import type { KvRecord } from "../../kv/store.ts";
 import type { ExportPage } from "../../kv/range-apply.ts";
-import type { ApplyResult, IntentFound, KeyRefusal } from "../../kv/result.ts";
+import type { IntentFound, KeyRefusal } from "../../kv/result.ts";
 import type { RangeOwnership } from "../../kv/ownership.ts";
 import type { Span } from "../../kv/span.ts";
 import type { Command } from "../../kv/command.ts";
 import { encodeCommand } from "../../kv/command-codec.ts";
 import { validateCommand } from "../../kv/command.ts";
-import { WaiterBook } from "./waiters.ts";
-import { defaultTiming, type QuietNote, type QuietNoteStore, type ReplicaTiming } from "./replica-settings.ts";
+import { WaiterBook, type PassAnswers } from "./waiters.ts";
+import { defaultTiming, quietResumeOf, type ReplicaTiming } from "./replica-settings.ts";
 import { ReplicaMetrics, type ReplicaMetricsReport } from "./replica-metrics.ts";
 import { FollowerLag } from "./follower-lag.ts";
 import { logEvent } from "../../router/log.ts";
@@ -72,7 +72,7 @@ export class ReplicaRuntime {
         applied: options.logStore.firstIndex() - 1, // replay from the snapshot; the state machine skips what it has
         leaseReads: t.leaseReads,
         quiesce: t.quiesce ?? true,
-        ...resumeOf(options.quietNote),
+        ...quietResumeOf(options.quietNote),
       },
       options.logStore,
     );
@@ -309,8 +309,7 @@ export class ReplicaRuntime {
         drive(this.node, this.ports((applied) => (appliedAny ||= applied), pass), { snapshotEntries: this.timing.snapshotEntries });
         if (appliedAny) this.options.applied?.();
       });
-      for (const [entry, result] of pass.answered) this.waiters.entryApplied(entry, result);
-      if (pass.leadershipLost) this.waiters.leadershipLost();
+      this.waiters.settle(pass);
       this.metrics.committed(this.node.brief().commit);
       this.counters.transactions++;
       this.proposalsWaiting = false; // whatever waited was persisted by this pass
@@ -395,18 +394,4 @@ export class ReplicaRuntime {
       },
     };
   }
-}
-
-/** What a driver pass owes the requests that wait, settled once the pass is stored. */
-interface PassAnswers {
-  /** Entries applied, with their results (undefined: a no-op or a membership change). */
-  readonly answered: [Entry, ApplyResult | undefined][];
-  /** This replica stopped leading, or its leader changed. */
-  leadershipLost: boolean;
-}
-
-/** The engine setting that resumes a replica from its quiet note, if it has one. */
-function resumeOf(store: QuietNoteStore | undefined): { resumeQuiet?: QuietNote } {
-  const note = store?.read();
-  return note === undefined ? {} : { resumeQuiet: note };
 }

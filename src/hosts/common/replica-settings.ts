@@ -53,3 +53,9 @@ export interface QuietNoteStore {
   read(): QuietNote | undefined;
   write(note: QuietNote | undefined): void;
 }
+
+/** The engine setting that resumes a replica from its quiet note, if it has one. */
+export function quietResumeOf(store: QuietNoteStore | undefined): { resumeQuiet?: QuietNote } {
+  const note = store?.read();
+  return note === undefined ? {} : { resumeQuiet: note };
+}

@@ -23,6 +23,14 @@ interface ReadWaiter {
   index: number | undefined;
 }
 
+/** What a driver pass owes the requests that wait, settled once the pass is stored (WaiterBook.settle). */
+export interface PassAnswers {
+  /** Entries applied, with their results (undefined: a no-op or a membership change). */
+  readonly answered: [Entry, ApplyResult | undefined][];
+  /** This replica stopped leading, or its leader changed. */
+  leadershipLost: boolean;
+}
+
 /** The book of waiting requests of one replica. */
 export class WaiterBook {
   private readonly entries = new Map<number, EntryWaiter>();
@@ -32,6 +40,15 @@ export class WaiterBook {
   /** Requests waiting. */
   get size(): number {
     return this.entries.size + this.reads.size;
+  }
+
+  /**
+   * Settles what a stored pass owes: its applied entries first, then a lost leadership (a leader
+   * deposed in the pass that applied a write still answers it applied).
+   */
+  settle(pass: PassAnswers): void {
+    for (const [entry, result] of pass.answered) this.entryApplied(entry, result);
+    if (pass.leadershipLost) this.leadershipLost();
   }
 
   /** Waits for the entry proposed at (index, term) to be applied. */
