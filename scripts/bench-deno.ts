@@ -5,7 +5,7 @@
  * groups against 1 at 64 clients); heartbeat traffic per node pair with 2, 10 and 100 write-idle
  * groups (quiescence off); and 1,000 idle groups on a fresh cluster (messages between nodes per
  * second, memory per idle group). `-- --quick` shortens every cell; `--only=edgeraft`, `--seconds=N`
- * and `--no-idle` make a short profiling run; `--only=heartbeats` and `--only=idle` run one of the
+ * and `--no-idle` make a short profiling run, `--sync-delay-ms=N` sets the nodes' group-commit delay; `--only=heartbeats` and `--only=idle` run one of the
  * group-count cells alone. The write bar is then measured again with both clusters up and their
  * 64-client write cells alternating, three rounds (`--only=bar` alone). Each edgeraft cell also prints what the nodes did meanwhile (WAL
  * syncs, storage transactions, frames and CPU per second). Results go to bench-results/deno-*.json.
@@ -25,6 +25,9 @@ const optionValue = (name: string) => process.argv.find((argument) => argument.s
 /** `--only=edgeraft` or `--only=etcd` runs one side; `--seconds=N` sets each cell's length; `--no-idle` skips the idle groups. */
 const only = optionValue("only");
 const secondsOption = optionValue("seconds");
+/** `--sync-delay-ms=N` starts the edgeraft nodes with that group-commit delay (0: off; default: the node's). */
+const syncDelayOption = optionValue("sync-delay-ms");
+const syncDelay = syncDelayOption === undefined ? {} : { syncDelayMs: Number(syncDelayOption) };
 const durationMs = secondsOption !== undefined ? Number(secondsOption) * 1000 : quick ? 1_500 : 6_000;
 const warmupMs = quick ? 300 : 1_000;
 const concurrencies = [1, 16, 64];
@@ -161,7 +164,7 @@ async function measureNodes(cluster: DenoCluster, operation: string, concurrency
 }
 
 async function benchEdgeraft(): Promise<void> {
-  const cluster = await startDenoCluster({ dataDirectory: join(work, "edgeraft"), tickMs: 100, envOf: () => noAutomaticSplits });
+  const cluster = await startDenoCluster({ dataDirectory: join(work, "edgeraft"), tickMs: 100, ...syncDelay, envOf: () => noAutomaticSplits });
   try {
     for (const concurrency of concurrencies) await measureNodes(cluster, "put", concurrency, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)));
     for (const concurrency of concurrencies) await measureNodes(cluster, "get (linearizable)", concurrency, (client, n) => get(cluster, client, `/v1/kv/${keyOf(client, n)}`));
@@ -190,7 +193,7 @@ async function benchWriteBarAlternating(rounds: number): Promise<void> {
   const binary = findEtcd();
   if (binary === undefined) return;
   const etcd = await startEtcd(binary, join(work, "etcd-alternating"));
-  const cluster = await startDenoCluster({ dataDirectory: join(work, "edgeraft-alternating"), tickMs: 100, envOf: () => noAutomaticSplits });
+  const cluster = await startDenoCluster({ dataDirectory: join(work, "edgeraft-alternating"), tickMs: 100, ...syncDelay, envOf: () => noAutomaticSplits });
   try {
     const ratios: number[] = [];
     for (let round = 1; round <= rounds; round++) {

@@ -130,6 +130,52 @@ describe("a node's shared database", () => {
     storage.close();
   });
 
+  it("starts syncs at least syncSpacingMs apart when asked to: the tasks that run meanwhile share the held turn's commit and sync; with 0, at once", async () => {
+    let spacingMs = 40;
+    const path = join(directory, `node-${++files}.sqlite`);
+    const storage = new NodeStorage(path, { failed: (error) => { throw error; }, syncSpacingMs: () => spacingMs });
+    const [a, b, c] = ["a/1", "b/1", "c/1"].map((scope) => new SyncNotingLogStore(storage.database, scope));
+    const events: string[] = [];
+    const write = (log: SyncNotingLogStore, index: number, name: string) => {
+      storage.pass(() => log.save({ hardState: null, entries: [entry(index)], snapshot: null }), () => log.takeMustSync());
+      storage.afterTurn(() => events.push(name));
+    };
+    const startedMs = performance.now();
+    write(a!, 1, "a1");
+    await storage.whenSynced(); // the first sync starts at once: there was none before
+    expect(performance.now() - startedMs).toBeLessThan(40);
+    const secondMs = performance.now();
+    write(b!, 1, "b1");
+    await new Promise((resolve) => setTimeout(resolve, 0)); // another task
+    write(c!, 1, "c1");
+    expect(storage.pending).toBe(true); // the turn is held open, not committed per task
+    expect(committedEntries(path)).toEqual({ "a/1": 1 });
+    await storage.whenSynced();
+    expect(performance.now() - secondMs).toBeGreaterThanOrEqual(30); // it waited for the spacing
+    expect(events).toEqual(["a1", "b1", "c1"]);
+    expect(storage.counters).toEqual({ turns: 2, passes: 3, syncs: 2 });
+    spacingMs = 0;
+    const thirdMs = performance.now();
+    write(a!, 2, "a2");
+    await storage.whenSynced();
+    expect(performance.now() - thirdMs).toBeLessThan(30);
+    expect(storage.counters.syncs).toBe(3);
+    storage.close();
+  });
+
+  it("commits the held turn and syncs when closed while a sync waits for its spacing", async () => {
+    const path = join(directory, `node-${++files}.sqlite`);
+    const storage = new NodeStorage(path, { failed: (error) => { throw error; }, syncSpacingMs: () => 10_000 });
+    const log = new SyncNotingLogStore(storage.database, "a/1");
+    storage.pass(() => log.save({ hardState: null, entries: [entry(1)], snapshot: null }), () => log.takeMustSync());
+    await storage.whenSynced();
+    storage.pass(() => log.save({ hardState: null, entries: [entry(2)], snapshot: null }), () => log.takeMustSync());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(committedEntries(path)).toEqual({ "a/1": 1 });
+    storage.close(); // no timer left behind (vitest would report it), the held turn committed
+    expect(committedEntries(path)).toEqual({ "a/1": 2 });
+  });
+
   it("keeps the turn open while a sync runs: later tasks' passes are one commit when it ends, covered by the next sync", async () => {
     const path = join(directory, `node-${++files}.sqlite`);
     const storage = openStorage(path);

@@ -71,7 +71,7 @@ export function killStartedDenoNodes(): void {
 }
 
 /** Spawns the process of node `id` (its output goes to `log`); it does not wait for it to listen. */
-export function spawnNode(options: { id: number; dataDirectory: string; ports: number[]; tickMs: number; secret: string; quiesce?: boolean; faults?: boolean; tls?: ClusterTls; env?: Record<string, string>; denoFlags?: string[] }, log: (text: string) => void): ChildProcess {
+export function spawnNode(options: { id: number; dataDirectory: string; ports: number[]; tickMs: number; secret: string; quiesce?: boolean; syncDelayMs?: number; faults?: boolean; tls?: ClusterTls; env?: Record<string, string>; denoFlags?: string[] }, log: (text: string) => void): ChildProcess {
   const args = nodeCommandLine(options);
   // Flags for the deno binary itself (scripts/profile-deno.ts: V8's inspector, perf maps).
   if (options.denoFlags !== undefined) args.splice(1, 0, ...options.denoFlags);
@@ -87,7 +87,7 @@ export function spawnNode(options: { id: number; dataDirectory: string; ports: n
 }
 
 /** Starts `nodeCount` nodes and waits until each answers /v1/health/live. */
-export async function startDenoCluster(options: { dataDirectory: string; nodeCount?: number; tickMs?: number; secret?: string; quiesce?: boolean; faults?: boolean; tls?: ClusterTls & { ca: string }; envOf?: (id: number) => Record<string, string>; denoFlagsOf?: (id: number) => string[] }): Promise<DenoCluster> {
+export async function startDenoCluster(options: { dataDirectory: string; nodeCount?: number; tickMs?: number; secret?: string; quiesce?: boolean; syncDelayMs?: number; faults?: boolean; tls?: ClusterTls & { ca: string }; envOf?: (id: number) => Record<string, string>; denoFlagsOf?: (id: number) => string[] }): Promise<DenoCluster> {
   mkdirSync(options.dataDirectory, { recursive: true });
   const count = options.nodeCount ?? 3;
   const ports: number[] = [];
@@ -95,7 +95,7 @@ export async function startDenoCluster(options: { dataDirectory: string; nodeCou
   const scheme = options.tls === undefined ? "http" : "https";
   const nodes: RunningNode[] = ports.map((port, i) => ({ id: i + 1, port, url: `${scheme}://127.0.0.1:${port}`, child: undefined, log: "", ...(options.tls === undefined ? {} : { ca: options.tls.ca }) }));
   const launch = (node: RunningNode) => {
-    node.child = spawnNode({ id: node.id, dataDirectory: options.dataDirectory, ports, tickMs: options.tickMs ?? 50, secret: options.secret ?? testClusterSecret, faults: options.faults === true, ...(options.tls === undefined ? {} : { tls: options.tls }), ...(options.quiesce === false ? { quiesce: false } : {}), ...(options.envOf === undefined ? {} : { env: options.envOf(node.id) }), ...(options.denoFlagsOf === undefined ? {} : { denoFlags: options.denoFlagsOf(node.id) }) }, (text) => (node.log += text));
+    node.child = spawnNode({ id: node.id, dataDirectory: options.dataDirectory, ports, tickMs: options.tickMs ?? 50, secret: options.secret ?? testClusterSecret, faults: options.faults === true, ...(options.tls === undefined ? {} : { tls: options.tls }), ...(options.quiesce === false ? { quiesce: false } : {}), ...(options.syncDelayMs === undefined ? {} : { syncDelayMs: options.syncDelayMs }), ...(options.envOf === undefined ? {} : { env: options.envOf(node.id) }), ...(options.denoFlagsOf === undefined ? {} : { denoFlags: options.denoFlagsOf(node.id) }) }, (text) => (node.log += text));
   };
   const stopNode = (node: RunningNode, signal: NodeJS.Signals) => {
     const child = node.child;

@@ -8,7 +8,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { nodeOfReplica } from "../../src/hosts/deno/placement.ts";
-import { nodeCommandLine, parseNodeArguments } from "../../src/hosts/deno/arguments.ts";
+import { defaultSyncDelay, nodeCommandLine, parseNodeArguments } from "../../src/hosts/deno/arguments.ts";
 import { defaultBalanceThresholds } from "../../src/multiraft/balance.ts";
 
 describe("Deno placement", () => {
@@ -47,9 +47,20 @@ describe("Deno node arguments", () => {
         clusterSecret: "0123456789abcdef",
         adminToken: "admin",
         balance: { thresholds: defaultBalanceThresholds },
+        syncDelay: defaultSyncDelay,
         timing: { tickMs: 50 },
       },
     });
+    const off = nodeCommandLine({ id: 2, dataDirectory: "/data", ports: [8790, 8791, 8792], syncDelayMs: 0 });
+    expect(parseNodeArguments(off.slice(off.indexOf("--id")), env(secret))).toMatchObject({ ok: true, options: { syncDelay: { ms: 0, siblings: defaultSyncDelay.siblings } } });
+  });
+
+  it("takes the group-commit delay and its siblings, and refuses values out of range", () => {
+    const base = ["--id", "1", "--data", "/d", "--nodes", "1=127.0.0.1:1"];
+    expect(parseNodeArguments([...base, "--sync-delay-ms", "2", "--sync-siblings", "32"], env(secret))).toMatchObject({ ok: true, options: { syncDelay: { ms: 2, siblings: 32 } } });
+    expect(parseNodeArguments([...base, "--sync-delay-ms", "-1"], env(secret))).toEqual({ ok: false, error: "--sync-delay-ms must be an integer from 0 to 1000" });
+    expect(parseNodeArguments([...base, "--sync-delay-ms", "soon"], env(secret)).ok).toBe(false);
+    expect(parseNodeArguments([...base, "--sync-siblings", "0"], env(secret))).toEqual({ ok: false, error: "--sync-siblings must be a positive integer" });
   });
 
   it("refuses a missing or short secret, a node list without this node, and malformed entries", () => {

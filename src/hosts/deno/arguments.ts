@@ -1,16 +1,54 @@
 /**
  * The command line and environment of a Deno node, checked: `--id N`, `--data DIR`,
  * `--nodes 1=host:port,2=host:port,...` (every node, this one included), optional `--tick-ms N` and
- * `--quiesce off` (groups never go quiet: only for measuring heartbeat traffic), `--tls-cert FILE
+ * `--quiesce off` (groups never go quiet: only for measuring heartbeat traffic), `--sync-delay-ms N`
+ * and `--sync-siblings N` (group commit under load: ClusterNodeOptions.syncDelay), `--tls-cert FILE
  * --tls-key FILE` (serve HTTPS and dial peers over wss://; every node needs them, and trusts the
  * cluster's CA through Deno's DENO_CERT);
  * EDGERAFT_CLUSTER_SECRET (required), ADMIN_TOKEN, FAULTS (`on`: the /v1/faults routes, for
  * tests only) and the thresholds of automatic splits and merges (SPLIT_KEYS, SPLIT_BYTES,
  * SPLIT_WRITES_PER_SECOND, MERGE_KEYS, IDLE_AFTER_MS, as on the Worker) from the environment.
  */
-import type { ClusterNodeOptions } from "./cluster-node.ts";
 import type { NodeAddress } from "./node-transport.ts";
+import type { ReplicaTiming } from "../common/replica-settings.ts";
+import type { BalanceThresholds } from "../../multiraft/balance.ts";
 import { idleAfterMsOf, thresholdsOf } from "../common/load-reporter.ts";
+
+/**
+ * PostgreSQL's commit_delay and commit_siblings: a node with at least `siblings` requests in
+ * flight (client requests and requests forwarded to its replicas) starts its WAL syncs at least
+ * `ms` milliseconds apart, so more writes share each sync, commit and pass; a node with fewer
+ * syncs at once, so a lone client's write never waits. `ms` 0 turns it off.
+ */
+export interface SyncDelay {
+  readonly ms: number;
+  readonly siblings: number;
+}
+
+/** Measured with `npm run bench:deno` (docs/deno.md, Benchmark, sixth session): 4 ms from 16 requests in flight. */
+export const defaultSyncDelay: SyncDelay = { ms: 4, siblings: 16 };
+
+/** How a node is configured. */
+export interface ClusterNodeOptions {
+  id: number;
+  /** Every node of the cluster, this one included. */
+  nodes: NodeAddress[];
+  /** Where this node keeps its database (`node.sqlite`). */
+  dataDirectory: string;
+  /** Shared by all nodes; peers must present it. */
+  clusterSecret: string;
+  /** The admin bearer token of the public API (ADMIN_TOKEN). */
+  adminToken: string | undefined;
+  timing?: Partial<ReplicaTiming>;
+  /** Serve the /v1/faults routes (FAULTS=on; dev and tests only): transport faults, crashes and the router-side halts. */
+  faults?: boolean;
+  /** Serve HTTPS and dial peers over TLS: the certificate and key files (PEM) of this node. */
+  tls?: { certFile: string; keyFile: string };
+  /** Automatic splits and merges: the thresholds the metadata group's balancer decides by, and when a data group counts as idle (SPLIT_KEYS, ... IDLE_AFTER_MS). */
+  balance?: { thresholds: BalanceThresholds; idleAfterMs?: number };
+  /** Group commit under load (defaultSyncDelay): with `siblings` requests in flight or more, WAL syncs start at least `ms` apart. */
+  syncDelay?: SyncDelay;
+}
 
 /** Parsed options, or why they are wrong. */
 export type ParsedArguments = { ok: true; options: ClusterNodeOptions } | { ok: false; error: string };
@@ -43,6 +81,9 @@ export function parseNodeArguments(args: readonly string[], env: (name: string) 
   const quiesce = values.get("quiesce") ?? "on";
   if (quiesce !== "on" && quiesce !== "off") return { ok: false, error: "--quiesce must be on or off" };
   const timing = { ...(tickMs === undefined ? {} : { tickMs }), ...(quiesce === "off" ? { quiesce: false } : {}) };
+  const syncDelay = { ms: Number(values.get("sync-delay-ms") ?? defaultSyncDelay.ms), siblings: Number(values.get("sync-siblings") ?? defaultSyncDelay.siblings) };
+  if (!Number.isSafeInteger(syncDelay.ms) || syncDelay.ms < 0 || syncDelay.ms > 1_000) return { ok: false, error: "--sync-delay-ms must be an integer from 0 to 1000" };
+  if (!Number.isSafeInteger(syncDelay.siblings) || syncDelay.siblings < 1) return { ok: false, error: "--sync-siblings must be a positive integer" };
   const certFile = values.get("tls-cert");
   const keyFile = values.get("tls-key");
   if ((certFile === undefined) !== (keyFile === undefined)) return { ok: false, error: "--tls-cert and --tls-key go together" };
@@ -53,17 +94,18 @@ export function parseNodeArguments(args: readonly string[], env: (name: string) 
   const balance = { thresholds: thresholdsOf(settings), ...(idleAfterMs === undefined ? {} : { idleAfterMs }) };
   return {
     ok: true,
-    options: { id, nodes, dataDirectory, clusterSecret, adminToken: env("ADMIN_TOKEN"), balance, ...tls, ...(Object.keys(timing).length === 0 ? {} : { timing }), ...(env("FAULTS") === "on" ? { faults: true } : {}) },
+    options: { id, nodes, dataDirectory, clusterSecret, adminToken: env("ADMIN_TOKEN"), balance, syncDelay, ...tls, ...(Object.keys(timing).length === 0 ? {} : { timing }), ...(env("FAULTS") === "on" ? { faults: true } : {}) },
   };
 }
 
 /** The `deno` arguments that start node `id` of a loopback cluster on `ports` (node i + 1 on ports[i]). */
-export function nodeCommandLine(options: { id: number; dataDirectory: string; ports: readonly number[]; tickMs?: number; quiesce?: boolean; tls?: { certFile: string; keyFile: string } }): string[] {
+export function nodeCommandLine(options: { id: number; dataDirectory: string; ports: readonly number[]; tickMs?: number; quiesce?: boolean; syncDelayMs?: number; tls?: { certFile: string; keyFile: string } }): string[] {
   const nodes = options.ports.map((port, i) => `${i + 1}=127.0.0.1:${port}`).join(",");
   const args = ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "src/hosts/deno/main.ts"];
   args.push("--id", String(options.id), "--data", `${options.dataDirectory}/node-${options.id}`, "--nodes", nodes);
   if (options.tickMs !== undefined) args.push("--tick-ms", String(options.tickMs));
   if (options.quiesce === false) args.push("--quiesce", "off");
+  if (options.syncDelayMs !== undefined) args.push("--sync-delay-ms", String(options.syncDelayMs));
   if (options.tls !== undefined) args.push("--tls-cert", options.tls.certFile, "--tls-key", options.tls.keyFile);
   return args;
 }

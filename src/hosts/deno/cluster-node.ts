@@ -12,7 +12,7 @@ import { createApp } from "../../router/app.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
 import { Balancer } from "../../router/cluster-client/balancer.ts";
 import { metaGroup } from "../../router/cluster-client/directory.ts";
-import type { BalanceThresholds, GroupLoad } from "../../multiraft/balance.ts";
+import type { GroupLoad } from "../../multiraft/balance.ts";
 import { statsOfLocalReplicas } from "../../router/metrics/replica-stats.ts";
 import type { MessageBatch } from "../../multiraft/wire.ts";
 import type { Message } from "../../raft/types.ts";
@@ -26,29 +26,11 @@ import { NodeSweeps } from "./node-sweeps.ts";
 import { NodeReplica } from "./node-replica.ts";
 import { NodeStorage } from "./node-storage.ts";
 import { cpuUsage, memoryUsage } from "node:process";
+import { defaultSyncDelay, type ClusterNodeOptions } from "./arguments.ts";
+export type { ClusterNodeOptions } from "./arguments.ts";
 import { NodeTransport, peerPath, secretMatches, type NodeAddress } from "./node-transport.ts";
 import { nodeOfReplica } from "./placement.ts";
 import { NodeTimings } from "./node-timings.ts";
-
-/** How a node is configured. */
-export interface ClusterNodeOptions {
-  id: number;
-  /** Every node of the cluster, this one included. */
-  nodes: NodeAddress[];
-  /** Where this node keeps its database (`node.sqlite`). */
-  dataDirectory: string;
-  /** Shared by all nodes; peers must present it. */
-  clusterSecret: string;
-  /** The admin bearer token of the public API (ADMIN_TOKEN). */
-  adminToken: string | undefined;
-  timing?: Partial<ReplicaTiming>;
-  /** Serve the /v1/faults routes (FAULTS=on; dev and tests only): transport faults, crashes and the router-side halts. */
-  faults?: boolean;
-  /** Serve HTTPS and dial peers over TLS: the certificate and key files (PEM) of this node. */
-  tls?: { certFile: string; keyFile: string };
-  /** Automatic splits and merges: the thresholds the metadata group's balancer decides by, and when a data group counts as idle (SPLIT_KEYS, ... IDLE_AFTER_MS). */
-  balance?: { thresholds: BalanceThresholds; idleAfterMs?: number };
-}
 
 /** How often a node looks for groups it leads that should be led by their replica 1, in milliseconds. */
 const leaderBalanceMs = 3_000;
@@ -92,6 +74,8 @@ export class ClusterNode {
   private readonly options: ClusterNodeOptions;
   private readonly nodeIds: number[];
   private readonly storage: NodeStorage;
+  /** Client requests and forwarded replica requests being served here. */
+  private requestsInFlight = 0;
   private readonly replicas = new Map<string, NodeReplica>();
   /** Replicas that have a next tick; the ticker only looks at these (idle groups cost nothing). */
   private readonly awake = new Set<NodeReplica>();
@@ -119,8 +103,10 @@ export class ClusterNode {
     if (existsSync(oldLayout) && readdirSync(oldLayout).some((file) => file.endsWith(".sqlite"))) {
       throw new Error(`${oldLayout} holds one SQLite file per replica, a layout this version does not read (it keeps one node.sqlite); start from an empty data directory`);
     }
+    const syncDelay = options.syncDelay ?? defaultSyncDelay;
     this.storage = new NodeStorage(join(options.dataDirectory, "node.sqlite"), {
       synced: (startedMs) => this.timings.record("walSync", startedMs),
+      syncSpacingMs: () => (this.requestsInFlight >= syncDelay.siblings ? syncDelay.ms : 0),
       // Fail-stop, as etcd panics on a WAL error: nothing that waited for this sync was released.
       failed: (error) => {
         throw new Error(`edgeraft node: the node's storage failed (a WAL sync, or a transaction SQLite ended itself); stopping: ${String(error)}`);
@@ -132,7 +118,7 @@ export class ClusterNode {
       secret: options.clusterSecret,
       ...(options.tls === undefined ? {} : { tls: true }),
       onBatches: (_from, batches) => this.deliver(batches),
-      onRequest: (request) => this.answer(request.group, request.replica, request.path, request.body),
+      onRequest: (request) => this.inFlight(this.answer(request.group, request.replica, request.path, request.body)),
     });
     const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"] });
     this.cluster = cluster;
@@ -169,7 +155,13 @@ export class ClusterNode {
       const { transport, timings } = this;
       return Response.json({ node: this.id, ...this.summary(), transport: transport.counters, timings: timings.stages, rssBytes: memoryUsage().rss, cpuMicroseconds: cpuUsage() });
     }
-    return this.timings.time("httpRequest", Promise.resolve(this.app.fetch(request)));
+    return this.timings.time("httpRequest", this.inFlight(Promise.resolve(this.app.fetch(request))));
+  }
+
+  /** Counts `work` among the requests in flight until it settles. */
+  private inFlight<T>(work: Promise<T>): Promise<T> {
+    this.requestsInFlight++;
+    return work.finally(() => this.requestsInFlight--);
   }
 
   /** Calls a replica wherever it lives (the directory's dispatcher). */

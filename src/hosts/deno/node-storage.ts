@@ -10,6 +10,7 @@
  * that throws is rolled back alone. When a turn wrote something Raft relies on after a crash
  * (etcd's MustSync), the WAL is fdatasynced on a worker thread, one sync at a time, while the
  * event loop goes on serving requests; the turn committed when it ends shares the next sync.
+ * Under load a sync may also wait for options.syncSpacingMs (group commit), the turn held open the same way.
  *
  * Output gate: whatever depends on a write (a vote, an append acknowledgement, an answer to a
  * client) waits until it is synced (`afterTurn`, `whenSynced`). A leader's AppendEntries need not
@@ -27,6 +28,12 @@ export interface NodeStorageOptions {
   failed(error: unknown): void;
   /** A WAL sync that began at `startedMs` (performance.now()) ended (statistics). */
   synced?(startedMs: number): void;
+  /**
+   * Asked when a sync is wanted: the least time, in milliseconds, from the start of the previous
+   * sync to the start of this one (a group-commit delay; 0: at once). Meanwhile the turn stays
+   * open, as during a sync, so the passes of the tasks that run share its commit and its sync.
+   */
+  syncSpacingMs?(): number;
 }
 
 /** The database of a node, its turns, and its output gate. */
@@ -42,6 +49,9 @@ export class NodeStorage {
   /** Committed turns wrote something that must be synced and no sync has started since. */
   private syncWanted = false;
   private syncing = false;
+  /** A sync is wanted and waits for syncSpacingMs to pass (the timer). */
+  private delay: ReturnType<typeof setTimeout> | undefined;
+  private lastSyncStartMs = Number.NEGATIVE_INFINITY;
   /** A sync ended in this task: the open turn's commit waits one more microtask (flush). */
   private settling = false;
   private closed = false;
@@ -117,7 +127,7 @@ export class NodeStorage {
    * touched, so fewer of them write fewer pages.
    */
   flush(): void {
-    if (!this.turnOpen || this.closed || this.syncing) return;
+    if (!this.turnOpen || this.closed || this.syncing || this.delay !== undefined) return;
     if (this.settling) {
       // A sync just ended: the proposals it released (ReplicaRuntime's whenDurable resolves a
       // promise) run in the next microtasks; they join this turn instead of opening the next.
@@ -125,6 +135,7 @@ export class NodeStorage {
       queueMicrotask(() => this.flush());
       return;
     }
+    if ((this.turnMustSync || this.syncWanted) && this.heldForSpacing()) return; // the turn stays open meanwhile
     this.commitTurn();
     this.startSyncOrRelease();
   }
@@ -140,6 +151,7 @@ export class NodeStorage {
   /** Commits the open turn, syncs, and closes the file; the object must not be used afterwards. */
   close(): void {
     if (this.closed) return;
+    clearTimeout(this.delay);
     if (this.turnOpen) {
       this.database.execute("COMMIT");
       this.turnOpen = false;
@@ -164,8 +176,24 @@ export class NodeStorage {
     queueMicrotask(() => this.flush());
   }
 
+  /**
+   * Whether the next sync must wait for options.syncSpacingMs to pass since the previous one
+   * started; if so, a timer commits the turn held open meanwhile (if any) and syncs when it has.
+   */
+  private heldForSpacing(): boolean {
+    const wait = this.lastSyncStartMs + (this.options.syncSpacingMs?.() ?? 0) - performance.now();
+    if (wait <= 0) return false;
+    this.delay = setTimeout(() => {
+      this.delay = undefined;
+      if (this.closed) return;
+      if (this.turnOpen) this.flush();
+      else this.startSyncOrRelease();
+    }, wait);
+    return true;
+  }
+
   private startSyncOrRelease(): void {
-    if (this.syncing) return; // the sync in flight looks again when it ends
+    if (this.syncing || this.delay !== undefined) return; // the sync in flight (or the delay) looks again when it ends
     if (!this.syncWanted) {
       // Nothing committed needs a sync: what waited depends only on durable writes.
       const released = this.waiting;
@@ -173,11 +201,13 @@ export class NodeStorage {
       for (const callback of released) callback();
       return;
     }
+    if (this.heldForSpacing()) return;
+    const startedMs = performance.now();
+    this.lastSyncStartMs = startedMs;
     this.syncWanted = false;
     this.syncing = true;
     this.releasing = this.waiting;
     this.waiting = [];
-    const startedMs = performance.now();
     this.database.syncWalInBackground((error) => {
       this.options.synced?.(startedMs);
       this.synced(error);
