@@ -51,6 +51,19 @@ export class RawNode {
     this.raft.wake(true);
   }
 
+  /**
+   * Whether an election started on demand (a client at a replica that knows no leader) may help:
+   * at a replica that just started or that was quiet (time stood still: a leader may have died
+   * meanwhile), or one that has had no leader for a whole election timeout. Not at one that
+   * learned a new term from another replica's election less than a timeout ago (a transfer's
+   * target, a contested failover): that election is under way, and a second one at the old
+   * leader, whose pre-vote the candidate grants, would take the group over from it.
+   */
+  mayCampaignOnDemand(): boolean {
+    const raft = this.raft;
+    return raft.ticksTotal < raft.electionTicks || raft.quiesced || raft.electionElapsed >= raft.electionTicks;
+  }
+
   /** Starts an election now (tests, or a host that knows the leader is gone). */
   campaign(): void {
     this.raft.wake(false);

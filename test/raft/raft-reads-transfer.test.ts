@@ -175,6 +175,24 @@ describe("leadership transfer (thesis 3.10)", () => {
     expect(elected?.node.status().leadsByTransfer).toBe(false);
   });
 
+  it("an old leader that a transfer's target deposed does not start an election on demand while the target's runs", () => {
+    const cluster = new TestCluster({ size: 3, config: { quiesce: false } });
+    expect(cluster.get(1).node.mayCampaignOnDemand()).toBe(true); // just started
+    cluster.elect(1);
+    cluster.tick(20);
+    // The target's vote requests are held (as while its new term is synced): only its answers to
+    // the leader's heartbeats, at its higher term, reach the leader.
+    cluster.drop = (m) => m.from === 2 && m.type === "vote";
+    cluster.get(1).node.transferLeader(2);
+    cluster.deliver();
+    cluster.tick(1);
+    const old = cluster.get(1).node;
+    expect(old.brief()).toMatchObject({ role: "follower", leader: 0, term: cluster.get(2).node.brief().term });
+    expect(old.mayCampaignOnDemand()).toBe(false);
+    cluster.tick(10); // a whole election timeout without a leader: then a client may start one
+    expect(old.mayCampaignOnDemand() || old.brief().leader !== 0).toBe(true);
+  });
+
   it("refuses proposals while transferring and aborts after an election timeout when the target is gone", () => {
     const cluster = new TestCluster({ size: 3, config: { quiesce: false } });
     cluster.elect(1);

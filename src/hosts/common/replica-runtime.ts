@@ -176,7 +176,7 @@ export class ReplicaRuntime {
    */
   campaignIfLeaderless(): void {
     const brief = this.node.brief();
-    if (brief.leader !== 0 || brief.role === "leader" || brief.role === "candidate") return;
+    if (brief.leader !== 0 || brief.role === "leader" || brief.role === "candidate" || !this.node.mayCampaignOnDemand()) return;
     this.campaign();
   }
 
