@@ -147,13 +147,16 @@ describe("a node's shared database", () => {
     const secondMs = performance.now();
     write(b!, 1, "b1");
     await new Promise((resolve) => setTimeout(resolve, 0)); // another task
+    // A pass that needs no sync joins the held turn, and what waits on it goes out with the sync.
+    storage.pass(() => new SqliteKvStore(storage.database, "a/1").set("k", { value: new Uint8Array([1]), version: 1 }), () => false);
+    storage.afterTurn(() => events.push("k"));
     write(c!, 1, "c1");
     expect(storage.pending).toBe(true); // the turn is held open, not committed per task
     expect(committedEntries(path)).toEqual({ "a/1": 1 });
     await storage.whenSynced();
     expect(performance.now() - secondMs).toBeGreaterThanOrEqual(30); // it waited for the spacing
-    expect(events).toEqual(["a1", "b1", "c1"]);
-    expect(storage.counters).toEqual({ turns: 2, passes: 3, syncs: 2 });
+    expect(events).toEqual(["a1", "b1", "k", "c1"]);
+    expect(storage.counters).toEqual({ turns: 2, passes: 4, syncs: 2 });
     spacingMs = 0;
     const thirdMs = performance.now();
     write(a!, 2, "a2");

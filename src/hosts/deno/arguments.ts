@@ -15,8 +15,8 @@ import type { BalanceThresholds } from "../../multiraft/balance.ts";
 import { idleAfterMsOf, thresholdsOf } from "../common/load-reporter.ts";
 
 /**
- * PostgreSQL's commit_delay and commit_siblings: a node with at least `siblings` requests in
- * flight (client requests and requests forwarded to its replicas) starts its WAL syncs at least
+ * PostgreSQL's commit_delay and commit_siblings: a node with at least `siblings` writes in
+ * flight (client requests other than GET, and writes forwarded to its replicas) starts its WAL syncs at least
  * `ms` milliseconds apart, so more writes share each sync, commit and pass; a node with fewer
  * syncs at once, so a lone client's write never waits. `ms` 0 turns it off.
  */
@@ -25,7 +25,7 @@ export interface SyncDelay {
   readonly siblings: number;
 }
 
-/** Measured with `npm run bench:deno` (docs/deno.md, Benchmark, sixth session): 4 ms from 16 requests in flight. */
+/** Measured with `npm run bench:deno` (docs/deno.md, Benchmark, sixth session): 4 ms from 16 writes in flight. */
 export const defaultSyncDelay: SyncDelay = { ms: 4, siblings: 16 };
 
 /** How a node is configured. */
@@ -46,8 +46,17 @@ export interface ClusterNodeOptions {
   tls?: { certFile: string; keyFile: string };
   /** Automatic splits and merges: the thresholds the metadata group's balancer decides by, and when a data group counts as idle (SPLIT_KEYS, ... IDLE_AFTER_MS). */
   balance?: { thresholds: BalanceThresholds; idleAfterMs?: number };
-  /** Group commit under load (defaultSyncDelay): with `siblings` requests in flight or more, WAL syncs start at least `ms` apart. */
+  /** Group commit under load (defaultSyncDelay): with `siblings` writes in flight or more, WAL syncs start at least `ms` apart. */
   syncDelay?: SyncDelay;
+}
+
+/** The longest group-commit delay a node takes, in milliseconds. */
+export const syncDelayMsMax = 50;
+
+/** `text` as a whole number of digits, `fallback` when absent, undefined when malformed. */
+function wholeNumber(text: string | undefined, fallback: number): number | undefined {
+  if (text === undefined) return fallback;
+  return /^\d{1,9}$/.test(text) ? Number(text) : undefined;
 }
 
 /** Parsed options, or why they are wrong. */
@@ -81,9 +90,12 @@ export function parseNodeArguments(args: readonly string[], env: (name: string) 
   const quiesce = values.get("quiesce") ?? "on";
   if (quiesce !== "on" && quiesce !== "off") return { ok: false, error: "--quiesce must be on or off" };
   const timing = { ...(tickMs === undefined ? {} : { tickMs }), ...(quiesce === "off" ? { quiesce: false } : {}) };
-  const syncDelay = { ms: Number(values.get("sync-delay-ms") ?? defaultSyncDelay.ms), siblings: Number(values.get("sync-siblings") ?? defaultSyncDelay.siblings) };
-  if (!Number.isSafeInteger(syncDelay.ms) || syncDelay.ms < 0 || syncDelay.ms > 1_000) return { ok: false, error: "--sync-delay-ms must be an integer from 0 to 1000" };
-  if (!Number.isSafeInteger(syncDelay.siblings) || syncDelay.siblings < 1) return { ok: false, error: "--sync-siblings must be a positive integer" };
+  const delayMs = wholeNumber(values.get("sync-delay-ms"), defaultSyncDelay.ms);
+  const siblings = wholeNumber(values.get("sync-siblings"), defaultSyncDelay.siblings);
+  // Every output a sync gates (votes, acknowledgements) waits for it: far below a heartbeat.
+  if (delayMs === undefined || delayMs > syncDelayMsMax) return { ok: false, error: `--sync-delay-ms must be an integer from 0 to ${syncDelayMsMax}` };
+  if (siblings === undefined || siblings < 1) return { ok: false, error: "--sync-siblings must be a positive integer" };
+  const syncDelay: SyncDelay = { ms: delayMs, siblings };
   const certFile = values.get("tls-cert");
   const keyFile = values.get("tls-key");
   if ((certFile === undefined) !== (keyFile === undefined)) return { ok: false, error: "--tls-cert and --tls-key go together" };

@@ -74,7 +74,7 @@ export class ClusterNode {
   private readonly options: ClusterNodeOptions;
   private readonly nodeIds: number[];
   private readonly storage: NodeStorage;
-  /** Client requests and forwarded replica requests being served here. */
+  /** Writes being served here: client requests other than GET, and writes forwarded to a replica here. */
   private requestsInFlight = 0;
   private readonly replicas = new Map<string, NodeReplica>();
   /** Replicas that have a next tick; the ticker only looks at these (idle groups cost nothing). */
@@ -118,7 +118,10 @@ export class ClusterNode {
       secret: options.clusterSecret,
       ...(options.tls === undefined ? {} : { tls: true }),
       onBatches: (_from, batches) => this.deliver(batches),
-      onRequest: (request) => this.inFlight(this.answer(request.group, request.replica, request.path, request.body)),
+      onRequest: (request) => {
+        const answer = this.answer(request.group, request.replica, request.path, request.body);
+        return request.path === "/internal/write" ? this.inFlight(answer) : answer;
+      },
     });
     const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"] });
     this.cluster = cluster;
@@ -155,10 +158,11 @@ export class ClusterNode {
       const { transport, timings } = this;
       return Response.json({ node: this.id, ...this.summary(), transport: transport.counters, timings: timings.stages, rssBytes: memoryUsage().rss, cpuMicroseconds: cpuUsage() });
     }
-    return this.timings.time("httpRequest", this.inFlight(Promise.resolve(this.app.fetch(request))));
+    const answer = Promise.resolve(this.app.fetch(request));
+    return this.timings.time("httpRequest", request.method === "GET" || request.method === "HEAD" ? answer : this.inFlight(answer));
   }
 
-  /** Counts `work` among the requests in flight until it settles. */
+  /** Counts `work` among the writes in flight (a client's non-GET request, or a write forwarded to a replica here) until it settles: what decides the group-commit delay. */
   private inFlight<T>(work: Promise<T>): Promise<T> {
     this.requestsInFlight++;
     return work.finally(() => this.requestsInFlight--);

@@ -135,7 +135,7 @@ export class NodeStorage {
       queueMicrotask(() => this.flush());
       return;
     }
-    if ((this.turnMustSync || this.syncWanted) && this.heldForSpacing()) return; // the turn stays open meanwhile
+    if (this.turnMustSync && this.heldForSpacing()) return; // the turn stays open meanwhile
     this.commitTurn();
     this.startSyncOrRelease();
   }
@@ -188,7 +188,7 @@ export class NodeStorage {
       if (this.closed) return;
       if (this.turnOpen) this.flush();
       else this.startSyncOrRelease();
-    }, wait);
+    }, Math.ceil(wait)); // a timer may fire a fraction of a millisecond early
     return true;
   }
 
