@@ -1,23 +1,35 @@
 /**
- * The binary encoding of a Command, as it travels in a Raft entry:
+ * The binary encodings of a Command, as it travels in a Raft entry. Byte 0 names the format.
  *
- *   byte 0       format version (1)
+ * Format 1, any command:
+ *   byte 0       1
  *   bytes 1..4   header length, big-endian
  *   header       UTF-8 JSON: the envelope and the operation, each put's value replaced by `valueBytes`
  *   values       the raw bytes of every put's value, in the order the puts appear
  *
+ * Format 2, a single put or delete (nearly every write; no JSON on either side):
+ *   byte 0       2
+ *   byte 1       flags: bit 0 delete (else put); bits 1..2 condition (0 none, 1 ifAbsent,
+ *                2 ifVersion); bit 3 requestId present; the other bits 0
+ *   varints      seq, timeMs, then ifVersion when the condition is ifVersion
+ *   texts        clientId, requestId when present, key: each a varint length and UTF-8
+ *   value        a put's value: a varint length and the bytes (a delete has none)
+ *
  * Values never pass through JSON, so arbitrary bytes round-trip exactly and cheaply. Encoding is
- * deterministic (fields are written in a fixed order). Decoding never throws: malformed input gives
- * a BadCommand value.
+ * deterministic (fields are written in a fixed order, and each command has one format). Decoding
+ * never throws: malformed input gives a BadCommand value. Every replica must read format 2 before
+ * any leader writes it.
  */
 import { assert } from "../shared/assert.ts";
 import { valueBytesMax } from "../shared/limits.ts";
-import { ByteReader, ByteWriter, isJsonObject, parseJson, utf8LengthOf } from "./binary.ts";
+import { ByteReader, ByteWriter, isJsonObject, parseJson, utf8LengthOf, varintLengthOf } from "./binary.ts";
 import { badCommand, validateCommand } from "./command.ts";
-import type { BadCommand, BatchStep, Command, Condition, Operation, RangeChange } from "./command.ts";
+import type { BadCommand, BatchStep, Command, Condition, DeleteOperation, Operation, PutOperation, RangeChange } from "./command.ts";
 
-/** The format version byte this module writes and reads. */
+/** The format byte of the general encoding (a JSON header and the values). */
 export const commandFormatVersion = 1;
+/** The format byte of the compact encoding of a single put or delete. */
+export const compactCommandFormatVersion = 2;
 
 /** The outcome of decoding: the command, or why the bytes are not one. */
 export type DecodedCommand = { readonly ok: true; readonly command: Command } | BadCommand;
@@ -26,6 +38,8 @@ export type DecodedCommand = { readonly ok: true; readonly command: Command } | 
 export function encodeCommand(command: Command): Uint8Array {
   const problem = validateCommand(command);
   assert(problem === undefined, `encodeCommand needs a valid command: ${problem?.reason}`);
+  const operation = command.operation;
+  if (operation.type === "put" || operation.type === "delete") return encodeCompact(command, operation);
   const values: Uint8Array[] = [];
   const header = {
     clientId: command.clientId,
@@ -50,6 +64,7 @@ export function decodeCommand(data: Uint8Array): DecodedCommand {
   if (!(data instanceof Uint8Array)) return badCommand("command data must be a Uint8Array");
   const reader = new ByteReader(data);
   const version = reader.readUint8();
+  if (version === compactCommandFormatVersion) return decodeCompact(reader);
   if (version !== commandFormatVersion) return badCommand(`unknown command format version ${version}`);
   const headerText = reader.readFramedText();
   if (headerText === undefined) return badCommand("command header is truncated or not UTF-8");
@@ -149,4 +164,83 @@ function putWithValue(put: Record<string, unknown>, reader: ByteReader): unknown
   const value = reader.readBytes(length);
   if (value === undefined) return missingValue;
   return { type: "put", key: put.key, value, ...(put.condition === undefined ? {} : { condition: put.condition }) };
+}
+
+const deleteFlag = 0b0001;
+const conditionShift = 1;
+const conditionMask = 0b0110;
+const ifAbsentCondition = 1;
+const ifVersionCondition = 2;
+const requestIdFlag = 0b1000;
+
+/** Format 2 of a valid single put or delete. */
+function encodeCompact(command: Command, operation: PutOperation | DeleteOperation): Uint8Array {
+  const condition = operation.condition;
+  const ifVersion = condition !== undefined && "ifVersion" in condition ? condition.ifVersion : undefined;
+  const conditionCode = condition === undefined ? 0 : ifVersion === undefined ? ifAbsentCondition : ifVersionCondition;
+  const flags = (operation.type === "delete" ? deleteFlag : 0) | (conditionCode << conditionShift) | (command.requestId === undefined ? 0 : requestIdFlag);
+  const clientIdLength = utf8LengthOf(command.clientId);
+  const requestIdLength = command.requestId === undefined ? 0 : utf8LengthOf(command.requestId);
+  const keyLength = utf8LengthOf(operation.key);
+  const value = operation.type === "put" ? operation.value : undefined;
+  let length = 2 + varintLengthOf(command.seq) + varintLengthOf(command.timeMs) + varintLengthOf(clientIdLength) + clientIdLength + varintLengthOf(keyLength) + keyLength;
+  if (ifVersion !== undefined) length += varintLengthOf(ifVersion);
+  if (command.requestId !== undefined) length += varintLengthOf(requestIdLength) + requestIdLength;
+  if (value !== undefined) length += varintLengthOf(value.length) + value.length;
+  const writer = new ByteWriter(length);
+  writer.writeUint8(compactCommandFormatVersion);
+  writer.writeUint8(flags);
+  writer.writeVarint(command.seq);
+  writer.writeVarint(command.timeMs);
+  if (ifVersion !== undefined) writer.writeVarint(ifVersion);
+  writer.writeVarint(clientIdLength);
+  writer.writeText(command.clientId, clientIdLength);
+  if (command.requestId !== undefined) {
+    writer.writeVarint(requestIdLength);
+    writer.writeText(command.requestId, requestIdLength);
+  }
+  writer.writeVarint(keyLength);
+  writer.writeText(operation.key, keyLength);
+  if (value !== undefined) {
+    writer.writeVarint(value.length);
+    writer.writeBytes(value);
+  }
+  return writer.finish();
+}
+
+/** Decodes format 2 after its format byte. */
+function decodeCompact(reader: ByteReader): DecodedCommand {
+  const flags = reader.readUint8();
+  if (flags === undefined) return badCommand("compact command is truncated");
+  const conditionCode = (flags & conditionMask) >> conditionShift;
+  if ((flags & ~(deleteFlag | conditionMask | requestIdFlag)) !== 0 || conditionCode > ifVersionCondition) return badCommand(`unknown compact command flags ${flags}`);
+  const seq = reader.readVarint();
+  const timeMs = reader.readVarint();
+  const ifVersion = conditionCode === ifVersionCondition ? reader.readVarint() : 0;
+  const clientId = readVarintText(reader);
+  const requestId = (flags & requestIdFlag) === 0 ? "" : readVarintText(reader);
+  const key = readVarintText(reader);
+  if (seq === undefined || timeMs === undefined || ifVersion === undefined || clientId === undefined || requestId === undefined || key === undefined) {
+    return badCommand("compact command is truncated or not UTF-8");
+  }
+  const condition: Condition | undefined = conditionCode === 0 ? undefined : conditionCode === ifAbsentCondition ? { ifAbsent: true } : { ifVersion };
+  const conditionField = condition === undefined ? {} : { condition };
+  let operation: PutOperation | DeleteOperation;
+  if ((flags & deleteFlag) !== 0) {
+    operation = { type: "delete", key, ...conditionField };
+  } else {
+    const length = reader.readVarint();
+    if (length !== undefined && length > valueBytesMax) return badCommand("a put's value is too large");
+    const value = length === undefined ? undefined : reader.readBytes(length);
+    if (value === undefined) return badCommand("a put's value is missing or truncated");
+    operation = { type: "put", key, value, ...conditionField };
+  }
+  if (reader.remaining !== 0) return badCommand(`${reader.remaining} bytes follow the ${operation.type}`);
+  const command: Command = { clientId, seq, timeMs, ...((flags & requestIdFlag) === 0 ? {} : { requestId }), operation };
+  return validateCommand(command) ?? { ok: true, command };
+}
+
+function readVarintText(reader: ByteReader): string | undefined {
+  const length = reader.readVarint();
+  return length === undefined ? undefined : reader.readText(length);
 }

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { commandFormatVersion, decodeCommand, encodeCommand } from "../../src/kv/command-codec.ts";
+import { commandFormatVersion, compactCommandFormatVersion, decodeCommand, encodeCommand } from "../../src/kv/command-codec.ts";
 import { validateCommand } from "../../src/kv/command.ts";
 import type { Command, Operation } from "../../src/kv/command.ts";
 import { AssertionError } from "../../src/shared/assert.ts";
@@ -76,6 +76,46 @@ describe("command encoding round trip", () => {
   });
 });
 
+describe("the compact format of a single put or delete", () => {
+  const put = commandOf({ type: "put", key: "k", value: Uint8Array.of(7, 8) });
+
+  it("is what a single put or delete encodes to, and nothing else", () => {
+    fc.assert(
+      fc.property(anyCommand, (command) => {
+        const single = command.operation.type === "put" || command.operation.type === "delete";
+        expect(encodeCommand(command)[0]).toBe(single ? compactCommandFormatVersion : commandFormatVersion);
+      }),
+    );
+    // 2 format and flags bytes, seq and timeMs varints (1 + 6), "client", "k", and the value, each with its length.
+    expect(encodeCommand(put).length).toBe(2 + 1 + 6 + 7 + 2 + 3);
+  });
+
+  it("still decodes a put or delete written in the general format (logs written before it)", () => {
+    const general = frame({ ...envelope, requestId: "r", operation: { type: "put", key: "k", valueBytes: 2, condition: { ifVersion: 3 } } }, [7, 8]);
+    const decoded = decodeCommand(general);
+    expect(decoded).toEqual({ ok: true, command: { ...put, requestId: "r", operation: { ...put.operation, condition: { ifVersion: 3 } } } });
+    expect(decodeCommand(frame({ ...envelope, operation: { type: "delete", key: "k" } }))).toEqual({ ok: true, command: commandOf({ type: "delete", key: "k" }) });
+  });
+
+  it("rejects unknown flags, bytes after the operation, a value too large and truncation", () => {
+    const data = encodeCommand(put);
+    const withFlags = (flags: number): Uint8Array => Uint8Array.of(data[0]!, flags, ...data.subarray(2));
+    expect(reasonOf(withFlags(0b1_0000))).toMatch(/flags/);
+    expect(reasonOf(withFlags(0b0110))).toMatch(/flags/);
+    expect(reasonOf(withFlags(0b0001))).toMatch(/bytes follow the delete/);
+    expect(reasonOf(Uint8Array.of(...data, 0))).toMatch(/bytes follow the put/);
+    // The value's length (the varint before its 2 bytes) raised past valueBytesMax: 3 bytes of 7 bits.
+    const tooLarge = valueBytesMax + 1;
+    const lengthBytes = [(tooLarge & 0x7f) | 0x80, ((tooLarge >> 7) & 0x7f) | 0x80, tooLarge >> 14];
+    expect(reasonOf(Uint8Array.of(...data.subarray(0, data.length - 3), ...lengthBytes, 7, 8))).toMatch(/too large/);
+    for (let end = 1; end < data.length; end++) expect(reasonOf(data.subarray(0, end))).toMatch(/truncated/);
+    const withRequestId = encodeCommand({ ...put, requestId: "r" });
+    expect(decodeCommand(withRequestId)).toEqual({ ok: true, command: { ...put, requestId: "r" } });
+    // The requestId flag with an empty requestId: a rule of the envelope.
+    expect(reasonOf(Uint8Array.of(data[0]!, 0b1000, ...data.subarray(2, 16), 0, ...data.subarray(16)))).toMatch(/requestId/);
+  });
+});
+
 describe("malformed command bytes", () => {
   it("never throw: random bytes, truncations and byte flips of valid encodings give a value", () => {
     const mangled = fc.tuple(anyCommand, fc.nat(), fc.integer({ min: 1, max: 255 })).map(([command, position, flip]) => {
@@ -98,7 +138,7 @@ describe("malformed command bytes", () => {
   it("reject bad framing with a reason", () => {
     const put = { ...envelope, operation: { type: "put", key: "a", valueBytes: 2 } };
     expect(reasonOf(new Uint8Array())).toMatch(/format version/);
-    expect(reasonOf(frame(put, [1, 2], 2))).toMatch(/format version/);
+    expect(reasonOf(frame(put, [1, 2], 3))).toMatch(/format version/);
     expect(reasonOf(frame(put, [1, 2]).subarray(0, 8))).toMatch(/truncated/);
     expect(reasonOf(frame("{not json", []))).toMatch(/JSON object/);
     expect(reasonOf(frame([1, 2], []))).toMatch(/JSON object/);
