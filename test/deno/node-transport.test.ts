@@ -3,7 +3,9 @@
  * another without waiting for the peer's delayed ACK, in both directions of a node pair: two
  * transports on loopback, each served by Deno.serve, send 20 rounds of two frames written in a row
  * (a router call and a Raft frame) each way, and both arrive within 15 ms at the median. Writing
- * on a dialed WebSocket (Nagle's algorithm on) took about 40 ms a round here.
+ * on a dialed WebSocket (Nagle's algorithm on) took about 40 ms a round here. Also that the router
+ * calls made in one task, and their answers, travel as one text frame each way, each answer
+ * reaching its own call.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { NodeTransport } from "../../src/hosts/deno/node-transport.ts";
@@ -37,9 +39,9 @@ describe("the node transport between two Deno nodes", () => {
         peers: addresses.filter((address) => address.id !== self),
         secret,
         onBatches: () => arrivals.get(self)!.shift()?.(),
-        onRequest: async () => {
+        onRequest: async (request) => {
           arrivals.get(self)!.shift()?.();
-          return { status: 200, body: {} };
+          return { status: 200, body: { echo: request.body, at: self } };
         },
       }));
     }
@@ -53,8 +55,9 @@ describe("the node transport between two Deno nodes", () => {
       for (let round = 0; round < 20; round++) {
         const both = Promise.all([0, 1].map(() => new Promise<void>((resolve) => arrivals.get(to)!.push(resolve))));
         const startedMs = performance.now();
-        transports.get(from)!.send(to, batch(from, to)); // leaves at the end of this task
-        void transports.get(from)!.request(to, { group: "g", replica: to, path: "/internal/status", body: {} }); // leaves at once
+        // Both leave at the end of this task, as two frames written in a row (a text and a binary one).
+        transports.get(from)!.send(to, batch(from, to));
+        void transports.get(from)!.request(to, { group: "g", replica: to, path: "/internal/status", body: {} });
         await both;
         seconds.push(performance.now() - startedMs);
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -62,5 +65,14 @@ describe("the node transport between two Deno nodes", () => {
       seconds.sort((a, b) => a - b);
       expect(seconds[10], `node ${from} to node ${to}: ${seconds.map((ms) => ms.toFixed(1)).join(" ")}`).toBeLessThan(15);
     }
+  });
+
+  it("sends the router calls of one task as one text frame, and their answers as one", async () => {
+    const [one, two] = [transports.get(1)!, transports.get(2)!];
+    const before = { one: { ...one.counters }, two: { ...two.counters } };
+    const answers = await Promise.all([0, 1, 2, 3, 4].map((n) => one.request(2, { group: "g", replica: 2, path: "/internal/get", body: { n } })));
+    expect(answers).toEqual([0, 1, 2, 3, 4].map((n) => ({ status: 200, body: { echo: { n }, at: 2 } })));
+    expect([one.counters.callsSent - before.one.callsSent, one.counters.callFramesSent - before.one.callFramesSent]).toEqual([5, 1]);
+    expect([two.counters.callsSent - before.two.callsSent, two.counters.callFramesSent - before.two.callFramesSent]).toEqual([5, 1]);
   });
 });

@@ -7,13 +7,16 @@
  * together in one binary frame (multiraft/node-frame.ts) when the current task ends, so the frames per tick between two nodes do not grow with the number of groups, and a
  * quiesced group adds nothing. Inside a frame the heartbeats of all groups are one coalesced
  * record (multiraft/coalesced-heartbeats.ts), so the records per tick do not grow either. Router requests to replicas on the other node (JSON) travel as
- * text frames and are matched to their answers by id.
+ * text frames and are matched to their answers by id; the requests and answers for a node queued
+ * in one task leave together too, as one text frame holding a JSON array (a leader's pass answers
+ * many forwarded writes at once).
  *
  * Peers authenticate with the cluster secret: the dialer presents it on the upgrade request and
  * the acceptor refuses (401) a missing or wrong one before any frame is read, so a process
  * without it can neither join nor inject a message. The secret travels in clear: run the nodes on
  * a private network, or behind TLS.
  */
+import { parseJson } from "../../kv/binary.ts";
 import { isCoalescible } from "../../multiraft/coalesced-heartbeats.ts";
 import { decodeNodeFrame, encodeNodeFrame, nodeFrameBatchesMax } from "../../multiraft/node-frame.ts";
 import type { MessageBatch } from "../../multiraft/wire.ts";
@@ -56,6 +59,9 @@ export interface TransportCounters {
   messagesReceived: number;
   /** Batches dropped because the peer was not connected (Raft resends what matters). */
   batchesDropped: number;
+  /** Router requests and answers sent, and the text frames that carried them (those queued in one task share one). */
+  callsSent: number;
+  callFramesSent: number;
   /** Upgrade requests refused for a missing or wrong secret or an unknown node id. */
   refused: number;
   /** What left for each peer node, by its id (how heartbeat traffic per node pair is measured). */
@@ -94,6 +100,8 @@ interface Link {
   /** The socket this node dialed: the peer writes its traffic here; this node only reads it. */
   inbound: WebSocket | undefined;
   queue: MessageBatch[];
+  /** Router requests and answers for the peer, each already JSON: they leave with the queue. */
+  texts: string[];
   flushScheduled: boolean;
   /** Router calls waiting for their answer, with the socket each was sent on. */
   readonly pending: Map<number, { resolve(answer: ReplicaAnswer): void; reject(error: Error): void; timer: ReturnType<typeof setTimeout>; socket: WebSocket }>;
@@ -102,7 +110,7 @@ interface Link {
 
 /** The connections of one node to all others. */
 export class NodeTransport {
-  readonly counters: TransportCounters = { framesSent: 0, messagesSent: 0, framesReceived: 0, messagesReceived: 0, batchesDropped: 0, refused: 0, peers: {} };
+  readonly counters: TransportCounters = { framesSent: 0, messagesSent: 0, framesReceived: 0, messagesReceived: 0, batchesDropped: 0, callsSent: 0, callFramesSent: 0, refused: 0, peers: {} };
   private readonly options: NodeTransportOptions;
   private readonly links = new Map<number, Link>();
   private nextRequestId = 1;
@@ -111,7 +119,7 @@ export class NodeTransport {
   constructor(options: NodeTransportOptions) {
     this.options = options;
     for (const peer of options.peers) {
-      this.links.set(peer.id, { peer, outbound: undefined, inbound: undefined, queue: [], flushScheduled: false, pending: new Map(), reconnectMs: reconnectFirstMs });
+      this.links.set(peer.id, { peer, outbound: undefined, inbound: undefined, queue: [], texts: [], flushScheduled: false, pending: new Map(), reconnectMs: reconnectFirstMs });
       this.counters.peers[peer.id] = { framesSent: 0, messagesSent: 0, heartbeatsSent: 0, heartbeatRecordsSent: 0, recordsSent: 0, bytesSent: 0 };
     }
   }
@@ -131,11 +139,21 @@ export class NodeTransport {
     const link = this.links.get(node);
     if (link === undefined) return;
     link.queue.push(batch);
+    this.scheduleFlush(link);
+  }
+
+  private scheduleFlush(link: Link): void {
     if (link.flushScheduled) return;
     link.flushScheduled = true;
     // After the current task: every replica that runs in it (a tick of all groups, a frame
     // stepped into all groups) adds its batch first, and the node sends them as one frame.
     queueMicrotask(() => this.flush(link));
+  }
+
+  /** Queues a router request or answer (JSON text) for the peer; those of one task leave as one text frame. */
+  private sendText(link: Link, text: string): void {
+    link.texts.push(text);
+    this.scheduleFlush(link);
   }
 
   /** Calls a replica on `node`; rejects when the node is not connected both ways or does not answer in time. */
@@ -154,7 +172,7 @@ export class NodeTransport {
         reject(new Error(`node ${node} did not answer in time`));
       }, requestTimeoutMs);
       link.pending.set(id, { resolve, reject, timer, socket });
-      socket.send(JSON.stringify({ type: "request", id, ...request }));
+      this.sendText(link, JSON.stringify({ type: "request", id, ...request }));
     });
   }
 
@@ -223,7 +241,16 @@ export class NodeTransport {
     link.flushScheduled = false;
     const batches = link.queue;
     link.queue = [];
+    const texts = link.texts;
+    link.texts = [];
     const socket = link.outbound;
+    // Requests whose socket closed meanwhile are failed by its close event; answers are lost, as on a closed socket.
+    if (texts.length > 0 && socket?.readyState === WebSocket.OPEN) {
+      socket.send(texts.length === 1 ? texts[0]! : `[${texts.join(",")}]`);
+      this.counters.callsSent += texts.length;
+      this.counters.callFramesSent++;
+    }
+    if (batches.length === 0) return;
     if (socket === undefined || socket.readyState !== WebSocket.OPEN || socket.bufferedAmount > bufferedBytesMax) {
       this.counters.batchesDropped += batches.length;
       return;
@@ -263,7 +290,13 @@ export class NodeTransport {
       return;
     }
     if (typeof data !== "string") return;
-    const message = parseObject(data);
+    const parsed = parseJson(data);
+    if (Array.isArray(parsed)) for (const message of parsed) this.receiveText(link, message);
+    else this.receiveText(link, parsed);
+  }
+
+  private receiveText(link: Link, parsed: unknown): void {
+    const message = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
     if (message?.type === "response" && typeof message.id === "number") {
       const waiting = link.pending.get(message.id);
       if (waiting === undefined) return;
@@ -284,18 +317,10 @@ export class NodeTransport {
         (error: unknown) => ({ status: 500, body: { kind: "unknown", reason: String(error) } }),
       );
     }
-    if (link.outbound?.readyState === WebSocket.OPEN) link.outbound.send(JSON.stringify({ type: "response", id, ...answer }));
+    this.sendText(link, JSON.stringify({ type: "response", id, ...answer }));
   }
 }
 
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Compares a bearer header with the secret in time that does not depend on where they differ. */
 export function secretMatches(header: string | null, secret: string): boolean {
