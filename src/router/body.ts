@@ -2,6 +2,11 @@
  * Reading request bodies under a byte limit. The declared Content-Length is checked first (so an
  * honest oversized upload is refused before it is read) and the bytes actually received are
  * counted too (so a lying or absent Content-Length cannot push more than the limit into memory).
+ * A body whose Content-Length is declared within the limit is read in one call: off the network
+ * the HTTP framing stops it at the declared length (HTTP/1.1 reads exactly that many bytes, and
+ * HTTP/2 and 3 refuse a request whose data differs from it), so only a Request built in-process
+ * can carry more, and it is still refused by its size. Without a Content-Length (chunked), the
+ * stream is read chunk by chunk and stopped at the limit.
  */
 import { concatBytes } from "../shared/bytes.ts";
 import type { z } from "zod";
@@ -24,10 +29,16 @@ export interface BodyLimit {
 /** The request body as bytes, or a thrown 413 problem when it is (or claims to be) over `limit.bytesMax`. */
 export async function readBodyLimited(request: Request, limit: BodyLimit): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
-  if (declared !== null && /^\s*\d+\s*$/.test(declared) && Number(declared) > limit.bytesMax) {
+  const declaresLength = declared !== null && /^\s*\d+\s*$/.test(declared);
+  if (declaresLength && Number(declared) > limit.bytesMax) {
     throw tooLarge(limit, `Content-Length ${declared.trim()} is over the limit`);
   }
   if (request.body === null) return new Uint8Array(0);
+  if (declaresLength) {
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.length > limit.bytesMax) throw tooLarge(limit, `the body is over the limit`);
+    return bytes;
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let received = 0;

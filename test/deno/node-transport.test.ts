@@ -5,7 +5,7 @@
  * (a router call and a Raft frame) each way, and both arrive within 15 ms at the median. Writing
  * on a dialed WebSocket (Nagle's algorithm on) took about 40 ms a round here. Also that the router
  * calls made in one task, and their answers, travel as one text frame each way, each answer
- * reaching its own call.
+ * reaching its own call, and that a call nobody answers fails after its timeout.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { NodeTransport } from "../../src/hosts/deno/node-transport.ts";
@@ -38,8 +38,10 @@ describe("the node transport between two Deno nodes", () => {
         self,
         peers: addresses.filter((address) => address.id !== self),
         secret,
+        callTimeoutMs: 400,
         onBatches: () => arrivals.get(self)!.shift()?.(),
         onRequest: async (request) => {
+          if (request.path === "/internal/hang") return new Promise(() => undefined);
           arrivals.get(self)!.shift()?.();
           return { status: 200, body: { echo: request.body, at: self } };
         },
@@ -74,5 +76,14 @@ describe("the node transport between two Deno nodes", () => {
     expect(answers).toEqual([0, 1, 2, 3, 4].map((n) => ({ status: 200, body: { echo: { n }, at: 2 } })));
     expect([one.counters.callsSent - before.one.callsSent, one.counters.callFramesSent - before.one.callFramesSent]).toEqual([5, 1]);
     expect([two.counters.callsSent - before.two.callsSent, two.counters.callFramesSent - before.two.callFramesSent]).toEqual([5, 1]);
+  });
+
+  it("fails a call that gets no answer within its timeout", async () => {
+    const startedMs = performance.now();
+    const call = transports.get(1)!.request(2, { group: "g", replica: 2, path: "/internal/hang", body: {} });
+    await expect(call).rejects.toThrow(/did not answer in time/);
+    const waitedMs = performance.now() - startedMs;
+    expect(waitedMs).toBeGreaterThan(390); // Date.now has whole milliseconds
+    expect(waitedMs).toBeLessThan(1_500);
   });
 });

@@ -49,6 +49,8 @@ export interface NodeTransportOptions {
   onBatches(from: number, batches: MessageBatch[]): void;
   /** A router on node `from` calls a replica here. */
   onRequest(request: PeerRequest): Promise<ReplicaAnswer>;
+  /** A call to a peer that gets no answer in this long fails (default 15 s). */
+  callTimeoutMs?: number;
 }
 
 /** Traffic since start, per node (what the benchmark and /internal status report). */
@@ -86,7 +88,9 @@ export const peerPath = "/internal/peer";
 /** Header naming the connecting node. */
 const nodeHeader = "x-edgeraft-node";
 /** A request to a peer's replica that gets no answer in this long is failed (the router retries). */
-const requestTimeoutMs = 15_000;
+const callTimeoutMsDefault = 15_000;
+/** How often calls past their timeout are failed (one timer for all, not one per call). */
+const callSweepMsMax = 1_000;
 /** Reconnect backoff bounds. */
 const reconnectFirstMs = 50;
 const reconnectMaxMs = 1_000;
@@ -104,7 +108,7 @@ interface Link {
   texts: string[];
   flushScheduled: boolean;
   /** Router calls waiting for their answer, with the socket each was sent on. */
-  readonly pending: Map<number, { resolve(answer: ReplicaAnswer): void; reject(error: Error): void; timer: ReturnType<typeof setTimeout>; socket: WebSocket }>;
+  readonly pending: Map<number, { resolve(answer: ReplicaAnswer): void; reject(error: Error): void; deadlineMs: number; socket: WebSocket }>;
   reconnectMs: number;
 }
 
@@ -115,6 +119,7 @@ export class NodeTransport {
   private readonly links = new Map<number, Link>();
   private nextRequestId = 1;
   private stopped = false;
+  private sweep: ReturnType<typeof setInterval> | undefined;
 
   constructor(options: NodeTransportOptions) {
     this.options = options;
@@ -127,6 +132,19 @@ export class NodeTransport {
   /** Dials every peer: the connection its traffic for this node arrives on. */
   start(): void {
     for (const link of this.links.values()) this.dial(link);
+    const timeoutMs = this.options.callTimeoutMs ?? callTimeoutMsDefault;
+    this.sweep = setInterval(() => this.failLateCalls(Date.now()), Math.min(callSweepMsMax, timeoutMs / 4));
+  }
+
+  /** Fails the calls that have waited past their timeout (the router then tries another replica). */
+  private failLateCalls(nowMs: number): void {
+    for (const link of this.links.values()) {
+      for (const [id, waiting] of link.pending) {
+        if (waiting.deadlineMs > nowMs) continue;
+        link.pending.delete(id);
+        waiting.reject(new Error(`node ${link.peer.id} did not answer in time`));
+      }
+    }
   }
 
   /** Whether the connection this node writes to `node` on is open. */
@@ -167,11 +185,7 @@ export class NodeTransport {
     }
     const id = this.nextRequestId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        link.pending.delete(id);
-        reject(new Error(`node ${node} did not answer in time`));
-      }, requestTimeoutMs);
-      link.pending.set(id, { resolve, reject, timer, socket });
+      link.pending.set(id, { resolve, reject, deadlineMs: Date.now() + (this.options.callTimeoutMs ?? callTimeoutMsDefault), socket });
       this.sendText(link, JSON.stringify({ type: "request", id, ...request }));
     });
   }
@@ -193,6 +207,7 @@ export class NodeTransport {
   /** Closes every connection and stops reconnecting. */
   stop(): void {
     this.stopped = true;
+    if (this.sweep !== undefined) clearInterval(this.sweep);
     for (const link of this.links.values()) {
       link.outbound?.close();
       link.inbound?.close();
@@ -228,7 +243,6 @@ export class NodeTransport {
       const returnPathLost = role === "inbound" && link.inbound === socket;
       for (const [id, waiting] of link.pending) {
         if (waiting.socket !== socket && !returnPathLost) continue;
-        clearTimeout(waiting.timer);
         waiting.reject(new Error(`connection to node ${link.peer.id} closed`));
         link.pending.delete(id);
       }
@@ -301,7 +315,6 @@ export class NodeTransport {
       const waiting = link.pending.get(message.id);
       if (waiting === undefined) return;
       link.pending.delete(message.id);
-      clearTimeout(waiting.timer);
       waiting.resolve({ status: Number(message.status), body: message.body });
     } else if (message?.type === "request" && typeof message.id === "number") {
       void this.answer(link, message.id, message);
