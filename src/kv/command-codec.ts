@@ -18,7 +18,8 @@
  * Values never pass through JSON, so arbitrary bytes round-trip exactly and cheaply. Encoding is
  * deterministic (fields are written in a fixed order, and each command has one format). Decoding
  * never throws: malformed input gives a BadCommand value. Every replica must read format 2 before
- * any leader writes it.
+ * any leader writes it: a replica of an older release applies a format-2 entry as a bad command
+ * and diverges, so a cluster upgrades all its replicas together (docs/cloudflare.md, Known limits).
  */
 import { assert } from "../shared/assert.ts";
 import { valueBytesMax } from "../shared/limits.ts";

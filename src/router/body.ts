@@ -2,11 +2,12 @@
  * Reading request bodies under a byte limit. The declared Content-Length is checked first (so an
  * honest oversized upload is refused before it is read) and the bytes actually received are
  * counted too (so a lying or absent Content-Length cannot push more than the limit into memory).
- * A body whose Content-Length is declared within the limit is read in one call: off the network
- * the HTTP framing stops it at the declared length (HTTP/1.1 reads exactly that many bytes, and
- * HTTP/2 and 3 refuse a request whose data differs from it), so only a Request built in-process
- * can carry more, and it is still refused by its size. Without a Content-Length (chunked), the
- * stream is read chunk by chunk and stopped at the limit.
+ * A body whose Content-Length is declared within the limit, without a Transfer-Encoding, is read
+ * in one call: off the network the HTTP framing stops it at the declared length (HTTP/1.1 reads
+ * exactly that many bytes when no Transfer-Encoding overrides it, and HTTP/2 and 3 refuse a
+ * request whose data differs from it), so only a Request built in-process can carry more, and it
+ * is still refused by its size. Any other body (chunked, or both headers, which a server may
+ * read as chunked while keeping the Content-Length) is read chunk by chunk and stopped at the limit.
  */
 import { concatBytes } from "../shared/bytes.ts";
 import type { z } from "zod";
@@ -30,11 +31,12 @@ export interface BodyLimit {
 export async function readBodyLimited(request: Request, limit: BodyLimit): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   const declaresLength = declared !== null && /^\s*\d+\s*$/.test(declared);
+  const framedByLength = declaresLength && request.headers.get("transfer-encoding") === null;
   if (declaresLength && Number(declared) > limit.bytesMax) {
     throw tooLarge(limit, `Content-Length ${declared.trim()} is over the limit`);
   }
   if (request.body === null) return new Uint8Array(0);
-  if (declaresLength) {
+  if (framedByLength) {
     const bytes = new Uint8Array(await request.arrayBuffer());
     if (bytes.length > limit.bytesMax) throw tooLarge(limit, `the body is over the limit`);
     return bytes;

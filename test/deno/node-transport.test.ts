@@ -69,13 +69,20 @@ describe("the node transport between two Deno nodes", () => {
     }
   });
 
-  it("sends the router calls of one task as one text frame, and their answers as one", async () => {
+  it("sends the router calls of one task as one text frame, and their answers as one, up to a size", async () => {
     const [one, two] = [transports.get(1)!, transports.get(2)!];
     const before = { one: { ...one.counters }, two: { ...two.counters } };
     const answers = await Promise.all([0, 1, 2, 3, 4].map((n) => one.request(2, { group: "g", replica: 2, path: "/internal/get", body: { n } })));
     expect(answers).toEqual([0, 1, 2, 3, 4].map((n) => ({ status: 200, body: { echo: { n }, at: 2 } })));
     expect([one.counters.callsSent - before.one.callsSent, one.counters.callFramesSent - before.one.callFramesSent]).toEqual([5, 1]);
     expect([two.counters.callsSent - before.two.callsSent, two.counters.callFramesSent - before.two.callFramesSent]).toEqual([5, 1]);
+    // Large calls do not make one huge frame: at most 1 MiB of JSON text a frame (or a single call).
+    const large = { one: { ...one.counters }, two: { ...two.counters } };
+    const value = "v".repeat(600_000);
+    const echoed = await Promise.all([0, 1, 2].map((n) => one.request(2, { group: "g", replica: 2, path: "/internal/get", body: { n, value } })));
+    expect(echoed.map((answer) => (answer.body as { echo: { n: number; value: string } }).echo)).toEqual([0, 1, 2].map((n) => ({ n, value })));
+    expect(one.counters.callFramesSent - large.one.callFramesSent).toBe(3);
+    expect(two.counters.callFramesSent - large.two.callFramesSent).toBe(3);
   });
 
   it("fails a call that gets no answer within its timeout", async () => {

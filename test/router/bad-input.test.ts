@@ -120,11 +120,15 @@ describe("body size", () => {
           controller.close();
         },
       });
+    const endless = () => new ReadableStream<Uint8Array>({ pull: (controller) => controller.enqueue(new Uint8Array(10)) });
     const cases: Case[] = [
       { method: "PUT", path: "/v1/kv/k", options: { body: over }, status: 413, code: "valueTooLarge" },
       { method: "PUT", path: "/v1/kv/k", options: { body: "tiny", headers: { "content-length": String(10 * 1024 * 1024) } }, status: 413, code: "valueTooLarge" },
       { method: "PUT", path: "/v1/kv/k", options: { body: over, headers: { "content-length": "3" } }, status: 413, code: "valueTooLarge" },
       { method: "PUT", path: "/v1/kv/k", options: { body: stream() }, status: 413, code: "valueTooLarge" },
+      // Chunked with a small Content-Length besides (a server may keep both): read chunk by chunk and
+      // stopped at the limit, not buffered whole on the word of the Content-Length (the stream never ends).
+      { method: "PUT", path: "/v1/kv/k", options: { body: endless(), headers: { "content-length": "10", "transfer-encoding": "chunked" } }, status: 413, code: "valueTooLarge" },
       { method: "PUT", path: "/v1/tenants/acme/kv/k", options: { body: over }, status: 413, code: "valueTooLarge" },
     ];
     await expectProblems(cases, { maxValueBytes: small });

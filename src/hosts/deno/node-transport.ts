@@ -94,6 +94,8 @@ const callSweepMsMax = 1_000;
 /** Reconnect backoff bounds. */
 const reconnectFirstMs = 50;
 const reconnectMaxMs = 1_000;
+/** Calls and answers share a text frame up to this many characters (a large value travels in base64 JSON, so a frame of many would be huge). */
+const callFrameCharsMax = 1024 * 1024;
 /** Bytes buffered on a socket past which Raft frames are dropped instead of queued. */
 const bufferedBytesMax = 64 * 1024 * 1024;
 
@@ -131,6 +133,7 @@ export class NodeTransport {
 
   /** Dials every peer: the connection its traffic for this node arrives on. */
   start(): void {
+    if (this.sweep !== undefined) return;
     for (const link of this.links.values()) this.dial(link);
     const timeoutMs = this.options.callTimeoutMs ?? callTimeoutMsDefault;
     this.sweep = setInterval(() => this.failLateCalls(Date.now()), Math.min(callSweepMsMax, timeoutMs / 4));
@@ -259,11 +262,7 @@ export class NodeTransport {
     link.texts = [];
     const socket = link.outbound;
     // Requests whose socket closed meanwhile are failed by its close event; answers are lost, as on a closed socket.
-    if (texts.length > 0 && socket?.readyState === WebSocket.OPEN) {
-      socket.send(texts.length === 1 ? texts[0]! : `[${texts.join(",")}]`);
-      this.counters.callsSent += texts.length;
-      this.counters.callFramesSent++;
-    }
+    if (texts.length > 0 && socket?.readyState === WebSocket.OPEN) this.sendTexts(socket, texts);
     if (batches.length === 0) return;
     if (socket === undefined || socket.readyState !== WebSocket.OPEN || socket.bufferedAmount > bufferedBytesMax) {
       this.counters.batchesDropped += batches.length;
@@ -291,6 +290,18 @@ export class NodeTransport {
         peer.heartbeatRecordsSent++;
         peer.recordsSent++;
       }
+    }
+  }
+
+  /** Sends queued calls and answers as text frames of at most callFrameCharsMax characters each (or one call). */
+  private sendTexts(socket: WebSocket, texts: string[]): void {
+    for (let start = 0; start < texts.length;) {
+      let end = start + 1;
+      for (let chars = texts[start]!.length; end < texts.length && chars + texts[end]!.length <= callFrameCharsMax; end++) chars += texts[end]!.length;
+      socket.send(end - start === 1 ? texts[start]! : `[${texts.slice(start, end).join(",")}]`);
+      this.counters.callsSent += end - start;
+      this.counters.callFramesSent++;
+      start = end;
     }
   }
 
