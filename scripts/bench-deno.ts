@@ -7,7 +7,7 @@
  * second, memory per idle group). `-- --quick` shortens every cell; `--only=edgeraft`, `--seconds=N`
  * and `--no-idle` make a short profiling run, `--sync-delay-ms=N` sets the nodes' group-commit delay; `--only=heartbeats` and `--only=idle` run one of the
  * group-count cells alone. The write bar is then measured again with both clusters up and their
- * 64-client write cells alternating, three rounds (`--only=bar` alone). Each edgeraft cell also prints what the nodes did meanwhile (WAL
+ * 64-client write cells alternating, three rounds (`--only=bar` alone; `--rounds=N` for more). Each edgeraft cell also prints what the nodes did meanwhile (WAL
  * syncs, storage transactions, frames and CPU per second). Results go to bench-results/deno-*.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -28,6 +28,9 @@ const secondsOption = optionValue("seconds");
 /** `--sync-delay-ms=N` starts the edgeraft nodes with that group-commit delay (0: off; default: the node's). */
 const syncDelayOption = optionValue("sync-delay-ms");
 const syncDelay = syncDelayOption === undefined ? {} : { syncDelayMs: Number(syncDelayOption) };
+/** `--rounds=N` runs the alternating write bar for N rounds (default 3; 1 with --quick). */
+const roundsOption = optionValue("rounds");
+const barRounds = roundsOption !== undefined && /^[1-9]\d?$/.test(roundsOption) ? Number(roundsOption) : quick ? 1 : 3;
 const durationMs = secondsOption !== undefined ? Number(secondsOption) * 1000 : quick ? 1_500 : 6_000;
 const warmupMs = quick ? 300 : 1_000;
 const concurrencies = [1, 16, 64];
@@ -211,7 +214,8 @@ async function benchWriteBarAlternating(rounds: number): Promise<void> {
       ratios.push(ours.perSecond / theirs.perSecond);
     }
     const sorted = [...ratios].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
+    const middle = Math.floor(sorted.length / 2);
+    const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
     notes.push(`bar, alternating (both clusters up, ${rounds} rounds of etcd and edgeraft 64-client write cells in turn): edgeraft / etcd writes/s per round ${ratios.map((ratio) => ratio.toFixed(2)).join(", ")}; median ${median.toFixed(2)} (>= 1.0 wanted)`);
   } finally {
     await cluster.stop();
@@ -225,7 +229,7 @@ const note = (line: string) => {
 };
 if (only === undefined || only === "etcd") await benchEtcd();
 if (only === undefined || only === "edgeraft") await benchEdgeraft();
-if (only === undefined || only === "bar") await benchWriteBarAlternating(quick ? 1 : 3);
+if (only === undefined || only === "bar") await benchWriteBarAlternating(barRounds);
 if (only === undefined || only === "heartbeats") {
   await benchHeartbeats({ dataDirectory: cellDirectory(work, "heartbeats"), counts: quick ? [2, 10] : [2, 10, 100], windowMs: quick ? 3_000 : 5_000, note });
 }
