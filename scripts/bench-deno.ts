@@ -18,7 +18,7 @@ import { e2eAdminToken } from "../test/e2e/wrangler.ts";
 import { etcdPut, etcdRange, findEtcd, startEtcd } from "./bench-deno/etcd.ts";
 import { runLoad, valueOf, type LoadCell } from "./bench-deno/load.ts";
 import { benchHeartbeats, benchIdleGroups, cellDirectory, noAutomaticSplits } from "./bench-deno/groups.ts";
-import { mainThreadsCpuMs, processesCpuMs, processesWrittenBytes } from "./bench-deno/process-cpu.ts";
+import { machineCpuMs, mainThreadsCpuMs, processesCpuMs, processesWrittenBytes } from "./bench-deno/process-cpu.ts";
 
 const quick = process.argv.includes("--quick");
 const optionValue = (name: string) => process.argv.find((argument) => argument.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -43,7 +43,7 @@ const headers = { authorization: `Bearer ${e2eAdminToken}` };
  * One cell. CPU shares are percent of one core over the cell: the load generator's, the servers'
  * (every etcd member or edgeraft node process, all threads) and, for edgeraft, each node's.
  */
-type Row = { system: string; operation: string; clientCpuPercent: number; serverCpuPercent?: number; nodeCpuPercents?: number[]; mainThreadsPercentOfServers?: number; writtenBytesPerOperation?: number } & LoadCell;
+type Row = { system: string; operation: string; clientCpuPercent: number; serverCpuPercent?: number; nodeCpuPercents?: number[]; mainThreadsPercentOfServers?: number; writtenBytesPerOperation?: number; othersCpuPercent?: number; stealCpuPercent?: number } & LoadCell;
 const cores = availableParallelism();
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -66,12 +66,14 @@ const measure = async (system: string, operation: string, concurrency: number, r
   const serverBefore = processesCpuMs(serverPids);
   const mainBefore = mainThreadsCpuMs(serverPids);
   const writtenBefore = processesWrittenBytes(serverPids);
+  const machineBefore = machineCpuMs();
   const startedMs = performance.now();
   const cell = await runLoad({ concurrency, durationMs, warmupMs, operation: run });
   const cpu = process.cpuUsage(cpuBefore);
   const serverAfter = processesCpuMs(serverPids);
   const mainAfter = mainThreadsCpuMs(serverPids);
   const writtenAfter = processesWrittenBytes(serverPids);
+  const machineAfter = machineCpuMs();
   const elapsedMs = performance.now() - startedMs;
   // The load generator's own CPU share: near 100% means the client, not the system, set the pace.
   const clientCpuPercent = (cpu.user + cpu.system) / 10 / elapsedMs;
@@ -85,6 +87,12 @@ const measure = async (system: string, operation: string, concurrency: number, r
     row.mainThreadsPercentOfServers = ((mainAfter - mainBefore) * 100) / (serverAfter - serverBefore);
   }
   if (writtenBefore !== undefined && writtenAfter !== undefined && operations > 0) row.writtenBytesPerOperation = (writtenAfter - writtenBefore) / operations;
+  // What else ran meanwhile: the machine's busy time beyond the servers' and the client's (other
+  // processes, the kernel's own work), and time the hypervisor stole; both slow a cell down.
+  if (machineBefore !== undefined && machineAfter !== undefined && serverCpuPercent !== undefined) {
+    row.othersCpuPercent = Math.max(0, ((machineAfter.busyMs - machineBefore.busyMs) * 100) / elapsedMs - serverCpuPercent - clientCpuPercent);
+    row.stealCpuPercent = ((machineAfter.stealMs - machineBefore.stealMs) * 100) / elapsedMs;
+  }
   rows.push(row);
   print(row);
   return row;
@@ -137,7 +145,7 @@ async function nodeStats(cluster: DenoCluster): Promise<NodeStats[]> {
 }
 
 /** Runs one edgeraft cell and prints, per node, what it did per second meanwhile. */
-async function measureNodes(cluster: DenoCluster, operation: string, concurrency: number, run: (client: number, n: number) => Promise<boolean>): Promise<void> {
+async function measureNodes(cluster: DenoCluster, operation: string, concurrency: number, run: (client: number, n: number) => Promise<boolean>): Promise<Row> {
   const before = await nodeStats(cluster);
   const startedMs = performance.now();
   const row = await measure("edgeraft", operation, concurrency, run, cluster.pids());
@@ -147,7 +155,7 @@ async function measureNodes(cluster: DenoCluster, operation: string, concurrency
   const format = (values: number[], digits = 0) => values.map((value) => value.toFixed(digits)).join(" / ");
   const cpu = perSecond((stats) => (stats.cpuMicroseconds?.user ?? 0) + (stats.cpuMicroseconds?.system ?? 0)).map((microseconds) => microseconds / 10_000);
   row.nodeCpuPercents = cpu;
-  const activity = `WAL syncs/s ${format(perSecond((stats) => stats.walSyncs ?? 0))}; transactions/s ${format(perSecond((stats) => stats.transactions ?? 0))}; frames/s ${format(perSecond((stats) => stats.transport.framesSent))}; CPU % ${format(cpu)}`;
+  const activity = `WAL syncs/s ${format(perSecond((stats) => stats.walSyncs ?? 0))}; transactions/s ${format(perSecond((stats) => stats.transactions ?? 0))}; frames/s ${format(perSecond((stats) => stats.transport.framesSent))}; CPU % ${format(cpu)}; groups led ${after.map((stats) => stats.leading).join(" / ")}`;
   console.log(`           nodes 1 / 2 / 3: ${activity}`);
   notes.push(`${operation} at ${concurrency} clients (${row.perSecond.toFixed(0)}/s), nodes 1 / 2 / 3: ${activity}`);
   // Where the time went: mean milliseconds per run of each stage (src/hosts/deno/node-timings.ts), and runs per second.
@@ -164,6 +172,7 @@ async function measureNodes(cluster: DenoCluster, operation: string, concurrency
     console.log(`           stages, nodes 1 / 2 / 3: ${profile}`);
     notes.push(`${operation} at ${concurrency} clients, stages (mean per run x runs/s), nodes 1 / 2 / 3: ${profile}`);
   }
+  return row;
 }
 
 async function benchEdgeraft(): Promise<void> {
@@ -201,7 +210,7 @@ async function benchWriteBarAlternating(rounds: number): Promise<void> {
     const ratios: number[] = [];
     for (let round = 1; round <= rounds; round++) {
       const etcdCell = () => measure("etcd", `put, alternating ${round}`, 64, (client, n) => etcdPut(etcd.clientUrls[client % 3]!, keyOf(client, n), valueOf(valueBytes, client, n)), etcd.pids);
-      const oursCell = () => measure("edgeraft", `put, alternating ${round}`, 64, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)), cluster.pids());
+      const oursCell = () => measureNodes(cluster, `put, alternating ${round}`, 64, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)));
       let theirs: Row;
       let ours: Row;
       if (round % 2 === 1) {
@@ -242,7 +251,8 @@ for (const row of rows) {
   if (cost === undefined || row.concurrency !== 64) continue;
   const main = row.mainThreadsPercentOfServers === undefined ? "" : `; ${row.mainThreadsPercentOfServers.toFixed(0)}% of the servers' CPU on their main threads`;
   const written = row.writtenBytesPerOperation === undefined ? "" : `; ${(row.writtenBytesPerOperation / 1024).toFixed(1)} KiB written to storage per operation (all servers)`;
-  notes.push(`CPU, ${row.system} ${row.operation} at 64 clients: servers ${cost.serverMs.toFixed(2)} ms and client ${cost.clientMs.toFixed(2)} ms per operation; the cell used ${cost.machinePercent.toFixed(0)}% of the machine's ${cores} cores${main}${written}`);
+  const others = row.othersCpuPercent === undefined ? "" : `; meanwhile other work used ${row.othersCpuPercent.toFixed(0)}% of a core and the hypervisor stole ${(row.stealCpuPercent ?? 0).toFixed(0)}%`;
+  notes.push(`CPU, ${row.system} ${row.operation} at 64 clients: servers ${cost.serverMs.toFixed(2)} ms and client ${cost.clientMs.toFixed(2)} ms per operation; the cell used ${cost.machinePercent.toFixed(0)}% of the machine's ${cores} cores${main}${written}${others}`);
 }
 const etcdPut64 = cell("etcd", "put", 64);
 const ours64 = cell("edgeraft", "put", 64);

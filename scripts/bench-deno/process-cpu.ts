@@ -39,6 +39,18 @@ export function processesWrittenBytes(pids: readonly number[]): number | undefin
   return bytes;
 }
 
+/** Time the whole machine's CPUs spent busy (user, nice, system, irq, softirq) and stolen by the hypervisor so far, in milliseconds, from /proc/stat; undefined elsewhere. */
+export function machineCpuMs(): { busyMs: number; stealMs: number } | undefined {
+  ticksPerSecond ??= Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return { busyMs: ((user + nice + system + irq + softirq) * 1000) / ticksPerSecond, stealMs: (steal * 1000) / ticksPerSecond };
+  } catch {
+    return undefined;
+  }
+}
+
 function cpuMsOf(statFiles: readonly string[]): number | undefined {
   ticksPerSecond ??= Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
   let ticks = 0;
