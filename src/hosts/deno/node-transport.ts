@@ -122,9 +122,11 @@ export class NodeTransport {
   private nextRequestId = 1;
   private stopped = false;
   private sweep: ReturnType<typeof setInterval> | undefined;
+  private readonly callTimeoutMs: number;
 
   constructor(options: NodeTransportOptions) {
     this.options = options;
+    this.callTimeoutMs = options.callTimeoutMs ?? callTimeoutMsDefault;
     for (const peer of options.peers) {
       this.links.set(peer.id, { peer, outbound: undefined, inbound: undefined, queue: [], texts: [], flushScheduled: false, pending: new Map(), reconnectMs: reconnectFirstMs });
       this.counters.peers[peer.id] = { framesSent: 0, messagesSent: 0, heartbeatsSent: 0, heartbeatRecordsSent: 0, recordsSent: 0, bytesSent: 0 };
@@ -135,8 +137,7 @@ export class NodeTransport {
   start(): void {
     if (this.sweep !== undefined) return;
     for (const link of this.links.values()) this.dial(link);
-    const timeoutMs = this.options.callTimeoutMs ?? callTimeoutMsDefault;
-    this.sweep = setInterval(() => this.failLateCalls(Date.now()), Math.min(callSweepMsMax, timeoutMs / 4));
+    this.sweep = setInterval(() => this.failLateCalls(Date.now()), Math.min(callSweepMsMax, this.callTimeoutMs / 4));
   }
 
   /** Fails the calls that have waited past their timeout (the router then tries another replica). */
@@ -188,7 +189,7 @@ export class NodeTransport {
     }
     const id = this.nextRequestId++;
     return new Promise((resolve, reject) => {
-      link.pending.set(id, { resolve, reject, deadlineMs: Date.now() + (this.options.callTimeoutMs ?? callTimeoutMsDefault), socket });
+      link.pending.set(id, { resolve, reject, deadlineMs: Date.now() + this.callTimeoutMs, socket });
       this.sendText(link, JSON.stringify({ type: "request", id, ...request }));
     });
   }
