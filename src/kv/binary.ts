@@ -18,6 +18,31 @@ export function utf8LengthOf(text: string): number {
   return length;
 }
 
+/**
+ * Longest text that is decoded or encoded by a loop here when it is all ASCII: keys, client ids and
+ * names are short, and for them a call into TextDecoder or TextEncoder costs more than the loop.
+ */
+const asciiLoopMax = 64;
+
+/** Code units of the short ASCII text being decoded (asciiAt), reused. */
+const asciiUnits: number[] = [];
+
+/**
+ * The `length` bytes at `start` as text when they are at most asciiLoopMax bytes of ASCII (valid
+ * UTF-8 that decodes to the same code units), else undefined.
+ */
+function asciiAt(bytes: Uint8Array, start: number, length: number): string | undefined {
+  if (length > asciiLoopMax) return undefined;
+  asciiUnits.length = length;
+  let units = 0;
+  for (let position = 0; position < length; position++) {
+    const byte = bytes[start + position]!;
+    units |= byte;
+    asciiUnits[position] = byte;
+  }
+  return units < 0x80 ? String.fromCharCode.apply(null, asciiUnits) : undefined;
+}
+
 /** Decodes UTF-8, or undefined when `bytes` is not valid UTF-8. */
 function decodeUtf8(bytes: Uint8Array): string | undefined {
   try {
@@ -114,6 +139,20 @@ export class ByteWriter {
   /** Well-formed text as UTF-8 of `utf8Length` bytes (see utf8BytesOf), without a length. */
   writeText(text: string, utf8Length: number): void {
     if (utf8Length === 0 && text === "") return;
+    if (utf8Length === text.length && utf8Length <= asciiLoopMax) {
+      // As many bytes as code units: every unit is ASCII (any other takes two bytes or more per unit).
+      const bytes = this.bytes;
+      assert(this.offset + utf8Length <= bytes.length, "text fits in the computed length");
+      let units = 0;
+      for (let position = 0; position < utf8Length; position++) {
+        const unit = text.charCodeAt(position);
+        units |= unit;
+        bytes[this.offset + position] = unit;
+      }
+      assert(units < 0x80, "text has the announced UTF-8 length");
+      this.offset += utf8Length;
+      return;
+    }
     const { written } = utf8Encoder.encodeInto(text, this.bytes.subarray(this.offset, this.offset + utf8Length));
     assert(written === utf8Length, "text has the announced UTF-8 length");
     this.offset += utf8Length;
@@ -207,8 +246,8 @@ export class ByteReader {
   readText(length: number): string | undefined {
     if (!Number.isSafeInteger(length) || length < 0 || this.remaining < length) return undefined;
     if (length === 0) return "";
-    const text = decodeUtf8(this.bytes.subarray(this.offset, this.offset + length));
+    const start = this.offset;
     this.offset += length;
-    return text;
+    return asciiAt(this.bytes, start, length) ?? decodeUtf8(this.bytes.subarray(start, start + length));
   }
 }

@@ -2,10 +2,12 @@
  * Proves the varints of the byte framing (used by the Raft wire format) round-trip every
  * non-negative safe integer in the length varintLengthOf announces, and that the reader refuses
  * every other encoding (non-minimal, too long, past 2^53 - 1, truncated) so each value has one.
+ * Text is written and read as UTF-8 exactly as TextEncoder and a fatal TextDecoder would, on both
+ * sides of the short-ASCII loop (up to 64 bytes) and past it.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ByteReader, ByteWriter, varintBytesMax, varintLengthOf } from "../../src/kv/binary.ts";
+import { ByteReader, ByteWriter, utf8LengthOf, varintBytesMax, varintLengthOf } from "../../src/kv/binary.ts";
 import { AssertionError } from "../../src/shared/assert.ts";
 
 function encoded(value: number): Uint8Array {
@@ -55,5 +57,45 @@ describe("varints", () => {
     expect(() => varintLengthOf(-1)).toThrow(AssertionError);
     expect(() => varintLengthOf(2 ** 53)).toThrow(AssertionError);
     expect(() => new ByteWriter(8).writeVarint(1.5)).toThrow(AssertionError);
+  });
+});
+
+describe("text", () => {
+  const written = (text: string) => {
+    const writer = new ByteWriter(utf8LengthOf(text));
+    writer.writeText(text, utf8LengthOf(text));
+    return writer.finish();
+  };
+  const readText = (bytes: Uint8Array) => new ByteReader(bytes).readText(bytes.length);
+
+  it("is written as TextEncoder writes it and read back, short or long, ASCII or not", () => {
+    const texts = fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: "binary", maxLength: 80 }), fc.string({ unit: "grapheme", maxLength: 30 }));
+    fc.assert(
+      fc.property(texts, (text) => {
+        const bytes = written(text);
+        expect(bytes).toEqual(new TextEncoder().encode(text));
+        expect(readText(bytes)).toBe(text);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("is refused when it is not UTF-8, inside the short-ASCII loop's length or past it", () => {
+    for (const length of [1, 10, 64, 65, 200]) {
+      for (const bad of [[0xff], [0xc3], [0xed, 0xa0, 0x80], [0x80]]) {
+        const bytes = new Uint8Array(length + bad.length).fill(0x61);
+        bytes.set(bad, length - 1);
+        expect(readText(bytes)).toBeUndefined();
+      }
+    }
+  });
+
+  it("keeps a byte order mark, as the decoder is told to", () => {
+    expect(readText(Uint8Array.from([0xef, 0xbb, 0xbf, 0x61]))).toBe("\ufeffa");
+  });
+
+  it("asserts the announced length: a non-ASCII text announced as long as its code units is refused", () => {
+    const writer = new ByteWriter(2);
+    expect(() => writer.writeText("é!", 2)).toThrow(AssertionError);
   });
 });
