@@ -109,8 +109,8 @@ export function logStoreConformance(name: string, run: LogStoreRunner): void {
 
     it("reads back what a long log holds, after overwrites and compaction, the same as a reopened store", () =>
       run((factory) => {
-        // Longer than any in-memory tail a store may keep (SqliteLogStore keeps 4096 entries), so
-        // reads cross from whatever is cached into what is only on disk.
+        // Longer than any in-memory tail a store may keep (SqliteLogStore keeps 4096 entries, and
+        // up to 5120 between trims), so reads cross from whatever is cached into what is only on disk.
         const store = factory.create();
         const batch = (from: number, count: number, term: number) => Array.from({ length: count }, (_, i) => entry(from + i, term, `t${term}-${from + i}`));
         for (let from = 1; from <= 6000; from += 500) store.save({ hardState: null, entries: batch(from, 500, 1), snapshot: null });
@@ -133,6 +133,18 @@ export function logStoreConformance(name: string, run: LogStoreRunner): void {
         expect(store.entries(1001, 5851, 1e9)).toHaveLength(4850);
         store.save({ hardState: null, entries: batch(5851, 1, 3), snapshot: null });
         expect(show(store, 5850, 5852)).toEqual(["5850:2:t2-5850", "5851:3:t3-5851"]);
+      }));
+
+    it("reads back a log appended one entry at a time well past any in-memory tail", () =>
+      run((factory) => {
+        const store = factory.create();
+        for (let index = 1; index <= 12_000; index++) store.save({ hardState: null, entries: [entry(index, 1 + Math.floor(index / 5000), `e${index}`)], snapshot: null });
+        const again = factory.reopen(store);
+        for (const s of [store, again]) {
+          for (const index of [1, 4999, 5000, 6879, 6880, 7903, 7904, 11_999, 12_000]) expect(s.term(index)).toBe(1 + Math.floor(index / 5000));
+          expect(s.entries(6870, 6890, 1e9).map((e) => new TextDecoder().decode(e.data))).toEqual(Array.from({ length: 20 }, (_, i) => `e${6870 + i}`));
+          expect(s.entries(1, 12_001, 1e9)).toHaveLength(12_000);
+        }
       }));
 
     it("keeps everything across a reopen", () =>

@@ -13,8 +13,9 @@ import { blob, ScopedStatements, type SqlRunner } from "./schema.ts";
 /** Largest snapshot chunk row, in bytes. */
 const snapshotRowBytesMax = 1024 * 1024;
 /**
- * The newest entries are kept in memory, up to this many and this many bytes: a leader reads them
- * right back to send them to its followers, and the engine asks for their terms on every append.
+ * The newest entries are kept in memory, up to this many and this many bytes (and a quarter more
+ * between two trims): a leader reads them right back to send them to its followers, and the engine
+ * asks for their terms on every append.
  */
 const tailEntriesMax = 4096;
 const tailBytesMax = 8 * 1024 * 1024;
@@ -181,11 +182,15 @@ export class SqliteLogStore implements LogStore {
     const contiguous = this.tail.length > 0 && first >= this.tailFirst && first <= this.tailFirst + this.tail.length;
     if (!contiguous) this.dropTail();
     if (this.tail.length === 0) this.tailFirst = first;
-    for (const dropped of this.tail.splice(first - this.tailFirst)) this.tailBytes -= entryBytes(dropped); // overwritten suffix
+    if (first - this.tailFirst < this.tail.length) {
+      for (const dropped of this.tail.splice(first - this.tailFirst)) this.tailBytes -= entryBytes(dropped); // overwritten suffix
+    }
     for (const entry of entries) {
       this.tail.push(entry);
       this.tailBytes += entryBytes(entry);
     }
+    // Trimmed in steps, since trimming copies the array: the cache runs up to a quarter over its bounds.
+    if (this.tail.length <= tailEntriesMax + tailEntriesMax / 4 && this.tailBytes <= tailBytesMax + tailBytesMax / 4) return;
     let excess = Math.max(0, this.tail.length - tailEntriesMax);
     let bytes = this.tailBytes;
     for (let i = 0; i < excess; i++) bytes -= entryBytes(this.tail[i]!);
