@@ -2,11 +2,12 @@
  * Proves two router behaviours the chaos campaign found missing, against a scripted in-memory
  * directory: a replica that knows no leader (an old leader cut off from its peers) makes the
  * caller try the other replicas, which serve under the new leader, instead of asking it again until
- * the deadline; and a replica that never answers cannot hold a call past the retry deadline.
+ * the deadline; and a replica that never answers cannot hold a call past the retry deadline, with
+ * a timer per call (a Worker) or with one sweep for all calls (a Deno node: SweptDeadlines).
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { GroupDescriptor, ReplicaDirectory } from "../../src/router/cluster-client/directory.ts";
-import { ReplicaCaller } from "../../src/router/cluster-client/replica-caller.ts";
+import { ReplicaCaller, SweptDeadlines } from "../../src/router/cluster-client/replica-caller.ts";
 
 const group: GroupDescriptor = {
   name: "g",
@@ -49,6 +50,16 @@ describe("the replica caller", () => {
     expect(Date.now() - started).toBeLessThan(policy.deadlineMs + 500);
   });
 
+  it("gives up on a replica that never answers with one sweep for all calls too, and the sweep stops after", async () => {
+    const directory = scriptedDirectory({ 1: "hang", 2: "hang", 3: "hang" });
+    const deadlines = new SweptDeadlines(50);
+    const started = Date.now();
+    const outcomes = await Promise.all([1, 2, 3].map(() => new ReplicaCaller(directory, policy, deadlines).call(group, "/internal/get", {}, false)));
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(["unavailable", "unavailable", "unavailable"]); // a read that never ran
+    expect(Date.now() - started).toBeLessThan(policy.deadlineMs + 500);
+    expect(deadlines.waitingCount).toBe(0);
+  });
+
   it("stays with a busy leader", async () => {
     let busyAnswers = 2;
     const calls: number[] = [];
@@ -62,5 +73,44 @@ describe("the replica caller", () => {
     const outcome = await new ReplicaCaller(directory, policy).call(group, "/internal/write", {}, true);
     expect(outcome.kind).toBe("answer");
     expect(calls).toEqual([1, 1, 1]);
+  });
+});
+
+describe("one sweep for every call's deadline", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("passes results and errors through, and runs no timer once nothing waits", async () => {
+    vi.useFakeTimers();
+    const deadlines = new SweptDeadlines(100);
+    const far = Date.now() + 10_000;
+    await expect(deadlines.race(far, async () => 7)).resolves.toBe(7);
+    await expect(deadlines.race(far, () => Promise.reject(new Error("refused")))).rejects.toThrow("refused");
+    await expect(
+      deadlines.race(far, () => {
+        throw new Error("thrown at once");
+      }),
+    ).rejects.toThrow("thrown at once");
+    expect(deadlines.waitingCount).toBe(0);
+    await vi.advanceTimersByTimeAsync(100); // the sweep finds nothing waiting and stops
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("fails a call that outlives its deadline within one sweep, and only that call", async () => {
+    vi.useFakeTimers();
+    const deadlines = new SweptDeadlines(100);
+    let finishSlow: (value: string) => void = () => undefined;
+    const hung = deadlines.race(Date.now() + 1_000, () => new Promise<string>(() => undefined));
+    const slow = deadlines.race(Date.now() + 5_000, () => new Promise<string>((resolve) => (finishSlow = resolve)));
+    const hungOutcome = hung.then(() => "answered", (error: Error) => error.message);
+    await vi.advanceTimersByTimeAsync(900);
+    expect(deadlines.waitingCount).toBe(2);
+    await vi.advanceTimersByTimeAsync(200); // the deadline passed, and a sweep ran after it
+    expect(await hungOutcome).toBe("no answer before the deadline");
+    expect(deadlines.waitingCount).toBe(1);
+    finishSlow("late but in time");
+    await expect(slow).resolves.toBe("late but in time");
+    expect(deadlines.waitingCount).toBe(0);
   });
 });

@@ -11,6 +11,7 @@ import type { Hono } from "hono";
 import { createApp } from "../../router/app.ts";
 import { ClusterClient } from "../../router/cluster-client/cluster-client.ts";
 import { Balancer } from "../../router/cluster-client/balancer.ts";
+import { SweptDeadlines } from "../../router/cluster-client/replica-caller.ts";
 import { metaGroup } from "../../router/cluster-client/directory.ts";
 import type { GroupLoad } from "../../multiraft/balance.ts";
 import { statsOfLocalReplicas } from "../../router/metrics/replica-stats.ts";
@@ -32,6 +33,8 @@ import { NodeTransport, peerPath, secretMatches, type NodeAddress } from "./node
 import { nodeOfReplica } from "./placement.ts";
 import { NodeTimings } from "./node-timings.ts";
 
+/** How late, at most, the router fails a call to a replica past its deadline (one sweep for all calls: replica-caller.ts SweptDeadlines). */
+const callDeadlineSweepMs = 250;
 /** How often a node looks for groups it leads that should be led by their replica 1, in milliseconds. */
 const leaderBalanceMs = 3_000;
 /** The replica placement puts first (placement.ts); it campaigns first when a group is created. */
@@ -123,7 +126,7 @@ export class ClusterNode {
         return request.path === "/internal/write" ? this.inFlight(answer) : answer;
       },
     });
-    const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"] });
+    const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"], deadlines: new SweptDeadlines(callDeadlineSweepMs) });
     this.cluster = cluster;
     this.sweeps = new NodeSweeps(cluster);
     const faults = options.faults === true ? { faults: new ReplicaFaultControl(cluster) } : {};

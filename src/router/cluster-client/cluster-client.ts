@@ -24,7 +24,7 @@ import type {
   WriteOutcome,
 } from "../cluster.ts";
 import type { GroupDescriptor, ReplicaDirectory } from "./directory.ts";
-import { ReplicaCaller, type RetryPolicy } from "./replica-caller.ts";
+import { ReplicaCaller, type CallDeadlines, type RetryPolicy } from "./replica-caller.ts";
 import { SessionPool } from "./session-pool.ts";
 import { applyError, GroupIo, type GroupResult } from "./group-io.ts";
 import { Metadata, type GroupRecord } from "./metadata.ts";
@@ -48,6 +48,8 @@ export interface ClusterClientOptions {
   /** locationHints for the replicas of new groups, in order. */
   locations: string[];
   retry?: RetryPolicy;
+  /** How each call to a replica is bounded by its deadline (default: a timer per call, as a Worker needs). */
+  deadlines?: CallDeadlines;
   /** Ask the metadata group's leader balancer (/internal/leader-advice) for the best leader of a transfer that names no replica. */
   leaderAdviceFromMeta?: boolean;
   /**
@@ -76,7 +78,7 @@ export class ClusterClient implements Cluster {
   private quietMovesCheckedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: ClusterClientOptions) {
-    this.caller = new ReplicaCaller(options.directory, options.retry);
+    this.caller = new ReplicaCaller(options.directory, options.retry, options.deadlines);
     this.quietInspection = options.quietInspection;
     this.io = new GroupIo(this.caller, new SessionPool());
     this.meta = new Metadata(this.io, this.caller, options.locations);

@@ -27,15 +27,87 @@ export type CallOutcome<T> =
 
 const retryableKinds = new Set(["notLeader", "busy", "unknown", "uninitialized"]);
 
+/** How a caller bounds one call to a replica by its deadline (epoch milliseconds). */
+export interface CallDeadlines {
+  /** Runs `work`, or throws once `deadline` passes without its result. */
+  race<T>(deadline: number, work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * A timer per call: what a Worker needs, since a timer belongs to the request that set it and is
+ * cancelled when that request ends, so one request's timer cannot end another's call.
+ */
+export const timerPerCall: CallDeadlines = { race: withDeadline };
+
+/**
+ * One sweep for every call of a long-lived process (a Deno node): calls wait in a set, and an
+ * interval of `everyMs` that runs only while some wait fails those past their deadline, up to
+ * `everyMs` late. A timer per call costs more than the rest of a local read's call.
+ */
+export class SweptDeadlines implements CallDeadlines {
+  private readonly everyMs: number;
+  private readonly waiting = new Set<{ deadline: number; expire(): void }>();
+  private sweep: ReturnType<typeof setInterval> | undefined;
+
+  constructor(everyMs: number) {
+    this.everyMs = everyMs;
+  }
+
+  race<T>(deadline: number, work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const call = { deadline, expire: () => reject(new Error("no answer before the deadline")) };
+      this.waiting.add(call);
+      this.sweep ??= setInterval(() => this.expire(Date.now()), this.everyMs);
+      const settle = () => this.waiting.delete(call);
+      let running: Promise<T>;
+      try {
+        running = work();
+      } catch (error) {
+        settle();
+        return reject(error);
+      }
+      running.then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Calls waiting now. */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  private expire(now: number): void {
+    for (const call of this.waiting) {
+      if (call.deadline > now) continue;
+      this.waiting.delete(call);
+      call.expire();
+    }
+    if (this.waiting.size === 0 && this.sweep !== undefined) {
+      clearInterval(this.sweep);
+      this.sweep = undefined;
+    }
+  }
+}
+
 /** Leader-aware caller shared by every request of one Worker isolate. */
 export class ReplicaCaller {
   private readonly directory: ReplicaDirectory;
   private readonly policy: RetryPolicy;
+  private readonly deadlines: CallDeadlines;
   private readonly leaders = new Map<string, number>();
 
-  constructor(directory: ReplicaDirectory, policy: RetryPolicy = defaultRetryPolicy) {
+  constructor(directory: ReplicaDirectory, policy: RetryPolicy = defaultRetryPolicy, deadlines: CallDeadlines = timerPerCall) {
     this.directory = directory;
     this.policy = policy;
+    this.deadlines = deadlines;
   }
 
   /** The cached leader of `group`, if any. */
@@ -73,7 +145,7 @@ export class ReplicaCaller {
       let answer: Record<string, unknown>;
       try {
         // Bounded by the deadline: a replica that never answers must not hold the request forever.
-        answer = await withDeadline(deadline, async () => (await (await this.directory.call(group, target, path, body)).json()) as Record<string, unknown>);
+        answer = await this.deadlines.race(deadline, async () => (await (await this.directory.call(group, target, path, body)).json()) as Record<string, unknown>);
       } catch (error) {
         mayHaveApplied ||= isWrite;
         lastProblem = `replica ${target} unreachable: ${String(error)}`;
