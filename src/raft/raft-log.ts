@@ -26,7 +26,7 @@ export class RaftLog {
     this.committed = storage.initialState().hardState.commit;
     this.applied = Math.max(applied, first - 1);
     if (this.committed < first - 1) this.committed = first - 1;
-    assert(this.applied <= this.committed, `applied ${this.applied} beyond committed ${this.committed}`);
+    assert(this.applied <= this.committed, () => `applied ${this.applied} beyond committed ${this.committed}`);
   }
 
   /** Index of the first entry available (locally known). */
@@ -78,7 +78,7 @@ export class RaftLog {
   /** Entries in [low, high) within `bytesMax` (at least one). The range must be available. */
   slice(low: Index, high: Index, bytesMax: number): Entry[] {
     if (low >= high) return [];
-    assert(low >= this.firstIndex() && high <= this.lastIndex() + 1, `slice [${low}, ${high}) unavailable`);
+    assert(low >= this.firstIndex() && high <= this.lastIndex() + 1, () => `slice [${low}, ${high}) unavailable`);
     let result: Entry[] = [];
     if (low < this.unstableOffset) {
       result = this.storage.entries(low, Math.min(high, this.unstableOffset), bytesMax);
@@ -101,7 +101,7 @@ export class RaftLog {
     const lastNew = index + entries.length;
     const conflict = this.findConflict(entries);
     if (conflict !== 0) {
-      assert(conflict > this.committed, `conflict at ${conflict} with committed entry ${this.committed}`);
+      assert(conflict > this.committed, () => `conflict at ${conflict} with committed entry ${this.committed}`);
       this.append(entries.slice(conflict - (index + 1)));
     }
     this.commitTo(Math.min(commit, lastNew));
@@ -112,7 +112,7 @@ export class RaftLog {
   append(entries: Entry[]): Index {
     if (entries.length === 0) return this.lastIndex();
     const first = entries[0]!.index;
-    assert(first - 1 >= this.committed, `append at ${first} would overwrite committed ${this.committed}`);
+    assert(first - 1 >= this.committed, () => `append at ${first} would overwrite committed ${this.committed}`);
     if (first === this.unstableOffset + this.unstableEntries.length) {
       for (const entry of entries) this.unstableEntries.push(entry);
     } else if (first <= this.unstableOffset) {
@@ -149,7 +149,7 @@ export class RaftLog {
   /** Raises commit to `index` (never lowers it). */
   commitTo(index: Index): void {
     if (index <= this.committed) return;
-    assert(index <= this.lastIndex(), `commit ${index} beyond last index ${this.lastIndex()}`);
+    assert(index <= this.lastIndex(), () => `commit ${index} beyond last index ${this.lastIndex()}`);
     this.committed = index;
   }
 
@@ -175,7 +175,7 @@ export class RaftLog {
 
   /** Records that entries up to `index` were applied. */
   appliedTo(index: Index): void {
-    assert(index <= this.committed && index >= this.applied, `applied ${index} outside [${this.applied}, ${this.committed}]`);
+    assert(index <= this.committed && index >= this.applied, () => `applied ${index} outside [${this.applied}, ${this.committed}]`);
     this.applied = index;
   }
 

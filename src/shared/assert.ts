@@ -5,9 +5,12 @@ export class AssertionError extends Error {
   override name = "AssertionError";
 }
 
-/** Throws an AssertionError with `message` unless `condition` holds. */
-export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new AssertionError(message);
+/**
+ * Throws an AssertionError with `message` unless `condition` holds. A message that interpolates
+ * values is better given as a function on hot paths: it is then built only when the check fails.
+ */
+export function assert(condition: unknown, message: string | (() => string)): asserts condition {
+  if (!condition) throw new AssertionError(typeof message === "string" ? message : message());
 }
 
 /** Asserts that `value` is a non-negative safe integer (terms, indexes, counters). */

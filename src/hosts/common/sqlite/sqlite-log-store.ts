@@ -97,7 +97,7 @@ export class SqliteLogStore implements LogStore {
   }
 
   entries(low: Index, high: Index, bytesMax: number): Entry[] {
-    assert(low >= this.firstIndex() && high <= this.last + 1 && low <= high, `entries [${low}, ${high}) unavailable`);
+    assert(low >= this.firstIndex() && high <= this.last + 1 && low <= high, () => `entries [${low}, ${high}) unavailable`);
     if (low >= this.tailFirst && this.tail.length > 0) return limitBytes(this.tail.slice(low - this.tailFirst, high - this.tailFirst), bytesMax);
     const result: Entry[] = [];
     let total = 0;
@@ -167,7 +167,7 @@ export class SqliteLogStore implements LogStore {
 
   private append(entries: Entry[]): void {
     const first = entries[0]!.index;
-    assert(first > this.snapshotMeta.index && first <= this.last + 1, `append at ${first} outside (${this.snapshotMeta.index}, ${this.last + 1}]`);
+    assert(first > this.snapshotMeta.index && first <= this.last + 1, () => `append at ${first} outside (${this.snapshotMeta.index}, ${this.last + 1}]`);
     if (first <= this.last) this.sql.exec("deleteFrom", first);
     for (const entry of entries) {
       this.sql.exec("insert", entry.index, entry.term, entry.type === "normal" ? 0 : 1, entry.data);
