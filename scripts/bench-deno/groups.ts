@@ -2,9 +2,11 @@
  * The group-count cells of `npm run bench:deno`, each on a fresh 3-node cluster: heartbeat traffic
  * between nodes with 2, 10 and 100 groups that are active but receive no writes (quiescence off,
  * so every leader heartbeats), and 1,000 idle groups (quiescence on): messages per second between
- * nodes and resident memory per idle group (RSS with the groups minus RSS of the fresh node).
+ * nodes and resident memory per idle group (RSS with the groups minus RSS of the fresh node, each
+ * read once the node was idle for longer than V8's memory reducer waits).
  */
 import { join } from "node:path";
+import { memoryReducerDelayMs } from "../../src/hosts/deno/arguments.ts";
 import { startDenoCluster } from "../../test/e2e/deno-cluster.ts";
 import { createTenantGroups, describePairs, measurePairTraffic, nodeCounters, type PairTraffic } from "../../test/deno-cluster/pair-traffic.ts";
 
@@ -45,21 +47,32 @@ export async function benchHeartbeats(options: { dataDirectory: string; counts: 
   }
 }
 
+/**
+ * How long a node must be idle before its RSS is read: V8's memory reducer (arguments.ts
+ * nodeV8Flags) gives back the heap that the work before grew, so the reading counts what the
+ * replicas hold and not garbage that was still waiting.
+ */
+const rssSettleMs = memoryReducerDelayMs + 5_000;
+
 /** Idle groups on a fresh cluster: traffic between nodes once they are quiet, and RSS per idle group. */
 export async function benchIdleGroups(options: { dataDirectory: string; groups: number; windowMs: number; note: Note }): Promise<void> {
   const cluster = await startDenoCluster({ dataDirectory: options.dataDirectory, tickMs: 100, envOf: () => noAutomaticSplits });
   try {
-    await sleep(2_000);
+    await sleep(rssSettleMs);
     const empty = await nodeCounters(cluster); // no group yet, not even the metadata group
     const tenth = Math.round(options.groups / 10);
     const createdAt = performance.now();
     await createTenantGroups(cluster, { prefix: "idle", first: 0, end: tenth });
-    await sleep(5_000);
+    const tenthCreatedSeconds = (performance.now() - createdAt) / 1000;
+    await sleep(rssSettleMs);
     const atTenth = await nodeCounters(cluster);
+    const restAt = performance.now();
     await createTenantGroups(cluster, { prefix: "idle", first: tenth, end: options.groups });
-    const createSeconds = (performance.now() - createdAt) / 1000;
+    const createSeconds = tenthCreatedSeconds + (performance.now() - restAt) / 1000;
+    const createdAll = performance.now();
     await sleep(5_000); // every group quiesces
     const pairs = await measurePairTraffic(cluster, options.windowMs);
+    await sleep(Math.max(0, rssSettleMs - (performance.now() - createdAll)));
     const full = await nodeCounters(cluster);
     const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
     options.note(`idle: ${options.groups} tenant groups created in ${createSeconds.toFixed(0)} s; replicas per node ${full.map((n) => n.replicas).join(" / ")}; awake ${full.map((n) => n.awake).join(" / ")}`);

@@ -3,12 +3,14 @@
  * distinct nodes whatever the order the node ids are given in, the first replicas (first leaders)
  * of many groups spread evenly over the nodes, and the node's arguments are checked with clear
  * errors (a missing secret, a node list without this node, a malformed entry); the balance
- * thresholds come from the environment.
+ * thresholds come from the environment; the cluster scripts and `deno task node` start a node
+ * with the same V8 flags.
  */
 import fc from "fast-check";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { nodeOfReplica } from "../../src/hosts/deno/placement.ts";
-import { defaultSyncDelay, nodeCommandLine, parseNodeArguments } from "../../src/hosts/deno/arguments.ts";
+import { defaultSyncDelay, nodeCommandLine, nodeV8Flags, parseNodeArguments } from "../../src/hosts/deno/arguments.ts";
 import { defaultBalanceThresholds } from "../../src/multiraft/balance.ts";
 
 describe("Deno placement", () => {
@@ -53,6 +55,15 @@ describe("Deno node arguments", () => {
     });
     const off = nodeCommandLine({ id: 2, dataDirectory: "/data", ports: [8790, 8791, 8792], syncDelayMs: 0 });
     expect(parseNodeArguments(off.slice(off.indexOf("--id")), env(secret))).toMatchObject({ ok: true, options: { syncDelay: { ms: 0, siblings: defaultSyncDelay.siblings } } });
+  });
+
+  it("starts every node with the same V8 flags, from the cluster scripts and from `deno task node`", () => {
+    const scripted = nodeCommandLine({ id: 1, dataDirectory: "/data", ports: [8790] });
+    const flags = `--v8-flags=${nodeV8Flags.join(",")}`;
+    expect(scripted.slice(0, 2)).toEqual(["run", flags]);
+    const task = (JSON.parse(readFileSync("deno.json", "utf8")) as { tasks: { node: string } }).tasks.node.split(" ");
+    expect(task.slice(1, 3)).toEqual(["run", flags]);
+    expect(task.slice(3)).toEqual(scripted.slice(2, scripted.indexOf("--id")));
   });
 
   it("takes the group-commit delay and its siblings, and refuses values out of range", () => {

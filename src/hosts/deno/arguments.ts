@@ -110,10 +110,21 @@ export function parseNodeArguments(args: readonly string[], env: (name: string) 
   };
 }
 
+/**
+ * V8 settings of a node process (`deno run --v8-flags=...`, also in deno.json's `node` task). V8's
+ * memory reducer shrinks the heap of a process 8 s after its allocation rate drops, which suits a
+ * browser tab; a node whose load pauses for longer than that then spends its next seconds growing
+ * the heap back, at about a fifth more CPU per write (measured in alternating cells with pauses of
+ * 15 to 30 s: docs/deno.md). A node waits a minute instead, as server runtimes return memory
+ * lazily; an idle node still shrinks, a minute later.
+ */
+export const memoryReducerDelayMs = 60_000;
+export const nodeV8Flags: readonly string[] = [`--memory-reducer-delay-ms=${memoryReducerDelayMs}`];
+
 /** The `deno` arguments that start node `id` of a loopback cluster on `ports` (node i + 1 on ports[i]). */
 export function nodeCommandLine(options: { id: number; dataDirectory: string; ports: readonly number[]; tickMs?: number; quiesce?: boolean; syncDelayMs?: number; tls?: { certFile: string; keyFile: string } }): string[] {
   const nodes = options.ports.map((port, i) => `${i + 1}=127.0.0.1:${port}`).join(",");
-  const args = ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", "src/hosts/deno/main.ts"];
+  const args = ["run", `--v8-flags=${nodeV8Flags.join(",")}`, "--allow-net", "--allow-read", "--allow-write", "--allow-env", "src/hosts/deno/main.ts"];
   args.push("--id", String(options.id), "--data", `${options.dataDirectory}/node-${options.id}`, "--nodes", nodes);
   if (options.tickMs !== undefined) args.push("--tick-ms", String(options.tickMs));
   if (options.quiesce === false) args.push("--quiesce", "off");
