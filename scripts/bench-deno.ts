@@ -6,8 +6,8 @@
  * groups (quiescence off); and 1,000 idle groups on a fresh cluster (messages between nodes per
  * second, memory per idle group). `-- --quick` shortens every cell; `--only=edgeraft`, `--seconds=N`
  * and `--no-idle` make a short profiling run, `--sync-delay-ms=N` sets the nodes' group-commit delay; `--only=heartbeats` and `--only=idle` run one of the
- * group-count cells alone. The write bar is then measured again with both clusters up and their
- * 64-client write cells alternating, three rounds (`--only=bar` alone; `--rounds=N` for more). Each edgeraft cell also prints what the nodes did meanwhile (WAL
+ * group-count cells alone. The write bar is then measured again with both clusters up, warmed by
+ * the same write load, and their 64-client write cells alternating, three rounds (`--only=bar` alone; `--rounds=N` for more). Each edgeraft cell also prints what the nodes did meanwhile (WAL
  * syncs, storage transactions, frames and CPU per second). Results go to bench-results/deno-*.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -33,6 +33,8 @@ const roundsOption = optionValue("rounds");
 const barRounds = roundsOption !== undefined && /^[1-9]\d?$/.test(roundsOption) ? Number(roundsOption) : quick ? 1 : 3;
 const durationMs = secondsOption !== undefined ? Number(secondsOption) * 1000 : quick ? 1_500 : 6_000;
 const warmupMs = quick ? 300 : 1_000;
+/** The unmeasured write load each system takes before the alternating bar's rounds. */
+const barWarmupMs = quick ? 1_500 : 8_000;
 const concurrencies = [1, 16, 64];
 const valueBytes = 100;
 const keysCount = 1_000;
@@ -199,7 +201,9 @@ async function benchEdgeraft(): Promise<void> {
  * The write bar measured with both systems up at once, their 64-client write cells alternating
  * (etcd first in odd rounds, edgeraft first in even ones), so a change in the machine's load
  * between the two halves of the run weighs on both sides alike; the bar is the median of the
- * rounds' ratios.
+ * rounds' ratios. Both systems first take the same unmeasured write load (barWarmupMs each), so
+ * the rounds compare them warm: a fresh Deno node runs its first seconds in V8's interpreter and
+ * baseline tiers, at up to half again the CPU per write of a warm one.
  */
 async function benchWriteBarAlternating(rounds: number): Promise<void> {
   const binary = findEtcd();
@@ -207,10 +211,13 @@ async function benchWriteBarAlternating(rounds: number): Promise<void> {
   const etcd = await startEtcd(binary, join(work, "etcd-alternating"));
   const cluster = await startDenoCluster({ dataDirectory: join(work, "edgeraft-alternating"), tickMs: 100, ...syncDelay, envOf: () => noAutomaticSplits });
   try {
+    const etcdWrite = (client: number, n: number) => etcdPut(etcd.clientUrls[client % 3]!, keyOf(client, n), valueOf(valueBytes, client, n));
+    const ourWrite = (client: number, n: number) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n));
+    for (const operation of [etcdWrite, ourWrite]) await runLoad({ concurrency: 64, durationMs: barWarmupMs, warmupMs: 0, operation });
     const ratios: number[] = [];
     for (let round = 1; round <= rounds; round++) {
-      const etcdCell = () => measure("etcd", `put, alternating ${round}`, 64, (client, n) => etcdPut(etcd.clientUrls[client % 3]!, keyOf(client, n), valueOf(valueBytes, client, n)), etcd.pids);
-      const oursCell = () => measureNodes(cluster, `put, alternating ${round}`, 64, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)));
+      const etcdCell = () => measure("etcd", `put, alternating ${round}`, 64, etcdWrite, etcd.pids);
+      const oursCell = () => measureNodes(cluster, `put, alternating ${round}`, 64, ourWrite);
       let theirs: Row;
       let ours: Row;
       if (round % 2 === 1) {
@@ -225,7 +232,7 @@ async function benchWriteBarAlternating(rounds: number): Promise<void> {
     const sorted = [...ratios].sort((a, b) => a - b);
     const middle = Math.floor(sorted.length / 2);
     const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-    notes.push(`bar, alternating (both clusters up, ${rounds} rounds of etcd and edgeraft 64-client write cells in turn): edgeraft / etcd writes/s per round ${ratios.map((ratio) => ratio.toFixed(2)).join(", ")}; median ${median.toFixed(2)} (>= 1.0 wanted)`);
+    notes.push(`bar, alternating (both clusters up and warmed for ${barWarmupMs / 1000} s each, ${rounds} rounds of etcd and edgeraft 64-client write cells in turn): edgeraft / etcd writes/s per round ${ratios.map((ratio) => ratio.toFixed(2)).join(", ")}; median ${median.toFixed(2)} (>= 1.0 wanted)`);
   } finally {
     await cluster.stop();
     await etcd.stop();
