@@ -73,8 +73,9 @@ export function killStartedDenoNodes(): void {
 /** Spawns the process of node `id` (its output goes to `log`); it does not wait for it to listen. */
 export function spawnNode(options: { id: number; dataDirectory: string; ports: number[]; tickMs: number; secret: string; quiesce?: boolean; syncDelayMs?: number; faults?: boolean; tls?: ClusterTls; env?: Record<string, string>; denoFlags?: string[] }, log: (text: string) => void): ChildProcess {
   const args = nodeCommandLine(options);
-  // Flags for the deno binary itself (scripts/profile-deno.ts: V8's inspector, perf maps).
-  if (options.denoFlags !== undefined) args.splice(1, 0, ...options.denoFlags);
+  // Flags for the deno binary itself (scripts/profile-deno.ts: V8's inspector, perf maps), after
+  // the node's own so that they win over them (of two --v8-flags giving one V8 flag, the last wins).
+  if (options.denoFlags !== undefined) args.splice(args.indexOf("src/hosts/deno/main.ts"), 0, ...options.denoFlags);
   const child = spawn("node_modules/deno/deno", args, {
     env: { ...process.env, EDGERAFT_CLUSTER_SECRET: options.secret, ADMIN_TOKEN: e2eAdminToken, NO_COLOR: "1", ...(options.faults === true ? { FAULTS: "on" } : {}), ...(options.tls === undefined ? {} : { DENO_CERT: options.tls.caFile }), ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
