@@ -8,12 +8,13 @@
  * that long before each of its cells (a cluster also idles while the others run theirs).
  *
  *   npm run bench:deno-variants -- --variant=shipped --variant='reducer-8s=--v8-flags=--memory-reducer-delay-ms=8000' \
- *     [--variant='old@/path/to/other/checkout'] [--rounds=6] [--seconds=5] [--pause-ms=0]
+ *     [--variant='old@/path/to/other/checkout'] [--rounds=6] [--seconds=5] [--pause-ms=0] [--warmup-ms=8000]
  *
  * A variant is `name`, `name=flag flag ...` or `name@checkout=flag ...`; a checkout is a directory
  * holding the project (with node_modules), from which its nodes start. A variant's flags come
  * after the node's own (arguments.ts nodeV8Flags), so they win: the example's second variant runs
- * with V8's default memory reducer delay.
+ * with V8's default memory reducer delay. The command line is this checkout's for every variant
+ * (its arguments and V8 flags): a checkout from before a change to them runs with today's.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,10 +26,11 @@ import { runLoad, valueOf } from "./load.ts";
 import { noAutomaticSplits } from "./groups.ts";
 import { machineCpuMs, processesCpuMs } from "./process-cpu.ts";
 
-const { values } = parseArgs({ options: { variant: { type: "string", multiple: true, default: [] }, rounds: { type: "string", default: "6" }, seconds: { type: "string", default: "5" }, "pause-ms": { type: "string", default: "0" } } });
+const { values } = parseArgs({ options: { variant: { type: "string", multiple: true, default: [] }, rounds: { type: "string", default: "6" }, seconds: { type: "string", default: "5" }, "pause-ms": { type: "string", default: "0" }, "warmup-ms": { type: "string", default: "8000" } } });
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const pauseMs = Number(values["pause-ms"]);
+const warmupMs = Number(values["warmup-ms"]);
 const variants = values.variant.map((text) => {
   const match = /^([\w.-]+)(?:@([^=]+))?(?:=(.*))?$/.exec(text);
   if (match === null) throw new Error(`--variant=${text}: expected name, name=flags or name@checkout=flags`);
@@ -60,7 +62,7 @@ try {
     process.chdir(home);
   }
   // Warm every cluster alike before measuring (a fresh node runs its first seconds in V8's lower tiers).
-  for (const { cluster } of clusters) await runLoad({ concurrency: 64, durationMs: 8_000, warmupMs: 0, operation: (client, n) => put(cluster, client, n) });
+  for (const { cluster } of clusters) await runLoad({ concurrency: 64, durationMs: warmupMs, warmupMs: 0, operation: (client, n) => put(cluster, client, n) });
   for (let round = 1; round <= rounds; round++) {
     for (const entry of round % 2 === 1 ? clusters : [...clusters].reverse()) {
       if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
@@ -78,6 +80,10 @@ try {
     }
   }
   for (const { name, cells } of clusters) console.log(`${name.padEnd(14)} median ${median(cells.map((cell) => cell.perSecond)).toFixed(0)} writes/s, ${median(cells.map((cell) => cell.cpuUs)).toFixed(0)} us of server CPU per write`);
+  if (clusters.some(({ cells }) => cells.some((cell) => cell.perSecond === 0))) {
+    console.error("a cell completed no write: that variant's cluster does not serve");
+    process.exitCode = 1;
+  }
 } finally {
   process.chdir(home);
   for (const { cluster } of clusters) await cluster.stop();

@@ -153,8 +153,8 @@ export class ByteWriter {
       this.offset += utf8Length;
       return;
     }
-    const { written } = utf8Encoder.encodeInto(text, this.bytes.subarray(this.offset, this.offset + utf8Length));
-    assert(written === utf8Length, "text has the announced UTF-8 length");
+    const { read, written } = utf8Encoder.encodeInto(text, this.bytes.subarray(this.offset, this.offset + utf8Length));
+    assert(read === text.length && written === utf8Length, "text has the announced UTF-8 length");
     this.offset += utf8Length;
   }
 

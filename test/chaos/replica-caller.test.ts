@@ -50,7 +50,7 @@ describe("the replica caller", () => {
     expect(Date.now() - started).toBeLessThan(policy.deadlineMs + 500);
   });
 
-  it("gives up on a replica that never answers with one sweep for all calls too, and the sweep stops after", async () => {
+  it("gives up on a replica that never answers with one sweep for all calls too, and no call is left waiting", async () => {
     const directory = scriptedDirectory({ 1: "hang", 2: "hang", 3: "hang" });
     const deadlines = new SweptDeadlines(50);
     const started = Date.now();

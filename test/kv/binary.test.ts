@@ -69,7 +69,7 @@ describe("text", () => {
   const readText = (bytes: Uint8Array) => new ByteReader(bytes).readText(bytes.length);
 
   it("is written as TextEncoder writes it and read back, short or long, ASCII or not", () => {
-    const texts = fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: "binary", maxLength: 80 }), fc.string({ unit: "grapheme", maxLength: 30 }));
+    const texts = fc.oneof(fc.string({ maxLength: 80, size: "max" }), fc.string({ unit: "binary", maxLength: 80, size: "max" }), fc.string({ unit: "grapheme", maxLength: 30, size: "max" }));
     fc.assert(
       fc.property(texts, (text) => {
         const bytes = written(text);
@@ -78,14 +78,24 @@ describe("text", () => {
       }),
       { numRuns: 2_000 },
     );
+    for (const length of [63, 64, 65, 66, 200]) {
+      const ascii = "a".repeat(length - 1) + "~";
+      expect(readText(written(ascii))).toBe(ascii);
+      const accented = "a".repeat(length - 1) + "é";
+      expect(readText(written(accented))).toBe(accented);
+    }
   });
 
   it("is refused when it is not UTF-8, inside the short-ASCII loop's length or past it", () => {
-    for (const length of [1, 10, 64, 65, 200]) {
+    for (const total of [1, 3, 10, 63, 64, 65, 66, 200]) {
       for (const bad of [[0xff], [0xc3], [0xed, 0xa0, 0x80], [0x80]]) {
-        const bytes = new Uint8Array(length + bad.length).fill(0x61);
-        bytes.set(bad, length - 1);
+        if (bad.length > total) continue;
+        const bytes = new Uint8Array(total).fill(0x61);
+        bytes.set(bad, total - bad.length); // the bad sequence ends the text
         expect(readText(bytes)).toBeUndefined();
+        const first = new Uint8Array(total).fill(0x61);
+        first.set(bad, 0); // or starts it
+        expect(readText(first)).toBeUndefined();
       }
     }
   });

@@ -138,12 +138,16 @@ export function logStoreConformance(name: string, run: LogStoreRunner): void {
     it("reads back a log appended one entry at a time well past any in-memory tail", () =>
       run((factory) => {
         const store = factory.create();
+        // Terms change every 5,000 entries, and the last change (at 10,000) falls inside any tail a
+        // store keeps, so a cached read off by one index shows as a wrong term or a wrong entry.
         for (let index = 1; index <= 12_000; index++) store.save({ hardState: null, entries: [entry(index, 1 + Math.floor(index / 5000), `e${index}`)], snapshot: null });
         const again = factory.reopen(store);
+        const texts = (s: LogStore, low: number, high: number) => s.entries(low, high, 1e9).map((e) => new TextDecoder().decode(e.data));
+        const expected = (low: number, high: number) => Array.from({ length: high - low }, (_, i) => `e${low + i}`);
         for (const s of [store, again]) {
-          for (const index of [1, 4999, 5000, 6879, 6880, 7903, 7904, 11_999, 12_000]) expect(s.term(index)).toBe(1 + Math.floor(index / 5000));
-          expect(s.entries(6870, 6890, 1e9).map((e) => new TextDecoder().decode(e.data))).toEqual(Array.from({ length: 20 }, (_, i) => `e${6870 + i}`));
-          expect(s.entries(1, 12_001, 1e9)).toHaveLength(12_000);
+          for (const index of [1, 4999, 5000, 6879, 6880, 9999, 10_000, 10_001, 11_999, 12_000]) expect(s.term(index)).toBe(1 + Math.floor(index / 5000));
+          for (const [low, high] of [[6870, 6890], [6800, 7400], [9990, 10_010], [11_990, 12_001]] as const) expect(texts(s, low, high)).toEqual(expected(low, high));
+          expect(texts(s, 1, 12_001)).toEqual(expected(1, 12_001));
         }
       }));
 

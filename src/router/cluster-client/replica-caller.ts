@@ -41,8 +41,9 @@ export const timerPerCall: CallDeadlines = { race: withDeadline };
 
 /**
  * One sweep for every call of a long-lived process (a Deno node): calls wait in a set, and an
- * interval of `everyMs` that runs only while some wait fails those past their deadline, up to
- * `everyMs` late. A timer per call costs more than the rest of a local read's call.
+ * interval of `everyMs`, started by the first call and stopped by the first sweep that finds none
+ * waiting, fails those past their deadline, up to `everyMs` late. A timer per call costs more
+ * than the rest of a local read's call.
  */
 export class SweptDeadlines implements CallDeadlines {
   private readonly everyMs: number;
