@@ -38,7 +38,7 @@ export type DecodedCommand = { readonly ok: true; readonly command: Command } | 
 /** Encodes a valid command (asserted: proposers validate first with validateCommand). */
 export function encodeCommand(command: Command): Uint8Array {
   const problem = validateCommand(command);
-  assert(problem === undefined, `encodeCommand needs a valid command: ${problem?.reason}`);
+  assert(problem === undefined, () => `encodeCommand needs a valid command: ${problem?.reason}`);
   const operation = command.operation;
   if (operation.type === "put" || operation.type === "delete") return encodeCompact(command, operation);
   const values: Uint8Array[] = [];

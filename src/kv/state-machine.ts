@@ -167,7 +167,7 @@ export class KvStateMachine {
   /** Applies the command in the entry at `index`; indexes strictly increase (gaps are fine). */
   apply(index: number, data: Uint8Array): ApplyResult {
     assertIndex(index, "apply index");
-    assert(index > this.appliedIndexValue, `apply index ${index} must exceed the applied index ${this.appliedIndexValue}`);
+    assert(index > this.appliedIndexValue, () => `apply index ${index} must exceed the applied index ${this.appliedIndexValue}`);
     this.appliedIndexValue = index;
     const decoded = decodeCommand(data);
     return decoded.ok ? this.applyCommand(decoded.command) : decoded;
@@ -221,7 +221,7 @@ export class KvStateMachine {
   /** One page of records in `request`'s range, read locally without the log. */
   scan(request: ScanRequest = {}): ScanPage {
     const limit = request.limit ?? scanLimitMax;
-    assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= scanLimitMax, `scan limit ${limit} is within 1..${scanLimitMax}`);
+    assert(Number.isSafeInteger(limit) && limit >= 1 && limit <= scanLimitMax, () => `scan limit ${limit} is within 1..${scanLimitMax}`);
     for (const bound of [request.start, request.end, request.prefix, request.cursor]) {
       assert(bound === undefined || utf8BytesOf(bound) !== undefined, "scan bounds are well-formed strings");
     }

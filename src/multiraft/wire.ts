@@ -107,7 +107,7 @@ type NodeIdLists = [number[], number[], number[], number[]];
 
 function writeMessage(writer: ByteWriter, m: Message): void {
   const code = codeOfMessageType.get(m.type);
-  assert(code !== undefined, `message type ${m.type} has a wire code`);
+  assert(code !== undefined, () => `message type ${m.type} has a wire code`);
   writer.writeUint8(code);
   let flags = 0;
   if (m.reject) flags |= messageFlags.reject;
