@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { startDenoCluster, testClusterSecret, type DenoCluster } from "../test/e2e/deno-cluster.ts";
 import { e2eAdminToken } from "../test/e2e/wrangler.ts";
 import { etcdPut, etcdRange, findEtcd, startEtcd } from "./bench-deno/etcd.ts";
-import { runLoad, valueOf, type LoadCell } from "./bench-deno/load.ts";
+import { medianOf, runLoad, valueOf, type LoadCell } from "./bench-deno/load.ts";
 import { benchHeartbeats, benchIdleGroups, cellDirectory, noAutomaticSplits } from "./bench-deno/groups.ts";
 import { machineCpuMs, mainThreadsCpuMs, processesCpuMs, processesWrittenBytes } from "./bench-deno/process-cpu.ts";
 
@@ -229,9 +229,7 @@ async function benchWriteBarAlternating(rounds: number): Promise<void> {
       }
       ratios.push(ours.perSecond / theirs.perSecond);
     }
-    const sorted = [...ratios].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+    const median = medianOf(ratios);
     notes.push(`bar, alternating (both clusters up and warmed for ${barWarmupMs / 1000} s each, ${rounds} rounds of etcd and edgeraft 64-client write cells in turn): edgeraft / etcd writes/s per round ${ratios.map((ratio) => ratio.toFixed(2)).join(", ")}; median ${median.toFixed(2)} (>= 1.0 wanted)`);
   } finally {
     await cluster.stop();

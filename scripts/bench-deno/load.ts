@@ -55,3 +55,10 @@ export function valueOf(bytes: number, client: number, n: number): Uint8Array {
   for (let i = 0; i < bytes; i++) value[i] = 97 + ((client * 31 + n + i) % 26);
   return value;
 }
+
+/** The median of `values` (the mean of the middle two when their count is even). */
+export function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}

@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startDenoCluster, type DenoCluster } from "../../test/e2e/deno-cluster.ts";
 import { e2eAdminToken } from "../../test/e2e/wrangler.ts";
-import { runLoad, valueOf } from "./load.ts";
+import { medianOf, runLoad, valueOf } from "./load.ts";
 import { noAutomaticSplits } from "./groups.ts";
 import { machineCpuMs, processesCpuMs } from "./process-cpu.ts";
 
@@ -44,11 +44,6 @@ const put = async (cluster: DenoCluster, client: number, n: number) => {
   const response = await fetch(`${cluster.urls[client % 3]}/v1/kv/bench/${(client * 7919 + n) % keysCount}`, { method: "PUT", body: valueOf(100, client, n), headers });
   await response.arrayBuffer();
   return response.status === 200;
-};
-const median = (list: number[]) => {
-  const sorted = [...list].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
 const work = mkdtempSync(join(tmpdir(), "edgeraft-bench-variants-"));
@@ -79,7 +74,7 @@ try {
       console.log(`round ${round} ${entry.name.padEnd(14)} ${cell.perSecond.toFixed(0).padStart(5)} writes/s  servers ${cpuUs.toFixed(0)} us CPU per write  errors ${cell.errors}  stolen ${stolen.toFixed(0)}% of a core`);
     }
   }
-  for (const { name, cells } of clusters) console.log(`${name.padEnd(14)} median ${median(cells.map((cell) => cell.perSecond)).toFixed(0)} writes/s, ${median(cells.map((cell) => cell.cpuUs)).toFixed(0)} us of server CPU per write`);
+  for (const { name, cells } of clusters) console.log(`${name.padEnd(14)} median ${medianOf(cells.map((cell) => cell.perSecond)).toFixed(0)} writes/s, ${medianOf(cells.map((cell) => cell.cpuUs)).toFixed(0)} us of server CPU per write`);
   if (clusters.some(({ cells }) => cells.some((cell) => cell.perSecond === 0))) {
     console.error("a cell completed no write: that variant's cluster does not serve");
     process.exitCode = 1;
