@@ -5,7 +5,9 @@
  * group stayed "deleting" for good and every retry answered 503 "group ... is deleting" (the
  * chaos reshape scenario, seed 21851, retried for 60 s). And that the balancer's resume step
  * finishes such a removal when nobody asks again (an automatic merge that died), but never a
- * tenant's group, which is marked deleting with its data still in it.
+ * tenant's group, which is marked deleting with its data still in it. And that two removers of
+ * one such group both finish (a merge asked for again met the resume step in CI: the later one's
+ * mark failed, and the merge answered 412).
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -52,6 +54,20 @@ describe("a merge asked for again", () => {
     expect(read.json).toEqual({ text: "high" });
     // Asked a third time, the merge is refused as it was before: the absorbed group is gone.
     expect((await call("POST", "/v1/groups/mr/merge", { with: "mr-hi" })).json).toMatchObject({ code: "groupNotFound" });
+  });
+});
+
+describe("two removers of one group left deleting", () => {
+  it("both finish: they meet at the same tombstone", async () => {
+    // As a merge asked for again and the balancer's resume step do, each from its own router.
+    const meta = await interruptedMerge("mc", "mc/", "mc/m");
+    const routers = [0, 1].map(() => new ClusterClient({ directory: new DurableObjectDirectory(env), locations: ["wnam", "weur", "apac"] }));
+    const removed = await Promise.all(routers.map((router) => router.deleteGroup("mc-hi")));
+    // Before, both read the deleting record at one version and the later mark failed with conditionFailed (412 to a merge).
+    expect(removed).toEqual([{ ok: true, value: { deleted: true } }, { ok: true, value: { deleted: true } }]);
+    const tombstone = await meta.read<GroupRecord>("groups/mc-hi");
+    expect(tombstone.ok && tombstone.value?.value.state).toBe("removed");
+    expect((await call("GET", "/v1/groups/mc")).json).toMatchObject({ state: "active", ranges: [{ start: "mc/", end: "mc0" }] });
   });
 });
 

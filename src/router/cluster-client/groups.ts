@@ -19,6 +19,8 @@ const cacheTtlMs = 5_000;
 const loadPollMs = 10;
 /** How long a caller waits for another's load before loading itself, in milliseconds. */
 const loadWaitMs = 15_000;
+/** The answer of a metadata write that lost its race to other writers five times in a row. */
+const tableKeptChanging = { ok: false, error: { code: "unavailable", detail: "the routing table kept changing; try again" } } as const;
 
 /** Group lifecycle and key-to-group resolution. */
 export class Groups {
@@ -128,18 +130,35 @@ export class Groups {
    * group, keep the removed group's identity and log.
    */
   async remove(name: string): Promise<ClusterResult<{ deleted: true }>> {
-    const current = await this.meta.read<GroupRecord>(`groups/${name}`);
-    if (!current.ok) return current;
-    if (current.value === undefined || current.value.value.state === "removed") return { ok: false, error: { code: "groupNotFound" } };
-    const deleting = { ...current.value.value, state: "deleting" as const };
-    const marked = await this.meta.apply([Metadata.put(`groups/${name}`, deleting, current.value.version)]);
+    const marked = await this.markDeleting(name);
     if (!marked.ok) return marked;
     this.invalidate();
+    const deleting = marked.value;
     await Promise.all(deleting.replicas.map((replica) => this.caller.direct(deleting, replica.id, "/internal/retire", {})));
     const tombstone: GroupRecord = { ...deleting, state: "removed" };
     const removed = await this.meta.apply([Metadata.put(`groups/${name}`, tombstone)]);
     if (removed.ok) logEvent("info", "groupRemoved", { group: name });
     return removed.ok ? { ok: true, value: { deleted: true } } : removed;
+  }
+
+  /**
+   * Marks a group deleting (routed to no more) and answers its record. A group already deleting is
+   * left as it is: another remover (the balancer's resume step, a merge asked for again) may be
+   * finishing the same removal, and both carry on to the same tombstone. A record changed between
+   * the read and the write is read again.
+   */
+  private async markDeleting(name: string): Promise<ClusterResult<GroupRecord>> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.meta.read<GroupRecord>(`groups/${name}`);
+      if (!current.ok) return current;
+      if (current.value === undefined || current.value.value.state === "removed") return { ok: false, error: { code: "groupNotFound" } };
+      if (current.value.value.state === "deleting") return { ok: true, value: current.value.value };
+      const deleting: GroupRecord = { ...current.value.value, state: "deleting" };
+      const marked = await this.meta.apply([Metadata.put(`groups/${name}`, deleting, current.value.version)]);
+      if (marked.ok) return { ok: true, value: deleting };
+      if (marked.error.code !== "conditionFailed") return marked;
+    }
+    return tableKeptChanging;
   }
 
   /** Every group record. */
@@ -191,7 +210,7 @@ export class Groups {
       }
       if (applied.error.code !== "conditionFailed") return applied;
     }
-    return { ok: false, error: { code: "unavailable", detail: "the routing table kept changing; try again" } };
+    return tableKeptChanging;
   }
 
   private async tenantGroup(tenant: string): Promise<ClusterResult<GroupRecord>> {

@@ -126,8 +126,9 @@ export class Reshape {
     if (absorbed.ok && absorbed.value.state === "deleting" && (await this.removalMayFinish(absorbed.value, table.value))) {
       // A merge asked for again after the first attempt moved every range and died while removing
       // `other` (its answer lost with it): finish the removal, so the group is not left deleting.
+      // Another remover (the balancer's resume step) may finish it first: then it is gone all the same.
       const removed = await this.groups.remove(other);
-      if (!removed.ok) return failed("mergeFailed", { group: name, with: other }, removed);
+      if (!removed.ok && removed.error.code !== "groupNotFound") return failed("mergeFailed", { group: name, with: other }, removed);
       return this.groups.activeGroup(name);
     }
     for (const group of [name, other]) {
