@@ -1,6 +1,7 @@
 /**
  * `npm run bench:deno`: a 3-node edgeraft Deno cluster side by side with a 3-member etcd cluster
- * on this machine, one at a time, driven by the same Node client with 100-byte values: writes/s
+ * on this machine, one at a time, driven by the same Node client (node:http, keep-alive: see
+ * bench-deno/load.ts) with 100-byte values: writes/s
  * and linearizable reads/s at 1, 16 and 64 clients with p50/p99; then the Multi-Raft claim (8
  * groups against 1 at 64 clients); heartbeat traffic per node pair with 2, 10 and 100 write-idle
  * groups (quiescence off); and 1,000 idle groups on a fresh cluster (messages between nodes per
@@ -16,7 +17,7 @@ import { join } from "node:path";
 import { startDenoCluster, testClusterSecret, type DenoCluster } from "../test/e2e/deno-cluster.ts";
 import { e2eAdminToken } from "../test/e2e/wrangler.ts";
 import { etcdPut, etcdRange, findEtcd, startEtcd } from "./bench-deno/etcd.ts";
-import { medianOf, runLoad, valueOf, type LoadCell } from "./bench-deno/load.ts";
+import { httpCall, medianOf, runLoad, valueOf, type LoadCell } from "./bench-deno/load.ts";
 import { benchHeartbeats, benchIdleGroups, cellDirectory, noAutomaticSplits } from "./bench-deno/groups.ts";
 import { machineCpuMs, mainThreadsCpuMs, processesCpuMs, processesWrittenBytes } from "./bench-deno/process-cpu.ts";
 
@@ -40,6 +41,8 @@ const valueBytes = 100;
 const keysCount = 1_000;
 const idleGroups = quick ? 100 : 1_000;
 const headers = { authorization: `Bearer ${e2eAdminToken}` };
+/** How many threads run etcd's Go code: GOMAXPROCS from the environment, which the members inherit (`GOMAXPROCS=1 npm run bench:deno` gives each member one). */
+const etcdThreads = `GOMAXPROCS ${process.env.GOMAXPROCS ?? "unset (one per core)"}`;
 
 /**
  * One cell. CPU shares are percent of one core over the cell: the load generator's, the servers'
@@ -107,7 +110,7 @@ async function benchEtcd(): Promise<void> {
     return;
   }
   const etcd = await startEtcd(binary, join(work, "etcd"));
-  notes.push(`etcd ${etcd.version}, 3 members, v3 JSON gateway`);
+  notes.push(`etcd ${etcd.version}, 3 members, v3 JSON gateway, ${etcdThreads}`);
   try {
     const url = (client: number) => etcd.clientUrls[client % 3]!;
     for (const concurrency of concurrencies) await measure("etcd", "put", concurrency, (client, n) => etcdPut(url(client), keyOf(client, n), valueOf(valueBytes, client, n)), etcd.pids);
@@ -117,16 +120,15 @@ async function benchEtcd(): Promise<void> {
   }
 }
 
+/** Writes `value`; true when the answer is 200 with the new version (its body read as etcdPut reads etcd's). */
 async function put(cluster: DenoCluster, client: number, path: string, value: Uint8Array): Promise<boolean> {
-  const response = await fetch(`${cluster.urls[client % 3]}${path}`, { method: "PUT", body: value, headers });
-  await response.arrayBuffer();
-  return response.status === 200;
+  const answer = await httpCall(`${cluster.urls[client % 3]}${path}`, { method: "PUT", body: value, headers });
+  return answer.status === 200 && typeof (JSON.parse(answer.body.toString()) as { version?: unknown }).version === "number";
 }
 
 async function get(cluster: DenoCluster, client: number, path: string): Promise<boolean> {
-  const response = await fetch(`${cluster.urls[client % 3]}${path}`, { headers });
-  await response.arrayBuffer();
-  return response.status === 200 || response.status === 404;
+  const { status } = await httpCall(`${cluster.urls[client % 3]}${path}`, { headers });
+  return status === 200 || status === 404;
 }
 
 type NodeStats = {
@@ -230,7 +232,7 @@ async function benchWriteBarAlternating(rounds: number): Promise<void> {
       ratios.push(ours.perSecond / theirs.perSecond);
     }
     const median = medianOf(ratios);
-    notes.push(`bar, alternating (both clusters up and warmed for ${barWarmupMs / 1000} s each, ${rounds} rounds of etcd and edgeraft 64-client write cells in turn): edgeraft / etcd writes/s per round ${ratios.map((ratio) => ratio.toFixed(2)).join(", ")}; median ${median.toFixed(2)} (>= 1.0 wanted)`);
+    notes.push(`bar, alternating (both clusters up and warmed for ${barWarmupMs / 1000} s each, ${rounds} rounds of etcd and edgeraft 64-client write cells in turn; etcd ${etcdThreads}): edgeraft / etcd writes/s per round ${ratios.map((ratio) => ratio.toFixed(2)).join(", ")}; median ${median.toFixed(2)} (>= 1.0 wanted)`);
   } finally {
     await cluster.stop();
     await etcd.stop();

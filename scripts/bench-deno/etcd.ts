@@ -6,6 +6,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { freePort } from "../../test/e2e/wrangler.ts";
+import { httpCall, type HttpAnswer } from "./load.ts";
 
 /** A running etcd cluster. */
 export interface EtcdCluster {
@@ -64,14 +65,15 @@ const base64 = (bytes: Uint8Array | string) => Buffer.from(bytes).toString("base
 
 /** Puts `value` at `key` through the member at `url`; true when etcd acknowledged it. */
 export async function etcdPut(url: string, key: string, value: Uint8Array): Promise<boolean> {
-  const response = await fetch(`${url}/v3/kv/put`, { method: "POST", body: JSON.stringify({ key: base64(key), value: base64(value) }) });
-  const body = (await response.json()) as { header?: unknown };
-  return response.status === 200 && body.header !== undefined;
+  return answered(await httpCall(`${url}/v3/kv/put`, { method: "POST", body: JSON.stringify({ key: base64(key), value: base64(value) }) }));
 }
 
 /** Reads `key` linearizably through the member at `url`; true when etcd answered. */
 export async function etcdRange(url: string, key: string): Promise<boolean> {
-  const response = await fetch(`${url}/v3/kv/range`, { method: "POST", body: JSON.stringify({ key: base64(key) }) });
-  const body = (await response.json()) as { header?: unknown };
-  return response.status === 200 && body.header !== undefined;
+  return answered(await httpCall(`${url}/v3/kv/range`, { method: "POST", body: JSON.stringify({ key: base64(key) }) }));
+}
+
+/** Whether the gateway answered 200 with a response header (an error body has none). */
+function answered(answer: HttpAnswer): boolean {
+  return answer.status === 200 && (JSON.parse(answer.body.toString()) as { header?: unknown }).header !== undefined;
 }

@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startDenoCluster, type DenoCluster } from "../../test/e2e/deno-cluster.ts";
 import { e2eAdminToken } from "../../test/e2e/wrangler.ts";
-import { medianOf, runLoad, valueOf } from "./load.ts";
+import { httpCall, medianOf, runLoad, valueOf } from "./load.ts";
 import { noAutomaticSplits } from "./groups.ts";
 import { machineCpuMs, processesCpuMs } from "./process-cpu.ts";
 
@@ -41,9 +41,7 @@ if (variants.length < 2 || new Set(variants.map((variant) => variant.name)).size
 const headers = { authorization: `Bearer ${e2eAdminToken}` };
 const keysCount = 1_000;
 const put = async (cluster: DenoCluster, client: number, n: number) => {
-  const response = await fetch(`${cluster.urls[client % 3]}/v1/kv/bench/${(client * 7919 + n) % keysCount}`, { method: "PUT", body: valueOf(100, client, n), headers });
-  await response.arrayBuffer();
-  return response.status === 200;
+  return (await httpCall(`${cluster.urls[client % 3]}/v1/kv/bench/${(client * 7919 + n) % keysCount}`, { method: "PUT", body: valueOf(100, client, n), headers })).status === 200;
 };
 
 const work = mkdtempSync(join(tmpdir(), "edgeraft-bench-variants-"));
