@@ -203,6 +203,8 @@ export class Groups {
       if (!current.ok) return current;
       if (current.value === undefined) return { ok: false, error: { code: "groupNotFound" } };
       if (current.value.value.state === "active") return { ok: true, value: current.value.value };
+      // Deleted while it was being created: a removal retires its replicas, so it must not come back.
+      if (current.value.value.state !== "creating") return { ok: false, error: { code: "groupNotFound" } };
       const applied = await this.meta.apply([Metadata.put(`groups/${record.name}`, active, current.value.version)]);
       if (applied.ok) {
         this.invalidate();
