@@ -20,6 +20,9 @@ export interface HttpAnswer {
 /** Every benchmark call shares these keep-alive connections (at most one per client in flight, per host). */
 const agent = new Agent({ keepAlive: true });
 
+/** A call with no answer (or no byte of it) in this long fails: a stalled server ends as errors, not a hung cell. */
+const callTimeoutMs = 30_000;
+
 /** One HTTP request over a kept-alive connection; rejects when the connection fails. */
 export function httpCall(url: string, options: { method?: string; body?: Uint8Array | string; headers?: Record<string, string> } = {}): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
@@ -32,6 +35,7 @@ export function httpCall(url: string, options: { method?: string; body?: Uint8Ar
       incoming.on("error", reject);
     });
     outgoing.on("error", reject);
+    outgoing.setTimeout(callTimeoutMs, () => outgoing.destroy(new Error(`no answer from ${url} in ${callTimeoutMs} ms`)));
     outgoing.end(body);
   });
 }
