@@ -144,19 +144,31 @@ export class Groups {
   /**
    * Marks a group deleting (routed to no more) and answers its record. A group already deleting is
    * left as it is: another remover (the balancer's resume step, a merge asked for again) may be
-   * finishing the same removal, and both carry on to the same tombstone. A record changed between
-   * the read and the write is read again.
+   * finishing the same removal, and both carry on to the same tombstone.
    */
-  private async markDeleting(name: string): Promise<ClusterResult<GroupRecord>> {
+  private markDeleting(name: string): Promise<ClusterResult<GroupRecord>> {
+    return this.rewrite(name, (current) => {
+      if (current.state === "removed") return { ok: false, error: { code: "groupNotFound" } };
+      if (current.state === "deleting") return { ok: true, value: current };
+      return { write: { ...current, state: "deleting" } };
+    });
+  }
+
+  /**
+   * Reads group `name`'s record and writes what `step` makes of it, on condition that the record
+   * is still the one read: a record another writer changed in between is read again (five times at
+   * most). `step` answers a result instead of a write to stop there; an absent record is groupNotFound.
+   */
+  private async rewrite(name: string, step: (current: GroupRecord) => { write: GroupRecord } | ClusterResult<GroupRecord>): Promise<ClusterResult<GroupRecord>> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.meta.read<GroupRecord>(`groups/${name}`);
       if (!current.ok) return current;
-      if (current.value === undefined || current.value.value.state === "removed") return { ok: false, error: { code: "groupNotFound" } };
-      if (current.value.value.state === "deleting") return { ok: true, value: current.value.value };
-      const deleting: GroupRecord = { ...current.value.value, state: "deleting" };
-      const marked = await this.meta.apply([Metadata.put(`groups/${name}`, deleting, current.value.version)]);
-      if (marked.ok) return { ok: true, value: deleting };
-      if (marked.error.code !== "conditionFailed") return marked;
+      if (current.value === undefined) return { ok: false, error: { code: "groupNotFound" } };
+      const next = step(current.value.value);
+      if (!("write" in next)) return next;
+      const applied = await this.meta.apply([Metadata.put(`groups/${name}`, next.write, current.value.version)]);
+      if (applied.ok) return { ok: true, value: next.write };
+      if (applied.error.code !== "conditionFailed") return applied;
     }
     return tableKeptChanging;
   }
@@ -197,22 +209,17 @@ export class Groups {
     await this.meta.bootstrapGroup(record);
     const initialized = await this.initRanges(record, record.initialSpans ?? initialSpansOf(record.owns)); // a record from before initialSpans
     if (!initialized.ok) return initialized;
-    const active: GroupRecord = { ...record, state: "active" };
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.meta.read<GroupRecord>(`groups/${record.name}`);
-      if (!current.ok) return current;
-      if (current.value === undefined) return { ok: false, error: { code: "groupNotFound" } };
-      if (current.value.value.state === "active") return { ok: true, value: current.value.value };
+    let activated = false;
+    const result = await this.rewrite(record.name, (current) => {
+      activated = false;
+      if (current.state === "active") return { ok: true, value: current };
       // Deleted while it was being created: a removal retires its replicas, so it must not come back.
-      if (current.value.value.state !== "creating") return { ok: false, error: { code: "groupNotFound" } };
-      const applied = await this.meta.apply([Metadata.put(`groups/${record.name}`, active, current.value.version)]);
-      if (applied.ok) {
-        this.invalidate();
-        return { ok: true, value: active };
-      }
-      if (applied.error.code !== "conditionFailed") return applied;
-    }
-    return tableKeptChanging;
+      if (current.state !== "creating") return { ok: false, error: { code: "groupNotFound" } };
+      activated = true;
+      return { write: { ...record, state: "active" } };
+    });
+    if (result.ok && activated) this.invalidate();
+    return result;
   }
 
   private async tenantGroup(tenant: string): Promise<ClusterResult<GroupRecord>> {
