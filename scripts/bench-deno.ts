@@ -18,7 +18,7 @@ import { startDenoCluster, testClusterSecret, type DenoCluster } from "../test/e
 import { e2eAdminToken } from "../test/e2e/wrangler.ts";
 import { etcdPut, etcdRange, findEtcd, startEtcd } from "./bench-deno/etcd.ts";
 import { httpCall, medianOf, runLoad, valueOf, type LoadCell } from "./bench-deno/load.ts";
-import { benchHeartbeats, benchIdleGroups, cellDirectory, noAutomaticSplits } from "./bench-deno/groups.ts";
+import { benchHeartbeats, benchIdleGroups, cellDirectory, createPrefixGroups, noAutomaticSplits, prefixGroupKey } from "./bench-deno/groups.ts";
 import { machineCpuMs, mainThreadsCpuMs, processesCpuMs, processesWrittenBytes } from "./bench-deno/process-cpu.ts";
 
 const quick = process.argv.includes("--quick");
@@ -185,15 +185,11 @@ async function benchEdgeraft(): Promise<void> {
     for (const concurrency of concurrencies) await measureNodes(cluster, "put", concurrency, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)));
     for (const concurrency of concurrencies) await measureNodes(cluster, "get (linearizable)", concurrency, (client, n) => get(cluster, client, `/v1/kv/${keyOf(client, n)}`));
 
-    for (let group = 0; group < 8; group++) {
-      const created = await fetch(`${cluster.urls[0]}/v1/groups`, { method: "POST", body: JSON.stringify({ name: `mr${group}`, prefix: `mr${group}/` }), headers: { ...headers, "content-type": "application/json" } });
-      if (created.status !== 201) throw new Error(`creating group mr${group}: ${created.status} ${await created.text()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5_500)); // every node's routing cache sees the new groups
+    await createPrefixGroups(cluster, 8);
     const leaders = (await nodeStats(cluster)).map((stats) => stats.leading);
     notes.push(`multi-raft: group leaders per node after creating 8 groups (default and meta included): ${leaders.join(" / ")}`);
     await measureNodes(cluster, "put, 1 group", 64, (client, n) => put(cluster, client, `/v1/kv/${keyOf(client, n)}`, valueOf(valueBytes, client, n)));
-    await measureNodes(cluster, "put, 8 groups", 64, (client, n) => put(cluster, client, `/v1/kv/mr${(client + n) % 8}/${(client * 7919 + n) % keysCount}`, valueOf(valueBytes, client, n)));
+    await measureNodes(cluster, "put, 8 groups", 64, (client, n) => put(cluster, client, `/v1/kv/${prefixGroupKey(8, client, n)}`, valueOf(valueBytes, client, n)));
   } finally {
     await cluster.stop();
   }

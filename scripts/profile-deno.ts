@@ -18,8 +18,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startDenoCluster } from "../test/e2e/deno-cluster.ts";
 import { e2eAdminToken } from "../test/e2e/wrangler.ts";
-import { runLoad, valueOf } from "./bench-deno/load.ts";
-import { noAutomaticSplits } from "./bench-deno/groups.ts";
+import { httpCall, runLoad, valueOf } from "./bench-deno/load.ts";
+import { createPrefixGroups, noAutomaticSplits, prefixGroupKey } from "./bench-deno/groups.ts";
 
 const { values } = parseArgs({ options: { clients: { type: "string", default: "64" }, seconds: { type: "string", default: "6" }, groups: { type: "string", default: "1" }, top: { type: "string", default: "30" }, op: { type: "string", default: "put" }, perf: { type: "boolean", default: false } } });
 const perf = values.perf;
@@ -108,18 +108,13 @@ function summarize(profile: Profile): { total: number; byFunction: [string, numb
 const work = mkdtempSync(join(tmpdir(), "edgeraft-profile-"));
 const cluster = await startDenoCluster({ dataDirectory: join(work, "cluster"), tickMs: 100, envOf: () => noAutomaticSplits, denoFlagsOf: (id) => (perf ? ["--v8-flags=--perf-basic-prof"] : [`--inspect=127.0.0.1:${inspectBase + id}`]) });
 try {
-  for (let group = 0; group < (groups > 1 ? groups : 0); group++) {
-    const created = await fetch(`${cluster.urls[0]}/v1/groups`, { method: "POST", body: JSON.stringify({ name: `mr${group}`, prefix: `mr${group}/` }), headers: { ...headers, "content-type": "application/json" } });
-    if (created.status !== 201) throw new Error(`creating group mr${group}: ${created.status} ${await created.text()}`);
-  }
-  if (groups > 1) await new Promise((resolve) => setTimeout(resolve, 5_500)); // every node's routing cache sees the groups
-  const path = (client: number, n: number) => (groups > 1 ? `/v1/kv/mr${(client + n) % groups}/${(client * 7919 + n) % 1000}` : `/v1/kv/k${(client * 7919 + n) % 1000}`);
+  if (groups > 1) await createPrefixGroups(cluster, groups);
+  const path = (client: number, n: number) => (groups > 1 ? `/v1/kv/${prefixGroupKey(groups, client, n)}` : `/v1/kv/k${(client * 7919 + n) % 1000}`);
   const consistency = op.startsWith("get-") ? `?consistency=${op.slice(4)}` : "";
   const put = async (client: number, n: number) => {
     const url = `${cluster.urls[client % 3]}${path(client, n)}`;
-    const response = op === "put" ? await fetch(url, { method: "PUT", body: valueOf(100, client, n), headers }) : await fetch(`${url}${consistency}`, { headers });
-    await response.arrayBuffer();
-    return response.status === 200 || (op !== "put" && response.status === 404);
+    const { status } = op === "put" ? await httpCall(url, { method: "PUT", body: valueOf(100, client, n), headers }) : await httpCall(`${url}${consistency}`, { headers });
+    return status === 200 || (op !== "put" && status === 404);
   };
   if (perf) {
     // perf's own view: CPU time (not wall time) of every thread of every process, the kernel's included.

@@ -7,7 +7,8 @@
  */
 import { join } from "node:path";
 import { memoryReducerDelayMs } from "../../src/hosts/deno/arguments.ts";
-import { startDenoCluster } from "../../test/e2e/deno-cluster.ts";
+import { startDenoCluster, type DenoCluster } from "../../test/e2e/deno-cluster.ts";
+import { e2eAdminToken } from "../../test/e2e/wrangler.ts";
 import { createTenantGroups, describePairs, measurePairTraffic, nodeCounters, type PairTraffic } from "../../test/deno-cluster/pair-traffic.ts";
 
 /** How the cells report: a line for the console and the results file. */
@@ -89,6 +90,21 @@ export async function benchIdleGroups(options: { dataDirectory: string; groups: 
     await cluster.stop();
   }
 }
+
+/**
+ * The Multi-Raft cells' groups: `count` prefix groups `mr0/`, `mr1/`, ..., created through node 1,
+ * then a wait until every node's routing cache has seen them. `prefixGroupKey` spreads a load over them.
+ */
+export async function createPrefixGroups(cluster: DenoCluster, count: number): Promise<void> {
+  for (let group = 0; group < count; group++) {
+    const created = await fetch(`${cluster.urls[0]}/v1/groups`, { method: "POST", body: JSON.stringify({ name: `mr${group}`, prefix: `mr${group}/` }), headers: { authorization: `Bearer ${e2eAdminToken}`, "content-type": "application/json" } });
+    if (created.status !== 201) throw new Error(`creating group mr${group}: ${created.status} ${await created.text()}`);
+  }
+  await sleep(5_500); // every node's routing cache sees the new groups
+}
+
+/** The key that client `client`'s `n`th operation uses in the Multi-Raft cells: over `groups` prefix groups, 1,000 keys each. */
+export const prefixGroupKey = (groups: number, client: number, n: number) => `mr${(client + n) % groups}/${(client * 7919 + n) % 1_000}`;
 
 /** The data directory of a cell under the run's work directory. */
 export const cellDirectory = (work: string, name: string) => join(work, name);

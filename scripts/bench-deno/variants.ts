@@ -8,7 +8,10 @@
  * that long before each of its cells (a cluster also idles while the others run theirs).
  *
  *   npm run bench:deno-variants -- --variant=shipped --variant='reducer-8s=--v8-flags=--memory-reducer-delay-ms=8000' \
- *     [--variant='old@/path/to/other/checkout'] [--rounds=6] [--seconds=5] [--pause-ms=0] [--warmup-ms=8000]
+ *     [--variant='old@/path/to/other/checkout'] [--rounds=6] [--seconds=5] [--pause-ms=0] [--warmup-ms=8000] [--groups=1]
+ *
+ * `--groups=N` (N > 1) creates N prefix groups in every cluster and spreads the writes over them
+ * (the Multi-Raft cell of `npm run bench:deno`); by default every write goes to the default group.
  *
  * A variant is `name`, `name=flag flag ...` or `name@checkout=flag ...`; a checkout is a directory
  * holding the project (with node_modules), from which its nodes start. A variant's flags come
@@ -23,10 +26,11 @@ import { parseArgs } from "node:util";
 import { startDenoCluster, type DenoCluster } from "../../test/e2e/deno-cluster.ts";
 import { e2eAdminToken } from "../../test/e2e/wrangler.ts";
 import { httpCall, medianOf, runLoad, valueOf } from "./load.ts";
-import { noAutomaticSplits } from "./groups.ts";
+import { createPrefixGroups, noAutomaticSplits, prefixGroupKey } from "./groups.ts";
 import { machineCpuMs, processesCpuMs } from "./process-cpu.ts";
 
-const { values } = parseArgs({ options: { variant: { type: "string", multiple: true, default: [] }, rounds: { type: "string", default: "6" }, seconds: { type: "string", default: "5" }, "pause-ms": { type: "string", default: "0" }, "warmup-ms": { type: "string", default: "8000" } } });
+const { values } = parseArgs({ options: { variant: { type: "string", multiple: true, default: [] }, rounds: { type: "string", default: "6" }, seconds: { type: "string", default: "5" }, "pause-ms": { type: "string", default: "0" }, "warmup-ms": { type: "string", default: "8000" }, groups: { type: "string", default: "1" } } });
+const groups = Number(values.groups);
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const pauseMs = Number(values["pause-ms"]);
@@ -40,8 +44,9 @@ if (variants.length < 2 || new Set(variants.map((variant) => variant.name)).size
 
 const headers = { authorization: `Bearer ${e2eAdminToken}` };
 const keysCount = 1_000;
+const keyOf = (client: number, n: number) => (groups > 1 ? prefixGroupKey(groups, client, n) : `bench/${(client * 7919 + n) % keysCount}`);
 const put = async (cluster: DenoCluster, client: number, n: number) => {
-  return (await httpCall(`${cluster.urls[client % 3]}/v1/kv/bench/${(client * 7919 + n) % keysCount}`, { method: "PUT", body: valueOf(100, client, n), headers })).status === 200;
+  return (await httpCall(`${cluster.urls[client % 3]}/v1/kv/${keyOf(client, n)}`, { method: "PUT", body: valueOf(100, client, n), headers })).status === 200;
 };
 
 const work = mkdtempSync(join(tmpdir(), "edgeraft-bench-variants-"));
@@ -53,6 +58,7 @@ try {
     const cluster = await startDenoCluster({ dataDirectory: join(work, variant.name), tickMs: 100, envOf: () => noAutomaticSplits, denoFlagsOf: () => variant.flags });
     clusters.push({ name: variant.name, cluster, cells: [] });
     process.chdir(home);
+    if (groups > 1) await createPrefixGroups(cluster, groups);
   }
   // Warm every cluster alike before measuring (a fresh node runs its first seconds in V8's lower tiers).
   for (const { cluster } of clusters) await runLoad({ concurrency: 64, durationMs: warmupMs, warmupMs: 0, operation: (client, n) => put(cluster, client, n) });

@@ -109,6 +109,7 @@ export class ClusterNode {
     const syncDelay = options.syncDelay ?? defaultSyncDelay;
     this.storage = new NodeStorage(join(options.dataDirectory, "node.sqlite"), {
       synced: (startedMs) => this.timings.record("walSync", startedMs),
+      timed: (stage, startedMs) => this.timings.record(stage, startedMs),
       syncSpacingMs: () => (this.requestsInFlight >= syncDelay.siblings ? syncDelay.ms : 0),
       // Fail-stop, as etcd panics on a WAL error: nothing that waited for this sync was released.
       failed: (error) => {
@@ -121,6 +122,7 @@ export class ClusterNode {
       secret: options.clusterSecret,
       ...(options.tls === undefined ? {} : { tls: true }),
       onBatches: (_from, batches) => this.deliver(batches),
+      timed: (stage, startedMs) => this.timings.record(stage, startedMs),
       onRequest: (request) => {
         const answer = this.answer(request.group, request.replica, request.path, request.body);
         return request.path === "/internal/write" ? this.inFlight(answer) : answer;

@@ -28,6 +28,8 @@ export interface NodeStorageOptions {
   failed(error: unknown): void;
   /** A WAL sync that began at `startedMs` (performance.now()) ended (statistics). */
   synced?(startedMs: number): void;
+  /** A pass, or a turn's COMMIT, that began at `startedMs` ended (statistics). */
+  timed?(stage: "pass" | "turnCommit", startedMs: number): void;
   /**
    * Asked when a sync is wanted: the least time, in milliseconds, from the start of the previous
    * sync to the start of this one (a group-commit delay; 0: at once). Meanwhile the turn stays
@@ -72,6 +74,7 @@ export class NodeStorage {
    */
   pass<T>(work: () => T, mustSync: () => boolean): T {
     assert(!this.inPass && !this.closed, "passes do not nest, and not after close");
+    const startedMs = performance.now();
     if (!this.turnOpen) this.openTurn();
     this.inPass = true;
     this.database.execute("SAVEPOINT pass");
@@ -91,6 +94,7 @@ export class NodeStorage {
       throw error;
     } finally {
       this.inPass = false;
+      this.options.timed?.("pass", startedMs);
     }
     this.counters.passes++;
     if (mustSync()) this.turnMustSync = true;
@@ -163,7 +167,9 @@ export class NodeStorage {
 
   private commitTurn(): void {
     assert(!this.inPass, "a turn ends between passes");
+    const startedMs = performance.now();
     this.database.execute("COMMIT");
+    this.options.timed?.("turnCommit", startedMs);
     this.turnOpen = false;
     this.counters.turns++;
     if (this.turnMustSync) this.syncWanted = true;

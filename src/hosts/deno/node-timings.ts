@@ -15,7 +15,15 @@ export type NodeStage =
   /** An answer ready here that waited for the WAL sync covering what was written before it. */
   | "answerSyncWait"
   /** A WAL fdatasync on the worker thread. */
-  | "walSync";
+  | "walSync"
+  /** On the main thread: one driver pass of one replica (its engine step and its writes, in a savepoint). */
+  | "pass"
+  /** On the main thread: the COMMIT of a turn (its pages written to the WAL, and any checkpoint). */
+  | "turnCommit"
+  /** On the main thread: a frame of Raft batches from a peer decoded and stepped into its replicas (their passes included). */
+  | "raftFrameIn"
+  /** On the main thread: the batches and calls queued for a peer encoded and written to its socket. */
+  | "frameOut";
 
 /** Count and total milliseconds of one stage. */
 export interface StageTotals {
@@ -31,6 +39,10 @@ export class NodeTimings {
     replicaWork: { count: 0, totalMs: 0 },
     answerSyncWait: { count: 0, totalMs: 0 },
     walSync: { count: 0, totalMs: 0 },
+    pass: { count: 0, totalMs: 0 },
+    turnCommit: { count: 0, totalMs: 0 },
+    raftFrameIn: { count: 0, totalMs: 0 },
+    frameOut: { count: 0, totalMs: 0 },
   };
 
   /** Adds one run of `stage` that began at `startedMs` (performance.now()). */

@@ -49,6 +49,8 @@ export interface NodeTransportOptions {
   onBatches(from: number, batches: MessageBatch[]): void;
   /** A router on node `from` calls a replica here. */
   onRequest(request: PeerRequest): Promise<ReplicaAnswer>;
+  /** Receiving a Raft frame (decoded and handed to onBatches), or a flush to a peer, that began at `startedMs` ended (statistics). */
+  timed?(stage: "raftFrameIn" | "frameOut", startedMs: number): void;
   /** A call to a peer that gets no answer in this long fails (default 15 s). */
   callTimeoutMs?: number;
 }
@@ -256,6 +258,15 @@ export class NodeTransport {
   }
 
   private flush(link: Link): void {
+    const startedMs = performance.now();
+    try {
+      this.flushNow(link);
+    } finally {
+      this.options.timed?.("frameOut", startedMs);
+    }
+  }
+
+  private flushNow(link: Link): void {
     link.flushScheduled = false;
     const batches = link.queue;
     link.queue = [];
@@ -308,11 +319,16 @@ export class NodeTransport {
 
   private receive(link: Link, data: unknown): void {
     if (data instanceof ArrayBuffer) {
+      const startedMs = performance.now();
       const decoded = decodeNodeFrame(new Uint8Array(data));
       if (!decoded.ok) return; // a peer of another version, or a bug: Raft treats it as loss
       this.counters.framesReceived++;
       for (const batch of decoded.batches) this.counters.messagesReceived += batch.messages.length;
-      this.options.onBatches(link.peer.id, decoded.batches);
+      try {
+        this.options.onBatches(link.peer.id, decoded.batches);
+      } finally {
+        this.options.timed?.("raftFrameIn", startedMs);
+      }
       return;
     }
     if (typeof data !== "string") return;
