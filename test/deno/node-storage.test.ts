@@ -7,7 +7,8 @@
  * released are one commit when it ends (also when one of its outputs throws); and a leader's
  * AppendEntries leave a NodeReplica before
  * the sync while its other messages, and the input that could acknowledge them, wait for it,
- * while an acknowledgement of an entry already synced is stepped at once; and whether a
+ * while an acknowledgement of an entry already synced is stepped at once; a follower's input that
+ * arrives while a sync runs is stepped then and passed over once when it ends; and whether a
  * replica's applied state is all synced (when answers may skip the wait for the next sync).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -19,6 +20,7 @@ import { SyncNotingLogStore } from "../../src/hosts/deno/sync-noting-log-store.t
 import { SqliteKvStore } from "../../src/hosts/common/sqlite/sqlite-kv-store.ts";
 import { NodeStorage } from "../../src/hosts/deno/node-storage.ts";
 import { NodeReplica } from "../../src/hosts/deno/node-replica.ts";
+import { message } from "../../src/raft/raft.ts";
 import type { Message } from "../../src/raft/types.ts";
 
 const directory = mkdtempSync(join(tmpdir(), "edgeraft-deno-node-storage-"));
@@ -312,6 +314,37 @@ describe("a node's shared database", () => {
     replica.close();
     storage.close();
   });
+  it("steps a follower's input at once while a sync is in flight, and passes over all of it once when that sync ends; its acknowledgements leave after the next", async () => {
+    const storage = openStorage(join(directory, `node-${++files}.sqlite`));
+    const sent: Message[] = [];
+    const replica = new NodeReplica({ storage, scope: "g/2", timing: {}, send: (_group, _from, _to, messages) => sent.push(...messages), wake: () => {}, failed: () => {} });
+    replica.bootstrap({ group: "g", replica: 2, voters: [1, 2, 3], locations: {}, owns: { default: true }, epoch: 1 });
+    await storage.whenSynced();
+    const syncs = holdSyncs(storage);
+    // The bootstrap wrote entry 1 (term 1); a leader of term 2 appends one entry a message after it.
+    const append = (prev: number, commit: number) => message("app", { from: 1, to: 2, term: 2, index: prev, logTerm: prev === 1 ? 1 : 2, entries: [{ ...entry(prev + 1), term: 2 }], commit });
+    const acknowledged = () => Math.max(0, ...sent.filter((m) => m.type === "appResp" && !m.reject).map((m) => m.index));
+    replica.receive([append(1, 1)]); // no sync in flight: a pass now, whose turn's sync starts at the task's end
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const passes = storage.counters.passes;
+    for (const prev of [2, 3, 4]) {
+      replica.receive([append(prev, prev)]); // each in its own task, while the sync of entry 2 runs
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    expect(storage.counters.passes).toBe(passes);
+    expect(replica.runtime!.node.brief().lastIndex).toBe(5); // stepped: the engine holds the entries
+    expect(acknowledged()).toBe(0);
+    await syncs.release();
+    // The sync of entry 2 ended: its acknowledgement left, and one pass wrote entries 3 to 5 and applied up to 4.
+    expect(storage.counters.passes).toBe(passes + 1);
+    expect(acknowledged()).toBe(2);
+    expect(replica.runtime!.node.brief().applied).toBe(4);
+    await syncs.release();
+    expect(acknowledged()).toBe(5);
+    replica.close();
+    storage.close();
+  });
+
   it("steps at once an acknowledgement of an entry the leader has synced while later early AppendEntries are unsynced", async () => {
     const storage = openStorage(join(directory, `node-${++files}.sqlite`));
     const sent: Message[] = [];

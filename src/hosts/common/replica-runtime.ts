@@ -95,6 +95,20 @@ export class ReplicaRuntime {
     return this.pump(replyTo);
   }
 
+  /**
+   * Steps a batch from a peer without running the driver: the host runs it later, once for every
+   * batch stepped meanwhile (catchUp). Only for a host that sends nothing the pass would produce
+   * before then anyway (a Deno node holds a follower's output until its next WAL sync).
+   */
+  stepOnly(messages: Message[]): void {
+    for (const m of messages) this.node.step(m);
+  }
+
+  /** Runs the driver over what stepOnly took (and anything else that waits), as receive() would have. */
+  catchUp(): void {
+    this.pump();
+  }
+
   /** Advances logical time to the wall clock; hosts call it from their timer (a DO alarm). */
   tick(): void {
     const now = this.options.nowMs();

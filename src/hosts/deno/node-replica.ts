@@ -113,6 +113,8 @@ export class NodeReplica implements ReplicaEndpoint {
   private earlyAppendsUnsynced = 0;
   /** Acknowledgements that arrived meanwhile for entries not synced here, stepped in order once every early AppendEntries is synced. */
   private heldInput: Message[][] = [];
+  /** Input was stepped without a pass, which runs when the node's sync in flight ends (catchUp). */
+  private catchUpPending = false;
   /** Every log entry up to this index, as the log now stands, is synced (a lower bound). */
   private durableIndex = 0;
   /** The log's last index after each pass that wrote entries, raised into durableIndex when its turn is synced. */
@@ -180,9 +182,28 @@ export class NodeReplica implements ReplicaEndpoint {
     }
     this.received.batches++;
     this.received.messages += messages.length;
+    // A follower's pass sends nothing before the node's next sync but one (afterTurn), so while a
+    // sync is in flight its input waits for that sync's end: one pass then for all that came.
+    if (this.catchUpPending) return this.runtime.stepOnly(messages);
+    if (this.runtime.node.brief().role === "follower" && this.storage.deferWhileSyncing(this.catchUp)) {
+      this.catchUpPending = true;
+      return this.runtime.stepOnly(messages);
+    }
     this.runtime.receive(messages);
     this.schedule();
   }
+
+  /** Runs the pass a follower put off while the node synced (receive). */
+  private readonly catchUp = () => {
+    this.catchUpPending = false;
+    if (this.runtime === undefined || this.broken) return;
+    try {
+      this.runtime.catchUp();
+    } catch {
+      return; // rolled back; the replica is being reopened
+    }
+    this.schedule();
+  };
 
   schedule(): void {
     if (this.broken) return; // closed or reopened: the node's ticker must not take it back

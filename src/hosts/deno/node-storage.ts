@@ -61,6 +61,8 @@ export class NodeStorage {
   private waiting: (() => void)[] = [];
   /** Outputs released when the sync in flight ends. */
   private releasing: (() => void)[] = [];
+  /** Work put off while the sync in flight runs (deferWhileSyncing), run when it ends. */
+  private deferred: (() => void)[] = [];
 
   /** Opens (creating if needed) the node's database file. */
   constructor(path: string, options: NodeStorageOptions) {
@@ -99,6 +101,19 @@ export class NodeStorage {
     this.counters.passes++;
     if (mustSync()) this.turnMustSync = true;
     return result;
+  }
+
+  /**
+   * While a sync is in flight, keeps `work` (a follower's pass over the input that arrived meanwhile)
+   * for when it ends, and returns true; returns false otherwise (the caller runs it now). Whatever
+   * such a pass would send waits for the sync after the one in flight in either case (afterTurn):
+   * run at its end, the pass joins the same turn and is covered by the same sync, so nothing leaves
+   * later, and the input of many tasks shares one pass instead of one pass each.
+   */
+  deferWhileSyncing(work: () => void): boolean {
+    if (!this.syncing || this.closed) return false;
+    this.deferred.push(work);
+    return true;
   }
 
   /** Whether a turn is open: some writes of this task (or of the tasks since a sync started) are not committed yet. */
@@ -229,6 +244,9 @@ export class NodeStorage {
     this.releasing = [];
     this.settling = true;
     try {
+      const deferred = this.deferred;
+      this.deferred = [];
+      for (const work of deferred) work(); // passes of the open turn (each catches its own failure)
       for (const callback of released) callback(); // may add passes to the open turn
     } finally {
       // Also when a callback threw: the open turn must still be committed and synced.
