@@ -48,7 +48,7 @@ const etcdThreads = `GOMAXPROCS ${process.env.GOMAXPROCS ?? "unset (one per core
  * One cell. CPU shares are percent of one core over the cell: the load generator's, the servers'
  * (every etcd member or edgeraft node process, all threads) and, for edgeraft, each node's.
  */
-type Row = { system: string; operation: string; clientCpuPercent: number; serverCpuPercent?: number; nodeCpuPercents?: number[]; mainThreadsPercentOfServers?: number; writtenBytesPerOperation?: number; othersCpuPercent?: number; stealCpuPercent?: number } & LoadCell;
+type Row = { system: string; operation: string; clientCpuPercent: number; serverCpuPercent?: number; nodeCpuPercents?: number[]; perWrite?: PerWrite; mainThreadsPercentOfServers?: number; writtenBytesPerOperation?: number; othersCpuPercent?: number; stealCpuPercent?: number } & LoadCell;
 const cores = availableParallelism();
 const rows: Row[] = [];
 const notes: string[] = [];
@@ -140,9 +140,13 @@ type NodeStats = {
   transactions?: number;
   rssBytes: number;
   cpuMicroseconds?: { user: number; system: number };
-  transport: { framesSent: number; messagesSent: number };
+  turns?: number;
+  transport: { framesSent: number; messagesSent: number; callFramesSent?: number };
   timings?: Record<string, { count: number; totalMs: number }>;
 };
+
+/** What one write cost the three nodes together in an edgeraft cell: counts, and main-thread milliseconds of some stages. */
+type PerWrite = Record<"passes" | "turns" | "walSyncs" | "raftFrames" | "raftMessages" | "callFrames" | "passMs" | "turnCommitMs" | "raftFrameInMs", number>;
 
 async function nodeStats(cluster: DenoCluster): Promise<NodeStats[]> {
   return Promise.all(cluster.urls.map(async (url) => (await fetch(`${url}/internal/node`, { headers: { authorization: `Bearer ${testClusterSecret}` } })).json() as Promise<never>));
@@ -159,6 +163,19 @@ async function measureNodes(cluster: DenoCluster, operation: string, concurrency
   const format = (values: number[], digits = 0) => values.map((value) => value.toFixed(digits)).join(" / ");
   const cpu = perSecond((stats) => (stats.cpuMicroseconds?.user ?? 0) + (stats.cpuMicroseconds?.system ?? 0)).map((microseconds) => microseconds / 10_000);
   row.nodeCpuPercents = cpu;
+  const perWrite = (pick: (stats: NodeStats) => number) => perSecond(pick).reduce((sum, value) => sum + value, 0) / row.perSecond;
+  const stageMs = (name: string) => (stats: NodeStats) => stats.timings?.[name]?.totalMs ?? 0;
+  row.perWrite = {
+    passes: perWrite((stats) => stats.transactions ?? 0),
+    turns: perWrite((stats) => stats.turns ?? 0),
+    walSyncs: perWrite((stats) => stats.walSyncs ?? 0),
+    raftFrames: perWrite((stats) => stats.transport.framesSent),
+    raftMessages: perWrite((stats) => stats.transport.messagesSent),
+    callFrames: perWrite((stats) => stats.transport.callFramesSent ?? 0),
+    passMs: perWrite(stageMs("pass")),
+    turnCommitMs: perWrite(stageMs("turnCommit")),
+    raftFrameInMs: perWrite(stageMs("raftFrameIn")),
+  };
   const activity = `WAL syncs/s ${format(perSecond((stats) => stats.walSyncs ?? 0))}; transactions/s ${format(perSecond((stats) => stats.transactions ?? 0))}; frames/s ${format(perSecond((stats) => stats.transport.framesSent))}; CPU % ${format(cpu)}; groups led ${after.map((stats) => stats.leading).join(" / ")}`;
   console.log(`           nodes 1 / 2 / 3: ${activity}`);
   notes.push(`${operation} at ${concurrency} clients (${row.perSecond.toFixed(0)}/s), nodes 1 / 2 / 3: ${activity}`);
@@ -267,6 +284,15 @@ if (one !== undefined && eight !== undefined) {
   // What more groups could add at most, from the 1-group cell's CPU (at the same CPU per write):
   // with the machine as the limit, the CPU left unused; with one machine per node, the busiest
   // node's load over the mean node's (spreading leaders evens the nodes out, nothing more).
+  // Where the 8 groups' writes cost more: per write, the three nodes' passes (one replica's driver
+  // pass each), turns, syncs, frames and messages, and main-thread time in passes, commits and
+  // received Raft frames (wall time: on a busy machine it includes waits for a core).
+  if (one.perWrite !== undefined && eight.perWrite !== undefined) {
+    const [a, b] = [one.perWrite, eight.perWrite];
+    const keys = Object.keys(a) as (keyof PerWrite)[];
+    const shown = keys.map((key) => (key.endsWith("Ms") ? `${key.slice(0, -2)} ${(a[key] * 1000).toFixed(0)} / ${(b[key] * 1000).toFixed(0)} us` : `${key} ${a[key].toFixed(2)} / ${b[key].toFixed(2)}`));
+    notes.push(`multi-raft, per write (three nodes together), 1 group / 8 groups: ${shown.join("; ")}`);
+  }
   const cost = cpuCost(one);
   const nodes = one.nodeCpuPercents;
   if (cost !== undefined && nodes !== undefined && nodes.length > 0) {
