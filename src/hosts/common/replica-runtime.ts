@@ -89,24 +89,15 @@ export class ReplicaRuntime {
     this.pump();
   }
 
-  /** Steps a batch from a peer; returns the messages for `replyTo` produced meanwhile (they ride on the response). */
+  /** Steps a batch from a peer (`[]`: runs the driver over what stepOnly took); returns the messages for `replyTo` produced meanwhile (they ride on the response). */
   receive(messages: Message[], replyTo?: NodeId): Message[] {
-    for (const m of messages) this.node.step(m);
+    this.stepOnly(messages);
     return this.pump(replyTo);
   }
 
-  /**
-   * Steps a batch from a peer without running the driver: the host runs it later, once for every
-   * batch stepped meanwhile (catchUp). Only for a host that sends nothing the pass would produce
-   * before then anyway (a Deno node holds a follower's output until its next WAL sync).
-   */
+  /** Steps a batch without a driver pass, for a host that would send nothing the pass produces before it calls receive([]) anyway (a Deno follower while its node syncs). */
   stepOnly(messages: Message[]): void {
     for (const m of messages) this.node.step(m);
-  }
-
-  /** Runs the driver over what stepOnly took (and anything else that waits), as receive() would have. */
-  catchUp(): void {
-    this.pump();
   }
 
   /** Advances logical time to the wall clock; hosts call it from their timer (a DO alarm). */
@@ -257,11 +248,9 @@ export class ReplicaRuntime {
     const held = this.stateMachine.transactions();
     return {
       ...status,
-      txnIntents: held.intents.length,
-      txnRecords: held.records.length,
+      txnIntents: held.intents.length, txnRecords: held.records.length,
       followerLagMs: this.followerLag.lagMs(this.id, this.leading, status, this.options.nowMs()),
-      group: this.group,
-      stateMachineApplied: this.stateMachine.appliedIndex,
+      group: this.group, stateMachineApplied: this.stateMachine.appliedIndex,
       pendingRequests: this.waiters.size,
       ...this.counters,
       metrics: this.metrics.report(),

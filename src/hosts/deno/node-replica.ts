@@ -198,7 +198,7 @@ export class NodeReplica implements ReplicaEndpoint {
     this.catchUpPending = false;
     if (this.runtime === undefined || this.broken) return;
     try {
-      this.runtime.catchUp();
+      this.runtime.receive([]);
     } catch {
       return; // rolled back; the replica is being reopened
     }
