@@ -326,7 +326,7 @@ describe("a node's shared database", () => {
     const acknowledged = () => Math.max(0, ...sent.filter((m) => m.type === "appResp" && !m.reject).map((m) => m.index));
     replica.receive([append(1, 1)]); // no sync in flight: a pass now, whose turn's sync starts at the task's end
     await new Promise((resolve) => setTimeout(resolve, 0));
-    const passes = storage.counters.passes;
+    const { passes, turns } = storage.counters;
     for (const prev of [2, 3, 4]) {
       replica.receive([append(prev, prev)]); // each in its own task, while the sync of entry 2 runs
       await new Promise((resolve) => setTimeout(resolve, 0));
@@ -337,6 +337,8 @@ describe("a node's shared database", () => {
     await syncs.release();
     // The sync of entry 2 ended: its acknowledgement left, and one pass wrote entries 3 to 5 and applied up to 4.
     expect(storage.counters.passes).toBe(passes + 1);
+    await Promise.resolve();
+    expect(storage.counters.turns).toBe(turns + 1); // the pass's turn, committed as the next sync starts
     expect(acknowledged()).toBe(2);
     expect(replica.runtime!.node.brief().applied).toBe(4);
     await syncs.release();

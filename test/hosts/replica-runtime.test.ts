@@ -195,6 +195,31 @@ describe("replica runtime", () => {
     expect(runtimes.get(1)!.status().role).toBe("leader");
   });
 
+  it("a quiet follower woken by input stepped without a pass (stepOnly) starts its timers then: a tick before its pass does not campaign", async () => {
+    const { runtimes, advance, settle, until, sleep, queue } = trio();
+    runtimes.get(1)!.campaign();
+    await settle();
+    await until(runtimes.get(1)!.write(put("c", 1, "k", "before")));
+    await advance(2_000); // idle: the group goes quiet
+    const follower = runtimes.get(2)!;
+    expect(follower.status().quiesced).toBe(true);
+    const { term } = follower.status();
+    const started = follower.status().metrics.electionsStarted;
+    sleep(60_000); // a minute with no timer
+    const written = runtimes.get(1)!.write(put("c", 2, "k", "after")); // wakes the leader, which sends to its followers
+    const toFollower = queue.filter((batch) => batch.to === 2);
+    expect(toFollower.length).toBeGreaterThan(0);
+    for (const batch of toFollower) queue.splice(queue.indexOf(batch), 1);
+    for (const batch of toFollower) follower.stepOnly(batch.messages); // a Deno follower while its node syncs
+    expect(follower.status().quiesced).toBe(false);
+    follower.tick(); // its timer runs before the pass
+    expect(follower.status().metrics.electionsStarted).toBe(started);
+    expect(follower.status().role).toBe("follower");
+    follower.receive([]); // the pass
+    expect(await until(written)).toMatchObject({ kind: "applied" });
+    expect(follower.status().term).toBe(term);
+  });
+
   it("an unanswerable write resolves as unknown at its deadline", async () => {
     const { runtimes, settle, advance, until } = trio();
     runtimes.get(1)!.campaign();

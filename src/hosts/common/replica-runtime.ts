@@ -103,9 +103,9 @@ export class ReplicaRuntime {
   /** Advances logical time to the wall clock; hosts call it from their timer (a DO alarm). */
   tick(): void {
     const now = this.options.nowMs();
+    if (this.quiet && !this.node.brief().quiesced) this.lastTickMs = now; // woken by input stepped since the last pass (stepOnly): see pump
     const elapsed = Math.floor((now - this.lastTickMs) / this.timing.tickMs);
-    // After a long sleep, a few ticks are enough to fire every timer; more would only burn CPU.
-    const ticks = Math.min(elapsed, this.timing.ticksPerCallMax ?? this.timing.electionTicks * 2);
+    const ticks = Math.min(elapsed, this.timing.ticksPerCallMax ?? this.timing.electionTicks * 2); // after a long sleep a few fire every timer; more only burn CPU
     for (let i = 0; i < ticks; i++) this.node.tick();
     if (elapsed > 0) this.lastTickMs = ticks === elapsed ? this.lastTickMs + elapsed * this.timing.tickMs : now;
     this.pump();

@@ -183,9 +183,12 @@ export class NodeReplica implements ReplicaEndpoint {
     this.received.batches++;
     this.received.messages += messages.length;
     // A follower's pass sends nothing before the node's next sync but one (afterTurn), so while a
-    // sync is in flight its input waits for that sync's end: one pass then for all that came.
-    if (this.catchUpPending) return this.runtime.stepOnly(messages);
-    if (this.runtime.node.brief().role === "follower" && this.storage.deferWhileSyncing(this.catchUp)) {
+    // sync is in flight its input waits for that sync's end: one pass then for all that came. Not
+    // a read index, which a read waiting here is answered with at once (that pass runs now, over
+    // everything stepped before it too).
+    const readIndex = messages.some((m) => m.type === "readIndexResp");
+    if (!readIndex && this.catchUpPending) return this.runtime.stepOnly(messages);
+    if (!readIndex && this.runtime.node.brief().role === "follower" && this.storage.deferWhileSyncing(this.catchUp)) {
       this.catchUpPending = true;
       return this.runtime.stepOnly(messages);
     }
@@ -193,16 +196,16 @@ export class NodeReplica implements ReplicaEndpoint {
     this.schedule();
   }
 
-  /** Runs the pass a follower put off while the node synced (receive). */
+  /** Runs the pass a follower put off while the node synced (receive); never throws, as deferWhileSyncing asks. */
   private readonly catchUp = () => {
     this.catchUpPending = false;
     if (this.runtime === undefined || this.broken) return;
     try {
       this.runtime.receive([]);
+      this.schedule();
     } catch {
-      return; // rolled back; the replica is being reopened
+      // rolled back; the replica is being reopened (atomically)
     }
-    this.schedule();
   };
 
   schedule(): void {

@@ -108,7 +108,8 @@ export class NodeStorage {
    * for when it ends, and returns true; returns false otherwise (the caller runs it now). Whatever
    * such a pass would send waits for the sync after the one in flight in either case (afterTurn):
    * run at its end, the pass joins the same turn and is covered by the same sync, so nothing leaves
-   * later, and the input of many tasks shares one pass instead of one pass each.
+   * later, and the input of many tasks shares one pass instead of one pass each. `work` must not
+   * throw: it runs before the outputs the sync releases.
    */
   deferWhileSyncing(work: () => void): boolean {
     if (!this.syncing || this.closed) return false;
