@@ -31,7 +31,7 @@ import { defaultSyncDelay, type ClusterNodeOptions } from "./arguments.ts";
 export type { ClusterNodeOptions } from "./arguments.ts";
 import { NodeTransport, peerPath, secretMatches, type NodeAddress } from "./node-transport.ts";
 import { nodeOfReplica } from "./placement.ts";
-import { NodeTimings } from "./node-timings.ts";
+import { NodeTimings, type NodeStage } from "./node-timings.ts";
 
 /** How late, at most, the router fails a call to a replica past its deadline (one sweep for all calls: replica-caller.ts SweptDeadlines). */
 const callDeadlineSweepMs = 250;
@@ -107,9 +107,9 @@ export class ClusterNode {
       throw new Error(`${oldLayout} holds one SQLite file per replica, a layout this version does not read (it keeps one node.sqlite); start from an empty data directory`);
     }
     const syncDelay = options.syncDelay ?? defaultSyncDelay;
+    const timed = (stage: NodeStage, startedMs: number) => this.timings.record(stage, startedMs);
     this.storage = new NodeStorage(join(options.dataDirectory, "node.sqlite"), {
-      synced: (startedMs) => this.timings.record("walSync", startedMs),
-      timed: (stage, startedMs) => this.timings.record(stage, startedMs),
+      timed,
       syncSpacingMs: () => (this.requestsInFlight >= syncDelay.siblings ? syncDelay.ms : 0),
       // Fail-stop, as etcd panics on a WAL error: nothing that waited for this sync was released.
       failed: (error) => {
@@ -122,7 +122,7 @@ export class ClusterNode {
       secret: options.clusterSecret,
       ...(options.tls === undefined ? {} : { tls: true }),
       onBatches: (_from, batches) => this.deliver(batches),
-      timed: (stage, startedMs) => this.timings.record(stage, startedMs),
+      timed,
       onRequest: (request) => {
         const answer = this.answer(request.group, request.replica, request.path, request.body);
         return request.path === "/internal/write" ? this.inFlight(answer) : answer;

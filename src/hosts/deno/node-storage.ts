@@ -26,10 +26,8 @@ import { SqliteDatabase } from "./sqlite-database.ts";
 export interface NodeStorageOptions {
   /** Called when the storage cannot make a commit durable: the process must stop (fail-stop). */
   failed(error: unknown): void;
-  /** A WAL sync that began at `startedMs` (performance.now()) ended (statistics). */
-  synced?(startedMs: number): void;
-  /** A pass, or a turn's COMMIT, that began at `startedMs` ended (statistics). */
-  timed?(stage: "pass" | "turnCommit", startedMs: number): void;
+  /** A WAL sync, a pass or a turn's COMMIT that began at `startedMs` (performance.now()) ended (statistics). */
+  timed?(stage: "walSync" | "pass" | "turnCommit", startedMs: number): void;
   /**
    * Asked when a sync is wanted: the least time, in milliseconds, from the start of the previous
    * sync to the start of this one (a group-commit delay; 0: at once). Meanwhile the turn stays
@@ -231,7 +229,7 @@ export class NodeStorage {
     this.releasing = this.waiting;
     this.waiting = [];
     this.database.syncWalInBackground((error) => {
-      this.options.synced?.(startedMs);
+      this.options.timed?.("walSync", startedMs);
       this.synced(error);
     });
   }
