@@ -8,7 +8,8 @@
  * AppendEntries leave a NodeReplica before
  * the sync while its other messages, and the input that could acknowledge them, wait for it,
  * while an acknowledgement of an entry already synced is stepped at once; a follower's input that
- * arrives while a sync runs is stepped then and passed over once when it ends; and whether a
+ * arrives while a sync runs is stepped then and passed over once when it ends, except a read
+ * index, which is passed at once so the read it answers does not wait; and whether a
  * replica's applied state is all synced (when answers may skip the wait for the next sync).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -343,6 +344,42 @@ describe("a node's shared database", () => {
     expect(replica.runtime!.node.brief().applied).toBe(4);
     await syncs.release();
     expect(acknowledged()).toBe(5);
+    replica.close();
+    storage.close();
+  });
+
+  it("passes a follower's read index at once while a sync is in flight: the read it answers does not wait for the sync's end", async () => {
+    const storage = openStorage(join(directory, `node-${++files}.sqlite`));
+    const sent: Message[] = [];
+    const replica = new NodeReplica({ storage, scope: "g/2", timing: {}, send: (_group, _from, _to, messages) => sent.push(...messages), wake: () => {}, failed: () => {} });
+    replica.bootstrap({ group: "g", replica: 2, voters: [1, 2, 3], locations: {}, owns: { default: true }, epoch: 1 });
+    const append = (prev: number, commit: number) => message("app", { from: 1, to: 2, term: 2, index: prev, logTerm: prev === 1 ? 1 : 2, entries: [{ ...entry(prev + 1), term: 2 }], commit });
+    replica.receive([append(1, 2)]); // entry 2 of term 2, committed and applied here
+    await storage.whenSynced();
+    expect(replica.runtime!.node.brief().applied).toBe(2);
+    const read = replica.runtime!.get("k", "linearizable");
+    let answered = false;
+    void read.then(() => (answered = true));
+    for (let waited = 0; !sent.some((m) => m.type === "readIndex"); waited++) {
+      if (waited > 100) throw new Error("the follower never asked its leader for a read index");
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const context = sent.find((m) => m.type === "readIndex")!.context;
+    const syncs = holdSyncs(storage);
+    replica.receive([append(2, 2)]); // entry 3: a pass now, whose sync starts at the task's end and is held
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const { passes } = storage.counters;
+    replica.receive([append(3, 2)]); // a follower's input during the sync: only stepped
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(storage.counters.passes).toBe(passes);
+    replica.receive([message("readIndexResp", { from: 1, to: 2, term: 2, index: 2, context })]);
+    expect(storage.counters.passes).toBe(passes + 1); // passed now, over the append stepped before it too
+    expect(replica.runtime!.node.brief().lastIndex).toBe(4);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(answered).toBe(true); // before the held sync ends: applied (2) reached the read index
+    expect(await read).toMatchObject({ kind: "ok" });
+    await syncs.release();
+    await syncs.release();
     replica.close();
     storage.close();
   });
