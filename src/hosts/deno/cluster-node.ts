@@ -29,7 +29,8 @@ import { NodeStorage } from "./node-storage.ts";
 import { cpuUsage, memoryUsage } from "node:process";
 import { defaultSyncDelay, type ClusterNodeOptions } from "./arguments.ts";
 export type { ClusterNodeOptions } from "./arguments.ts";
-import { NodeTransport, peerPath, secretMatches, type NodeAddress } from "./node-transport.ts";
+import { NodeTransport, peerPath, type NodeAddress } from "./node-transport.ts";
+import { peerProtocol, secretMatches } from "./peer-handshake.ts";
 import { nodeOfReplica } from "./placement.ts";
 import { NodeTimings, type NodeStage } from "./node-timings.ts";
 
@@ -161,7 +162,7 @@ export class ClusterNode {
     if (path === nodeStatsPath) {
       if (!secretMatches(request.headers.get("authorization"), this.options.clusterSecret)) return new Response("the cluster secret is required", { status: 401 });
       const { transport, timings } = this;
-      return Response.json({ node: this.id, ...this.summary(), transport: transport.counters, timings: timings.stages, rssBytes: memoryUsage().rss, cpuMicroseconds: cpuUsage() });
+      return Response.json({ node: this.id, peerProtocol, ...this.summary(), transport: transport.counters, timings: timings.stages, rssBytes: memoryUsage().rss, cpuMicroseconds: cpuUsage() });
     }
     const answer = Promise.resolve(this.app.fetch(request));
     return this.timings.time("httpRequest", request.method === "GET" || request.method === "HEAD" ? answer : this.inFlight(answer));

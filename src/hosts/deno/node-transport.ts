@@ -15,11 +15,15 @@
  * the acceptor refuses (401) a missing or wrong one before any frame is read, so a process
  * without it can neither join nor inject a message. The secret travels in clear: run the nodes on
  * a private network, or behind TLS.
+ * The dialer also names its peer protocol version, and a node of another is refused with 412
+ * (peer-handshake.ts).
  */
+import { logEvent } from "../../router/log.ts";
 import { parseJson } from "../../kv/binary.ts";
 import { isCoalescible } from "../../multiraft/coalesced-heartbeats.ts";
 import { decodeNodeFrame, encodeNodeFrame, nodeFrameBatchesMax } from "../../multiraft/node-frame.ts";
 import type { MessageBatch } from "../../multiraft/wire.ts";
+import { nodeHeader, peerProtocol, peerProtocolHeader, refusalLogEveryMs, secretMatches } from "./peer-handshake.ts";
 import type { ReplicaAnswer } from "../common/replica-requests.ts";
 
 /** Where a node listens. */
@@ -68,6 +72,8 @@ export interface TransportCounters {
   callFramesSent: number;
   /** Upgrade requests refused for a missing or wrong secret or an unknown node id. */
   refused: number;
+  /** Upgrade requests with the secret refused because the dialer speaks another peer protocol. */
+  refusedProtocol: number;
   /** What left for each peer node, by its id (how heartbeat traffic per node pair is measured). */
   peers: Record<number, PeerCounters>;
 }
@@ -87,8 +93,6 @@ export interface PeerCounters {
 
 /** The path peers connect to. */
 export const peerPath = "/internal/peer";
-/** Header naming the connecting node. */
-const nodeHeader = "x-edgeraft-node";
 /** A request to a peer's replica that gets no answer in this long is failed (the router retries). */
 const callTimeoutMsDefault = 15_000;
 /** How often calls past their timeout are failed (one timer for all, not one per call). */
@@ -114,11 +118,13 @@ interface Link {
   /** Router calls waiting for their answer, with the socket each was sent on. */
   readonly pending: Map<number, { resolve(answer: ReplicaAnswer): void; reject(error: Error): void; deadlineMs: number; socket: WebSocket }>;
   reconnectMs: number;
+  /** When a refusal of this peer's protocol was last logged. */
+  refusalLoggedMs: number;
 }
 
 /** The connections of one node to all others. */
 export class NodeTransport {
-  readonly counters: TransportCounters = { framesSent: 0, messagesSent: 0, framesReceived: 0, messagesReceived: 0, batchesDropped: 0, callsSent: 0, callFramesSent: 0, refused: 0, peers: {} };
+  readonly counters: TransportCounters = { framesSent: 0, messagesSent: 0, framesReceived: 0, messagesReceived: 0, batchesDropped: 0, callsSent: 0, callFramesSent: 0, refused: 0, refusedProtocol: 0, peers: {} };
   private readonly options: NodeTransportOptions;
   private readonly links = new Map<number, Link>();
   private nextRequestId = 1;
@@ -130,7 +136,7 @@ export class NodeTransport {
     this.options = options;
     this.callTimeoutMs = options.callTimeoutMs ?? callTimeoutMsDefault;
     for (const peer of options.peers) {
-      this.links.set(peer.id, { peer, outbound: undefined, inbound: undefined, queue: [], texts: [], flushScheduled: false, pending: new Map(), reconnectMs: reconnectFirstMs });
+      this.links.set(peer.id, { peer, outbound: undefined, inbound: undefined, queue: [], texts: [], flushScheduled: false, pending: new Map(), reconnectMs: reconnectFirstMs, refusalLoggedMs: Number.NEGATIVE_INFINITY });
       this.counters.peers[peer.id] = { framesSent: 0, messagesSent: 0, heartbeatsSent: 0, heartbeatRecordsSent: 0, recordsSent: 0, bytesSent: 0 };
     }
   }
@@ -196,13 +202,25 @@ export class NodeTransport {
     });
   }
 
-  /** Answers an upgrade request from a peer: a WebSocket when it proves the secret, 401 otherwise. */
+  /** Answers an upgrade request from a peer: a WebSocket when it proves the secret and speaks this node's protocol; 401 or 412 otherwise. */
   accept(request: Request): Response {
     const from = Number(request.headers.get(nodeHeader));
     const link = this.links.get(from);
     if (!secretMatches(request.headers.get("authorization"), this.options.secret) || link === undefined) {
       this.counters.refused++;
       return new Response("a peer must present the cluster secret", { status: 401 });
+    }
+    const theirs = request.headers.get(peerProtocolHeader);
+    if (theirs !== peerProtocol) {
+      this.counters.refused++;
+      this.counters.refusedProtocol++;
+      const detail = `node ${from} speaks peer protocol ${theirs ?? "(none named)"} and node ${this.options.self} speaks ${peerProtocol}: run one edgeraft version on every node`;
+      const nowMs = Date.now();
+      if (nowMs - link.refusalLoggedMs >= refusalLogEveryMs) {
+        link.refusalLoggedMs = nowMs;
+        logEvent("warn", "peerRefused", { code: "peerProtocolMismatch", peer: from, theirs, ours: peerProtocol });
+      }
+      return Response.json({ code: "peerProtocolMismatch", detail }, { status: 412, headers: { [peerProtocolHeader]: peerProtocol } });
     }
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
     const { socket, response } = Deno.upgradeWebSocket(request);
@@ -223,7 +241,7 @@ export class NodeTransport {
   private dial(link: Link): void {
     if (this.stopped) return;
     const { host, port } = link.peer;
-    const headers = { authorization: `Bearer ${this.options.secret}`, [nodeHeader]: String(this.options.self) };
+    const headers = { authorization: `Bearer ${this.options.secret}`, [nodeHeader]: String(this.options.self), [peerProtocolHeader]: peerProtocol };
     // Deno's WebSocket takes request headers as a second-argument option.
     const scheme = this.options.tls === true ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${host}:${port}${peerPath}`, { headers } as unknown as string[]);
@@ -360,15 +378,4 @@ export class NodeTransport {
     }
     this.sendText(link, JSON.stringify({ type: "response", id, ...answer }));
   }
-}
-
-
-/** Compares a bearer header with the secret in time that does not depend on where they differ. */
-export function secretMatches(header: string | null, secret: string): boolean {
-  const encoder = new TextEncoder();
-  const given = encoder.encode(header ?? "");
-  const expected = encoder.encode(`Bearer ${secret}`);
-  let difference = given.length ^ expected.length;
-  for (let i = 0; i < expected.length; i++) difference |= expected[i]! ^ (given[i] ?? 0);
-  return secret.length > 0 && difference === 0;
 }
