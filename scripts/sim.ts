@@ -3,6 +3,7 @@
  *
  *   npm run sim -- --seed N [--steps S] [--verbose]     replay one seed (with an event trace)
  *   npm run sim -- --seeds K [--seed-start N] [--steps S] [--jobs J]   a campaign of K seeds
+ *   ... --wipes                                          the nemesis also wipes disks (replicas restart empty, fenced, recovering)
  *
  * Prints every failure with the command that replays it and a one-line campaign summary; exits 1
  * when any seed failed, 2 on bad usage. Seeds run in parallel worker threads (--jobs, default: the
@@ -17,16 +18,16 @@ import type { CampaignOptions } from "./sim/options.ts";
 const simulator: Simulator<RunResult> = {
   name: "sim",
   stepsDefault,
-  flags: [],
+  flags: ["--wipes"],
   script: import.meta.url,
-  runSeed: (seed, options, trace) => runSimulation({ seed, steps: options.steps, trace }),
+  runSeed: (seed, options, trace) => runSimulation({ seed, steps: options.steps, trace, wipes: options.flags.includes("--wipes") }),
   report,
 };
 
 function report(results: RunResult[], options: CampaignOptions, seconds: number): number {
   const total = emptyStats();
   for (const result of results) addStats(total, result.stats);
-  const failures = printFailures(results, (result) => replayCommand(result.seed, result.steps));
+  const failures = printFailures(results, (result) => replayCommand(result.seed, result.steps, options.flags.includes("--wipes")));
   if (results.length === 1) console.log(`seed ${results[0]!.seed}: ${describeStats(total)}`);
   console.log(`${describeCampaign(simulator.name, results, options, failures)}, ${total.operations} ops, ${faultsCount(total)} faults injected, ${seconds.toFixed(1)}s`);
   if (results.length > 1) console.log(`  ${describeStats(total)}`);

@@ -150,6 +150,14 @@ export class Progress {
     return true;
   }
 
+  /** The peer lost its log and holds entries up to `lastIndex` only: probe from there, nothing known to match. */
+  lost(lastIndex: Index): void {
+    this.resetState("probe");
+    this.match = 0;
+    this.commitSent = 0;
+    this.next = lastIndex + 1;
+  }
+
   /** Whether the leader must hold back appends to this peer. */
   isPaused(): boolean {
     switch (this.state) {

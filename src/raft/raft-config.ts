@@ -39,4 +39,16 @@ export interface RaftConfig {
    * when it led). Used only when the durable term is still that term; see resumeQuiet.
    */
   resumeQuiet?: { term: Term; leader: NodeId };
+  /**
+   * This replica lost its durable state (a wiped disk) and starts again empty, its hard state
+   * fenced by the host at the highest current term of every other replica of the group (so no
+   * leader or candidate of a term its lost self took part in reaches it), with no message from or
+   * to its lost self still in flight (a host's connections die with its process). Until it holds
+   * every entry that may have been committed with its lost copy, which it knows once an append
+   * from its leader carries a commit index it holds that is at an entry of the leader's term, it
+   * neither votes nor campaigns, and it answers heartbeats with `reject` and its last index, so a
+   * leader that counted its lost copy replicates from what it has. The host keeps this durably
+   * until RawNode.recovering() says otherwise. Default false.
+   */
+  recovering?: boolean;
 }

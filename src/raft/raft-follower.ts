@@ -74,6 +74,7 @@ function handleAppend(raft: Raft, m: Message): void {
   }
   const lastNew = log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
   if (lastNew !== null) {
+    noteRecovered(raft, m.commit, lastNew);
     raft.send(m.from, message("appResp", { index: lastNew }));
     return;
   }
@@ -84,20 +85,43 @@ function handleAppend(raft: Raft, m: Message): void {
 }
 
 function handleHeartbeat(raft: Raft, m: Message): void {
+  const last = raft.log.lastIndex();
+  // A heartbeat's commit is at most what the leader knows we hold, so one past our log counts what
+  // a lost self of ours acknowledged; so may any leader while we recover (RaftConfig.recovering).
+  // Then answer with where the log ends (reject), so that the leader replicates from there, and
+  // commit no further than the log goes. All of that log came from this leader: a replica restarts
+  // empty at the highest term of the others, the leader's term or below it.
+  const lost = raft.recovering || m.commit > last;
   if (m.quiesce) {
     // Go quiet only when our log is exactly the leader's: then nothing is left to replicate.
-    const caughtUp = raft.log.lastIndex() === m.index && raft.log.matchTerm(m.index, m.logTerm);
+    const caughtUp = last === m.index && raft.log.matchTerm(m.index, m.logTerm);
     if (caughtUp) {
       raft.log.commitTo(m.commit);
       raft.quiesced = true;
+      noteRecovered(raft, m.commit, last);
     }
     // Carry our last index like every heartbeat response: without it the leader reads 0 and takes
     // the follower for stalled, probing it (and waking the group) right after it went quiet.
-    raft.send(m.from, message("heartbeatResp", { quiesce: caughtUp, rejectHint: raft.log.lastIndex() }));
+    raft.send(m.from, message("heartbeatResp", { quiesce: caughtUp, reject: !caughtUp && lost, rejectHint: last }));
+    return;
+  }
+  if (lost) {
+    raft.log.commitTo(Math.min(m.commit, last));
+    raft.send(m.from, message("heartbeatResp", { context: m.context, index: m.index, reject: true, rejectHint: last }));
     return;
   }
   raft.log.commitTo(m.commit);
-  raft.send(m.from, message("heartbeatResp", { context: m.context, index: m.index, rejectHint: raft.log.lastIndex() }));
+  raft.send(m.from, message("heartbeatResp", { context: m.context, index: m.index, rejectHint: last }));
+}
+
+/**
+ * A recovering replica (RaftConfig.recovering) is whole again once its log matches the leader's up
+ * to `matched` and the leader's commit index `commit`, sent after the loss, is at most that and at
+ * an entry of the leader's term: then it covers every entry committed in earlier terms, and every
+ * entry the leader committed counting our lost copy.
+ */
+function noteRecovered(raft: Raft, commit: number, matched: number): void {
+  if (raft.recovering && commit <= matched && raft.log.term(commit) === raft.term) raft.recovering = false;
 }
 
 function handleSnapshotChunk(raft: Raft, m: Message): void {

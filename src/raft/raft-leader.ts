@@ -312,6 +312,12 @@ function handleAppendResponse(raft: Raft, m: Message, progress: Progress): void 
 
 function handleHeartbeatResponse(raft: Raft, m: Message, progress: Progress): void {
   progress.probeSent = false;
+  if (m.reject && m.rejectHint < progress.match) {
+    // The peer lost its log and is recovering (RaftConfig.recovering): what it acknowledged is
+    // gone. Replicate again from where its log ends.
+    progress.lost(m.rejectHint);
+    sendAppends(raft, m.from, progress);
+  }
   if (!m.quiesce) raft.heartbeatAckTicks.set(m.from, Math.max(raft.heartbeatAckTicks.get(m.from) ?? 0, m.index));
   if (progress.state === "snapshot") {
     if (++progress.stallHeartbeats >= 2) sendSnapshotChunk(raft, m.from, progress);

@@ -101,6 +101,8 @@ export class Raft {
   /** Leader: the context of the ReadIndex heartbeat round in flight, "" when none (one round at a time). */
   readRoundContext = "";
   incomingSnapshot: IncomingSnapshot | null = null;
+  /** Lost its durable state and has not caught up with what was committed since (RaftConfig.recovering). */
+  recovering: boolean;
   private readonly rng: Rng;
   step: (raft: Raft, m: Message) => void = stepFollower;
   tick: (raft: Raft) => void = tickElection;
@@ -119,6 +121,7 @@ export class Raft {
     this.leaseSafetyTicks = config.leaseSafetyTicks ?? 2;
     this.appendBytesMax = config.appendBytesMax ?? appendBytesMax;
     this.uncommittedBytesMax = config.uncommittedBytesMax ?? uncommittedBytesMax;
+    this.recovering = config.recovering ?? false;
     const { hardState, conf } = storage.initialState();
     this.log = new RaftLog(storage, config.applied ?? 0);
     this.tracker = new ProgressTracker(conf, config.inflightMessagesMax ?? inflightMessagesMax);
@@ -143,9 +146,9 @@ export class Raft {
     this.messages.push(m);
   }
 
-  /** Whether this replica may campaign: a voter with no snapshot waiting to be applied. */
+  /** Whether this replica may campaign: a voter with no snapshot waiting to be applied, not recovering a lost log. */
   promotable(): boolean {
-    return isVoter(this.tracker.conf, this.id) && this.log.unstableSnapshot === null;
+    return isVoter(this.tracker.conf, this.id) && this.log.unstableSnapshot === null && !this.recovering;
   }
 
   /** Draws a fresh election timeout in [electionTicks, 2 * electionTicks). */
@@ -337,10 +340,11 @@ function stepLowerTerm(raft: Raft, m: Message): void {
 
 function handleVoteRequest(raft: Raft, m: Message): void {
   const responseType = m.type === "vote" ? "voteResp" : "preVoteResp";
+  // A replica recovering a lost log votes for nobody: its log may lack entries its lost self
+  // helped commit, and a candidate that lacks them too could win with its vote.
   const canVote =
-    raft.vote === m.from ||
-    (raft.vote === noNode && raft.leader === noNode) ||
-    (m.type === "preVote" && m.term > raft.term);
+    !raft.recovering &&
+    (raft.vote === m.from || (raft.vote === noNode && raft.leader === noNode) || (m.type === "preVote" && m.term > raft.term));
   // Every answer carries our commit index and its term, so a candidate can learn what is committed
   // (see learnCommit).
   const commit = { commit: raft.log.committed, logTerm: raft.log.term(raft.log.committed) ?? 0 };

@@ -222,7 +222,13 @@ export class RawNode {
       progress,
       leadTransferee: raft.leadTransferee,
       leadsByTransfer: raft.role === "leader" && raft.campaignedForTransfer,
+      recovering: raft.recovering,
     };
+  }
+
+  /** Whether the replica still recovers a lost log (RaftConfig.recovering); once false, the host may forget that it lost it. */
+  recovering(): boolean {
+    return this.raft.recovering;
   }
 
   private proposeEntry(type: "normal" | "confChange", data: Uint8Array): ProposalResult {

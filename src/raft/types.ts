@@ -201,4 +201,6 @@ export interface Status {
   leadTransferee: NodeId;
   /** Leader only: it took the role through a leadership transfer (someone chose it), not by winning an election after a timeout. */
   leadsByTransfer: boolean;
+  /** It lost its durable state and neither votes nor campaigns until it caught up (RaftConfig.recovering). */
+  recovering: boolean;
 }

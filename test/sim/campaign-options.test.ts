@@ -98,7 +98,7 @@ describe("the simulator scripts", () => {
     const result = runScript("sim.ts", "--bogus");
     expect(result.status).toBe(2);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toBe("unknown option --bogus\nusage: npm run sim -- (--seed N [--verbose] | --seeds K [--seed-start N] [--jobs J]) [--steps S]\n");
+    expect(result.stderr).toBe("unknown option --bogus\nusage: npm run sim -- (--seed N [--verbose] | --seeds K [--seed-start N] [--jobs J]) [--steps S] [--wipes]\n");
   });
 
   it("exit 2 with the problem and the usage line of npm run sim:multigroup, which names --stale-drivers", () => {

@@ -99,6 +99,17 @@ export class SafetyChecker {
     this.leading.delete(replica);
   }
 
+  /**
+   * A replica lost its disk and starts again empty (fenced and recovering): its own records of
+   * commit, apply and hard state start over, the global ones stay.
+   */
+  observeWiped(replica: NodeId): void {
+    this.commitOf.delete(replica);
+    this.lastAppliedOf.delete(replica);
+    this.hardStateOf.delete(replica);
+    this.leading.delete(replica);
+  }
+
   /** A replica crashed. */
   observeDown(replica: NodeId): void {
     this.leading.delete(replica);

@@ -55,6 +55,7 @@ export class Nemesis {
     if (rng.chance(settings.restartProbability)) this.restartOne();
     if (rng.chance(settings.confChangeProbability)) this.changeMembership();
     if (rng.chance(settings.transferProbability)) this.transferLeadership();
+    if (settings.wipeProbability > 0 && rng.chance(settings.wipeProbability)) this.wipeOne();
   }
 
   /** Ends any quiet period and puts back the seed's network faults. */
@@ -152,6 +153,19 @@ export class Nemesis {
     this.world.crash(leader.id);
   }
 
+  /**
+   * Wipes one replica's disk, while no other is still recovering from a wipe and only where the
+   * group keeps a quorum of intact voters without it: otherwise (two lost at once in a group of
+   * three, or one of two voters) no leader can be elected to catch it up, and the group waits
+   * for good, safely, as etcd does; that is the operator's disaster, not a fault to recover from.
+   */
+  private wipeOne(): void {
+    if (this.world.recoveringCount() > 0) return;
+    const candidates = this.world.ids().filter((id) => !this.world.retired.has(id) && this.world.quorumWithout(id));
+    if (candidates.length === 0) return;
+    this.world.wipe(pick(this.rng, candidates));
+  }
+
   private restartOne(): void {
     const down = this.world.ids().filter((id) => !this.world.replica(id).alive);
     if (down.length > 0) this.world.restart(pick(this.rng, down));
@@ -178,7 +192,8 @@ export class Nemesis {
   private chooseChange(voters: readonly NodeId[], learners: readonly NodeId[], membersCount: number): ConfChangeSingle[] | null {
     const fresh = this.world.replicas.size < replicaIdsMax ? Math.max(...this.world.ids()) + 1 : null;
     const canGrow = fresh !== null && membersCount < replicasMax;
-    const canShrink = voters.length > 3 || (voters.length === 3 && this.rng.chance(0.05));
+    // Not while a replica recovers a lost disk: fewer voters could leave no quorum without it.
+    const canShrink = this.world.recoveringCount() === 0 && (voters.length > 3 || (voters.length === 3 && this.rng.chance(0.05)));
     const choices: (() => ConfChangeSingle[])[] = [];
     if (canGrow) choices.push(() => [{ type: "addVoter", node: fresh }], () => [{ type: "addLearner", node: fresh }]);
     if (learners.length > 0) {

@@ -94,6 +94,15 @@ export class Network {
     }
   }
 
+  /** Loses every message from or to `replica` still in flight (its host died with its connections); returns how many. */
+  dropInvolving(replica: NodeId): number {
+    const kept = this.heap.filter((packet) => packet.message.from !== replica && packet.message.to !== replica);
+    const dropped = this.heap.length - kept.length;
+    this.heap.length = 0;
+    for (const packet of kept) this.push(packet);
+    return dropped;
+  }
+
   /** Removes every partition. */
   heal(): void {
     this.blocked.clear();

@@ -47,6 +47,8 @@ export interface NemesisSettings {
   newLeaderCrashProbability: number;
   /** Chance per tick, while the leader is quiesced, of crashing it. */
   quiescedLeaderCrashProbability: number;
+  /** Chance per tick of wiping a replica's disk (0 unless the run asks for wipes: runSimulation's `wipes`). */
+  wipeProbability: number;
 }
 
 /** What the clients do. */
@@ -160,6 +162,7 @@ function nemesisSettings(rng: Rng, replicaCount: number, electionTicks: number):
     quiescedLeaderCrashProbability: pick(rng, [0.05, 0.2, 0.5]),
     newLeaderCrashProbability: pick(rng, [0, 0.1, 0.3]),
     midReadyCrashProbability: pick(rng, [0, 0.0005, 0.002]),
+    wipeProbability: 0,
   };
 }
 
@@ -196,6 +199,14 @@ function rarelyZero(rng: Rng, choices: readonly number[]): number {
   return rng.chance(0.1) ? 0 : pick(rng, choices);
 }
 
+/**
+ * The chance per tick of wiping a disk in a run with wipes, drawn from its own stream of the seed
+ * so that every other setting stays what the seed gives without wipes.
+ */
+export function wipeProbabilityOf(seed: number): number {
+  return pick(createRng(seed ^ 0x3195), [0.001, 0.003, 0.01]);
+}
+
 /** A one-line description of the settings, for traces and failure reports. */
 export function describeOptions(options: SimulationOptions): string {
   const { network, nemesis, workload } = options;
@@ -203,7 +214,7 @@ export function describeOptions(options: SimulationOptions): string {
     `replicas ${options.replicaCount}, election ${options.electionTicks} ticks, heartbeat ${options.engine.heartbeatTicks}, preVote ${options.engine.preVote}, checkQuorum ${options.engine.checkQuorum}, snapshot every ${options.snapshotEntries}`,
     `limits append ${options.engine.appendBytesMax}B inflight ${options.engine.inflightMessagesMax} uncommitted ${options.engine.uncommittedBytesMax}B`,
     `network drop ${network.dropProbability} duplicate ${network.duplicateProbability} delay<=${network.delayTicksMax} stragglers ${network.stragglerProbability} tick skips ${network.tickSkipProbability}`,
-    `nemesis partition ${nemesis.partitionProbability} crash ${nemesis.crashProbability} (max ${nemesis.crashedMax}) conf ${nemesis.confChangeProbability} transfer ${nemesis.transferProbability} quiet ${nemesis.quietProbability}`,
+    `nemesis partition ${nemesis.partitionProbability} crash ${nemesis.crashProbability} (max ${nemesis.crashedMax}) conf ${nemesis.confChangeProbability} transfer ${nemesis.transferProbability} quiet ${nemesis.quietProbability}${nemesis.wipeProbability > 0 ? ` wipe ${nemesis.wipeProbability}` : ""}`,
     `clients ${workload.clientsCount} keys ${workload.keysCount} mix r${workload.readWeight}/w${workload.writeWeight}/d${workload.deleteWeight}/c${workload.casWeight} lease ${workload.leaseReadProbability} padding ${workload.valuePaddingBytes}B`,
   ].join("; ");
 }

@@ -1,13 +1,15 @@
 /**
  * One simulated replica: a RawNode and a KV state machine in memory, a MemoryStorage as its disk,
  * and the shared driver loop between them. A crash throws away everything but the storage; a
- * restart rebuilds the node and the state machine from the storage, as a real host would.
+ * restart rebuilds the node and the state machine from the storage, as a real host would. A wipe
+ * throws the storage away too: the replica starts again empty, fenced and recovering
+ * (RaftConfig.recovering), as a host does for a replica whose disk was lost.
  */
 import { assert } from "../../src/shared/assert.ts";
 import type { Rng } from "../../src/shared/rng.ts";
 import { drive, type DriverPorts } from "../../src/raft/driver.ts";
 import { RawNode, type RaftConfig } from "../../src/raft/raw-node.ts";
-import type { LogStore, LogWrite, MemoryStorage } from "../../src/raft/storage.ts";
+import { MemoryStorage, type LogStore, type LogWrite } from "../../src/raft/storage.ts";
 import type { ConfChange, ConfState, Entry, Index, Message, NodeId, ProposalResult, ReadState, Snapshot, SoftState, Status, Term } from "../../src/raft/types.ts";
 import { decodeCommand, KvStateMachine, MemoryKvStore, type ApplyResult, type KvRecord } from "../../src/kv/index.ts";
 
@@ -62,8 +64,10 @@ interface ReadWaiter {
 /** A replica of the simulated group. */
 export class Replica {
   readonly id: NodeId;
-  /** The durable disk: survives crashes. */
-  readonly storage: MemoryStorage;
+  /** The durable disk: survives crashes, not wipes. */
+  storage: MemoryStorage;
+  /** The durable note that this replica lost its disk and has not caught up since (RaftConfig.recovering). */
+  recovering = false;
   /** Index of the last entry applied in this life (or of the snapshot the state machine holds). */
   appliedIndex: Index = 0;
   /** How many times this replica was started. */
@@ -94,7 +98,14 @@ export class Replica {
     const snapshot = this.storage.snapshot();
     const host = this.host;
     const node = new RawNode(
-      { ...host.engine, id: this.id, rng: host.newRng(), applied: snapshot.meta.index, ...(this.quietNote === undefined ? {} : { resumeQuiet: this.quietNote }) },
+      {
+        ...host.engine,
+        id: this.id,
+        rng: host.newRng(),
+        applied: snapshot.meta.index,
+        recovering: this.recovering,
+        ...(this.quietNote === undefined ? {} : { resumeQuiet: this.quietNote }),
+      },
       this.storage,
     );
     this.machine = machineFrom(snapshot);
@@ -114,6 +125,19 @@ export class Replica {
     this.ports = null;
     this.writeWaiters.clear();
     this.readWaiters.clear();
+  }
+
+  /**
+   * Loses the disk of this crashed replica: it gets an empty one whose hard state is fenced at
+   * `fenceTerm` (the highest term of every other replica) and is recovering until it caught up.
+   */
+  wipe(fenceTerm: Term): void {
+    assert(this.node === null, `replica ${this.id} is wiped while down`);
+    this.storage = new MemoryStorage();
+    this.storage.save({ hardState: { term: fenceTerm, vote: 0, commit: 0 }, entries: [], snapshot: null });
+    this.recovering = true;
+    this.quietNote = undefined;
+    this.appliedIndex = 0;
   }
 
   /** Delivers a message. */
@@ -217,6 +241,8 @@ export class Replica {
       this.host.crashed(this);
       return;
     }
+    // Caught up, and what it caught up with is on disk now: the host forgets the loss.
+    if (this.recovering && !node.recovering()) this.recovering = false;
     this.settleReads();
   }
 

@@ -5,7 +5,7 @@
  * seed; the result says what failed and how to replay it.
  */
 import { checkHistory, describeKeyFailure, describeSummary } from "../../src/checker/index.ts";
-import { describeOptions, optionsFromSeed } from "./options.ts";
+import { describeOptions, optionsFromSeed, wipeProbabilityOf } from "./options.ts";
 import { runLiveness } from "./liveness.ts";
 import { Nemesis } from "./nemesis.ts";
 import { Workload } from "./workload.ts";
@@ -24,6 +24,8 @@ export interface RunRequest {
   steps: number;
   /** Receives the event trace (verbose mode). */
   trace?: TraceSink;
+  /** The nemesis also wipes disks (options.ts wipeProbabilityOf): replicas restart empty, fenced and recovering. */
+  wipes?: boolean;
 }
 
 /** The outcome of one seed. */
@@ -42,6 +44,7 @@ export interface RunResult {
 /** Runs one seed; never throws for a failure of the system under test. */
 export function runSimulation(request: RunRequest): RunResult {
   const options = optionsFromSeed(request.seed);
+  if (request.wipes === true) options.nemesis.wipeProbability = wipeProbabilityOf(request.seed);
   const world = new World(options, request.trace ?? null);
   const workload = new Workload(world, world.clientRng, options.workload);
   const nemesis = new Nemesis(world, workload, world.nemesisRng, options.nemesis);
@@ -89,6 +92,6 @@ function stackOf(error: Error): string {
 }
 
 /** The command that replays a seed. */
-export function replayCommand(seed: number, steps: number): string {
-  return `npm run sim -- --seed ${seed}${steps === stepsDefault ? "" : ` --steps ${steps}`}`;
+export function replayCommand(seed: number, steps: number, wipes = false): string {
+  return `npm run sim -- --seed ${seed}${steps === stepsDefault ? "" : ` --steps ${steps}`}${wipes ? " --wipes" : ""}`;
 }

@@ -18,6 +18,8 @@ export interface SimulationStats {
   partitions: number;
   crashes: number;
   restarts: number;
+  /** Replicas whose disk was wiped, restarted empty and fenced (wipes campaigns only). */
+  wipes: number;
   confChangesProposed: number;
   confChangesApplied: number;
   transfers: number;
@@ -46,6 +48,7 @@ export function emptyStats(): SimulationStats {
     partitions: 0,
     crashes: 0,
     restarts: 0,
+    wipes: 0,
     confChangesProposed: 0,
     confChangesApplied: 0,
     transfers: 0,
@@ -72,6 +75,7 @@ export function faultsCount(stats: SimulationStats): number {
     stats.messagesPartitioned +
     stats.partitions +
     stats.crashes +
+    stats.wipes +
     stats.confChangesProposed +
     stats.transfers +
     stats.quiescedLeaderCrashes
@@ -84,7 +88,7 @@ export function describeStats(stats: SimulationStats): string {
     `steps ${stats.steps}, ticks ${stats.ticks}`,
     `ops ${stats.operations} (ok ${stats.operationsOk}, fail ${stats.operationsFailed}, unknown ${stats.operationsUnknown})`,
     `messages ${stats.messagesSent} (dropped ${stats.messagesDropped}, duplicated ${stats.messagesDuplicated}, partitioned ${stats.messagesPartitioned})`,
-    `partitions ${stats.partitions}, crashes ${stats.crashes}, restarts ${stats.restarts}`,
+    `partitions ${stats.partitions}, crashes ${stats.crashes}, restarts ${stats.restarts}${stats.wipes > 0 ? `, wiped disks ${stats.wipes}` : ""}`,
     `conf changes completed ${stats.confChangesApplied} of ${stats.confChangesProposed} proposed, transfers ${stats.transfers}, leaders elected ${stats.leadersElected}`,
     `quiet periods ${stats.quietPeriods}, quiesced leaders ${stats.quiescedLeaders} (crashed ${stats.quiescedLeaderCrashes})`,
     `snapshots taken ${stats.snapshotsTaken}, installed ${stats.snapshotsInstalled}, chunks ${stats.snapshotChunks}`,

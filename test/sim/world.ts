@@ -143,6 +143,50 @@ export class World {
     this.log(`restart ${id} (snapshot ${replica.storage.snapshot().meta.index}, last ${replica.storage.lastIndex()})`);
   }
 
+  /**
+   * Wipes the disk of replica `id` (crashing it first if it runs) and restarts it empty, as a host
+   * restarts a replica whose disk was lost: fenced at the highest term of every other replica (a
+   * down one's durable term, what it would report once up, as a host waits for its answer) and
+   * recovering. What it sent, and what was sent to it, is lost with its host's connections.
+   */
+  wipe(id: NodeId): void {
+    const replica = this.replica(id);
+    if (replica.alive) this.crash(id);
+    let fence = 0;
+    for (const other of this.replicas.values()) {
+      if (other.id === id) continue;
+      fence = Math.max(fence, other.alive ? other.status().term : other.storage.initialState().hardState.term);
+    }
+    const dropped = this.network.dropInvolving(id);
+    this.checker.observeWiped(id);
+    replica.wipe(fence);
+    this.stats.wipes++;
+    this.log(`wipe the disk of ${id}: fenced at term ${fence}, ${dropped} messages from or to it in flight lost`);
+    this.restart(id);
+  }
+
+  /**
+   * Whether every configuration the live replicas run keeps a quorum of voters other than
+   * `victim`: a replica that lost its disk votes for nobody until a leader caught it up, so a
+   * group left without a quorum of intact voters waits for good (safely), as etcd does.
+   */
+  quorumWithout(victim: NodeId): boolean {
+    for (const replica of this.alive()) {
+      const conf = replica.status().conf;
+      for (const voters of [conf.voters, conf.votersOutgoing]) {
+        if (voters.includes(victim) && voters.length - 1 < Math.floor(voters.length / 2) + 1) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Replicas that lost their disk and have not caught up yet. */
+  recoveringCount(): number {
+    let count = 0;
+    for (const replica of this.replicas.values()) if (replica.recovering) count++;
+    return count;
+  }
+
   /** The live replica that leads the highest term, if any. */
   leader(): Replica | undefined {
     let best: { replica: Replica; term: number } | undefined;

@@ -1,0 +1,103 @@
+/**
+ * Proves the engine's rule for a replica that lost its disk (RaftConfig.recovering): started again
+ * empty, fenced at the highest term of the others and recovering, it votes for nobody until it
+ * holds what its lost copy may have helped commit, so a candidate lacking a committed entry cannot
+ * win with its vote (the same scenario with a plain empty restart elects such a leader: the
+ * control); a leader that counted the lost copy replicates to it again from where its log ends;
+ * and once whole it votes and counts as before.
+ */
+import { describe, expect, it } from "vitest";
+import { TestCluster } from "../support/cluster.ts";
+import { MemoryStorage } from "../../src/raft/storage.ts";
+import type { Message, NodeId } from "../../src/raft/types.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (data: Uint8Array) => new TextDecoder().decode(data);
+const involves = (m: Message, id: NodeId) => m.from === id || m.to === id;
+
+/** The data of the entries in replica `id`'s log. */
+function written(cluster: TestCluster, id: NodeId): string[] {
+  const storage = cluster.get(id).storage;
+  return storage.entries(storage.firstIndex(), storage.lastIndex() + 1, Number.MAX_SAFE_INTEGER).map((entry) => text(entry.data));
+}
+
+/**
+ * Leader 1 commits "w" with replica 2 while 3 is cut off; 2's disk is then lost and it restarts
+ * empty (fenced and recovering, or, for the control, plain); 1 goes down and 3 comes back.
+ */
+function lostCopyOfCommittedEntry(recovering: boolean): { cluster: TestCluster; disk1: MemoryStorage } {
+  const cluster = new TestCluster({ size: 3 });
+  cluster.elect(1);
+  cluster.get(1).node.propose(bytes("a"));
+  cluster.deliver();
+  cluster.drop = (m) => involves(m, 3);
+  cluster.get(1).node.propose(bytes("w"));
+  cluster.deliver();
+  expect(cluster.get(1).node.status().commit).toBe(cluster.get(1).node.status().lastIndex); // "w" committed by 1 and 2
+  expect(written(cluster, 3)).not.toContain("w");
+  // Replica 2's disk is lost: it restarts empty.
+  const fence = Math.max(cluster.get(1).node.status().term, cluster.get(3).node.status().term);
+  const empty = new MemoryStorage();
+  if (recovering) empty.save({ hardState: { term: fence, vote: 0, commit: 0 }, entries: [], snapshot: null });
+  cluster.queue = cluster.queue.filter((m) => !involves(m, 2));
+  cluster.start(2, empty, recovering ? { recovering: true } : {});
+  // Replica 1 goes down (its disk kept); 3 is reachable again.
+  const disk1 = cluster.get(1).storage;
+  cluster.nodes.delete(1);
+  cluster.queue = cluster.queue.filter((m) => !involves(m, 1));
+  cluster.drop = () => false;
+  cluster.tick(60);
+  return { cluster, disk1 };
+}
+
+describe("a replica that lost its disk", () => {
+  it("votes for nobody while recovering, so a candidate lacking a committed entry is not elected; a plain empty restart elects it", () => {
+    const { cluster: control } = lostCopyOfCommittedEntry(false);
+    expect(control.leader()?.id).toBe(3); // elected with the amnesiac's vote ...
+    control.get(3).node.propose(bytes("after"));
+    control.deliver();
+    expect(written(control, 3)).not.toContain("w"); // ... without the committed "w": lost
+
+    const { cluster, disk1 } = lostCopyOfCommittedEntry(true);
+    expect(cluster.leader()).toBeUndefined(); // 3 cannot win without 2's vote, which 2 refuses
+    expect(cluster.get(2).node.status()).toMatchObject({ recovering: true, lastIndex: 0 });
+    // Replica 1 comes back with its disk: 1 is elected (3 votes for it), 2 catches up and is whole again.
+    cluster.start(1, disk1);
+    cluster.tick(60);
+    expect(cluster.leader()?.id).toBe(1);
+    cluster.get(1).node.propose(bytes("x"));
+    cluster.deliver();
+    cluster.tick(2);
+    expect(cluster.get(2).node.status().recovering).toBe(false);
+    expect(written(cluster, 2)).toEqual(expect.arrayContaining(["w", "x"]));
+    // Whole again, it votes and may lead: with 1 down for good, 2 and 3 (woken) elect one of them.
+    cluster.nodes.delete(1);
+    cluster.queue = cluster.queue.filter((m) => !involves(m, 1));
+    for (const id of [2, 3]) cluster.get(id).node.wake();
+    cluster.tick(60);
+    expect([2, 3]).toContain(cluster.leader()?.id);
+    cluster.get(cluster.leader()!.id).node.propose(bytes("y"));
+    cluster.deliver();
+    for (const id of [2, 3]) expect(written(cluster, id)).toEqual(expect.arrayContaining(["w", "x", "y"]));
+  });
+
+  it("is replicated to again from where its log ends by a leader that counted its lost copy, and recovers without an election", () => {
+    const cluster = new TestCluster({ size: 3 });
+    cluster.elect(1);
+    for (const value of ["a", "b", "c"]) cluster.get(1).node.propose(bytes(value));
+    cluster.deliver();
+    const term = cluster.get(1).node.status().term;
+    expect(cluster.get(1).node.status().progress[2]!.match).toBeGreaterThan(0);
+    const empty = new MemoryStorage();
+    empty.save({ hardState: { term, vote: 0, commit: 0 }, entries: [], snapshot: null });
+    cluster.queue = cluster.queue.filter((m) => !involves(m, 2));
+    cluster.start(2, empty, { recovering: true });
+    // The leader's next heartbeat carries a commit index beyond 2's (empty) log: 2 does not fail
+    // on it, it answers with where its log ends, and the leader starts over from there.
+    cluster.tick(3);
+    expect(cluster.get(2).node.status()).toMatchObject({ recovering: false, term, leader: 1 });
+    expect(written(cluster, 2)).toEqual(written(cluster, 1));
+    expect(cluster.get(1).node.status().term).toBe(term); // no election
+  });
+});
+
