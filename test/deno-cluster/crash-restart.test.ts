@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HistoryRecorder, checkHistory, describeKeyFailure } from "../../src/checker/index.ts";
 import { nodeOfReplica } from "../../src/hosts/deno/placement.ts";
-import { startDenoCluster, type DenoCluster } from "../e2e/deno-cluster.ts";
+import { startDenoCluster, waitForCatchUp, type DenoCluster } from "../e2e/deno-cluster.ts";
 import { e2eAdminToken } from "../e2e/wrangler.ts";
 
 const tenants = ["crash-a", "crash-b", "crash-c", "crash-d", "crash-e", "crash-f"];
@@ -86,22 +86,6 @@ async function client(process: number, history: HistoryRecorder, stopAt: number,
   }
 }
 
-/** Waits until every replica of every group is reachable and all have applied the same index. */
-async function waitForCatchUp(node: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const lagging: string[] = [];
-    for (const group of groups) {
-      const health = await groupHealth(group, node);
-      const applied = health.replicas.map((replica) => (replica.reachable ? replica.applied : undefined));
-      if (applied.some((index) => index === undefined) || new Set(applied).size !== 1) lagging.push(`${group} ${JSON.stringify(applied)}`);
-    }
-    if (lagging.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`replicas did not catch up: ${lagging.join("; ")}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 describe("a Deno cluster losing the node that leads the most groups", () => {
   it("keeps serving writes, catches the node up after restart, and the history is linearizable", async () => {
     const history = new HistoryRecorder();
@@ -128,7 +112,7 @@ describe("a Deno cluster losing the node that leads the most groups", () => {
 
     const duringOutage = acknowledged.filter((time) => time > killedAt && time < restartedAt).length;
     expect(duringOutage).toBeGreaterThan(10);
-    await waitForCatchUp(victim.node);
+    await waitForCatchUp(cluster.urls[victim.node - 1]!, groups, headers);
 
     for (const [i, key] of keys.entries()) {
       history.invoke(99, "read", key, null);

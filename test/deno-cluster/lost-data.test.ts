@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDenoCluster, testClusterSecret, type DenoCluster } from "../e2e/deno-cluster.ts";
+import { startDenoCluster, testClusterSecret, waitForCatchUp, type DenoCluster } from "../e2e/deno-cluster.ts";
 import { e2eAdminToken } from "../e2e/wrangler.ts";
 
 const tenants = ["lost-a", "lost-b", "lost-c"];
@@ -55,22 +55,6 @@ async function replicasOf(node: number): Promise<number> {
   return response === undefined ? 0 : ((await response.json()) as { replicas: number }).replicas;
 }
 
-/** Waits until every replica of every group is reachable and all have applied the same index. */
-async function waitForCatchUp(): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const lagging: string[] = [];
-    for (const group of groups) {
-      const health = ((await (await send(1, `/v1/groups/${group}`)).json()) as { health: { replicas: { reachable: boolean; applied?: number }[] } }).health;
-      const applied = health.replicas.map((replica) => (replica.reachable ? replica.applied : undefined));
-      if (applied.some((index) => index === undefined) || new Set(applied).size !== 1) lagging.push(`${group} ${JSON.stringify(applied)}`);
-    }
-    if (lagging.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`replicas did not catch up: ${lagging.join("; ")}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 describe("a Deno node that lost its data directory", () => {
   it("comes back empty, catches up, and then counts toward every group's quorum with no acknowledged write lost", async () => {
     const acknowledged = new Map<string, string>();
@@ -96,7 +80,7 @@ describe("a Deno node that lost its data directory", () => {
       if (Date.now() > deadline) throw new Error(`node ${emptied} did not take its replicas back: ${replicas}\n${cluster.output(emptied).slice(-3000)}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    await waitForCatchUp();
+    await waitForCatchUp(cluster.urls[0]!, groups, headers);
 
     // The emptied node's replicas count now: without node 3, each group's quorum needs them.
     await cluster.kill(killedAfter);

@@ -61,6 +61,23 @@ export interface DenoCluster {
   pids(): number[];
 }
 
+/** Waits until every replica of each of `groups` is reachable and all have applied the same index, as node `baseUrl` reports them (GET /v1/groups/{name}). */
+export async function waitForCatchUp(baseUrl: string, groups: readonly string[], headers: Record<string, string>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lagging: string[] = [];
+    for (const group of groups) {
+      const response = await fetch(`${baseUrl}/v1/groups/${group}`, { headers, signal: AbortSignal.timeout(15_000) });
+      const { health } = (await response.json()) as { health: { replicas: { reachable: boolean; applied?: number }[] } };
+      const applied = health.replicas.map((replica) => (replica.reachable ? replica.applied : undefined));
+      if (applied.some((index) => index === undefined) || new Set(applied).size !== 1) lagging.push(`${group} ${JSON.stringify(applied)}`);
+    }
+    if (lagging.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`replicas did not catch up: ${lagging.join("; ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** Node processes spawned here and still running. */
 const runningNodes = new Set<ChildProcess>();
 
