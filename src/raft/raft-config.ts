@@ -48,7 +48,8 @@ export interface RaftConfig {
    * from its leader carries a commit index it holds that is at an entry of the leader's term, it
    * neither votes nor campaigns, and it answers heartbeats with `reject` and its last index, so a
    * leader that counted its lost copy replicates from what it has. The host keeps this durably
-   * until RawNode.recovering() says otherwise. Default false.
+   * until RawNode.recovering() says otherwise, clearing it no earlier than in the write of the
+   * Ready in which it turned false (the entries that made the replica whole). Default false.
    */
   recovering?: boolean;
 }

@@ -89,8 +89,9 @@ function handleHeartbeat(raft: Raft, m: Message): void {
   // A heartbeat's commit is at most what the leader knows we hold, so one past our log counts what
   // a lost self of ours acknowledged; so may any leader while we recover (RaftConfig.recovering).
   // Then answer with where the log ends (reject), so that the leader replicates from there, and
-  // commit no further than the log goes. All of that log came from this leader: a replica restarts
-  // empty at the highest term of the others, the leader's term or below it.
+  // commit nothing on its word: our log may hold entries of a deposed leader (a replica restarted
+  // empty without a fence accepts any term), and the appends that follow carry the commit index
+  // with the entries it covers.
   const lost = raft.recovering || m.commit > last;
   if (m.quiesce) {
     // Go quiet only when our log is exactly the leader's: then nothing is left to replicate.
@@ -106,7 +107,6 @@ function handleHeartbeat(raft: Raft, m: Message): void {
     return;
   }
   if (lost) {
-    raft.log.commitTo(Math.min(m.commit, last));
     raft.send(m.from, message("heartbeatResp", { context: m.context, index: m.index, reject: true, rejectHint: last }));
     return;
   }

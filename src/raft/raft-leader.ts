@@ -312,11 +312,12 @@ function handleAppendResponse(raft: Raft, m: Message, progress: Progress): void 
 
 function handleHeartbeatResponse(raft: Raft, m: Message, progress: Progress): void {
   progress.probeSent = false;
-  if (m.reject && m.rejectHint < progress.match) {
-    // The peer lost its log and is recovering (RaftConfig.recovering): what it acknowledged is
-    // gone. Replicate again from where its log ends.
-    progress.lost(m.rejectHint);
-    sendAppends(raft, m.from, progress);
+  if (m.reject) {
+    // The peer lost its log, or recovers one (RaftConfig.recovering): when what it acknowledged is
+    // gone, replicate again from where its log ends; either way send an append (empty if need be),
+    // whose commit index is the one a recovering replica must see to be whole again.
+    if (m.rejectHint < progress.match) progress.lost(m.rejectHint);
+    sendAppends(raft, m.from, progress, true);
   }
   if (!m.quiesce) raft.heartbeatAckTicks.set(m.from, Math.max(raft.heartbeatAckTicks.get(m.from) ?? 0, m.index));
   if (progress.state === "snapshot") {

@@ -9,7 +9,10 @@
 import { describe, expect, it } from "vitest";
 import { TestCluster } from "../support/cluster.ts";
 import { MemoryStorage } from "../../src/raft/storage.ts";
-import type { Message, NodeId } from "../../src/raft/types.ts";
+import { RawNode } from "../../src/raft/raw-node.ts";
+import { message } from "../../src/raft/raft.ts";
+import { createRng } from "../../src/shared/rng.ts";
+import type { Entry, Message, NodeId } from "../../src/raft/types.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (data: Uint8Array) => new TextDecoder().decode(data);
@@ -99,5 +102,33 @@ describe("a replica that lost its disk", () => {
     expect(written(cluster, 2)).toEqual(written(cluster, 1));
     expect(cluster.get(1).node.status().term).toBe(term); // no election
   });
-});
 
+  it("is whole only once an append carries a commit index it holds at an entry of the leader's term, and votes for nobody before", () => {
+    const storage = new MemoryStorage();
+    storage.save({ hardState: { term: 3, vote: 0, commit: 0 }, entries: [], snapshot: null });
+    const node = new RawNode({ id: 2, electionTicks: 10, heartbeatTicks: 1, rng: createRng(7), recovering: true }, storage);
+    const entry = (index: number, term: number): Entry => ({ index, term, type: "normal", data: bytes(`e${index}`) });
+    const sent = (): Message[] => {
+      const ready = node.ready();
+      storage.save({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
+      node.advance();
+      return ready.messages;
+    };
+    // Entries of terms 1 to 3 from the leader of term 3, committed up to an entry of term 2: not whole.
+    node.step(message("app", { from: 1, to: 2, term: 3, index: 0, logTerm: 0, entries: [entry(1, 1), entry(2, 2), entry(3, 3)], commit: 2 }));
+    sent();
+    expect(node.status()).toMatchObject({ recovering: true, commit: 2, lastIndex: 3 });
+    // A heartbeat commits nothing and is answered with reject and where the log ends.
+    node.step(message("heartbeat", { from: 1, to: 2, term: 3, commit: 3 }));
+    expect(sent().find((m) => m.type === "heartbeatResp")).toMatchObject({ reject: true, rejectHint: 3 });
+    expect(node.status()).toMatchObject({ recovering: true, commit: 2 });
+    // A vote of a later term (a transfer's, which no lease holds back), from a candidate whose log is as long: refused while recovering.
+    node.step(message("vote", { from: 3, to: 2, term: 4, index: 3, logTerm: 3, transfer: true }));
+    expect(sent().find((m) => m.type === "voteResp")).toMatchObject({ reject: true });
+    // The leader of term 4's append carries a commit index at an entry of its term: whole.
+    node.step(message("app", { from: 1, to: 2, term: 4, index: 3, logTerm: 3, entries: [entry(4, 4)], commit: 4 }));
+    sent();
+    expect(node.status()).toMatchObject({ recovering: false, commit: 4 });
+    expect(node.recovering()).toBe(false);
+  });
+});

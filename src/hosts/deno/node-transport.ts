@@ -70,7 +70,7 @@ export interface TransportCounters {
   /** Router requests and answers sent, and the text frames that carried them (those queued in one task share one). */
   callsSent: number;
   callFramesSent: number;
-  /** Upgrade requests refused for a missing or wrong secret or an unknown node id. */
+  /** Upgrade requests refused: a missing or wrong secret, an unknown node id, or another peer protocol. */
   refused: number;
   /** Upgrade requests with the secret refused because the dialer speaks another peer protocol. */
   refusedProtocol: number;
