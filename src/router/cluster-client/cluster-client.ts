@@ -5,6 +5,7 @@
  */
 import { encodeBase64 } from "../../shared/base64.ts";
 import type { Operation } from "../../kv/command.ts";
+import type { ApplyResult } from "../../kv/result.ts";
 import type {
   BatchRequestOperation,
   BatchResultItem,
@@ -93,7 +94,7 @@ export class ClusterClient implements Cluster {
       activeGroup: (name) => this.groups.activeGroup(name),
       invalidate: () => this.groups.invalidate(),
       write: (group, operation) => this.io.write(group, operation),
-      routedWrite: (keyspace, key, operation) => this.routed(keyspace, key, (group) => this.io.write(group, operation)),
+      routedWrite: (keyspace, key, operation) => this.routedWrite(keyspace, key, operation),
       read: async (keyspace, key) => {
         const read = await this.get(keyspace, key, "linearizable");
         if (read.ok) return { ok: true, value: { found: true, value: read.value.value, version: read.value.version } };
@@ -126,15 +127,9 @@ export class ClusterClient implements Cluster {
     return this.write(keyspace, key, operation);
   }
 
-  async delete(keyspace: Keyspace, key: string, condition?: WriteCondition): Promise<ClusterResult<WriteOutcome & { deleted: boolean }>> {
+  delete(keyspace: Keyspace, key: string, condition?: WriteCondition): Promise<ClusterResult<WriteOutcome & { deleted: boolean }>> {
     const operation: Operation = condition === undefined ? { type: "delete", key } : { type: "delete", key, condition };
-    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation, keyspace.origin));
-    if (!result.ok) return result;
-    const applied = result.value.value;
-    const error = applyError(applied);
-    if (error !== undefined) return { ok: false, error };
-    const deleted = applied.ok && applied.type === "delete" ? applied.deleted : false;
-    return { ok: true, value: { key, version: applied.ok && "version" in applied ? applied.version : 0, group: result.value.record.name, deleted } };
+    return this.write(keyspace, key, operation);
   }
 
   async scan(
@@ -323,13 +318,20 @@ export class ClusterClient implements Cluster {
     return { ok: true, value: { healthy: groups.every((group) => group.healthy), groups } };
   }
 
-  private async write(keyspace: Keyspace, key: string, operation: Operation): Promise<ClusterResult<WriteOutcome>> {
-    const result = await this.routed(keyspace, key, (group) => this.io.write(group, operation, keyspace.origin));
+  /** A put or delete at the key's group; `deleted` says whether a delete found the key. */
+  private async write(keyspace: Keyspace, key: string, operation: Operation): Promise<ClusterResult<WriteOutcome & { deleted: boolean }>> {
+    const result = await this.routedWrite(keyspace, key, operation, keyspace.origin);
     if (!result.ok) return result;
     const applied = result.value.value;
     const error = applyError(applied);
     if (error !== undefined) return { ok: false, error };
-    return { ok: true, value: { key, version: applied.ok && "version" in applied ? applied.version : 0, group: result.value.record.name } };
+    const deleted = applied.ok && applied.type === "delete" ? applied.deleted : false;
+    return { ok: true, value: { key, version: applied.ok && "version" in applied ? applied.version : 0, group: result.value.record.name, deleted } };
+  }
+
+  /** Writes `operation` to the key's group (see routed), every attempt under one client session (GroupIo.withSession). */
+  private routedWrite(keyspace: Keyspace, key: string, operation: Operation, origin?: string): Promise<ClusterResult<{ record: GroupRecord; value: ApplyResult }>> {
+    return this.io.withSession((session) => this.routed(keyspace, key, (group) => this.io.write(group, operation, origin, session)));
   }
 
   /**

@@ -11,7 +11,7 @@ import type { KvEntry } from "../../kv/store.ts";
 import type { ClusterError, Consistency } from "../cluster.ts";
 import type { GroupDescriptor } from "./directory.ts";
 import type { ReplicaCaller } from "./replica-caller.ts";
-import type { SessionPool } from "./session-pool.ts";
+import type { SessionPool, SessionSlot } from "./session-pool.ts";
 
 /**
  * A group operation's result. `stale`: the group does not serve what was asked (re-route; `movedTo`
@@ -36,24 +36,48 @@ export class GroupIo {
     this.sessions = sessions;
   }
 
-  /** Proposes `operation` with a fresh session slot and returns the applied result. */
-  async write(group: GroupDescriptor, operation: Operation, origin?: string): Promise<GroupResult<ApplyResult>> {
+  /**
+   * Runs `work` holding one session slot, for a write that may be sent more than once: to the same
+   * group after a "stale epoch" answer, or to the group its range went to. Every attempt passes the
+   * slot to write(), so an attempt after one that was applied (its answer lost) is answered from the
+   * session instead of being applied again. A fresh seq there would apply it twice: a compare-and-set
+   * applied once would be retried, fail its own condition, and be reported failed.
+   */
+  async withSession<T>(work: (session: SessionSlot) => Promise<T>): Promise<T> {
     const slot = this.sessions.acquire();
     try {
-      const command = { clientId: slot.clientId, seq: slot.seq, timeMs: Date.now(), operation };
-      const outcome = await this.caller.call<WriteReply>(group, "/internal/write", { epoch: group.epoch, command: commandToJson(command), ...originField(origin) }, true);
-      if (outcome.kind === "staleEpoch") return { ok: false, stale: true };
-      if (outcome.kind === "unknown") return { ok: false, error: { code: "outcomeUnknown", detail: outcome.detail } };
-      if (outcome.kind === "unavailable") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
-      const answer = outcome.answer;
-      if (answer.kind !== "applied") return { ok: false, error: { code: "badRequest", detail: `replica refused the write (${answer.kind})` } };
-      const result = answer.result;
-      if (!result.ok && (result.code === "wrongRange" || result.code === "rangeFrozen")) return refusalOf(result);
-      if (!result.ok && result.code === "intentFound" && operation.type !== "txn") return { ok: false, intents: result.intents };
-      return { ok: true, value: result };
+      return await work(slot);
     } finally {
       this.sessions.release(slot);
     }
+  }
+
+  /**
+   * Proposes `operation` and returns the applied result. With `session` (held by withSession) a
+   * "stale epoch" answer comes back as `stale` for the caller to send the write again with the same
+   * session; without, the write has a session of its own, and "stale epoch" after an attempt that may
+   * have been applied comes back as outcomeUnknown, since nobody will repeat it under that session.
+   */
+  async write(group: GroupDescriptor, operation: Operation, origin?: string, session?: SessionSlot): Promise<GroupResult<ApplyResult>> {
+    if (session === undefined) return this.withSession((slot) => this.writeWith(slot, false, group, operation, origin));
+    return this.writeWith(session, true, group, operation, origin);
+  }
+
+  private async writeWith(slot: SessionSlot, held: boolean, group: GroupDescriptor, operation: Operation, origin: string | undefined): Promise<GroupResult<ApplyResult>> {
+    const command = { clientId: slot.clientId, seq: slot.seq, timeMs: Date.now(), operation };
+    const outcome = await this.caller.call<WriteReply>(group, "/internal/write", { epoch: group.epoch, command: commandToJson(command), ...originField(origin) }, true);
+    if (outcome.kind === "staleEpoch") {
+      if (outcome.mayHaveApplied && !held) return { ok: false, error: { code: "outcomeUnknown", detail: "a replica answered stale epoch after an attempt whose answer was lost" } };
+      return { ok: false, stale: true };
+    }
+    if (outcome.kind === "unknown") return { ok: false, error: { code: "outcomeUnknown", detail: outcome.detail } };
+    if (outcome.kind === "unavailable") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };
+    const answer = outcome.answer;
+    if (answer.kind !== "applied") return { ok: false, error: { code: "badRequest", detail: `replica refused the write (${answer.kind})` } };
+    const result = answer.result;
+    if (!result.ok && (result.code === "wrongRange" || result.code === "rangeFrozen")) return refusalOf(result);
+    if (!result.ok && result.code === "intentFound" && operation.type !== "txn") return { ok: false, intents: result.intents };
+    return { ok: true, value: result };
   }
 
   /** Reads `key`; found is false when absent. */

@@ -21,7 +21,8 @@ export const defaultRetryPolicy: RetryPolicy = { deadlineMs: 10_000, backoffFirs
 /** What a call ended with: the replica's answer, or why there is none. */
 export type CallOutcome<T> =
   | { kind: "answer"; answer: T }
-  | { kind: "staleEpoch"; epoch: number }
+  /** `mayHaveApplied`: an earlier attempt of this write may have been applied (its answer was lost) before a replica answered "stale epoch". */
+  | { kind: "staleEpoch"; epoch: number; mayHaveApplied: boolean }
   | { kind: "unavailable"; detail: string }
   | { kind: "unknown"; detail: string };
 
@@ -154,11 +155,11 @@ export class ReplicaCaller {
         continue;
       }
       const kind = typeof answer.kind === "string" ? answer.kind : undefined;
-      if (kind === "staleEpoch") return { kind: "staleEpoch", epoch: Number(answer.epoch) };
+      if (kind === "staleEpoch") return { kind: "staleEpoch", epoch: Number(answer.epoch), mayHaveApplied };
       if (kind === "replicaRetired") {
         // Removed from its group (or its group deleted): the caller's record is stale; it re-reads it.
         this.leaders.delete(group.name);
-        return { kind: "staleEpoch", epoch: group.epoch };
+        return { kind: "staleEpoch", epoch: group.epoch, mayHaveApplied };
       }
       if (kind === undefined || !retryableKinds.has(kind)) {
         this.leaders.set(group.name, target);
