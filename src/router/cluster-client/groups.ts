@@ -12,6 +12,7 @@ import type { ClusterResult, GroupSpec, Keyspace } from "../cluster.ts";
 import type { GroupIo } from "./group-io.ts";
 import { Metadata, type GroupRecord } from "./metadata.ts";
 import type { ReplicaCaller } from "./replica-caller.ts";
+import { settleSignal, wakeOrPoll } from "./wake.ts";
 
 /** How long cached metadata is trusted before it is read again, in milliseconds. */
 const cacheTtlMs = 5_000;
@@ -246,29 +247,26 @@ export class Groups {
   /**
    * Runs `load` once for every caller asking for `key` at the same time: a burst of requests on a
    * cold isolate (or a new tenant) reads, creates or migrates once instead of once per request.
-   * The other callers wait for the result the loader leaves behind: woken when it settles, and on a
-   * timer of their own meanwhile. On Workers a request that only waits on I/O another request
-   * started looks hung and is cancelled (HTTP 500), so a waiter never waits on the wake-up alone;
-   * polling alone made a burst slow: a batch's 250 writes on a cold cache came back one every 30 ms.
+   * The other callers wait for the result the loader leaves behind (wake.ts).
    */
   private async once<T>(key: string, load: () => Promise<T>): Promise<T> {
     const loading = this.loading.get(key);
     if (loading === undefined) {
-      let wake!: () => void;
-      this.loading.set(key, new Promise<void>((resolve) => (wake = resolve)));
+      const signal = settleSignal();
+      this.loading.set(key, signal.settled);
       try {
         const value = await load();
         this.settled.set(key, { value, atMs: Date.now() });
         return value;
       } finally {
         this.loading.delete(key);
-        wake();
+        signal.wake();
       }
     }
     const since = Date.now();
     // A settled load leaves the map before it wakes its waiters, so `waiting` is never a resolved promise twice.
     for (let waiting = loading; ; ) {
-      await Promise.race([waiting, new Promise((resolve) => setTimeout(resolve, loadPollMs))]);
+      await wakeOrPoll(waiting, loadPollMs);
       const settled = this.settled.get(key);
       if (settled !== undefined && settled.atMs >= since) return settled.value as T;
       const current = this.loading.get(key);

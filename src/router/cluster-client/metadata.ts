@@ -13,6 +13,7 @@ import type { ClusterError } from "../cluster.ts";
 import { metaGroup, type GroupDescriptor } from "./directory.ts";
 import { applyError, type GroupIo } from "./group-io.ts";
 import type { ReplicaCaller } from "./replica-caller.ts";
+import { settleSignal, wakeOrPoll } from "./wake.ts";
 
 /** A group as the metadata group records it. */
 export interface GroupRecord extends GroupDescriptor {
@@ -61,7 +62,8 @@ export class Metadata {
   private readonly io: GroupIo;
   private readonly caller: ReplicaCaller;
   private readonly locations: string[];
-  private bootstrap: "not started" | "running" | "done" = "not started";
+  /** Running: a promise that resolves when the running bootstrap settles. */
+  private bootstrap: "not started" | Promise<void> | "done" = "not started";
 
   constructor(io: GroupIo, caller: ReplicaCaller, locations: string[]) {
     this.io = io;
@@ -71,16 +73,16 @@ export class Metadata {
 
   /**
    * Bootstraps the metadata group's replicas once per isolate (idempotent on the replicas). Callers
-   * that find it under way poll on their own timers rather than await the first caller's promise
-   * (on Workers, a request waiting only on another request's I/O is cancelled as hung).
+   * that find it under way wait for it as wake.ts says, and look again.
    */
   async ensureBootstrapped(): Promise<void> {
     while (this.bootstrap !== "done") {
-      if (this.bootstrap === "running") {
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      if (this.bootstrap !== "not started") {
+        await wakeOrPoll(this.bootstrap, 10); // running: never a settled promise, which is replaced before it wakes anyone
         continue;
       }
-      this.bootstrap = "running";
+      const signal = settleSignal();
+      this.bootstrap = signal.settled;
       try {
         const voters = metaGroup.replicas.map((r) => r.id);
         const locations = Object.fromEntries(metaGroup.replicas.map((r) => [String(r.id), r.location]));
@@ -92,6 +94,8 @@ export class Metadata {
       } catch (error) {
         this.bootstrap = "not started";
         throw error;
+      } finally {
+        signal.wake();
       }
     }
   }

@@ -1,15 +1,15 @@
 /**
- * Proves that a burst of callers on a cold cache reads the range table once and that the callers
- * waiting for that read get its result as soon as it settles, not on a later turn of their polling
- * timers: the test's timers never run. Before, each waiter looked again only when its own 10 ms
- * timer fired, and under workerd a /v1/batch of 250 writes on a cold cache came back one write
- * every 30 ms (7 to 10 s instead of under one).
+ * Proves that a burst of callers on a cold cache reads the range table once, and bootstraps the
+ * metadata group once, and that the callers waiting for that work go on as soon as it settles, not
+ * on a later turn of their polling timers: the test's timers never run. Before, each waiter looked
+ * again only when its own 10 ms timer fired, and under workerd a /v1/batch of 250 writes on a cold
+ * cache came back one write every 30 ms (7 to 10 s instead of under one).
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { singleGroupTable, type RangeTable } from "../../src/multiraft/keyspace.ts";
 import { Groups } from "../../src/router/cluster-client/groups.ts";
 import type { GroupIo } from "../../src/router/cluster-client/group-io.ts";
-import type { Metadata } from "../../src/router/cluster-client/metadata.ts";
+import { Metadata } from "../../src/router/cluster-client/metadata.ts";
 import type { ReplicaCaller } from "../../src/router/cluster-client/replica-caller.ts";
 
 afterEach(() => {
@@ -66,5 +66,21 @@ describe("a burst of callers on a cold cache", () => {
     const results = await Promise.all(waiters);
     expect(results.every((result) => result.ok)).toBe(true);
     expect(reads).toEqual(["failing", "ok"]);
+  });
+
+  it("bootstraps the metadata group once, and every waiter goes on when it is done", async () => {
+    vi.useFakeTimers();
+    const bootstraps: (() => void)[] = [];
+    const caller = { direct: () => new Promise((resolve) => bootstraps.push(() => resolve({ ok: true }))) } as unknown as ReplicaCaller;
+    const meta = new Metadata(undefined as unknown as GroupIo, caller, ["wnam"]);
+    let done = 0;
+    const callers = Array.from({ length: 50 }, () => meta.ensureBootstrapped().then(() => done++));
+    await microtasks();
+    expect(bootstraps).toHaveLength(3); // one request per metadata replica, from the first caller only
+    for (const answer of bootstraps) answer();
+    await microtasks();
+    expect(done).toBe(50);
+    expect(bootstraps).toHaveLength(3);
+    await Promise.all(callers);
   });
 });
