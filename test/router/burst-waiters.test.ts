@@ -3,7 +3,8 @@
  * metadata group once, and that the callers waiting for that work go on as soon as it settles, not
  * on a later turn of their polling timers: the test's timers never run. Before, each waiter looked
  * again only when its own 10 ms timer fired, and under workerd a /v1/batch of 250 writes on a cold
- * cache came back one write every 30 ms (7 to 10 s instead of under one).
+ * cache came back one write every 30 ms (7 to 10 s instead of under one). And that a load that
+ * never settles (its request cancelled) holds its key up for loadWaitMs, not for good.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { singleGroupTable, type RangeTable } from "../../src/multiraft/keyspace.ts";
@@ -66,6 +67,24 @@ describe("a burst of callers on a cold cache", () => {
     const results = await Promise.all(waiters);
     expect(results.every((result) => result.ok)).toBe(true);
     expect(reads).toEqual(["failing", "ok"]);
+  });
+
+  it("loads again when the load it waited for never settles (a cancelled request's), and forgets that one", async () => {
+    vi.useFakeTimers();
+    const { groups, reads } = coldGroups();
+    void groups.keyspace(true); // its read is never answered
+    await microtasks();
+    const waiter = groups.keyspace(true);
+    await vi.advanceTimersByTimeAsync(16_000); // past loadWaitMs
+    expect(reads).toHaveLength(2);
+    const table = singleGroupTable("range", "default");
+    reads[1]!(table);
+    expect(await waiter).toEqual({ ok: true, value: table });
+    const later = groups.keyspace(true); // a new load, not a wait for the stuck one
+    await microtasks();
+    expect(reads).toHaveLength(3);
+    reads[2]!(table);
+    expect(await later).toEqual({ ok: true, value: table });
   });
 
   it("bootstraps the metadata group once, and every waiter goes on when it is done", async () => {

@@ -25,12 +25,13 @@ const encoder = new TextEncoder();
 
 /**
  * The real objects behind a transport that, once armed, lets the next write through to its replica
- * and then loses the answer, and answers the call after it as a retired replica does.
+ * and then loses the answer, and answers the call after it as a retired replica does (and, with
+ * `thenBusy`, every call after that as a busy leader).
  */
-function losingDirectory(): { directory: ReplicaDirectory; arm(): void; log: string[] } {
+function losingDirectory(options: { thenBusy?: boolean } = {}): { directory: ReplicaDirectory; arm(): void; log: string[] } {
   const real = new DurableObjectDirectory(env);
   const log: string[] = [];
-  let stage: "off" | "loseAnswer" | "retired" | "done" = "off";
+  let stage: "off" | "loseAnswer" | "retired" | "busy" | "done" = "off";
   const directory: ReplicaDirectory = {
     async call(group: GroupDescriptor, id: number, path: string, body: unknown): Promise<Response> {
       if (group.name !== `tenant-${tenant}` || stage === "off" || stage === "done") return real.call(group, id, path, body);
@@ -41,10 +42,11 @@ function losingDirectory(): { directory: ReplicaDirectory; arm(): void; log: str
         throw new Error("the connection closed before the answer arrived");
       }
       if (stage === "retired") {
-        stage = "done";
+        stage = options.thenBusy === true ? "busy" : "done";
         log.push(`${id} answered replicaRetired`);
         return Response.json({ kind: "replicaRetired" }, { status: 410 });
       }
+      if (stage === "busy") return Response.json({ kind: "busy" }, { status: 503 }); // every replica, until the caller gives up
       return real.call(group, id, path, body);
     },
   };
@@ -72,7 +74,21 @@ describe("a write sent again after a stale epoch answer", () => {
     expect(swapped.ok && swapped.value.version).toBe(after.value.version);
   });
 
+  it("is reported outcomeUnknown, not unavailable, when the router gives up on it", async () => {
+    expect((await settled(() => call("PUT", `/v1/tenants/${tenant}/kv/z`, "first"), (answer) => answer.status === 200)).status).toBe(200);
+    const transport = losingDirectory({ thenBusy: true });
+    const router = new ClusterClient({ directory: transport.directory, locations: ["wnam", "weur", "apac"], retry: { deadlineMs: 1_500, backoffFirstMs: 20, backoffMaxMs: 200 } });
+    transport.arm();
+    const written = await router.put(keyspace, "z", encoder.encode("second"));
+    expect(transport.log).toHaveLength(2);
+    expect(transport.log[0]).toContain('"ok":true');
+    // "unavailable" would tell the client nothing was written, and the typed client would send it again.
+    expect(written).toMatchObject({ ok: false, error: { code: "outcomeUnknown" } });
+    expect((await call("GET", `/v1/tenants/${tenant}/kv/z`)).json).toEqual({ text: "second" });
+  });
+
   it("is reported outcomeUnknown by a single write that nobody sends again (metadata writes, intent resolution)", async () => {
+    expect((await settled(() => call("PUT", `/v1/tenants/${tenant}/kv/x`, "first"), (answer) => answer.status === 200)).status).toBe(200);
     const transport = losingDirectory();
     const router = new ClusterClient({ directory: transport.directory, locations: ["wnam", "weur", "apac"] });
     const record = await router.groups.get(`tenant-${tenant}`);
@@ -82,5 +98,6 @@ describe("a write sent again after a stale epoch answer", () => {
     const written = await io.write(record.value, { type: "put", key: "y", value: encoder.encode("once") });
     expect(transport.log).toHaveLength(2);
     expect(written).toMatchObject({ ok: false, error: { code: "outcomeUnknown" } });
+    expect((await call("GET", `/v1/tenants/${tenant}/kv/y`)).json).toEqual({ text: "once" }); // it was applied
   });
 });

@@ -329,9 +329,9 @@ export class ClusterClient implements Cluster {
     return { ok: true, value: { key, version: applied.ok && "version" in applied ? applied.version : 0, group: result.value.record.name, deleted } };
   }
 
-  /** Writes `operation` to the key's group (see routed), every attempt under one client session (GroupIo.withSession). */
+  /** Writes `operation` to the key's group (see routed), every attempt under one client session (GroupIo.routedWrite). */
   private routedWrite(keyspace: Keyspace, key: string, operation: Operation, origin?: string): Promise<ClusterResult<{ record: GroupRecord; value: ApplyResult }>> {
-    return this.io.withSession((session) => this.routed(keyspace, key, (group) => this.io.write(group, operation, origin, session)));
+    return this.io.routedWrite(operation, origin, (write) => this.routed(keyspace, key, write));
   }
 
   /**

@@ -8,7 +8,7 @@ import { decodeBase64 } from "../../shared/base64.ts";
 import type { Operation } from "../../kv/command.ts";
 import type { ApplyResult, IntentFound } from "../../kv/result.ts";
 import type { KvEntry } from "../../kv/store.ts";
-import type { ClusterError, Consistency } from "../cluster.ts";
+import type { ClusterError, ClusterResult, Consistency } from "../cluster.ts";
 import type { GroupDescriptor } from "./directory.ts";
 import type { ReplicaCaller } from "./replica-caller.ts";
 import type { SessionPool, SessionSlot } from "./session-pool.ts";
@@ -16,12 +16,13 @@ import type { SessionPool, SessionSlot } from "./session-pool.ts";
 /**
  * A group operation's result. `stale`: the group does not serve what was asked (re-route; `movedTo`
  * names the group the range went to, when the group knows). `frozen`: the range is moving; retry
- * shortly. Neither was applied.
+ * shortly. Neither applied this attempt, but with `mayHaveApplied` an earlier attempt of the same
+ * write (same session) may have been applied with its answer lost.
  */
 export type GroupResult<T> =
   | { ok: true; value: T }
   | { ok: false; error: ClusterError }
-  | { ok: false; stale: true; movedTo?: string }
+  | { ok: false; stale: true; movedTo?: string; mayHaveApplied?: true }
   | { ok: false; frozen: true }
   /** Other transactions' intents hold the keys (not for transaction commands, which see intentFound themselves). */
   | { ok: false; intents: IntentFound["intents"] };
@@ -53,10 +54,31 @@ export class GroupIo {
   }
 
   /**
+   * Runs `route`, a routing loop that sends `operation` to a group once per attempt through the
+   * `write` it is given, with every attempt under one session (withSession). Once an attempt may
+   * have been applied (a `stale` result marked so), a loop that gives up as "unavailable" reports
+   * outcomeUnknown instead: "unavailable" tells the client nothing was written.
+   */
+  routedWrite<T>(operation: Operation, origin: string | undefined, route: (write: (group: GroupDescriptor) => Promise<GroupResult<ApplyResult>>) => Promise<ClusterResult<T>>): Promise<ClusterResult<T>> {
+    return this.withSession(async (session) => {
+      let mayHaveApplied = false;
+      const result = await route(async (group) => {
+        const written = await this.write(group, operation, origin, session);
+        mayHaveApplied ||= !written.ok && "stale" in written && written.mayHaveApplied === true;
+        return written;
+      });
+      if (result.ok || !mayHaveApplied || result.error.code !== "unavailable") return result;
+      return { ok: false, error: { code: "outcomeUnknown", detail: `an attempt may have been applied, then: ${result.error.detail}` } };
+    });
+  }
+
+  /**
    * Proposes `operation` and returns the applied result. With `session` (held by withSession) a
    * "stale epoch" answer comes back as `stale` for the caller to send the write again with the same
-   * session; without, the write has a session of its own, and "stale epoch" after an attempt that may
-   * have been applied comes back as outcomeUnknown, since nobody will repeat it under that session.
+   * session, marked `mayHaveApplied` after an attempt whose answer was lost: if the caller ends
+   * without a final answer, the write's outcome is unknown, not "unavailable". Without, the write
+   * has a session of its own, and "stale epoch" after such an attempt comes back as outcomeUnknown,
+   * since nobody will repeat it under that session.
    */
   async write(group: GroupDescriptor, operation: Operation, origin?: string, session?: SessionSlot): Promise<GroupResult<ApplyResult>> {
     if (session === undefined) return this.withSession((slot) => this.writeWith(slot, false, group, operation, origin));
@@ -67,8 +89,9 @@ export class GroupIo {
     const command = { clientId: slot.clientId, seq: slot.seq, timeMs: Date.now(), operation };
     const outcome = await this.caller.call<WriteReply>(group, "/internal/write", { epoch: group.epoch, command: commandToJson(command), ...originField(origin) }, true);
     if (outcome.kind === "staleEpoch") {
-      if (outcome.mayHaveApplied && !held) return { ok: false, error: { code: "outcomeUnknown", detail: "a replica answered stale epoch after an attempt whose answer was lost" } };
-      return { ok: false, stale: true };
+      if (!outcome.mayHaveApplied) return { ok: false, stale: true };
+      if (!held) return { ok: false, error: { code: "outcomeUnknown", detail: "a replica answered stale epoch after an attempt whose answer was lost" } };
+      return { ok: false, stale: true, mayHaveApplied: true };
     }
     if (outcome.kind === "unknown") return { ok: false, error: { code: "outcomeUnknown", detail: outcome.detail } };
     if (outcome.kind === "unavailable") return { ok: false, error: { code: "unavailable", detail: outcome.detail } };

@@ -16,8 +16,8 @@ import { settleSignal, wakeOrPoll } from "./wake.ts";
 
 /** How long cached metadata is trusted before it is read again, in milliseconds. */
 const cacheTtlMs = 5_000;
-/** How often a caller waiting for another's load looks for its result, in milliseconds. */
-const loadPollMs = 10;
+/** How often a caller waiting for another's load looks for its result without being woken, in milliseconds (its keep-alive: wake.ts). */
+const loadPollMs = 100;
 /** How long a caller waits for another's load before loading itself, in milliseconds. */
 const loadWaitMs = 15_000;
 /** The answer of a metadata write that lost its race to other writers five times in a row. */
@@ -259,19 +259,24 @@ export class Groups {
         this.settled.set(key, { value, atMs: Date.now() });
         return value;
       } finally {
-        this.loading.delete(key);
+        if (this.loading.get(key) === signal.settled) this.loading.delete(key); // not a later loader's, had a waiter given up on this one
         signal.wake();
       }
     }
     const since = Date.now();
     // A settled load leaves the map before it wakes its waiters, so `waiting` is never a resolved promise twice.
-    for (let waiting = loading; ; ) {
+    for (let waiting = loading, waitingSince = since; ; ) {
       await wakeOrPoll(waiting, loadPollMs);
       const settled = this.settled.get(key);
       if (settled !== undefined && settled.atMs >= since) return settled.value as T;
       const current = this.loading.get(key);
-      if (current === undefined || Date.now() - since > loadWaitMs) return this.once(key, load); // the loader failed or is stuck: load here
-      waiting = current;
+      if (current === undefined) return this.once(key, load); // the loader failed: load here (or wait for whoever started first)
+      if (current !== waiting) [waiting, waitingSince] = [current, Date.now()];
+      else if (Date.now() - waitingSince > loadWaitMs) {
+        // Stuck (a cancelled request's loader never reaches its finally): forget it, or the key would wait for it for good.
+        this.loading.delete(key);
+        return this.once(key, load);
+      }
     }
   }
 

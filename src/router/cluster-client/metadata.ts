@@ -54,6 +54,9 @@ const firstElectionWaitMsMax = 2_000;
 /** How often the saga asks replica 1 whether its first election is decided, in milliseconds. */
 const firstElectionPollMs = 10;
 
+/** How long a caller waits for another's bootstrap of the metadata group before running one itself, in milliseconds. */
+const bootstrapWaitMs = 15_000;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -76,9 +79,15 @@ export class Metadata {
    * that find it under way wait for it as wake.ts says, and look again.
    */
   async ensureBootstrapped(): Promise<void> {
+    let waitingFor: Promise<void> | undefined;
+    let since = 0;
     while (this.bootstrap !== "done") {
       if (this.bootstrap !== "not started") {
-        await wakeOrPoll(this.bootstrap, 10); // running: never a settled promise, which is replaced before it wakes anyone
+        const running = this.bootstrap; // never a settled promise: it is replaced before it wakes anyone
+        if (running !== waitingFor) [waitingFor, since] = [running, Date.now()];
+        await wakeOrPoll(running, 100);
+        // Stuck (a cancelled request's bootstrap never reaches its finally): start another (bootstrap is idempotent).
+        if (this.bootstrap === running && Date.now() - since > bootstrapWaitMs) this.bootstrap = "not started";
         continue;
       }
       const signal = settleSignal();
