@@ -56,17 +56,24 @@ const firstElectionPollMs = 10;
 
 /** How long a caller waits for another's bootstrap of the metadata group before running one itself, in milliseconds. */
 const bootstrapWaitMs = 15_000;
+/** How often, at most, the metadata replicas whose bootstrap went unanswered are asked again, in milliseconds. */
+const askAgainMs = 1_000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** The metadata group's bootstrap in this isolate; running: a promise that resolves when it settles. */
+type BootstrapState = "not started" | Promise<void> | "done";
 
 /** Access to metadata records. */
 export class Metadata {
   private readonly io: GroupIo;
   private readonly caller: ReplicaCaller;
   private readonly locations: string[];
-  /** Running: a promise that resolves when the running bootstrap settles. */
-  private bootstrap: "not started" | Promise<void> | "done" = "not started";
+  private bootstrap: BootstrapState = "not started";
+  /** Replicas whose bootstrap went unanswered when a majority's was answered (a node down or starting): asked again, in the background. */
+  private unanswered: number[] = [];
+  private askAgainAfter = 0;
 
   constructor(io: GroupIo, caller: ReplicaCaller, locations: string[]) {
     this.io = io;
@@ -75,8 +82,9 @@ export class Metadata {
   }
 
   /**
-   * Bootstraps the metadata group's replicas once per isolate (idempotent on the replicas). Callers
-   * that find it under way wait for it as wake.ts says, and look again.
+   * Bootstraps the metadata group's replicas once per isolate (idempotent on the replicas), done
+   * once a majority answered. Callers that find it under way wait for it as wake.ts says, and look
+   * again; replicas that did not answer are asked again at most once per askAgainMs, in the background.
    */
   async ensureBootstrapped(): Promise<void> {
     let waitingFor: Promise<void> | undefined;
@@ -88,25 +96,48 @@ export class Metadata {
         await wakeOrPoll(running, 100);
         // Stuck (a cancelled request's bootstrap never reaches its finally): start another (bootstrap is idempotent).
         if (this.bootstrap === running && Date.now() - since > bootstrapWaitMs) this.bootstrap = "not started";
+        else if ((this.bootstrap as BootstrapState) === "not started") return; // it settled without a majority: go on (and fail as the group does), the next caller tries again
         continue;
       }
       const signal = settleSignal();
       this.bootstrap = signal.settled;
       try {
         const voters = metaGroup.replicas.map((r) => r.id);
-        const locations = Object.fromEntries(metaGroup.replicas.map((r) => [String(r.id), r.location]));
-        await Promise.all(voters.map((replica) => {
-          const request: BootstrapRequest = { group: metaGroup.name, replica, voters, locations, owns: { default: true }, epoch: 0 };
-          return this.caller.direct(metaGroup, replica, "/internal/bootstrap", request);
-        }));
+        const { founded, refused } = await this.bootstrapReplicas(voters);
+        // A majority is enough to found the group. The rest must be founded by a bootstrap too: a
+        // Deno node's replica waits for one (hosts/deno/replica-adoption.ts).
+        if (founded.length * 2 <= voters.length) return;
+        this.unanswered = voters.filter((replica) => !founded.includes(replica) && !refused.includes(replica));
+        this.askAgainAfter = Date.now() + askAgainMs;
         this.bootstrap = "done";
-      } catch (error) {
-        this.bootstrap = "not started";
-        throw error;
       } finally {
+        if (this.bootstrap !== "done") this.bootstrap = "not started";
         signal.wake();
       }
     }
+    if (this.unanswered.length > 0 && Date.now() >= this.askAgainAfter) {
+      this.askAgainAfter = Date.now() + askAgainMs;
+      const asked = this.unanswered;
+      void this.bootstrapReplicas(asked)
+        .then(({ founded, refused }) => (this.unanswered = this.unanswered.filter((replica) => !founded.includes(replica) && !refused.includes(replica))))
+        .catch(() => undefined); // asked again next time
+    }
+  }
+
+  /**
+   * Sends the metadata group's bootstrap request to `replicas`: the ones founded (or already
+   * members), and the ones that refused for good (another identity, retired), never asked again.
+   */
+  private async bootstrapReplicas(replicas: readonly number[]): Promise<{ founded: number[]; refused: number[] }> {
+    const voters = metaGroup.replicas.map((r) => r.id);
+    const locations = Object.fromEntries(metaGroup.replicas.map((r) => [String(r.id), r.location]));
+    const answers = await Promise.all(replicas.map((replica) => {
+      const request: BootstrapRequest = { group: metaGroup.name, replica, voters, locations, owns: { default: true }, epoch: 0 };
+      return this.caller.direct<{ ok?: boolean; kind?: string }>(metaGroup, replica, "/internal/bootstrap", request);
+    }));
+    const founded = replicas.filter((_, i) => answers[i]?.ok === true);
+    const refused = replicas.filter((_, i) => answers[i]?.ok === false || answers[i]?.kind === "replicaRetired");
+    return { founded, refused };
   }
 
   /** Reads a JSON record; undefined value when absent. */
