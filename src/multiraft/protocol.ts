@@ -91,6 +91,13 @@ export interface LeadershipReply {
   term: number;
   leader: number;
   transferee: number;
+  /** The replica's last log index (a Deno node adopting a replica learns from it whether the group ever went past its bootstrap). */
+  lastIndex: number;
+  /** Every member of the configuration it runs, voters and learners. */
+  members: number[];
+  /** What the replica's group was created to own, and its epoch, as its identity row holds them (a Deno node adopting a replica takes them on). */
+  owns: Ownership;
+  epoch: number;
 }
 
 /** Fault settings of one replica's transport (dev and tests only). */

@@ -24,6 +24,8 @@ export interface ReplicaIdentity {
   epoch: number;
   /** The group was deleted: every client request is answered "stale epoch". */
   retired: boolean;
+  /** Deno: started empty after its node had no rows for it, and not caught up yet (RaftConfig.recovering; replica-adoption.ts). */
+  recovering?: boolean;
 }
 
 /** One replica as the protocol sees it; hosts implement it over their storage and timers. */
@@ -133,8 +135,10 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
       // Who leads, as this replica sees it, without waking it or starting an election (a transfer is watched through this).
       const runtime = endpoint.runtime;
       if (runtime === undefined) return answer({ kind: "uninitialized" });
-      const brief = runtime.node.brief();
-      return answer({ kind: "ok", role: brief.role, term: brief.term, leader: brief.leader, transferee: runtime.status().leadTransferee } satisfies LeadershipReply);
+      const { role, term, leader, leadTransferee, lastIndex, conf } = runtime.node.status(); // the engine's, not the runtime's (no metrics): polled while a group is created
+      const members = [...new Set([...conf.voters, ...conf.votersOutgoing, ...conf.learners, ...conf.learnersNext])];
+      const { owns, epoch } = endpoint.identity ?? { owns: { default: true } as const, epoch: 0 };
+      return answer({ kind: "ok", role, term, leader, transferee: leadTransferee, lastIndex, members, owns, epoch } satisfies LeadershipReply);
     }
     case "/internal/campaign":
       return admin(endpoint, (runtime) => runtime.campaign());

@@ -41,6 +41,8 @@ export interface ReplicaRuntimeOptions {
    * first request after idle needs no election.
    */
   quietNote?: QuietNoteStore;
+  /** The replica lost its durable state and was started again empty and fenced (RaftConfig.recovering). */
+  recovering?: boolean;
 }
 
 /** The outcome of a client write at this replica. */

@@ -61,8 +61,7 @@ export class ReplicaRuntime {
     this.group = options.group;
     this.id = options.id;
     this.stateMachine = options.stateMachine;
-    this.timing = { ...defaultTiming, ...options.timing };
-    const t = this.timing;
+    const t = (this.timing = { ...defaultTiming, ...options.timing });
     this.node = new RawNode(
       {
         id: options.id,
@@ -72,6 +71,7 @@ export class ReplicaRuntime {
         applied: options.logStore.firstIndex() - 1, // replay from the snapshot; the state machine skips what it has
         leaseReads: t.leaseReads,
         quiesce: t.quiesce ?? true,
+        recovering: options.recovering === true,
         ...quietResumeOf(options.quietNote),
       },
       options.logStore,

@@ -17,7 +17,7 @@ import type { GroupLoad } from "../../multiraft/balance.ts";
 import { statsOfLocalReplicas } from "../../router/metrics/replica-stats.ts";
 import type { MessageBatch } from "../../multiraft/wire.ts";
 import type { Message } from "../../raft/types.ts";
-import { noFaults, type ReplicaFaults } from "../../multiraft/protocol.ts";
+import { noFaults, type BootstrapRequest, type ReplicaFaults } from "../../multiraft/protocol.ts";
 import { logEvent } from "../../router/log.ts";
 import { defaultTiming, type ReplicaTiming } from "../common/replica-runtime.ts";
 import { answerReplicaRequest, type ReplicaAnswer, type ReplicaEndpoint } from "../common/replica-requests.ts";
@@ -33,6 +33,7 @@ import { NodeTransport, peerPath, type NodeAddress } from "./node-transport.ts";
 import { peerProtocol, secretMatches } from "./peer-handshake.ts";
 import { nodeOfReplica } from "./placement.ts";
 import { NodeTimings, type NodeStage } from "./node-timings.ts";
+import { ReplicaAdoption } from "./replica-adoption.ts";
 
 /** How late, at most, the router fails a call to a replica past its deadline (one sweep for all calls: replica-caller.ts SweptDeadlines). */
 const callDeadlineSweepMs = 250;
@@ -89,6 +90,7 @@ export class ClusterNode {
   private tickRuns = 0;
   private balancer: ReturnType<typeof setInterval> | undefined;
   private readonly sweeps: NodeSweeps;
+  private readonly adoption = new ReplicaAdoption({ call: (...args) => this.call(...args), replicaAt: (group, replica) => this.replicas.get(keyOf(group, replica)) ?? this.create(group, replica) });
   private readonly cluster: ClusterClient;
   /** The metadata group's balancer (automatic splits and merges), made when a replica here leads the metadata group and a report arrives. */
   private splitBalancer: Balancer | undefined;
@@ -187,11 +189,15 @@ export class ClusterNode {
   }
 
   /** Replicas hosted here and how many of them lead their group. */
-  summary(): { replicas: number; leading: number; awake: number; walSyncs: number; transactions: number; turns: number; tickRuns: number } {
+  summary(): { replicas: number; leading: number; recovering: number; awake: number; walSyncs: number; transactions: number; turns: number; tickRuns: number } {
     let leading = 0;
-    for (const replica of this.replicas.values()) if (replica.runtime?.node.brief().role === "leader") leading++;
+    let recovering = 0; // adopted empty and not caught up yet (replica-adoption.ts)
+    for (const replica of this.replicas.values()) {
+      if (replica.runtime?.node.brief().role === "leader") leading++;
+      if (replica.identity?.recovering === true) recovering++;
+    }
     const { syncs, passes, turns } = this.storage.counters;
-    return { replicas: this.replicas.size, leading, awake: this.awake.size, walSyncs: syncs, transactions: passes, turns, tickRuns: this.tickRuns };
+    return { replicas: this.replicas.size, leading, recovering, awake: this.awake.size, walSyncs: syncs, transactions: passes, turns, tickRuns: this.tickRuns };
   }
 
   /**
@@ -219,7 +225,8 @@ export class ClusterNode {
       return answerReplicaRequest(existing, path, body).finally(() => this.balance(existing));
     }
     if (path !== "/internal/bootstrap") return answerReplicaRequest(absentReplica, path, body);
-    return answerReplicaRequest(this.create(group, replica), path, body);
+    // No rows here: founded as asked, unless the group went past its bootstrap (replica-adoption.ts).
+    return this.adoption.bootstrap({ ...(body as BootstrapRequest), group, replica }, (request) => answerReplicaRequest(this.replicas.get(keyOf(group, replica)) ?? this.create(group, replica), path, request));
   }
 
   /**
@@ -258,16 +265,13 @@ export class ClusterNode {
     return { status: 200, body: { ok: true } };
   }
 
-  /** Steps batches from a peer node; a replica placed here that does not exist yet joins with an empty log. */
+  /** Steps batches from a peer node; a replica placed here without rows is adopted first (replica-adoption.ts), its batches dropped meanwhile. */
   private deliver(batches: MessageBatch[]): void {
     for (const batch of batches) {
-      let replica = this.replicas.get(keyOf(batch.group, batch.to));
-      if (replica === undefined) {
-        if (nodeOfReplica(batch.group, batch.to, this.nodeIds) !== this.id) continue;
-        replica = this.create(batch.group, batch.to);
-        replica.adopt(batch.group, batch.to);
-      }
-      if (replica.faults.isolated) continue; // an isolated replica hears nothing
+      const replica = this.replicas.get(keyOf(batch.group, batch.to));
+      // Without rows (or an object left without an identity by a failed pass): adopted when its group went past its bootstrap.
+      if (replica?.identity === undefined && nodeOfReplica(batch.group, batch.to, this.nodeIds) === this.id) this.adoption.request(batch.group, batch.to, batch.from);
+      if (replica === undefined || replica.faults.isolated) continue; // an isolated replica hears nothing
       try {
         replica.receive(batch.messages);
       } catch {
@@ -391,10 +395,6 @@ export class ClusterNode {
   }
 }
 
-function sameFaults(a: ReplicaFaults, b: ReplicaFaults): boolean {
-  return a.isolated === b.isolated && a.dropFraction === b.dropFraction && a.delayFraction === b.delayFraction && a.delayMs === b.delayMs;
-}
+const sameFaults = (a: ReplicaFaults, b: ReplicaFaults): boolean => a.isolated === b.isolated && a.dropFraction === b.dropFraction && a.delayFraction === b.delayFraction && a.delayMs === b.delayMs;
 
-function keyOf(group: string, replica: number): string {
-  return `${group}/${replica}`;
-}
+const keyOf = (group: string, replica: number): string => `${group}/${replica}`;

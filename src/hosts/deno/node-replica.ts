@@ -142,12 +142,17 @@ export class NodeReplica implements ReplicaEndpoint {
     return true;
   }
 
-  /** First contact from a peer of a group this replica was not bootstrapped into: it joins with an empty log. */
-  adopt(group: string, replica: number): void {
-    if (this.identity !== undefined) return;
-    const identity: ReplicaIdentity = { group, replica, locations: {}, owns: { default: true }, epoch: 0, retired: false };
-    this.storage.pass(() => this.saveIdentity(identity), () => true);
+  /** This replica has no rows but its group went past its bootstrap: it joins with an empty log, at `fenceTerm`, recovering (replica-adoption.ts); false if it has rows. */
+  adopt(request: Pick<BootstrapRequest, "group" | "replica" | "locations" | "owns" | "epoch">, fenceTerm: number): boolean {
+    if (this.identity !== undefined) return false;
+    const { group, replica, locations, owns, epoch } = request;
+    const identity: ReplicaIdentity = { group, replica, locations, owns, epoch, retired: false, recovering: true };
+    this.storage.pass(() => {
+      this.saveIdentity(identity);
+      new SqliteLogStore(this.storage.database, this.options.scope).save({ hardState: { term: fenceTerm, vote: 0, commit: 0 }, entries: [], snapshot: null });
+    }, () => true);
     this.start(identity);
+    return true;
   }
 
   retire(): void {
@@ -281,6 +286,7 @@ export class NodeReplica implements ReplicaEndpoint {
       transaction: (work) =>
         this.atomically(() => {
           const result = work();
+          if (this.identity?.recovering === true && this.runtime?.node.recovering() === false) this.saveIdentity((this.identity = { ...this.identity, recovering: false })); // caught up: in this pass's turn
           // No runtime yet: the pass is its constructor's (a restart's replay), written back at once.
           writeBack.endOfPass(logStore.firstIndex(), this.runtime === undefined || this.runtime.node.brief().quiesced);
           return result;
@@ -292,6 +298,7 @@ export class NodeReplica implements ReplicaEndpoint {
       applied: () => kvStore.noteApplied(),
       beforeSnapshot: () => writeBack.flush(),
       quietNote: sqliteQuietNote(this.storage.database, this.options.scope),
+      recovering: identity.recovering === true,
     });
     const reports = this.options.loadReports;
     this.reporter = reports !== undefined && identity.group !== metaGroup.name && reportsLoad(identity.owns) ? new LoadReporter(replicaLoadSource(identity.group, kvStore, () => this.runtime), reports.thresholds, reports.send, reports.idleAfterMs) : undefined;

@@ -1,0 +1,123 @@
+/**
+ * Proves when a Deno node adopts a replica that has no rows (replica-adoption.ts), with the group's
+ * members answered by a fake `call`: a group whose members' logs hold no more than the bootstrap
+ * entry is not adopted however high their terms (elections that failed); a group whose log went past it is adopted at the highest term any member reports,
+ * members named only in another member's configuration asked too; a member that does not answer
+ * holds the adoption back until it does. A bootstrap request founds the replica of a new group as
+ * asked, adopts it when the group went past its bootstrap (leaving out a member that does not
+ * answer), and is answered 503 when too few members answered to know.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { ReplicaAnswer } from "../../src/hosts/common/replica-requests.ts";
+import type { NodeReplica } from "../../src/hosts/deno/node-replica.ts";
+import { ReplicaAdoption } from "../../src/hosts/deno/replica-adoption.ts";
+
+/** A member's /internal/leadership answer: term, last index, configuration. */
+const leadership = (term: number, lastIndex: number, members = [1, 2, 3]): ReplicaAnswer => ({
+  status: 200,
+  body: { kind: "ok", role: "follower", term, leader: 0, transferee: 0, lastIndex, members, owns: { tenant: "acme" }, epoch: 3 },
+});
+
+/** An adoption over members whose answers `answers` gives (undefined: the call never settles). */
+function harness(answers: Map<number, ReplicaAnswer | undefined>) {
+  const asked: number[] = [];
+  const adopted: { replica: number; fenceTerm: number }[] = [];
+  const identities: unknown[] = [];
+  const adoption = new ReplicaAdoption({
+    call: (_group, member, path) => {
+      expect(path).toBe("/internal/leadership");
+      asked.push(member);
+      const answer = answers.get(member);
+      return answer === undefined ? new Promise(() => undefined) : Promise.resolve(answer);
+    },
+    replicaAt: (_group, replica) => ({ adopt: (request: { owns: unknown; epoch: number }, fenceTerm: number) => (adopted.push({ replica, fenceTerm }), identities.push({ owns: request.owns, epoch: request.epoch }), true) }) as unknown as NodeReplica,
+  });
+  return { adoption, asked, adopted, identities };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.spyOn(console, "log").mockImplementation(() => undefined); // the replicaAdopted event
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe("ReplicaAdoption", () => {
+  it("leaves a group whose logs hold only the bootstrap entry to its bootstrap request, whatever the terms", async () => {
+    const { adoption, asked, adopted } = harness(new Map([[1, leadership(9, 1)], [3, leadership(1, 1)]]));
+    adoption.request("g", 2, 1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(new Set(asked)).toEqual(new Set([1, 3])); // both other members were asked
+    expect(adopted).toEqual([]);
+  });
+
+  it("adopts a group whose log went past its bootstrap, at the highest term, asking members named in a configuration", async () => {
+    const answers = new Map([[1, leadership(3, 7, [1, 2, 3, 4])], [3, leadership(5, 1)], [4, leadership(4, 7)]]);
+    const { adoption, asked, adopted, identities } = harness(answers);
+    adoption.request("g", 2, 1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(new Set(asked)).toEqual(new Set([1, 3, 4])); // 3 and 4 only through member 1's configuration
+    expect(adopted).toEqual([{ replica: 2, fenceTerm: 5 }]);
+    expect(identities).toEqual([{ owns: { tenant: "acme" }, epoch: 3 }]); // the group's, as its members hold it
+  });
+
+  it("waits for a member that does not answer, and adopts once it does", async () => {
+    const answers = new Map<number, ReplicaAnswer | undefined>([[1, leadership(3, 7)], [3, undefined]]);
+    const { adoption, adopted } = harness(answers);
+    adoption.request("g", 2, 1);
+    await vi.advanceTimersByTimeAsync(10_000); // past the wait for member 3
+    expect(adopted).toEqual([]);
+    answers.set(3, leadership(6, 7));
+    adoption.request("g", 2, 1); // the group's next messages
+    await vi.advanceTimersByTimeAsync(100);
+    expect(adopted).toEqual([{ replica: 2, fenceTerm: 6 }]);
+  });
+});
+
+describe("ReplicaAdoption at a bootstrap request", () => {
+  const request = { group: "g", replica: 2, voters: [1, 2, 3], locations: {}, owns: { prefix: "p/" }, epoch: 1 };
+  const founding = () => {
+    const founded: unknown[] = [];
+    return { founded, found: (asked: unknown) => (founded.push(asked), Promise.resolve({ status: 200, body: { ok: true } })) };
+  };
+
+  it("founds a new group's replica as asked", async () => {
+    const { adoption, adopted } = harness(new Map([[1, leadership(2, 1)], [3, { status: 503, body: { kind: "uninitialized" } }]]));
+    const { founded, found } = founding();
+    expect(await adoption.bootstrap(request, found)).toEqual({ status: 200, body: { ok: true } });
+    expect(founded).toEqual([request]);
+    expect(adopted).toEqual([]);
+  });
+
+  it("adopts the replica when the group went past its bootstrap, leaving out a member that does not answer", async () => {
+    const { adoption, adopted, identities } = harness(new Map([[1, leadership(4, 9)], [3, undefined]]));
+    const { founded, found } = founding();
+    const answer = adoption.bootstrap(request, found);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await answer).toEqual({ status: 200, body: { ok: true } });
+    expect(founded).toEqual([]);
+    expect(adopted).toEqual([{ replica: 2, fenceTerm: 4 }]);
+    expect(identities).toEqual([{ owns: { prefix: "p/" }, epoch: 1 }]); // the request's
+  });
+
+  it("answers 503 when no other member answered (a node just started), founding nothing", async () => {
+    const { adoption, adopted } = harness(new Map([[1, undefined], [3, undefined]]));
+    const { founded, found } = founding();
+    const answer = adoption.bootstrap(request, found);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await answer).toEqual({ status: 503, body: { kind: "uninitialized" } });
+    expect([founded, adopted]).toEqual([[], []]);
+  });
+
+  it("founds a joining replica without asking, and refuses malformed voters", async () => {
+    const { adoption, asked } = harness(new Map());
+    const { founded, found } = founding();
+    await adoption.bootstrap({ ...request, join: true }, found);
+    expect(founded).toHaveLength(1);
+    expect(asked).toEqual([]);
+    expect(await adoption.bootstrap({ ...request, voters: "1,2,3" as unknown as number[] }, found)).toEqual({ status: 400, body: { kind: "badRequest" } });
+    expect(founded).toHaveLength(1);
+  });
+});
