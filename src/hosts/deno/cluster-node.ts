@@ -33,7 +33,7 @@ import { NodeTransport, peerPath, type NodeAddress } from "./node-transport.ts";
 import { peerProtocol, secretMatches } from "./peer-handshake.ts";
 import { nodeOfReplica } from "./placement.ts";
 import { NodeTimings, type NodeStage } from "./node-timings.ts";
-import { ReplicaAdoption } from "./replica-adoption.ts";
+import { ReplicaAdoption, wakeQuietLeaders } from "./replica-adoption.ts";
 
 /** How late, at most, the router fails a call to a replica past its deadline (one sweep for all calls: replica-caller.ts SweptDeadlines). */
 const callDeadlineSweepMs = 250;
@@ -125,6 +125,7 @@ export class ClusterNode {
       secret: options.clusterSecret,
       ...(options.tls === undefined ? {} : { tls: true }),
       onBatches: (_from, batches) => this.deliver(batches),
+      onConnected: (peer) => wakeQuietLeaders(peer, this.replicas.values(), (group, replica) => nodeOfReplica(group, replica, this.nodeIds)),
       timed,
       onRequest: (request) => {
         const answer = this.answer(request.group, request.replica, request.path, request.body);
@@ -265,11 +266,10 @@ export class ClusterNode {
     return { status: 200, body: { ok: true } };
   }
 
-  /** Steps batches from a peer node; a replica placed here without rows is adopted first (replica-adoption.ts), its batches dropped meanwhile. */
+  /** Steps batches from a peer node; a replica placed here without rows (or left without an identity by a failed pass) is adopted first (replica-adoption.ts), its batches dropped meanwhile. */
   private deliver(batches: MessageBatch[]): void {
     for (const batch of batches) {
       const replica = this.replicas.get(keyOf(batch.group, batch.to));
-      // Without rows (or an object left without an identity by a failed pass): adopted when its group went past its bootstrap.
       if (replica?.identity === undefined && nodeOfReplica(batch.group, batch.to, this.nodeIds) === this.id) this.adoption.request(batch.group, batch.to, batch.from);
       if (replica === undefined || replica.faults.isolated) continue; // an isolated replica hears nothing
       try {

@@ -53,6 +53,8 @@ export interface NodeTransportOptions {
   onBatches(from: number, batches: MessageBatch[]): void;
   /** A router on node `from` calls a replica here. */
   onRequest(request: PeerRequest): Promise<ReplicaAnswer>;
+  /** Node `peer` dialled this node and the socket to write to it is open (it started, or its connection came back). */
+  onConnected?(peer: number): void;
   /** Receiving a Raft frame (decoded and handed to onBatches), or a flush to a peer, that began at `startedMs` ended (statistics). */
   timed?(stage: "raftFrameIn" | "frameOut", startedMs: number): void;
   /** A call to a peer that gets no answer in this long fails (default 15 s). */
@@ -225,6 +227,7 @@ export class NodeTransport {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
     const { socket, response } = Deno.upgradeWebSocket(request);
     this.attach(link, socket, "outbound");
+    socket.addEventListener("open", () => this.options.onConnected?.(link.peer.id));
     return response;
   }
 

@@ -150,6 +150,33 @@ export class ReplicaAdoption {
   }
 }
 
+/**
+ * Node `peer` connected (it started, maybe with an empty data directory, or came back): the quiet
+ * groups led by `replicas` that have a replica there heartbeat again. A replica it lost is then
+ * adopted and caught up now, not at its group's next request, which for an idle group may never
+ * come: until then the group has one copy fewer than it seems to have. A group with nothing lost
+ * goes quiet again after a round of heartbeats (as CockroachDB wakes its quiet ranges when a
+ * node's liveness changes).
+ */
+export function wakeQuietLeaders(peer: number, replicas: Iterable<NodeReplica>, nodeOf: (group: string, replica: number) => number): void {
+  for (const replica of replicas) {
+    const runtime = replica.runtime;
+    const group = replica.identity?.group;
+    if (runtime === undefined || group === undefined) continue;
+    const brief = runtime.node.brief();
+    if (brief.role !== "leader" || !brief.quiesced) continue;
+    const { voters, learners } = runtime.node.status().conf;
+    const there = voters.concat(learners).filter((id) => nodeOf(group, id) === peer);
+    if (there.length === 0) continue;
+    // Probed again: its progress says caught up, so the woken leader would go quiet at its first
+    // heartbeat, before a lost replica there was adopted; a probe keeps it awake until that replica answers.
+    for (const id of there) runtime.unreachable(id);
+    runtime.node.wake();
+    runtime.receive([]); // a driver pass: its heartbeats leave now, and its timers start from now (ReplicaRuntime.pump)
+    replica.schedule();
+  }
+}
+
 function adopted(group: string, replica: number, fenceTerm: number): void {
   // Info, not a warning: a healthy new cluster adopts too, when a metadata replica's bootstrap
   // arrives after the other two elected a leader; the amnesia case cannot be told apart here.
