@@ -172,7 +172,11 @@ export function wakeQuietLeaders(peer: number, replicas: Iterable<NodeReplica>, 
     // heartbeat, before a lost replica there was adopted; a probe keeps it awake until that replica answers.
     for (const id of there) runtime.unreachable(id);
     runtime.node.wake();
-    runtime.receive([]); // a driver pass: its heartbeats leave now, and its timers start from now (ReplicaRuntime.pump)
+    try {
+      runtime.receive([]); // a driver pass: its heartbeats leave now, and its timers start from now (ReplicaRuntime.pump)
+    } catch {
+      continue; // the pass was rolled back and the replica is being reopened; other groups go on (this runs in a socket's listener)
+    }
     replica.schedule();
   }
 }
