@@ -2,8 +2,9 @@
  * Proves how a router bootstraps the metadata group when some of its replicas do not answer (their
  * nodes down or starting): the bootstrap is done once a majority answered, and the replicas that
  * did not are asked again in the background, at most once a second, until they answer; with fewer
- * than a majority it is not done, every caller goes on (to fail as the group does), and the next
- * caller bootstraps again. Before, one round of requests counted as done whatever the answers, and
+ * than a majority those that did not answer are asked again for a few seconds (a node's first
+ * request can come before its connections to its peers are up), then every caller goes on (to
+ * fail as the group does), and the next caller bootstraps again. Before, one round of requests counted as done whatever the answers, and
  * a Deno node's metadata replica that missed it was never founded (test/deno-cluster/staggered-start).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -60,17 +61,43 @@ describe("the metadata group's bootstrap", () => {
     expect(asked).toEqual([3, 3]); // answered: never asked again
   });
 
-  it("is not done without a majority: every caller goes on, and the next bootstraps again", async () => {
+  it("asks the replicas that did not answer again while under way, and is done once a majority answered (a node's first request came before its connections)", async () => {
     const up = new Set([1]);
     const { meta, asked } = harness(up);
-    await Promise.all(Array.from({ length: 5 }, () => meta.ensureBootstrapped()));
-    expect(asked.sort()).toEqual([1, 2, 3]); // one round for the five callers
+    let done = false;
+    const first = meta.ensureBootstrapped().then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(asked.sort()).toEqual([1, 2, 2, 3, 3]); // a second round, for the two that did not answer
+    expect(done).toBe(false);
     up.add(2);
-    await meta.ensureBootstrapped();
-    expect(asked.sort()).toEqual([1, 1, 2, 2, 3, 3]);
+    await vi.advanceTimersByTimeAsync(200);
+    await first;
+    expect(asked.sort()).toEqual([1, 2, 2, 2, 3, 3, 3]);
+    asked.length = 0;
     await meta.ensureBootstrapped();
     await microtasks();
-    expect(asked).toHaveLength(6); // done: only replica 3 is asked again, after a second
+    expect(asked).toEqual([]); // done: replica 3 is asked again only in the background, after a second
+  });
+
+  it("is not done without a majority: after a few seconds of asking every caller goes on, and the next bootstraps again", async () => {
+    const up = new Set([1]);
+    const { meta, asked } = harness(up);
+    let settled = 0;
+    const callers = Array.from({ length: 5 }, () => meta.ensureBootstrapped().then(() => settled++));
+    await vi.advanceTimersByTimeAsync(2_900);
+    expect(settled).toBe(0); // still asking
+    await vi.advanceTimersByTimeAsync(1_000);
+    await Promise.all(callers);
+    expect(settled).toBe(5);
+    expect(asked.filter((replica) => replica === 1)).toHaveLength(1); // one run for the five callers; the founded one is not asked again
+    expect(asked.filter((replica) => replica === 3).length).toBeGreaterThanOrEqual(5);
+    asked.length = 0;
+    up.add(2);
+    await meta.ensureBootstrapped();
+    expect(asked.sort()).toEqual([1, 2, 3]); // a new run starts over
+    await meta.ensureBootstrapped();
+    await microtasks();
+    expect(asked).toHaveLength(3); // done: only replica 3 is asked again, after a second
   });
 
   it("never asks again a replica that refused for good (another identity)", async () => {

@@ -58,6 +58,9 @@ const firstElectionPollMs = 10;
 const bootstrapWaitMs = 15_000;
 /** How often, at most, the metadata replicas whose bootstrap went unanswered are asked again, in milliseconds. */
 const askAgainMs = 1_000;
+/** How long a bootstrap that has not reached a majority asks the replicas that did not answer again (backing off from the first delay to askAgainMs) before its callers go on, in milliseconds. */
+const bootstrapRetryMs = 3_000;
+const bootstrapRetryFirstMs = 50;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -83,8 +86,10 @@ export class Metadata {
 
   /**
    * Bootstraps the metadata group's replicas once per isolate (idempotent on the replicas), done
-   * once a majority answered. Callers that find it under way wait for it as wake.ts says, and look
-   * again; replicas that did not answer are asked again at most once per askAgainMs, in the background.
+   * once a majority answered; without one, those that did not answer are asked again for up to
+   * bootstrapRetryMs before the callers go on (to fail as the group does; the next caller starts
+   * over). Callers that find it under way wait for it as wake.ts says, and look again; once done,
+   * replicas that did not answer are asked again at most once per askAgainMs, in the background.
    */
   async ensureBootstrapped(): Promise<void> {
     let waitingFor: Promise<void> | undefined;
@@ -103,10 +108,21 @@ export class Metadata {
       this.bootstrap = signal.settled;
       try {
         const voters = metaGroup.replicas.map((r) => r.id);
-        const { founded, refused } = await this.bootstrapReplicas(voters);
+        const founded: number[] = [];
+        const refused: number[] = [];
         // A majority is enough to found the group. The rest must be founded by a bootstrap too: a
-        // Deno node's replica waits for one (hosts/deno/replica-adoption.ts).
-        if (founded.length * 2 <= voters.length) return;
+        // Deno node's replica waits for one (hosts/deno/replica-adoption.ts). Without a majority
+        // the ones not answered are asked again for a while: a node's first request can come
+        // before its connections to its peers are up (every call to them fails at once), and
+        // this request would then spend its whole wait on a group that has no leader to elect.
+        for (let round = 0, startedMs = Date.now(); ; round++) {
+          const answers = await this.bootstrapReplicas(voters.filter((replica) => !founded.includes(replica) && !refused.includes(replica)));
+          founded.push(...answers.founded);
+          refused.push(...answers.refused);
+          if (founded.length * 2 > voters.length) break;
+          if (Date.now() - startedMs >= bootstrapRetryMs || founded.length + refused.length === voters.length) return;
+          await new Promise((resolve) => setTimeout(resolve, Math.min(bootstrapRetryFirstMs * 2 ** round, askAgainMs)));
+        }
         this.unanswered = voters.filter((replica) => !founded.includes(replica) && !refused.includes(replica));
         this.askAgainAfter = Date.now() + askAgainMs;
         this.bootstrap = "done";
