@@ -5,7 +5,9 @@
  * members named only in another member's configuration asked too; a member that does not answer
  * holds the adoption back until it does. A bootstrap request founds the replica of a new group as
  * asked, adopts it when the group went past its bootstrap (leaving out a member that does not
- * answer), and is answered 503 when too few members answered to know.
+ * answer), and is answered 503 when too few members answered to know. When a peer node connects,
+ * a quiet leader with a replica there is probed and woken, and a quiet follower whose leader is
+ * there is woken unless that leader answers that it still leads.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ReplicaAnswer } from "../../src/hosts/common/replica-requests.ts";
@@ -119,5 +121,77 @@ describe("ReplicaAdoption at a bootstrap request", () => {
     expect(asked).toEqual([]);
     expect(await adoption.bootstrap({ ...request, voters: "1,2,3" as unknown as number[] }, found)).toEqual({ status: 400, body: { kind: "badRequest" } });
     expect(founded).toHaveLength(1);
+  });
+});
+
+describe("ReplicaAdoption when a peer node connects", () => {
+  /** A replica of group `g` here (`role`, quiet or not, believing in `leader` at term 4), placed by `nodeOf` below; records wakes and probes. */
+  function replicaHere(id: number, role: "leader" | "follower", leader: number, quiesced = true) {
+    const events: string[] = [];
+    const brief = { role, leader, term: 4, quiesced };
+    const replica = {
+      identity: { group: "g", replica: id },
+      runtime: {
+        node: { brief: () => brief, status: () => ({ conf: { voters: [1, 2, 3], learners: [] } }) },
+        unreachable: (member: number) => events.push(`probe ${member}`),
+      },
+      wake: () => {
+        events.push("wake");
+        brief.quiesced = false;
+      },
+    } as unknown as NodeReplica;
+    return { replica, events, brief };
+  }
+  /** Replica n of group g lives on node n. */
+  const nodeOf = (_group: string, replica: number) => replica;
+
+  it("probes and wakes a quiet leader's replica on that node, and leaves an awake leader alone", () => {
+    const { adoption, asked } = harness(new Map());
+    const quiet = replicaHere(1, "leader", 1);
+    const awake = replicaHere(1, "leader", 1, false);
+    adoption.peerConnected(2, [quiet.replica, awake.replica], nodeOf);
+    expect(quiet.events).toEqual(["probe 2", "wake"]);
+    expect(awake.events).toEqual([]);
+    expect(asked).toEqual([]);
+  });
+
+  it("wakes a quiet follower whose leader on that node has no rows (lost with its data directory)", async () => {
+    const { adoption, asked } = harness(new Map([[2, { status: 200, body: { kind: "uninitialized" } }]]));
+    const follower = replicaHere(1, "follower", 2);
+    adoption.peerConnected(2, [follower.replica], nodeOf);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(asked).toEqual([2]);
+    expect(follower.events).toEqual(["wake"]);
+  });
+
+  it("leaves a quiet follower whose leader there still leads in its term quiet, and wakes one whose leader stepped down or does not answer", async () => {
+    const stillLeads = { status: 200, body: { kind: "ok", role: "leader", term: 4, leader: 2, transferee: 0, lastIndex: 9, members: [1, 2, 3] } };
+    const { adoption } = harness(new Map([[2, stillLeads], [3, undefined]]));
+    const trusting = replicaHere(1, "follower", 2);
+    const unanswered = replicaHere(2, "follower", 3);
+    adoption.peerConnected(2, [trusting.replica], nodeOf);
+    adoption.peerConnected(3, [unanswered.replica], nodeOf);
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect([trusting.events, unanswered.events]).toEqual([[], []]);
+    await vi.advanceTimersByTimeAsync(2_000); // past the 5 s an unanswered leader is given
+    expect([trusting.events, unanswered.events]).toEqual([[], ["wake"]]);
+
+    const { adoption: another } = harness(new Map([[2, { ...stillLeads, body: { ...stillLeads.body, term: 5 } }]]));
+    const outdated = replicaHere(1, "follower", 2);
+    another.peerConnected(2, [outdated.replica], nodeOf);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(outdated.events).toEqual(["wake"]); // it leads, but in a term this follower does not know
+  });
+
+  it("does not ask about a follower whose leader is on another node, or one that is awake or was woken meanwhile", async () => {
+    const { adoption, asked } = harness(new Map([[2, { status: 200, body: { kind: "uninitialized" } }]]));
+    const elsewhere = replicaHere(1, "follower", 3);
+    const awake = replicaHere(1, "follower", 2, false);
+    const wokenMeanwhile = replicaHere(3, "follower", 2);
+    adoption.peerConnected(2, [elsewhere.replica, awake.replica, wokenMeanwhile.replica], nodeOf);
+    wokenMeanwhile.brief.quiesced = false; // a message from its group arrived before the answer
+    await vi.advanceTimersByTimeAsync(10);
+    expect(asked).toEqual([2]);
+    expect([elsewhere.events, awake.events, wokenMeanwhile.events]).toEqual([[], [], []]);
   });
 });

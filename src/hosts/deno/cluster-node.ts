@@ -33,7 +33,7 @@ import { NodeTransport, peerPath, type NodeAddress } from "./node-transport.ts";
 import { peerProtocol, secretMatches } from "./peer-handshake.ts";
 import { nodeOfReplica } from "./placement.ts";
 import { NodeTimings, type NodeStage } from "./node-timings.ts";
-import { ReplicaAdoption, wakeQuietLeaders } from "./replica-adoption.ts";
+import { ReplicaAdoption } from "./replica-adoption.ts";
 
 /** How late, at most, the router fails a call to a replica past its deadline (one sweep for all calls: replica-caller.ts SweptDeadlines). */
 const callDeadlineSweepMs = 250;
@@ -125,7 +125,7 @@ export class ClusterNode {
       secret: options.clusterSecret,
       ...(options.tls === undefined ? {} : { tls: true }),
       onBatches: (_from, batches) => this.deliver(batches),
-      onConnected: (peer) => wakeQuietLeaders(peer, this.replicas.values(), (group, replica) => nodeOfReplica(group, replica, this.nodeIds)),
+      onConnected: (peer) => this.adoption.peerConnected(peer, this.replicas.values(), (group, replica) => nodeOfReplica(group, replica, this.nodeIds)),
       timed,
       onRequest: (request) => {
         const answer = this.answer(request.group, request.replica, request.path, request.body);

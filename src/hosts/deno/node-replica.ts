@@ -185,7 +185,7 @@ export class NodeReplica implements ReplicaEndpoint {
         if (messages.length === 0) return;
       }
     }
-    this.received.batches++;
+    if (messages.length > 0) this.received.batches++; // not a wake's empty pass
     this.received.messages += messages.length;
     // A follower's pass sends nothing before the node's next sync but one (afterTurn), so while a
     // sync is in flight its input waits for that sync's end: one pass then for all that came. Not
@@ -199,6 +199,13 @@ export class NodeReplica implements ReplicaEndpoint {
     }
     this.runtime.receive(messages);
     this.schedule();
+  }
+
+  /** Leaves quiescence as a message would (a quiet leader heartbeats again; a quiet follower tells its leader, and its election timer runs); throws as receive does. */
+  wake(): void {
+    if (this.runtime === undefined || this.broken) return;
+    this.runtime.node.wake();
+    this.receive([]); // a driver pass: what waking sends leaves now, and the timers start from now (ReplicaRuntime.pump)
   }
 
   /** Runs the pass a follower put off while the node synced (receive); never throws, as deferWhileSyncing asks. */

@@ -59,6 +59,8 @@ export class ReplicaAdoption {
   private readonly options: ReplicaAdoptionOptions;
   /** When each adoption for messages (by `group/replica`) was last tried; one under way or tried within retryMs is not started again. */
   private readonly tried = new Map<string, number>();
+  /** The quiet followers (by `group/replica`) whose leader is being asked whether it still leads (peerConnected). */
+  private readonly confirming = new Set<string>();
 
   constructor(options: ReplicaAdoptionOptions) {
     this.options = options;
@@ -78,6 +80,50 @@ export class ReplicaAdoption {
       })
       .catch(() => undefined)
       .finally(() => this.tried.set(key, Date.now()));
+  }
+
+  /**
+   * Node `peer` connected (it started, maybe with an empty data directory, or came back): the
+   * groups that may have lost a replica there are woken. A quiet leader here with a replica there
+   * heartbeats again (wakeQuietLeader). A quiet follower here whose leader is there asks that
+   * leader whether it still leads, and is woken when it does not say so (it has no rows: lost
+   * with the data directory; it stepped down; it does not answer within unreachableWaitMs): its
+   * election timer runs, the followers elect a leader, and that leader's messages get the lost
+   * replica adopted. Without this, a quiet group whose leader was lost would trust it until its
+   * next request. A follower whose leader still leads is left quiet, so a node's reconnection does
+   * not cost its quiet groups an election. A pass that fails is caught per replica: this runs in a
+   * socket's listener, and the other groups go on.
+   */
+  peerConnected(peer: number, replicas: Iterable<NodeReplica>, nodeOf: (group: string, replica: number) => number): void {
+    for (const replica of replicas) {
+      try {
+        if (wakeQuietLeader(peer, replica, nodeOf)) continue;
+      } catch {
+        continue; // the pass was rolled back and the replica is being reopened
+      }
+      const brief = replica.runtime?.node.brief();
+      const identity = replica.identity;
+      if (brief === undefined || identity === undefined || brief.role !== "follower" || !brief.quiesced || brief.leader === 0) continue;
+      if (nodeOf(identity.group, brief.leader) === peer) this.confirmLeader(replica, identity.group, brief.leader, brief.term);
+    }
+  }
+
+  /** Asks quiet follower `replica`'s `leader` whether it still leads in `term`; wakes the follower unless it does (peerConnected). */
+  private confirmLeader(replica: NodeReplica, group: string, leader: number, term: number): void {
+    const key = `${group}/${replica.identity?.replica}`;
+    if (this.confirming.has(key)) return;
+    this.confirming.add(key);
+    this.ask(group, leader, unreachableWaitMs)
+      .then((answer) => {
+        const reply = (answer?.body ?? {}) as Partial<LeadershipReply>;
+        if (answer?.status === 200 && reply.kind === "ok" && reply.role === "leader" && reply.term === term) return;
+        const now = replica.runtime?.node.brief();
+        // Woken meanwhile (a message from its group), or it follows someone else now: nothing to do.
+        if (now === undefined || !now.quiesced || now.leader !== leader || now.term !== term) return;
+        replica.wake();
+      })
+      .catch(() => undefined) // a failed pass: the replica is being reopened
+      .finally(() => this.confirming.delete(key));
   }
 
   /**
@@ -151,34 +197,26 @@ export class ReplicaAdoption {
 }
 
 /**
- * Node `peer` connected (it started, maybe with an empty data directory, or came back): the quiet
- * groups led by `replicas` that have a replica there heartbeat again. A replica it lost is then
- * adopted and caught up now, not at its group's next request, which for an idle group may never
- * come: until then the group has one copy fewer than it seems to have. A group with nothing lost
- * goes quiet again after a round of heartbeats (as CockroachDB wakes its quiet ranges when a
- * node's liveness changes).
+ * A quiet group led here that has a replica on `peer` (which just connected) heartbeats again: a
+ * replica lost there is then adopted and caught up now, not at its group's next request, which for
+ * an idle group may never come (until then the group has one copy fewer than it seems to have). A
+ * group with nothing lost goes quiet again after a round of heartbeats (as CockroachDB wakes its
+ * quiet ranges when a node's liveness changes). Returns whether it was woken.
  */
-export function wakeQuietLeaders(peer: number, replicas: Iterable<NodeReplica>, nodeOf: (group: string, replica: number) => number): void {
-  for (const replica of replicas) {
-    const runtime = replica.runtime;
-    const group = replica.identity?.group;
-    if (runtime === undefined || group === undefined) continue;
-    const brief = runtime.node.brief();
-    if (brief.role !== "leader" || !brief.quiesced) continue;
-    const { voters, learners } = runtime.node.status().conf;
-    const there = voters.concat(learners).filter((id) => nodeOf(group, id) === peer);
-    if (there.length === 0) continue;
-    // Probed again: its progress says caught up, so the woken leader would go quiet at its first
-    // heartbeat, before a lost replica there was adopted; a probe keeps it awake until that replica answers.
-    for (const id of there) runtime.unreachable(id);
-    runtime.node.wake();
-    try {
-      runtime.receive([]); // a driver pass: its heartbeats leave now, and its timers start from now (ReplicaRuntime.pump)
-    } catch {
-      continue; // the pass was rolled back and the replica is being reopened; other groups go on (this runs in a socket's listener)
-    }
-    replica.schedule();
-  }
+function wakeQuietLeader(peer: number, replica: NodeReplica, nodeOf: (group: string, replica: number) => number): boolean {
+  const runtime = replica.runtime;
+  const group = replica.identity?.group;
+  if (runtime === undefined || group === undefined) return false;
+  const brief = runtime.node.brief();
+  if (brief.role !== "leader" || !brief.quiesced) return false;
+  const { voters, learners } = runtime.node.status().conf;
+  const there = voters.concat(learners).filter((id) => nodeOf(group, id) === peer);
+  if (there.length === 0) return false;
+  // Probed again: its progress says caught up, so the woken leader would go quiet at its first
+  // heartbeat, before a lost replica there was adopted; a probe keeps it awake until that replica answers.
+  for (const id of there) runtime.unreachable(id);
+  replica.wake();
+  return true;
 }
 
 function adopted(group: string, replica: number, fenceTerm: number): void {
