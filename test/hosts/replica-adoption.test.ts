@@ -5,7 +5,8 @@
  * members named only in another member's configuration asked too; a member that does not answer
  * holds the adoption back until it does. A bootstrap request founds the replica of a new group as
  * asked, adopts it when the group went past its bootstrap (leaving out a member that does not
- * answer), and is answered 503 when too few members answered to know. When a peer node connects,
+ * answer), and is answered 503 when too few members answered to know. An adopted replica's leader,
+ * and members that still follow its lost self, are woken (/internal/wake). When a peer node connects,
  * a quiet leader with a replica there is probed and woken, and a quiet follower whose leader is
  * there is woken unless that leader answers that it still leads.
  */
@@ -15,9 +16,9 @@ import type { NodeReplica } from "../../src/hosts/deno/node-replica.ts";
 import { ReplicaAdoption } from "../../src/hosts/deno/replica-adoption.ts";
 
 /** A member's /internal/leadership answer: term, last index, configuration. */
-const leadership = (term: number, lastIndex: number, members = [1, 2, 3]): ReplicaAnswer => ({
+const leadership = (term: number, lastIndex: number, members = [1, 2, 3], seen: { role: string; leader: number } = { role: "follower", leader: 0 }): ReplicaAnswer => ({
   status: 200,
-  body: { kind: "ok", role: "follower", term, leader: 0, transferee: 0, lastIndex, members, owns: { tenant: "acme" }, epoch: 3 },
+  body: { kind: "ok", ...seen, term, transferee: 0, lastIndex, members, owns: { tenant: "acme" }, epoch: 3 },
 });
 
 /** An adoption over members whose answers `answers` gives (undefined: the call never settles). */
@@ -25,8 +26,14 @@ function harness(answers: Map<number, ReplicaAnswer | undefined>) {
   const asked: number[] = [];
   const adopted: { replica: number; fenceTerm: number }[] = [];
   const identities: unknown[] = [];
+  /** The /internal/wake calls made once a replica was adopted: to whom, and for which lost replica. */
+  const woken: { member: number; lost: unknown }[] = [];
   const adoption = new ReplicaAdoption({
-    call: (_group, member, path) => {
+    call: (_group, member, path, body) => {
+      if (path === "/internal/wake") {
+        woken.push({ member, lost: (body as { lost: unknown }).lost });
+        return Promise.resolve({ status: 200, body: { ok: true } });
+      }
       expect(path).toBe("/internal/leadership");
       asked.push(member);
       const answer = answers.get(member);
@@ -34,7 +41,7 @@ function harness(answers: Map<number, ReplicaAnswer | undefined>) {
     },
     replicaAt: (_group, replica) => ({ adopt: (request: { owns: unknown; epoch: number }, fenceTerm: number) => (adopted.push({ replica, fenceTerm }), identities.push({ owns: request.owns, epoch: request.epoch }), true) }) as unknown as NodeReplica,
   });
-  return { adoption, asked, adopted, identities };
+  return { adoption, asked, adopted, identities, woken };
 }
 
 beforeEach(() => {
@@ -63,6 +70,18 @@ describe("ReplicaAdoption", () => {
     expect(new Set(asked)).toEqual(new Set([1, 3, 4])); // 3 and 4 only through member 1's configuration
     expect(adopted).toEqual([{ replica: 2, fenceTerm: 5 }]);
     expect(identities).toEqual([{ owns: { tenant: "acme" }, epoch: 3 }]); // the group's, as its members hold it
+  });
+
+  it("wakes, once the replica is adopted, the member that leads and those that still follow its lost self, and no other", async () => {
+    const led = { role: "leader", leader: 1 };
+    const { adoption, woken } = harness(new Map([[1, leadership(5, 7, [1, 2, 3, 4], led)], [3, leadership(5, 7, [1, 2, 3, 4], { role: "follower", leader: 1 })], [4, leadership(4, 7, [1, 2, 3, 4], { role: "follower", leader: 2 })]]));
+    adoption.request("g", 2, 1);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(woken).toEqual([{ member: 1, lost: 2 }, { member: 4, lost: 2 }]); // 4 still trusted replica 2, lost with its data, as leader of an older term
+    const { adoption: notAdopted, woken: none } = harness(new Map([[1, leadership(5, 1, [1, 2, 3], led)], [3, leadership(5, 1)]]));
+    notAdopted.request("g", 2, 1); // a group that never went past its bootstrap: nothing adopted, nobody woken
+    await vi.advanceTimersByTimeAsync(100);
+    expect(none).toEqual([]);
   });
 
   it("waits for a member that does not answer, and adopts once it does", async () => {

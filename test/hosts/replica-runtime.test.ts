@@ -3,7 +3,8 @@
  * linearizable, a follower redirects, a retried write is applied once, restart replays the log, and a
  * quiet group restarted from its quiet notes resumes its leader, counted as a resume, not an election;
  * a client at a replica that knows no leader starts an election at once, but not one at a candidate,
- * whose election goes on in its term.
+ * whose election goes on in its term. A replica adopted empty in a quiet group is caught up once
+ * its leader is woken for it (/internal/wake), and so is one whose quiet followers trusted it as leader.
  * Time is a counter the test advances; the network is a queue the test drains.
  */
 import { describe, expect, it } from "vitest";
@@ -13,6 +14,7 @@ import { MemoryKvStore } from "../../src/kv/memory-store.ts";
 import { KvStateMachine } from "../../src/kv/state-machine.ts";
 import type { Command } from "../../src/kv/command.ts";
 import type { Message } from "../../src/raft/types.ts";
+import { answerReplicaRequest, type ReplicaEndpoint } from "../../src/hosts/common/replica-requests.ts";
 
 /** A flush the test finishes by hand: whenDurable() returns `pending` until `finish()` is called. */
 function manualFlushes() {
@@ -36,9 +38,10 @@ function trio(options: { whenDurable?: () => Promise<void>; quietNotes?: boolean
   const queue: { to: number; messages: Message[] }[] = [];
   const runtimes = new Map<number, ReplicaRuntime>();
   const disks = new Map<number, { log: MemoryStorage; kv: MemoryKvStore }>();
-  const start = (id: number) => {
+  const start = (id: number, recovering = false) => {
     const disk = disks.get(id)!;
     const runtime = new ReplicaRuntime({
+      recovering,
       group: "g",
       id,
       logStore: disk.log,
@@ -86,7 +89,15 @@ function trio(options: { whenDurable?: () => Promise<void>; quietNotes?: boolean
   };
   /** Lets `ms` pass with no timer, as a host does for quiet replicas (no alarm). */
   const sleep = (ms: number) => void (now += ms);
-  return { runtimes, start, advance, settle, until, queue, sleep };
+  /** Replica `id` lost its disks and starts empty at `term`, recovering, as a Deno node adopts it (replica-adoption.ts). */
+  const adoptEmpty = (id: number, term: number) => {
+    const log = new MemoryStorage();
+    log.save({ hardState: { term, vote: 0, commit: 0 }, entries: [], snapshot: null });
+    disks.set(id, { log, kv: new MemoryKvStore() });
+    meta.delete(id);
+    return start(id, true);
+  };
+  return { runtimes, start, advance, settle, until, queue, sleep, adoptEmpty };
 }
 
 const put = (clientId: string, seq: number, key: string, value: string): Command => ({
@@ -95,6 +106,9 @@ const put = (clientId: string, seq: number, key: string, value: string): Command
   timeMs: 1_000_000,
   operation: { type: "put", key, value: new TextEncoder().encode(value) },
 });
+
+/** `runtime` as the replica protocol serves it (answerReplicaRequest), with no identity. */
+const endpoint = (runtime: ReplicaRuntime): ReplicaEndpoint => ({ identity: undefined, runtime, bootstrap: () => false, retire: () => undefined, schedule: () => undefined, traffic: () => ({}) });
 
 describe("replica runtime", () => {
   it("a write at the leader resolves with its applied result and a follower redirects", async () => {
@@ -218,6 +232,43 @@ describe("replica runtime", () => {
     follower.receive([]); // the pass
     expect(await until(written)).toMatchObject({ kind: "applied" });
     expect(follower.status().term).toBe(term);
+  });
+
+  it("a replica adopted empty in a quiet group is caught up once its leader is woken for it (/internal/wake), and stays empty without", async () => {
+    const { runtimes, advance, settle, until, adoptEmpty } = trio();
+    runtimes.get(1)!.campaign();
+    await settle();
+    for (let seq = 1; seq <= 3; seq++) await until(runtimes.get(1)!.write(put("c", seq, `k${seq}`, "v")));
+    await advance(2_000); // idle: the group goes quiet
+    const leader = runtimes.get(1)!;
+    expect(leader.status().quiesced).toBe(true);
+    const adopted = adoptEmpty(3, leader.status().term);
+    await advance(3_000);
+    expect(adopted.status()).toMatchObject({ applied: 0, recovering: true }); // the quiet leader's progress still says caught up
+    expect(await answerReplicaRequest(endpoint(runtimes.get(2)!), "/internal/wake", { lost: 3 })).toEqual({ status: 200, body: { ok: true, woken: false } }); // a follower of another leader
+    expect(await answerReplicaRequest(endpoint(leader), "/internal/wake", { lost: "3" })).toMatchObject({ status: 400 });
+    expect(await answerReplicaRequest(endpoint(leader), "/internal/wake", { lost: 3 })).toEqual({ status: 200, body: { ok: true, woken: true } });
+    await advance(3_000);
+    expect(adopted.status()).toMatchObject({ applied: leader.status().applied, recovering: false });
+    expect(leader.status().quiesced).toBe(true); // quiet again once the replica caught up
+  });
+
+  it("the quiet followers of a leader adopted empty elect another once woken for it (/internal/wake), which catches it up", async () => {
+    const { runtimes, advance, settle, until, adoptEmpty } = trio();
+    runtimes.get(3)!.campaign();
+    await settle();
+    await until(runtimes.get(3)!.write(put("c", 1, "k", "v")));
+    await advance(2_000); // idle: the group goes quiet, led by replica 3
+    const term = runtimes.get(3)!.status().term;
+    const adopted = adoptEmpty(3, term);
+    await advance(3_000);
+    expect([1, 2].map((id) => runtimes.get(id)!.status())).toMatchObject([{ leader: 3, quiesced: true }, { leader: 3, quiesced: true }]); // they trust the lost leader
+    expect(await answerReplicaRequest(endpoint(runtimes.get(1)!), "/internal/wake", { lost: 2 })).toEqual({ status: 200, body: { ok: true, woken: false } }); // not its leader
+    expect(await answerReplicaRequest(endpoint(runtimes.get(1)!), "/internal/wake", { lost: 3 })).toEqual({ status: 200, body: { ok: true, woken: true } });
+    await advance(5_000);
+    const leader = [1, 2].map((id) => runtimes.get(id)!).find((runtime) => runtime.status().role === "leader");
+    expect(leader?.status().term).toBeGreaterThan(term);
+    expect(adopted.status()).toMatchObject({ applied: leader!.status().applied, recovering: false });
   });
 
   it("an unanswerable write resolves as unknown at its deadline", async () => {

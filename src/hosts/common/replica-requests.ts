@@ -56,7 +56,7 @@ export interface ReplicaAnswer {
 export const replicaRequestPaths = [
   "/internal/bootstrap", "/internal/write", "/internal/get", "/internal/scan", "/internal/export", "/internal/median",
   "/internal/status", "/internal/campaign", "/internal/transfer", "/internal/retire", "/internal/membership",
-  "/internal/leadership", "/internal/ranges",
+  "/internal/leadership", "/internal/ranges", "/internal/wake",
 ] as const;
 
 const answer = (body: unknown, status = 200): ReplicaAnswer => ({ status, body });
@@ -139,6 +139,24 @@ export async function answerReplicaRequest(endpoint: ReplicaEndpoint, path: stri
       const members = [...new Set([...conf.voters, ...conf.votersOutgoing, ...conf.learners, ...conf.learnersNext])];
       const { owns, epoch } = endpoint.identity ?? { owns: { default: true } as const, epoch: 0 };
       return answer({ kind: "ok", role, term, leader, transferee: leadTransferee, lastIndex, members, owns, epoch } satisfies LeadershipReply);
+    }
+    case "/internal/wake": {
+      // Replica `lost` of this group came back empty and was adopted, recovering (a Deno node that
+      // lost its data directory: hosts/deno/replica-adoption.ts). A leader here probes it again,
+      // and wakes if quiet: its progress still says caught up, so it would go quiet (or stay so)
+      // with the replica empty. A quiet follower that still trusts the lost replica as its leader
+      // wakes: its election timer runs, and the group elects a leader that catches the replica up.
+      const runtime = endpoint.runtime;
+      if (runtime === undefined) return answer({ kind: "uninitialized" }, 503);
+      const lost = fields.lost;
+      if (typeof lost !== "number" || !Number.isInteger(lost) || lost <= 0) return answer({ kind: "badRequest" }, 400);
+      const brief = runtime.node.brief();
+      if (brief.role === "leader" && lost !== runtime.id) runtime.unreachable(lost);
+      else if (brief.role === "leader" || brief.leader !== lost) return answer({ ok: true, woken: false });
+      runtime.node.wake();
+      runtime.receive([]); // a driver pass: what waking sends leaves now, and the timers start from now
+      endpoint.schedule();
+      return answer({ ok: true, woken: true });
     }
     case "/internal/campaign":
       return admin(endpoint, (runtime) => runtime.campaign());

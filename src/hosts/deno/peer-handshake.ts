@@ -25,7 +25,7 @@ export const peerProtocolHeader = "x-edgeraft-peer-protocol";
  * answers) or the meaning of a replicated command changes (a new command type, say): what the
  * format bytes below do not show.
  */
-const peerCallsVersion = 2; // 2: /internal/leadership answers lastIndex, members, owns and epoch, which adoption needs (replica-adoption.ts)
+const peerCallsVersion = 3; // 2: /internal/leadership answers lastIndex, members, owns and epoch, which adoption needs (replica-adoption.ts); 3: /internal/wake
 /** What a node speaks to its peers: the node frame, Raft batch, command and snapshot format versions, and peerCallsVersion. */
 export const peerProtocol = [nodeFrameVersion, wireFormatVersion, compactCommandFormatVersion, snapshotFormatVersion, peerCallsVersion].join(".");
 /** A peer refused for its protocol is logged at most this often (it redials every second). */

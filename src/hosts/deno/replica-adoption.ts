@@ -46,12 +46,14 @@ export interface ReplicaAdoptionOptions {
   replicaAt(group: string, replica: number): NodeReplica;
 }
 
-/** What the other members of a group said: the highest term, whether any went past the bootstrap, how many answered, and the group's identity. */
+/** What the other members of a group said: the highest term, whether any went past the bootstrap, how many answered, the group's identity, and who to wake once the replica is adopted. */
 interface Survey {
   term: number;
   progressed: boolean;
   answered: number;
   identity: Pick<BootstrapRequest, "owns" | "epoch">;
+  /** Members that lead, or follow the replica being adopted (its lost self) as their leader: woken with /internal/wake once it is adopted. */
+  wake: number[];
 }
 
 /** The adoptions of one node. */
@@ -76,7 +78,7 @@ export class ReplicaAdoption {
         // A new group: its bootstrap request makes the replica (the messages wait for it; Raft resends).
         if (survey === undefined || !survey.progressed) return;
         // Its identity as the members hold it (what the group was created to own, its epoch); its locations are not used on Deno.
-        if (this.options.replicaAt(group, replica).adopt({ group, replica, locations: {}, ...survey.identity }, survey.term)) adopted(group, replica, survey.term);
+        if (this.options.replicaAt(group, replica).adopt({ group, replica, locations: {}, ...survey.identity }, survey.term)) this.adopted(group, replica, survey);
       })
       .catch(() => undefined)
       .finally(() => this.tried.set(key, Date.now()));
@@ -142,7 +144,7 @@ export class ReplicaAdoption {
     const others = voters.filter((id) => id !== replica).length;
     if (survey === undefined || survey.answered < Math.floor((others + 1) / 2)) return { status: 503, body: { kind: "uninitialized" } };
     if (!survey.progressed || !this.options.replicaAt(group, replica).adopt(request, survey.term)) return found(request);
-    adopted(group, replica, survey.term);
+    this.adopted(group, replica, survey);
     return { status: 200, body: { ok: true } };
   }
 
@@ -152,12 +154,12 @@ export class ReplicaAdoption {
    */
   private async survey(group: string, replica: number, known: readonly number[], patience: { waitMs: number; leaveOut: boolean }): Promise<Survey | undefined> {
     const asked = new Set<number>([replica]);
-    const survey: Survey = { term: 0, progressed: false, answered: 0, identity: { owns: { default: true }, epoch: 0 } };
+    const survey: Survey = { term: 0, progressed: false, answered: 0, identity: { owns: { default: true }, epoch: 0 }, wake: [] };
     for (let next = known.filter((id) => id !== replica); next.length > 0;) {
       for (const id of next) asked.add(id);
       const replies = await Promise.all(next.map((id) => this.ask(group, id, patience.waitMs)));
       const named: number[] = [];
-      for (const answer of replies) {
+      for (const [i, answer] of replies.entries()) {
         const reply = (answer?.body ?? {}) as Partial<Omit<LeadershipReply, "kind">> & { kind?: string };
         if (reply.kind === "uninitialized") {
           survey.answered++; // no rows there either: it knows no term
@@ -168,8 +170,9 @@ export class ReplicaAdoption {
           if (patience.leaveOut) continue;
           return undefined; // unreachable, or an answer that says nothing
         }
-        const { term, lastIndex, members, owns, epoch } = reply as LeadershipReply;
+        const { term, lastIndex, members, owns, epoch, role, leader } = reply as LeadershipReply;
         survey.answered++;
+        if (role === "leader" || leader === replica) survey.wake.push(next[i]!);
         survey.term = Math.max(survey.term, term);
         if (lastIndex > 1 && !survey.progressed && owns !== undefined) survey.identity = { owns, epoch: epoch ?? 0 };
         survey.progressed ||= lastIndex > 1;
@@ -194,6 +197,17 @@ export class ReplicaAdoption {
       once();
     });
   }
+
+  /** Replica `replica` of `group` was adopted: logged, and the members that lead, or still follow its lost self, are woken (/internal/wake). */
+  private adopted(group: string, replica: number, survey: Survey): void {
+    // Info, not a warning: a healthy new cluster adopts too, when a metadata replica's bootstrap
+    // arrives after the other two elected a leader; the amnesia case cannot be told apart here.
+    logEvent("info", "replicaAdopted", { group, replica, fenceTerm: survey.term, detail: "no rows here for a group that went past its bootstrap (a late bootstrap, a node down when the group was created, or a lost data directory): started empty, votes for nobody until a leader caught it up" });
+    // A leader that is quiet, or awake but idle, would otherwise leave the replica empty until the
+    // group's next write: its progress says the replica is caught up, and a leader that went quiet
+    // at the heartbeat that got the replica adopted sends nothing more.
+    for (const member of survey.wake) void this.options.call(group, member, "/internal/wake", { lost: replica }).catch(() => undefined);
+  }
 }
 
 /**
@@ -217,10 +231,4 @@ function wakeQuietLeader(peer: number, replica: NodeReplica, nodeOf: (group: str
   for (const id of there) runtime.unreachable(id);
   replica.wake();
   return true;
-}
-
-function adopted(group: string, replica: number, fenceTerm: number): void {
-  // Info, not a warning: a healthy new cluster adopts too, when a metadata replica's bootstrap
-  // arrives after the other two elected a leader; the amnesia case cannot be told apart here.
-  logEvent("info", "replicaAdopted", { group, replica, fenceTerm, detail: "no rows here for a group that went past its bootstrap (a late bootstrap, a node down when the group was created, or a lost data directory): started empty, votes for nobody until a leader caught it up" });
 }
