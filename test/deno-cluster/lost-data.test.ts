@@ -116,6 +116,10 @@ describe("a Deno node that lost its data directory", () => {
     const adoptedGroups = cluster.output(emptied).slice(logBefore).split("\n").flatMap((line) => (line.includes('"replicaAdopted"') ? [(JSON.parse(line) as { group: string }).group] : []));
     expect(new Set(adoptedGroups)).toEqual(new Set(["meta", ...groups, ...quietGroups]));
     await waitForCatchUp(cluster.urls[0]!, groups, headers);
+    // Woken for the loss, the quiet groups go quiet again once the adopted replicas caught up (nothing keeps an idle group awake).
+    for (const group of quietGroups) {
+      await expect.poll(async () => (await Promise.all([1, 2, 3].map((node) => quiesced(node, group)))).flat(), { timeout: 20_000, interval: 250 }).toEqual([1, 1, 1]);
+    }
 
     // The emptied node's replicas count now: without node 3, each group's quorum needs them.
     await cluster.kill(killedAfter);

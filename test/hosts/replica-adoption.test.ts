@@ -21,8 +21,8 @@ const leadership = (term: number, lastIndex: number, members = [1, 2, 3], seen: 
   body: { kind: "ok", ...seen, term, transferee: 0, lastIndex, members, owns: { tenant: "acme" }, epoch: 3 },
 });
 
-/** An adoption over members whose answers `answers` gives (undefined: the call never settles). */
-function harness(answers: Map<number, ReplicaAnswer | undefined>) {
+/** An adoption over members whose answers `answers` gives (undefined: the call never settles), on a node that has the replicas `here`. */
+function harness(answers: Map<number, ReplicaAnswer | undefined>, here: NodeReplica[] = []) {
   const asked: number[] = [];
   const adopted: { replica: number; fenceTerm: number }[] = [];
   const identities: unknown[] = [];
@@ -39,6 +39,7 @@ function harness(answers: Map<number, ReplicaAnswer | undefined>) {
       const answer = answers.get(member);
       return answer === undefined ? new Promise(() => undefined) : Promise.resolve(answer);
     },
+    replicaHere: (group, replica) => here.find((candidate) => candidate.identity?.group === group && candidate.identity.replica === replica),
     replicaAt: (_group, replica) => ({ adopt: (request: { owns: unknown; epoch: number }, fenceTerm: number) => (adopted.push({ replica, fenceTerm }), identities.push({ owns: request.owns, epoch: request.epoch }), true) }) as unknown as NodeReplica,
   });
   return { adoption, asked, adopted, identities, woken };
@@ -145,6 +146,11 @@ describe("ReplicaAdoption at a bootstrap request", () => {
 
 describe("ReplicaAdoption when a peer node connects", () => {
   /** A replica of group `g` here (`role`, quiet or not, believing in `leader` at term 4), placed by `nodeOf` below; records wakes and probes. */
+  /** The replicas the node has now (what replicaHere finds); each test's start with none. */
+  let here: NodeReplica[] = [];
+  beforeEach(() => {
+    here = [];
+  });
   function replicaHere(id: number, role: "leader" | "follower", leader: number, quiesced = true) {
     const events: string[] = [];
     const brief = { role, leader, term: 4, quiesced };
@@ -159,13 +165,14 @@ describe("ReplicaAdoption when a peer node connects", () => {
         brief.quiesced = false;
       },
     } as unknown as NodeReplica;
+    here.push(replica);
     return { replica, events, brief };
   }
   /** Replica n of group g lives on node n. */
   const nodeOf = (_group: string, replica: number) => replica;
 
   it("probes and wakes a quiet leader's replica on that node, and leaves an awake leader alone", () => {
-    const { adoption, asked } = harness(new Map());
+    const { adoption, asked } = harness(new Map(), here);
     const quiet = replicaHere(1, "leader", 1);
     const awake = replicaHere(1, "leader", 1, false);
     adoption.peerConnected(2, [quiet.replica, awake.replica], nodeOf);
@@ -175,7 +182,7 @@ describe("ReplicaAdoption when a peer node connects", () => {
   });
 
   it("wakes a quiet follower whose leader on that node has no rows (lost with its data directory)", async () => {
-    const { adoption, asked } = harness(new Map([[2, { status: 200, body: { kind: "uninitialized" } }]]));
+    const { adoption, asked } = harness(new Map([[2, { status: 200, body: { kind: "uninitialized" } }]]), here);
     const follower = replicaHere(1, "follower", 2);
     adoption.peerConnected(2, [follower.replica], nodeOf);
     await vi.advanceTimersByTimeAsync(10);
@@ -185,7 +192,7 @@ describe("ReplicaAdoption when a peer node connects", () => {
 
   it("leaves a quiet follower whose leader there still leads in its term quiet, and wakes one whose leader stepped down or does not answer", async () => {
     const stillLeads = { status: 200, body: { kind: "ok", role: "leader", term: 4, leader: 2, transferee: 0, lastIndex: 9, members: [1, 2, 3] } };
-    const { adoption } = harness(new Map([[2, stillLeads], [3, undefined]]));
+    const { adoption } = harness(new Map([[2, stillLeads], [3, undefined]]), here);
     const trusting = replicaHere(1, "follower", 2);
     const unanswered = replicaHere(2, "follower", 3);
     adoption.peerConnected(2, [trusting.replica], nodeOf);
@@ -195,7 +202,8 @@ describe("ReplicaAdoption when a peer node connects", () => {
     await vi.advanceTimersByTimeAsync(2_000); // past the 5 s an unanswered leader is given
     expect([trusting.events, unanswered.events]).toEqual([[], ["wake"]]);
 
-    const { adoption: another } = harness(new Map([[2, { ...stillLeads, body: { ...stillLeads.body, term: 5 } }]]));
+    here.length = 0; // another node, with a follower of its own
+    const { adoption: another } = harness(new Map([[2, { ...stillLeads, body: { ...stillLeads.body, term: 5 } }]]), here);
     const outdated = replicaHere(1, "follower", 2);
     another.peerConnected(2, [outdated.replica], nodeOf);
     await vi.advanceTimersByTimeAsync(10);
@@ -203,7 +211,7 @@ describe("ReplicaAdoption when a peer node connects", () => {
   });
 
   it("does not ask about a follower whose leader is on another node, or one that is awake or was woken meanwhile", async () => {
-    const { adoption, asked } = harness(new Map([[2, { status: 200, body: { kind: "uninitialized" } }]]));
+    const { adoption, asked } = harness(new Map([[2, { status: 200, body: { kind: "uninitialized" } }]]), here);
     const elsewhere = replicaHere(1, "follower", 3);
     const awake = replicaHere(1, "follower", 2, false);
     const wokenMeanwhile = replicaHere(3, "follower", 2);
@@ -212,5 +220,15 @@ describe("ReplicaAdoption when a peer node connects", () => {
     await vi.advanceTimersByTimeAsync(10);
     expect(asked).toEqual([2]);
     expect([elsewhere.events, awake.events, wokenMeanwhile.events]).toEqual([[], [], []]);
+  });
+
+  it("wakes the replica the node has when the answer comes, not one it reopened meanwhile", async () => {
+    const { adoption } = harness(new Map([[2, { status: 200, body: { kind: "uninitialized" } }]]), here);
+    const before = replicaHere(1, "follower", 2);
+    adoption.peerConnected(2, [before.replica], nodeOf);
+    here.length = 0; // a failed pass: the node reopened it, from its quiet note
+    const reopened = replicaHere(1, "follower", 2);
+    await vi.advanceTimersByTimeAsync(10);
+    expect([before.events, reopened.events]).toEqual([[], ["wake"]]);
   });
 });

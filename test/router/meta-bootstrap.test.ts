@@ -108,4 +108,10 @@ describe("the metadata group's bootstrap", () => {
     await microtasks();
     expect(asked.sort()).toEqual([1, 2, 3]);
   });
+
+  it("does not ask again while two of three refused for good: no majority can answer", async () => {
+    const { meta, asked } = harness(new Set(), new Set([2, 3]));
+    await meta.ensureBootstrapped(); // settles with no timer advanced
+    expect(asked.sort()).toEqual([1, 2, 3]);
+  });
 });

@@ -90,7 +90,7 @@ export class ClusterNode {
   private tickRuns = 0;
   private balancer: ReturnType<typeof setInterval> | undefined;
   private readonly sweeps: NodeSweeps;
-  private readonly adoption = new ReplicaAdoption({ call: (...args) => this.call(...args), replicaAt: (group, replica) => this.replicas.get(keyOf(group, replica)) ?? this.create(group, replica) });
+  private readonly adoption = new ReplicaAdoption({ call: (...args) => this.call(...args), replicaHere: (group, replica) => this.replicas.get(keyOf(group, replica)), replicaAt: (group, replica) => this.replicas.get(keyOf(group, replica)) ?? this.create(group, replica) });
   private readonly cluster: ClusterClient;
   /** The metadata group's balancer (automatic splits and merges), made when a replica here leads the metadata group and a report arrives. */
   private splitBalancer: Balancer | undefined;

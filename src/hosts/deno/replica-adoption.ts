@@ -31,10 +31,12 @@ const retryMs = 1_000;
 /**
  * How long a member is asked before it counts as unreachable, and how often it is asked again
  * meanwhile (the first answer to any of the calls counts): a node just started lacks connections,
- * in one direction or both, so a call may be refused or its answer lost; a busy node answers late.
+ * in one direction or both, so a call may be refused (asked again after askAgainMs) or its answer
+ * lost (asked again after askPendingAgainMs while the call waits); a busy node answers late.
  */
 const unreachableWaitMs = 5_000;
 const askAgainMs = 300;
+const askPendingAgainMs = 1_000;
 /** How long a bootstrap request waits for a member's answer before leaving it out, in milliseconds. */
 const bootstrapAskWaitMs = 1_000;
 
@@ -44,6 +46,8 @@ export interface ReplicaAdoptionOptions {
   call(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer>;
   /** The replica here: the one the node has (it may have been made meanwhile), or a new one without rows. */
   replicaAt(group: string, replica: number): NodeReplica;
+  /** The replica the node has now, if any (one reopened after a failed pass is a new object). */
+  replicaHere(group: string, replica: number): NodeReplica | undefined;
 }
 
 /** What the other members of a group said: the highest term, whether any went past the bootstrap, how many answered, the group's identity, and who to wake once the replica is adopted. */
@@ -106,23 +110,24 @@ export class ReplicaAdoption {
       const brief = replica.runtime?.node.brief();
       const identity = replica.identity;
       if (brief === undefined || identity === undefined || brief.role !== "follower" || !brief.quiesced || brief.leader === 0) continue;
-      if (nodeOf(identity.group, brief.leader) === peer) this.confirmLeader(replica, identity.group, brief.leader, brief.term);
+      if (nodeOf(identity.group, brief.leader) === peer) this.confirmLeader(identity.group, identity.replica, brief.leader, brief.term);
     }
   }
 
-  /** Asks quiet follower `replica`'s `leader` whether it still leads in `term`; wakes the follower unless it does (peerConnected). */
-  private confirmLeader(replica: NodeReplica, group: string, leader: number, term: number): void {
-    const key = `${group}/${replica.identity?.replica}`;
+  /** Asks quiet follower `id`'s `leader` whether it still leads in `term`; wakes the follower unless it does (peerConnected). */
+  private confirmLeader(group: string, id: number, leader: number, term: number): void {
+    const key = `${group}/${id}`;
     if (this.confirming.has(key)) return;
     this.confirming.add(key);
     this.ask(group, leader, unreachableWaitMs)
       .then((answer) => {
         const reply = (answer?.body ?? {}) as Partial<LeadershipReply>;
         if (answer?.status === 200 && reply.kind === "ok" && reply.role === "leader" && reply.term === term) return;
-        const now = replica.runtime?.node.brief();
+        const replica = this.options.replicaHere(group, id); // looked up again: it may have been reopened meanwhile
+        const now = replica?.runtime?.node.brief();
         // Woken meanwhile (a message from its group), or it follows someone else now: nothing to do.
         if (now === undefined || !now.quiesced || now.leader !== leader || now.term !== term) return;
-        replica.wake();
+        replica!.wake();
       })
       .catch(() => undefined) // a failed pass: the replica is being reopened
       .finally(() => this.confirming.delete(key));
@@ -191,8 +196,14 @@ export class ReplicaAdoption {
         clearTimeout(giveUp);
         resolve(answer); // later calls find it settled
       };
-      const once = () => void this.options.call(group, member, "/internal/leadership", {}).then(finish, () => undefined);
-      const again = setInterval(once, askAgainMs);
+      let failed = false;
+      let sentMs = 0;
+      const once = () => {
+        [failed, sentMs] = [false, Date.now()];
+        void this.options.call(group, member, "/internal/leadership", {}).then(finish, () => (failed = true));
+      };
+      // Again soon after a call failed (refused: no connection yet); while one waits, only now and then (its answer may have been lost).
+      const again = setInterval(() => failed || Date.now() - sentMs >= askPendingAgainMs ? once() : undefined, askAgainMs);
       const giveUp = setTimeout(() => finish(undefined), waitMs);
       once();
     });

@@ -12,7 +12,7 @@ import type { BatchStep } from "../../kv/command.ts";
 import type { ClusterError } from "../cluster.ts";
 import { metaGroup, type GroupDescriptor } from "./directory.ts";
 import { applyError, type GroupIo } from "./group-io.ts";
-import type { ReplicaCaller } from "./replica-caller.ts";
+import { withDeadline, type ReplicaCaller } from "./replica-caller.ts";
 import { settleSignal, wakeOrPoll } from "./wake.ts";
 
 /** A group as the metadata group records it. */
@@ -58,7 +58,7 @@ const firstElectionPollMs = 10;
 const bootstrapWaitMs = 15_000;
 /** How often, at most, the metadata replicas whose bootstrap went unanswered are asked again, in milliseconds. */
 const askAgainMs = 1_000;
-/** How long a bootstrap that has not reached a majority asks the replicas that did not answer again (backing off from the first delay to askAgainMs) before its callers go on, in milliseconds. */
+/** How long after its start a bootstrap that has not reached a majority asks the replicas that did not answer again (backing off from the first delay to askAgainMs) before its callers go on, in milliseconds. */
 const bootstrapRetryMs = 3_000;
 const bootstrapRetryFirstMs = 50;
 
@@ -115,19 +115,25 @@ export class Metadata {
         // the ones not answered are asked again for a while: a node's first request can come
         // before its connections to its peers are up (every call to them fails at once), and
         // this request would then spend its whole wait on a group that has no leader to elect.
-        for (let round = 0, startedMs = Date.now(); ; round++) {
-          const answers = await this.bootstrapReplicas(voters.filter((replica) => !founded.includes(replica) && !refused.includes(replica)));
+        const deadlineMs = Date.now() + bootstrapRetryMs;
+        for (let round = 0; ; round++) {
+          const asked = voters.filter((replica) => !founded.includes(replica) && !refused.includes(replica));
+          // The first round is waited for as before (a caller takes over a run stuck for bootstrapWaitMs); the rounds after it only until the deadline.
+          const answers = round === 0 ? await this.bootstrapReplicas(asked) : await withDeadline(deadlineMs, () => this.bootstrapReplicas(asked)).catch(() => undefined);
+          if (answers === undefined) return;
           founded.push(...answers.founded);
           refused.push(...answers.refused);
           if (founded.length * 2 > voters.length) break;
-          if (Date.now() - startedMs >= bootstrapRetryMs || founded.length + refused.length === voters.length) return;
-          await new Promise((resolve) => setTimeout(resolve, Math.min(bootstrapRetryFirstMs * 2 ** round, askAgainMs)));
+          const waitMs = Math.min(bootstrapRetryFirstMs * 2 ** round, askAgainMs, deadlineMs - Date.now());
+          if (waitMs <= 0 || (voters.length - refused.length) * 2 <= voters.length) return; // out of time, or too many refused for a majority
+          await new Promise((resolve) => setTimeout(resolve, waitMs));
         }
         this.unanswered = voters.filter((replica) => !founded.includes(replica) && !refused.includes(replica));
         this.askAgainAfter = Date.now() + askAgainMs;
         this.bootstrap = "done";
       } finally {
-        if (this.bootstrap !== "done") this.bootstrap = "not started";
+        // Not a run that took over from this one meanwhile (this one looked stuck), nor one done.
+        if (this.bootstrap === signal.settled) this.bootstrap = "not started";
         signal.wake();
       }
     }

@@ -208,7 +208,7 @@ export class ReplicaCaller {
 }
 
 /** Runs `work`, or throws once `deadline` (epoch milliseconds) passes without its result. */
-async function withDeadline<T>(deadline: number, work: () => Promise<T>): Promise<T> {
+export async function withDeadline<T>(deadline: number, work: () => Promise<T>): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error("no answer before the deadline")), Math.max(0, deadline - Date.now()));
