@@ -305,9 +305,7 @@ function handleAppendResponse(raft: Raft, m: Message, progress: Progress): void 
   } else if (progress.state === "replicate") progress.inflights.freeLE(m.index);
   maybeCommit(raft);
   sendAppends(raft, m.from, progress);
-  if (m.from === raft.leadTransferee && progress.match === raft.log.lastIndex()) {
-    raft.send(m.from, message("timeoutNow", {}));
-  }
+  if (m.from === raft.leadTransferee && progress.match === raft.log.lastIndex()) sendTimeoutNow(raft, m.from);
 }
 
 function handleHeartbeatResponse(raft: Raft, m: Message, progress: Progress): void {
@@ -360,8 +358,18 @@ function handleTransferLeader(raft: Raft, target: NodeId): void {
   raft.transferStarted = true;
   raft.electionElapsed = 0; // the transfer is abandoned after one election timeout
   raft.heartbeatAckTicks.clear(); // no lease reads while another replica may be taking over
-  if (progress.match === raft.log.lastIndex()) raft.send(target, message("timeoutNow", {}));
+  if (progress.match === raft.log.lastIndex()) sendTimeoutNow(raft, target);
   else sendAppends(raft, target, progress);
+}
+
+/**
+ * Tells a transfer's target, whose log matches ours to our last index, to campaign now. It carries
+ * that index and its term: a target still recovering a lost log (RaftConfig.recovering) learns from
+ * them that it holds our whole log, so every committed entry, and campaigns, instead of ignoring the
+ * transfer, which then held proposals back for an election timeout.
+ */
+function sendTimeoutNow(raft: Raft, target: NodeId): void {
+  raft.send(target, message("timeoutNow", { index: raft.log.lastIndex(), logTerm: raft.log.lastTerm() }));
 }
 
 /** Bytes of `entries` for the uncommitted-bytes budget (the budget counts payloads only). */

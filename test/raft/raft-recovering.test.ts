@@ -4,11 +4,13 @@
  * holds what its lost copy may have helped commit, so a candidate lacking a committed entry cannot
  * win with its vote (the same scenario with a plain empty restart elects such a leader: the
  * control); a leader that counted the lost copy replicates to it again from where its log ends;
- * and once whole it votes and counts as before.
+ * once whole it votes and counts as before; and it takes a leadership transfer once it holds the
+ * leader's whole log.
  */
 import { describe, expect, it } from "vitest";
 import { TestCluster } from "../support/cluster.ts";
-import { MemoryStorage } from "../../src/raft/storage.ts";
+import { MemoryStorage, bootstrapWrite, emptyConfState } from "../../src/raft/storage.ts";
+import { decodeConfChange } from "../../src/raft/confchange.ts";
 import { RawNode } from "../../src/raft/raw-node.ts";
 import { message } from "../../src/raft/raft.ts";
 import { createRng } from "../../src/shared/rng.ts";
@@ -52,6 +54,23 @@ function lostCopyOfCommittedEntry(recovering: boolean): { cluster: TestCluster; 
   cluster.tick(60);
   return { cluster, disk1 };
 }
+
+/** Replica 2 restarted empty at term 3, recovering; `sent` persists its Ready and returns the messages in it. */
+function recoveringReplica(): { node: RawNode; sent: () => Message[] } {
+  const storage = new MemoryStorage();
+  storage.save({ hardState: { term: 3, vote: 0, commit: 0 }, entries: [], snapshot: null });
+  const node = new RawNode({ id: 2, electionTicks: 10, heartbeatTicks: 1, rng: createRng(7), recovering: true }, storage);
+  const sent = (): Message[] => {
+    const ready = node.ready();
+    storage.save({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
+    node.advance();
+    return ready.messages;
+  };
+  return { node, sent };
+}
+
+/** A normal entry at `index` of `term`. */
+const entry = (index: number, term: number): Entry => ({ index, term, type: "normal", data: bytes(`e${index}`) });
 
 describe("a replica that lost its disk", () => {
   it("votes for nobody while recovering, so a candidate lacking a committed entry is not elected; a plain empty restart elects it", () => {
@@ -104,16 +123,7 @@ describe("a replica that lost its disk", () => {
   });
 
   it("is whole only once an append carries a commit index it holds at an entry of the leader's term, and votes for nobody before", () => {
-    const storage = new MemoryStorage();
-    storage.save({ hardState: { term: 3, vote: 0, commit: 0 }, entries: [], snapshot: null });
-    const node = new RawNode({ id: 2, electionTicks: 10, heartbeatTicks: 1, rng: createRng(7), recovering: true }, storage);
-    const entry = (index: number, term: number): Entry => ({ index, term, type: "normal", data: bytes(`e${index}`) });
-    const sent = (): Message[] => {
-      const ready = node.ready();
-      storage.save({ hardState: ready.hardState, entries: ready.entries, snapshot: ready.snapshot });
-      node.advance();
-      return ready.messages;
-    };
+    const { node, sent } = recoveringReplica();
     // Entries of terms 1 to 3 from the leader of term 3, committed up to an entry of term 2: not whole.
     node.step(message("app", { from: 1, to: 2, term: 3, index: 0, logTerm: 0, entries: [entry(1, 1), entry(2, 2), entry(3, 3)], commit: 2 }));
     sent();
@@ -130,5 +140,23 @@ describe("a replica that lost its disk", () => {
     sent();
     expect(node.status()).toMatchObject({ recovering: false, commit: 4 });
     expect(node.recovering()).toBe(false);
+  });
+
+  it("takes a leadership transfer once it holds the leader's whole log, whatever the commit index says, and ignores one while it does not", () => {
+    const { node, sent } = recoveringReplica();
+    const founding = bootstrapWrite({ ...emptyConfState(), voters: [1, 2, 3] }).entries[0]!; // the group's configuration, at index 1
+    node.step(message("app", { from: 1, to: 2, term: 3, index: 0, logTerm: 0, entries: [founding, entry(2, 2), entry(3, 3)], commit: 2 }));
+    sent();
+    node.applyConfChange(decodeConfChange(founding.data)!); // applied, as a host applies a committed configuration entry
+    expect(node.status()).toMatchObject({ recovering: true, lastIndex: 3, conf: { voters: [1, 2, 3] } }); // committed only up to an entry of term 2
+    // A transfer from a leader whose log goes further (or differs at its end): not whole, no campaign.
+    node.step(message("timeoutNow", { from: 1, to: 2, term: 3, index: 4, logTerm: 3 }));
+    node.step(message("timeoutNow", { from: 1, to: 2, term: 3, index: 3, logTerm: 2 }));
+    expect(sent().filter((m) => m.type === "vote")).toEqual([]);
+    expect(node.status()).toMatchObject({ recovering: true, role: "follower" });
+    // The leader's log ends at our last entry: whole, and it campaigns at once for the transfer.
+    node.step(message("timeoutNow", { from: 1, to: 2, term: 3, index: 3, logTerm: 3 }));
+    expect(sent().filter((m) => m.type === "vote").map((m) => ({ to: m.to, term: m.term, transfer: m.transfer }))).toEqual([{ to: 1, term: 4, transfer: true }, { to: 3, term: 4, transfer: true }]);
+    expect(node.status()).toMatchObject({ recovering: false, role: "candidate", term: 4 });
   });
 });
