@@ -22,11 +22,12 @@ export function stepFollower(raft: Raft, m: Message): void {
       handleFromLeader(raft, m);
       return;
     case "timeoutNow":
-      // The leader's whole log, to its last index m.index, is ours when we hold its entry there (Log
-      // Matching), and it holds every committed entry (Leader Completeness): a replica recovering a
-      // lost log is whole, whatever the leader's commit index says (an append's rule needs one at
-      // an entry of the leader's term only because it vouches for a prefix of that log).
-      if (raft.recovering && m.index > 0 && raft.log.term(m.index) === m.logTerm) raft.recovering = false;
+      // The leader's whole log, to its last index m.index (an entry of its term: its first entry
+      // as leader is one), is ours when we hold its entry there (Log Matching), and it holds every
+      // committed entry (Leader Completeness); sent after the loss (nothing sent before it is still
+      // in flight, as for appends), it covers what the lost copy acknowledged. So a replica
+      // recovering a lost log is whole, whatever the leader's commit index says.
+      if (raft.recovering && m.index > 0 && m.logTerm === raft.term && raft.log.term(m.index) === m.logTerm) raft.recovering = false;
       hup(raft, true); // leadership transfer: campaign at once, without a pre-vote (thesis 3.10)
       return;
     case "readIndexResp":
