@@ -1,11 +1,12 @@
 /**
  * Proves the `edgeraft groups replicas` commands end to end: spawned as a process against the
  * suite's server (wrangler dev, or the Deno cluster), `add` adds replica 4 to a new group, `rm` removes it again, and a remove
- * below three replicas prints the server's tooFewReplicas refusal and exits 2 (a refused request).
+ * below three replicas prints the server's tooFewReplicas refusal and exits 2 (a refused request). On the
+ * 3-node Deno cluster, where every node holds one of the group's replicas, `add` prints tooManyReplicas.
  */
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { baseUrl, callJson } from "./client.ts";
 import { e2eAdminToken } from "./wrangler.ts";
 
@@ -29,6 +30,16 @@ describe("edgeraft groups replicas", () => {
     const founders = group.body.replicas.map((replica) => `${replica.id}@${replica.location}`).join(" ");
     expect(founders).toMatch(/^1@\S+ 2@\S+ 3@\S+$/);
     const added = await cli(["groups", "replicas", "add", "cli-replicas", "--location", "weur"]);
+    if (inject("denoNodeUrls") !== undefined) {
+      // A 3-node Deno cluster holds one replica of the group on every node already: a fourth would
+      // share a node with another (test/deno-cluster/replica-placement.test.ts adds one on 4 nodes).
+      expect(added.code).toBe(2);
+      expect(added.stderr).toContain("tooManyReplicas");
+      expect(added.stderr).toContain("every node of the cluster (3) already holds a replica of group cli-replicas");
+      const refused = await cli(["groups", "replicas", "rm", "cli-replicas", "1"]);
+      expect([refused.code, refused.stderr.includes("tooFewReplicas")]).toEqual([2, true]);
+      return;
+    }
     expect(added.code, added.stderr).toBe(0);
     expect(added.stdout).toContain(`added replica 4 to cli-replicas: replicas ${founders} 4@weur`);
     const removed = await cli(["groups", "replicas", "rm", "cli-replicas", "4", "--json"]);

@@ -1,7 +1,9 @@
 /**
  * Proves the Deno host's name-only placement and command line: a group's replicas land on
  * distinct nodes whatever the order the node ids are given in, the first replicas (first leaders)
- * of many groups spread evenly over the nodes, and the node's arguments are checked with clear
+ * of many groups spread evenly over the nodes, a replica added or replacing another gets an id
+ * that puts it on a node holding none of the group's staying replicas (or is refused when every
+ * node holds one), the leader handed back to is the voter on replica 1's node, and the node's arguments are checked with clear
  * errors (a missing secret, a node list without this node, a malformed entry); the balance
  * thresholds come from the environment; the cluster scripts and `deno task node` start a node
  * with the same V8 flags.
@@ -9,7 +11,7 @@
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { nodeOfReplica } from "../../src/hosts/deno/placement.ts";
+import { nodeOfReplica, preferredLeaderOf, replicaIdOnFreeNode } from "../../src/hosts/deno/placement.ts";
 import { defaultSyncDelay, nodeCommandLine, nodeV8Flags, parseNodeArguments } from "../../src/hosts/deno/arguments.ts";
 import { defaultBalanceThresholds } from "../../src/multiraft/balance.ts";
 
@@ -30,6 +32,61 @@ describe("Deno placement", () => {
     }
     expect([...counts.keys()].sort()).toEqual([1, 2, 3]);
     for (const count of counts.values()) expect(Math.abs(count - 1_000)).toBeLessThan(100);
+  });
+});
+
+describe("Deno placement of added replicas", () => {
+  const nodesOf = (group: string, ids: readonly number[], nodeIds: readonly number[]) => ids.map((id) => nodeOfReplica(group, id, nodeIds));
+  const cluster = fc.constantFrom([1, 2, 3], [1, 2, 3, 4], [1, 2, 3, 4, 5], [2, 5, 9, 11]);
+
+  it("adds on a node holding no replica of the group, with an unused id, and refuses when every node holds one", () => {
+    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 40 }), cluster, (group, nodeIds) => {
+      let replicas = [1, 2, 3];
+      let idFrom = 4;
+      for (let added = 3; added < nodeIds.length; added++) {
+        const placed = replicaIdOnFreeNode({ group, replicas, idFrom }, nodeIds);
+        if (!placed.ok) throw new Error(placed.detail);
+        expect(placed.id).toBeGreaterThanOrEqual(idFrom);
+        expect(placed.id).toBeLessThan(idFrom + nodeIds.length);
+        replicas = [...replicas, placed.id];
+        idFrom = placed.id + 1;
+        expect(new Set(nodesOf(group, replicas, nodeIds)).size).toBe(replicas.length);
+      }
+      expect(replicaIdOnFreeNode({ group, replicas, idFrom }, nodeIds)).toEqual({ ok: false, detail: `every node of the cluster (${nodeIds.length}) already holds a replica of group ${group}; a group has at most one replica per node` });
+    }));
+  });
+
+  it("replaces on a node holding none of the staying replicas, other than the leaving one's when there is such a node", () => {
+    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 40 }), cluster, fc.integer({ min: 1, max: 3 }), (group, nodeIds, leaving) => {
+      const replicas = [1, 2, 3];
+      const placed = replicaIdOnFreeNode({ group, replicas, leaving, idFrom: 4 }, nodeIds);
+      if (!placed.ok) throw new Error(placed.detail);
+      const staying = replicas.filter((id) => id !== leaving);
+      const nodes = nodesOf(group, [...staying, placed.id], nodeIds);
+      expect(new Set(nodes).size).toBe(3);
+      const leavingNode = nodeOfReplica(group, leaving, nodeIds);
+      expect(nodes[2] === leavingNode).toBe(nodeIds.length === 3); // with a fourth node, the new replica goes there, not beside the leaving one
+    }));
+  });
+
+  it("keeps the count when a smaller cluster already doubles a group up, and never refuses a replace", () => {
+    // Two nodes: replicas 1 and 3 share a node. Replacing 2 puts the new one on 2's node again.
+    const group = "small";
+    const placed = replicaIdOnFreeNode({ group, replicas: [1, 2, 3], leaving: 2, idFrom: 4 }, [1, 2]);
+    expect(placed.ok && nodeOfReplica(group, placed.id, [1, 2])).toBe(nodeOfReplica(group, 2, [1, 2]));
+    expect(replicaIdOnFreeNode({ group, replicas: [1, 2, 3], idFrom: 4 }, [1, 2]).ok).toBe(false);
+    expect(replicaIdOnFreeNode({ group, replicas: [1, 2, 3], leaving: 1, idFrom: 4 }, [7]).ok).toBe(true);
+  });
+
+  it("hands leadership back to replica 1, or to the voter that replaced it on its node", () => {
+    const nodeIds = [1, 2, 3];
+    for (let i = 0; i < 50; i++) {
+      const group = `tenant-${i}`;
+      expect(preferredLeaderOf(group, [1, 2, 3], nodeIds)).toBe(1);
+      expect(preferredLeaderOf(group, [2, 3, 4], nodeIds)).toBe(4); // 4 replaced 1 on its node
+      expect(preferredLeaderOf(group, [2, 3, 5], [1, 2, 3, 4])).toBe(nodeOfReplica(group, 5, [1, 2, 3, 4]) === nodeOfReplica(group, 1, [1, 2, 3, 4]) ? 5 : undefined);
+    }
+    expect(preferredLeaderOf("g", [2, 3], nodeIds)).toBeUndefined();
   });
 });
 

@@ -31,7 +31,7 @@ import { defaultSyncDelay, type ClusterNodeOptions } from "./arguments.ts";
 export type { ClusterNodeOptions } from "./arguments.ts";
 import { NodeTransport, peerPath, type NodeAddress } from "./node-transport.ts";
 import { peerProtocol, secretMatches } from "./peer-handshake.ts";
-import { nodeOfReplica } from "./placement.ts";
+import { nodeOfReplica, preferredLeaderOf, replicaIdOnFreeNode } from "./placement.ts";
 import { NodeTimings, type NodeStage } from "./node-timings.ts";
 import { ReplicaAdoption } from "./replica-adoption.ts";
 
@@ -39,8 +39,6 @@ import { ReplicaAdoption } from "./replica-adoption.ts";
 const callDeadlineSweepMs = 250;
 /** How often a node looks for groups it leads that should be led by their replica 1, in milliseconds. */
 const leaderBalanceMs = 3_000;
-/** The replica placement puts first (placement.ts); it campaigns first when a group is created. */
-const preferredLeader = 1;
 /**
  * How long a replica that won an election leads before its node hands leadership back to replica
  * 1, in milliseconds: spread is no emergency, and an operator's transfer asked for soon after an
@@ -132,7 +130,7 @@ export class ClusterNode {
         return request.path === "/internal/write" ? this.inFlight(answer) : answer;
       },
     });
-    const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"], deadlines: new SweptDeadlines(callDeadlineSweepMs) });
+    const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"], deadlines: new SweptDeadlines(callDeadlineSweepMs), placeReplica: (replica) => replicaIdOnFreeNode(replica, this.nodeIds) });
     this.cluster = cluster;
     this.sweeps = new NodeSweeps(cluster);
     const faults = options.faults === true ? { faults: new ReplicaFaultControl(cluster) } : {};
@@ -329,16 +327,18 @@ export class ClusterNode {
   }
 
   /**
-   * When this replica has led its group for handBackAfterMs after an election (not a transfer) but
-   * is not its replica 1, transfers leadership to replica 1 if that replica is recently active and has every committed entry (the engine catches it up the
-   * rest of the way before it hands over). Placement spreads the replicas 1 evenly over the nodes,
+   * When this replica has led its group for handBackAfterMs after an election (not a transfer) but is not its preferred leader (replica 1, or
+   * the voter that replaced it on replica 1's node), transfers leadership to that one if it is recently active and has every committed entry
+   * (the engine catches it up the rest of the way before it hands over). Placement spreads the replicas 1 evenly over the nodes,
    * so this restores the spread of leaders after a failover: a restarted node leads its share again.
    */
   private balance(replica: NodeReplica): void {
     const runtime = replica.runtime;
-    if (runtime === undefined || replica.identity === undefined || replica.identity.replica === preferredLeader) return;
+    if (runtime === undefined || replica.identity === undefined || replica.identity.replica === 1) return; // replica 1 is preferred while it is a voter, and a leader is one
     if (runtime.node.brief().role !== "leader") return;
     const status = runtime.status();
+    const preferredLeader = preferredLeaderOf(replica.identity.group, status.conf.voters, this.nodeIds);
+    if (preferredLeader === undefined || preferredLeader === replica.identity.replica) return;
     // A leader someone transferred the role to on purpose (POST .../transfer-leader) keeps it:
     // only leaders that won an election after a failover are handed back.
     if (status.leadsByTransfer) return;

@@ -4,13 +4,57 @@
  * where offset(g) is a hash of the group's name. A group's replicas land on distinct nodes (while
  * it has no more replicas than there are nodes), and since replica 1 campaigns first, the groups'
  * first leaders spread evenly over the nodes instead of all sitting on one.
+ *
+ * A replica added later (a membership change) is placed by its id too: the router picks the id
+ * (replicaIdOnFreeNode), skipping ids that would land on a node already holding a replica of the
+ * group. Ids are never reused, so a skipped id stays unused and every node still computes the same
+ * placement from the id alone.
  */
+import type { ReplicaToPlace, ReplicaPlacing } from "../../router/cluster-client/replicas.ts";
 
 /** The node that holds replica `replica` of `group`, among `nodeIds` (any order). */
 export function nodeOfReplica(group: string, replica: number, nodeIds: readonly number[]): number {
   const sorted = [...nodeIds].sort((a, b) => a - b);
   const offset = hashOfName(group) % sorted.length;
   return sorted[(replica - 1 + offset) % sorted.length]!;
+}
+
+/**
+ * The id for a new replica of `place.group` that lands on a node holding the fewest of the
+ * replicas that stay (a node holding none, unless the cluster has fewer nodes than the group has
+ * replicas), preferring a node that does not hold the leaving one either; or why there is none. An
+ * added replica is refused when every node already holds a replica of the group: two on one node
+ * would be lost together, and a group of four with two on one node loses its majority with that
+ * node. A replace is never refused: the group keeps its size, and the node the leaving replica
+ * frees is one with the fewest.
+ */
+export function replicaIdOnFreeNode(place: ReplicaToPlace, nodeIds: readonly number[]): ReplicaPlacing {
+  const held = new Map<number, number>(nodeIds.map((node) => [node, 0]));
+  for (const id of place.replicas) {
+    if (id === place.leaving) continue;
+    const node = nodeOfReplica(place.group, id, nodeIds);
+    held.set(node, held.get(node)! + 1);
+  }
+  const fewest = Math.min(...held.values());
+  if (place.leaving === undefined && fewest > 0) {
+    return { ok: false, detail: `every node of the cluster (${nodeIds.length}) already holds a replica of group ${place.group}; a group has at most one replica per node` };
+  }
+  const candidates = new Set([...held].filter(([, count]) => count === fewest).map(([node]) => node));
+  const leavingNode = place.leaving === undefined ? undefined : nodeOfReplica(place.group, place.leaving, nodeIds);
+  const preferred = candidates.size > 1 && leavingNode !== undefined ? new Set([...candidates].filter((node) => node !== leavingNode)) : candidates;
+  // Ids cycle through the nodes, so one of the next nodeIds.length ids lands on each node.
+  for (let id = place.idFrom; ; id++) if (preferred.has(nodeOfReplica(place.group, id, nodeIds))) return { ok: true, id };
+}
+
+/**
+ * The voter of `group` that should lead it when it can: the one on the node of replica 1 (the
+ * lowest id there, replica 1 itself until it is replaced), so that leaders stay spread over the
+ * nodes as placement spread the replicas 1; undefined when no voter is on that node.
+ */
+export function preferredLeaderOf(group: string, voters: readonly number[], nodeIds: readonly number[]): number | undefined {
+  const node = nodeOfReplica(group, 1, nodeIds);
+  const there = voters.filter((id) => nodeOfReplica(group, id, nodeIds) === node);
+  return there.length === 0 ? undefined : Math.min(...there);
 }
 
 /** FNV-1a over the name's UTF-16 code units: stable across processes and releases. */

@@ -38,7 +38,7 @@ import { HashedTenants } from "./hashed-tenants.ts";
 import type { MovePhase } from "../../multiraft/move-saga.ts";
 import type { Span } from "../../kv/span.ts";
 import { groupHealth, inspectGroup, type GroupInspection } from "./health.ts";
-import { Replicas } from "./replicas.ts";
+import { Replicas, type ReplicaPlacing, type ReplicaToPlace } from "./replicas.ts";
 import { TxnDriver, type IntentInfo, type SweptRecord } from "./txn-driver.ts";
 import { Leadership } from "./leadership.ts";
 import { metaGroup } from "./directory.ts";
@@ -53,12 +53,10 @@ export interface ClusterClientOptions {
   deadlines?: CallDeadlines;
   /** Ask the metadata group's leader balancer (/internal/leader-advice) for the best leader of a transfer that names no replica. */
   leaderAdviceFromMeta?: boolean;
-  /**
-   * GET /v1/groups/{name}'s inspection of a group known without asking its replicas, or undefined
-   * to ask them. The Worker reads a quiet group's from its replicas' last reports, so an inspection
-   * starts no hibernated replica object.
-   */
+  /** GET /v1/groups/{name}'s inspection of a group known without asking its replicas, or undefined to ask them (the Worker reads a quiet group's from its replicas' last reports: no hibernated object starts). */
   quietInspection?: (group: GroupDescriptor) => Promise<GroupInspection | undefined>;
+  /** Picks the id of a replica added to a group where its id decides its node (a Deno cluster); by default the next unused id. */
+  placeReplica?: (replica: ReplicaToPlace) => ReplicaPlacing;
 }
 
 /** A Cluster over replicas reached through a ReplicaDirectory. */
@@ -87,7 +85,7 @@ export class ClusterClient implements Cluster {
     this.driver = new MoveDriver({ meta: this.meta, io: this.io, caller: this.caller, record: (name) => this.groups.get(name), tableChanged: () => this.groups.invalidate() });
     this.reshape = new Reshape(this.groups, this.driver, this.caller);
     this.hashedTenants = new HashedTenants(this.groups, this.driver, this.meta);
-    this.replicas = new Replicas({ groups: this.groups, meta: this.meta, caller: this.caller, locations: options.locations });
+    this.replicas = new Replicas({ groups: this.groups, meta: this.meta, caller: this.caller, locations: options.locations, ...(options.placeReplica === undefined ? {} : { place: options.placeReplica }) });
     this.leadership = new Leadership({ groups: this.groups, caller: this.caller, ...(options.leaderAdviceFromMeta === true ? { advice: (record, leader) => this.leaderAdvice(record, leader) } : {}) });
     this.txns = new TxnDriver({
       resolve: (keyspace, key) => this.groups.resolve(keyspace, key),

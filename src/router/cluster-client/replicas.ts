@@ -25,6 +25,20 @@ const stepDeadlineMs = 30_000;
 /** How often the leader's configuration is looked at while waiting. */
 const pollMs = 50;
 
+/** What a new replica of a group needs to be placed: its current replicas, the one leaving (a replace), and the lowest id it may have. */
+export interface ReplicaToPlace {
+  group: string;
+  /** The group's replica ids now, the leaving one included. */
+  replicas: readonly number[];
+  /** The replica the new one replaces (it leaves once the new one is a voter), if any. */
+  leaving?: number;
+  /** The lowest id the new replica may take (ids are never reused). */
+  idFrom: number;
+}
+
+/** A host's choice of a new replica's id (its id names where it runs), or why the host has no room for it. */
+export type ReplicaPlacing = { ok: true; id: number } | { ok: false; detail: string };
+
 /** What the caller asks for. */
 type Wanted = { kind: "add"; location?: string } | { kind: "remove"; id: number } | { kind: "replace"; id: number; location?: string };
 
@@ -47,12 +61,15 @@ export class Replicas {
   private readonly meta: Metadata;
   private readonly caller: ReplicaCaller;
   private readonly locations: readonly string[];
+  private readonly place: ((replica: ReplicaToPlace) => ReplicaPlacing) | undefined;
 
-  constructor(options: { groups: Groups; meta: Metadata; caller: ReplicaCaller; locations: readonly string[] }) {
+  /** `place` picks a new replica's id where the id decides its node (a Deno cluster); without it, the next unused id. */
+  constructor(options: { groups: Groups; meta: Metadata; caller: ReplicaCaller; locations: readonly string[]; place?: (replica: ReplicaToPlace) => ReplicaPlacing }) {
     this.groups = options.groups;
     this.meta = options.meta;
     this.caller = options.caller;
     this.locations = options.locations;
+    this.place = options.place;
   }
 
   /** Adds a replica (at `location`, else where the group has fewest); answers the record and the new id. */
@@ -117,7 +134,10 @@ export class Replicas {
     if (wanted.kind === "add" && ids.length + 1 > replicasPerGroupMax) {
       return { ok: false, error: { code: "tooManyReplicas", detail: `group ${record.name} has ${ids.length} replicas, the most a group may have is ${replicasPerGroupMax}` } };
     }
-    const id = record.replicaIdNext ?? Math.max(0, ...ids) + 1;
+    const idFrom = record.replicaIdNext ?? Math.max(0, ...ids) + 1;
+    const placed = this.place?.({ group: record.name, replicas: ids, ...(wanted.kind === "replace" ? { leaving: wanted.id } : {}), idFrom }) ?? { ok: true, id: idFrom };
+    if (!placed.ok) return { ok: false, error: { code: "tooManyReplicas", detail: placed.detail } };
+    const id = placed.id;
     const staying = wanted.kind === "replace" ? record.replicas.filter((replica) => replica.id !== wanted.id) : record.replicas;
     const location = wanted.location ?? this.leastUsedLocation(staying);
     const replicaChange: ReplicaChange = wanted.kind === "replace" ? { add: id, remove: wanted.id } : { add: id };
