@@ -4,10 +4,14 @@
  * the one node without a replica of the group, a fifth is refused (409 tooManyReplicas: two on one
  * node would be lost together), and a replaced replica's successor starts on the node that holds
  * none of the group's replicas, not beside the replica it replaces. Each node's /metrics shows
- * which replicas it runs. Then the node of one replica is killed and the group still takes writes,
- * and every acknowledged write reads back. Before, an added replica's id alone picked its node, so
- * on three nodes replica 4 joined replica 1's node and a replacement of replica 1 joined replica
- * 3's: one node down then cost the group two of its votes.
+ * which replicas it runs. Then the node of one replica is killed: the group still takes writes,
+ * that replica's replacement starts on the live node without one (not the dead one), and every
+ * acknowledged write reads back. That replace is asked of the leader's node: its router's calls
+ * to the leader are answered in-process, and its membership steps once spun there without letting
+ * the event loop turn (a proposal refused while the first was pending, again and again), so each
+ * step failed after 30 s with 503. Before, an added replica's id alone picked its node:
+ * here the fifth replica joined replica 1's node, and replica 1's successor started beside it; on
+ * three nodes, replica 4 joined replica 1's node, and one node down cost the group two votes.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -76,13 +80,18 @@ async function nodesOf(ids: readonly number[], nodes: readonly number[] = [1, 2,
   return ids.map((id) => placed.get(id) ?? 0);
 }
 
-async function change(path: string, method: "POST" | "DELETE"): Promise<{ status: number; body: { replica?: number; code?: string; detail?: string } }> {
+async function change(path: string, method: "POST" | "DELETE", node = 1): Promise<{ status: number; body: { replica?: number; code?: string; detail?: string }; attempts: number }> {
   for (let attempt = 1; ; attempt++) {
-    const response = await send(1, `/v1/groups/${group}/replicas${path}`, { method });
+    const response = await send(node, `/v1/groups/${group}/replicas${path}`, { method });
     const body = (await response.json()) as { replica?: number; code?: string; detail?: string };
     // A 503 leaves a remove or replace recorded; sent again, it is finished (an add sent again would add another).
-    if (response.status !== 503 || path === "" || attempt === 5) return { status: response.status, body };
+    if (response.status !== 503 || path === "" || attempt === 5) return { status: response.status, body, attempts: attempt };
   }
+}
+
+/** The group's leader, as node `node` sees it (GET /v1/groups/{name} asks the replicas). */
+async function leader(node: number): Promise<number> {
+  return ((await (await send(node, `/v1/groups/${group}`)).json()) as { health: { leader: number } }).health.leader;
 }
 
 describe("replica placement on a 4-node Deno cluster", () => {
@@ -126,6 +135,16 @@ describe("replica placement on a 4-node Deno cluster", () => {
     await cluster.kill(lost);
     const live = [1, 2, 3, 4].filter((node) => node !== lost);
     for (const [i, node] of live.entries()) await write(node, `after-${i}`, `a-${i}`);
+
+    // The replica on the dead node replaced, asked of the node of the group's leader (its router
+    // then calls the leader in-process): the successor starts on the live node holding none.
+    const leaderNode = (await nodesOf([await leader(live[0]!)], live))[0]!;
+    const rescued = await change("/2/replace", "POST", leaderNode);
+    expect([rescued.status, rescued.attempts], JSON.stringify(rescued.body)).toEqual([200, 1]);
+    const third = rescued.body.replica!;
+    expect(await replicaIds(live[0])).toEqual([3, successor, third]);
+    expect(await nodesOf([3, successor, third], live)).toEqual([founders[2], free, founders[0]]);
+    await write(live[1]!, "k3", "v3");
     for (const [key, value] of acknowledged) {
       const read = await send(live[0]!, `/v1/tenants/${tenant}/kv/${key}`);
       expect([key, read.status, await read.text()]).toEqual([key, 200, value]);

@@ -38,6 +38,7 @@ describe("edgeraft groups replicas", () => {
       expect(added.stderr).toContain("every node of the cluster (3) already holds a replica of group cli-replicas");
       const refused = await cli(["groups", "replicas", "rm", "cli-replicas", "1"]);
       expect([refused.code, refused.stderr.includes("tooFewReplicas")]).toEqual([2, true]);
+      expect((await cli(["groups", "replicas", "rm", "cli-replicas"])).code).toBe(2); // usage: no id
       return;
     }
     expect(added.code, added.stderr).toBe(0);

@@ -52,7 +52,7 @@ describe("Deno placement of added replicas", () => {
         idFrom = placed.id + 1;
         expect(new Set(nodesOf(group, replicas, nodeIds)).size).toBe(replicas.length);
       }
-      expect(replicaIdOnFreeNode({ group, replicas, idFrom }, nodeIds)).toEqual({ ok: false, detail: `every node of the cluster (${nodeIds.length}) already holds a replica of group ${group}; a group has at most one replica per node` });
+      expect(replicaIdOnFreeNode({ group, replicas, idFrom }, nodeIds)).toEqual({ ok: false, code: "tooManyReplicas", detail: `every node of the cluster (${nodeIds.length}) already holds a replica of group ${group}; a group has at most one replica per node` });
     }));
   });
 
@@ -76,6 +76,30 @@ describe("Deno placement of added replicas", () => {
     expect(placed.ok && nodeOfReplica(group, placed.id, [1, 2])).toBe(nodeOfReplica(group, 2, [1, 2]));
     expect(replicaIdOnFreeNode({ group, replicas: [1, 2, 3], idFrom: 4 }, [1, 2]).ok).toBe(false);
     expect(replicaIdOnFreeNode({ group, replicas: [1, 2, 3], leaving: 1, idFrom: 4 }, [7]).ok).toBe(true);
+  });
+
+  it("adds only on a connected node, and replaces on a connected node even if that doubles up", () => {
+    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 3 }), (group, leaving) => {
+      const nodeIds = [1, 2, 3, 4];
+      const free = nodeIds.find((node) => ![1, 2, 3].some((id) => nodeOfReplica(group, id, nodeIds) === node))!;
+      const up = (node: number) => node !== free;
+      expect(replicaIdOnFreeNode({ group, replicas: [1, 2, 3], idFrom: 4 }, nodeIds, up)).toEqual({ ok: false, code: "unavailable", detail: `the nodes without a replica of group ${group} (${free}) are not connected; try again once one is` });
+      // A replace goes to the leaving replica's node when the free one is down (it holds none of the staying replicas)...
+      const leavingNode = nodeOfReplica(group, leaving, nodeIds);
+      const placed = replicaIdOnFreeNode({ group, replicas: [1, 2, 3], leaving, idFrom: 4 }, nodeIds, up);
+      expect(placed.ok && nodeOfReplica(group, placed.id, nodeIds)).toBe(leavingNode);
+      // ...and on three nodes with the leaving one's node down, beside a staying replica on a live node.
+      const three = [1, 2, 3];
+      const down = nodeOfReplica(group, leaving, three);
+      const doubled = replicaIdOnFreeNode({ group, replicas: [1, 2, 3], leaving, idFrom: 4 }, three, (node) => node !== down);
+      expect(doubled.ok && nodeOfReplica(group, doubled.id, three)).not.toBe(down);
+      expect(doubled.ok && [1, 2, 3].includes(doubled.id)).toBe(false);
+    }));
+  });
+
+  it("never hands out an id the group has, even below the next unused one", () => {
+    const placed = replicaIdOnFreeNode({ group: "g", replicas: [1, 2, 3], leaving: 2, idFrom: 1 }, [1, 2, 3]);
+    expect(placed).toEqual({ ok: true, id: 5 });
   });
 
   it("hands leadership back to replica 1, or to the voter that replaced it on its node", () => {

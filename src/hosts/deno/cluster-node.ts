@@ -37,7 +37,7 @@ import { ReplicaAdoption } from "./replica-adoption.ts";
 
 /** How late, at most, the router fails a call to a replica past its deadline (one sweep for all calls: replica-caller.ts SweptDeadlines). */
 const callDeadlineSweepMs = 250;
-/** How often a node looks for groups it leads that should be led by their replica 1, in milliseconds. */
+/** How often a node looks for groups it leads that should be led by their replica 1 (or its successor: balance), in milliseconds. */
 const leaderBalanceMs = 3_000;
 /**
  * How long a replica that won an election leads before its node hands leadership back to replica
@@ -130,7 +130,7 @@ export class ClusterNode {
         return request.path === "/internal/write" ? this.inFlight(answer) : answer;
       },
     });
-    const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"], deadlines: new SweptDeadlines(callDeadlineSweepMs), placeReplica: (replica) => replicaIdOnFreeNode(replica, this.nodeIds) });
+    const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"], deadlines: new SweptDeadlines(callDeadlineSweepMs), placeReplica: (replica) => replicaIdOnFreeNode(replica, this.nodeIds, (node) => node === this.id || this.transport.connected(node)) });
     this.cluster = cluster;
     this.sweeps = new NodeSweeps(cluster);
     const faults = options.faults === true ? { faults: new ReplicaFaultControl(cluster) } : {};
@@ -220,7 +220,7 @@ export class ClusterNode {
     if (this.options.faults === true && existing !== undefined && faultPaths.has(path)) return Promise.resolve(this.injectFault(existing, path, body));
     if (path === loadReportPath && group === metaGroup.name) return Promise.resolve(this.balanceReport(existing, body));
     if (existing !== undefined) {
-      // A group in use is the moment to hand leadership back to its replica 1 (balance).
+      // A group in use is the moment to hand leadership back to its replica 1, or its successor (balance).
       return answerReplicaRequest(existing, path, body).finally(() => this.balance(existing));
     }
     if (path !== "/internal/bootstrap") return answerReplicaRequest(absentReplica, path, body);
@@ -317,7 +317,7 @@ export class ClusterNode {
   }
 
   /**
-   * Hands leadership back to replica 1 of each active group led here by another replica (see
+   * Hands leadership back to replica 1 (or its successor) of each active group led here by another replica (see
    * balance). Quiet groups are left alone, so idle groups stay idle; they rebalance when next used.
    */
   private balanceLeaders(): void {

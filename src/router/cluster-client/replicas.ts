@@ -1,7 +1,7 @@
 /**
  * Adding, removing and replacing a group's replicas, as a saga recorded in the group's metadata
  * record so that any router can finish what another one started. A new replica gets the next
- * never-used id (`replicaIdNext`), joins as a learner, catches up from the leader (by log or
+ * never-used id (`replicaIdNext`; where an id names a node, on Deno, the host's `place` may pick a later one), joins as a learner, catches up from the leader (by log or
  * snapshot), and is promoted to voter through joint consensus; a removed one leaves through joint
  * consensus (the leader hands leadership away first) and is then retired for good. Every step
  * looks at the configuration the leader has, so repeating a step that already happened is a no-op.
@@ -24,6 +24,8 @@ const catchUpEntriesMax = 16;
 const stepDeadlineMs = 30_000;
 /** How often the leader's configuration is looked at while waiting. */
 const pollMs = 50;
+/** How long a proposed membership change may take to show in the leader's configuration before it is proposed again. */
+const reproposeAfterMs = 1_000;
 
 /** What a new replica of a group needs to be placed: its current replicas, the one leaving (a replace), and the lowest id it may have. */
 export interface ReplicaToPlace {
@@ -36,8 +38,8 @@ export interface ReplicaToPlace {
   idFrom: number;
 }
 
-/** A host's choice of a new replica's id (its id names where it runs), or why the host has no room for it. */
-export type ReplicaPlacing = { ok: true; id: number } | { ok: false; detail: string };
+/** A host's choice of a new replica's id (its id names where it runs), or why the host has no room for it (tooManyReplicas) or cannot place it now (unavailable). */
+export type ReplicaPlacing = { ok: true; id: number } | { ok: false; code: "tooManyReplicas" | "unavailable"; detail: string };
 
 /** What the caller asks for. */
 type Wanted = { kind: "add"; location?: string } | { kind: "remove"; id: number } | { kind: "replace"; id: number; location?: string };
@@ -136,7 +138,7 @@ export class Replicas {
     }
     const idFrom = record.replicaIdNext ?? Math.max(0, ...ids) + 1;
     const placed = this.place?.({ group: record.name, replicas: ids, ...(wanted.kind === "replace" ? { leaving: wanted.id } : {}), idFrom }) ?? { ok: true, id: idFrom };
-    if (!placed.ok) return { ok: false, error: { code: "tooManyReplicas", detail: placed.detail } };
+    if (!placed.ok) return { ok: false, error: { code: placed.code, detail: placed.detail } };
     const id = placed.id;
     const staying = wanted.kind === "replace" ? record.replicas.filter((replica) => replica.id !== wanted.id) : record.replicas;
     const location = wanted.location ?? this.leastUsedLocation(staying);
@@ -201,6 +203,7 @@ export class Replicas {
     const deadline = Date.now() + stepDeadlineMs;
     let body: { changes?: ConfChangeSingle[] } = {};
     let lastProblem = "no leader answered";
+    let proposed: { change: string; atMs: number } | undefined;
     while (Date.now() < deadline) {
       const outcome = await this.caller.call<MembershipAnswer>(record, "/internal/membership", body, false);
       body = {};
@@ -213,8 +216,16 @@ export class Replicas {
       const step = next(view);
       if (step.kind === "done") return { ok: true, value: true };
       if (step.kind === "propose") {
-        body = { changes: [step.change] };
-        continue;
+        // Proposed at once, then looked at every pollMs until it takes effect; proposed again only
+        // after reproposeAfterMs (a leader change may have lost it). Proposing again at once would
+        // spin: it is refused while the first is pending, and a leader in this process (a Deno
+        // node's) answers without the event loop turning, so the entry would never commit.
+        const change = JSON.stringify(step.change);
+        if (proposed?.change !== change || Date.now() - proposed.atMs >= reproposeAfterMs) {
+          proposed = { change, atMs: Date.now() };
+          body = { changes: [step.change] };
+          continue;
+        }
       }
       if (step.kind === "transfer") await this.caller.direct(record, view.leader, "/internal/transfer", { to: step.to });
       lastProblem = view.refused === undefined ? `waiting (${describe(view.conf)})` : `the leader refused the change: ${view.refused}`;
