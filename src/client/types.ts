@@ -164,6 +164,8 @@ export interface MoveResult extends KeyRange {
 /** One replica's state as its group's health reports it. */
 export interface ReplicaHealth {
   readonly id: number;
+  /** The node that runs the replica, on a Deno cluster; absent on Cloudflare. */
+  readonly node?: number;
   readonly reachable: boolean;
   readonly role?: string;
   readonly commit?: number;

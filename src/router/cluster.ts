@@ -123,6 +123,8 @@ export interface GroupHealth {
   /** Each replica's state; `lagSeconds` (from the leader) is how long it has been behind the leader's commit, 0 when caught up; `voters` and `learners` are the group's configuration as that replica has applied it. */
   readonly replicas: readonly {
     readonly id: number;
+    /** The node that runs it, on a Deno cluster (placement.ts); absent on Cloudflare. */
+    readonly node?: number;
     readonly reachable: boolean;
     readonly role?: string;
     readonly commit?: number;

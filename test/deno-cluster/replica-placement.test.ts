@@ -4,7 +4,7 @@
  * the one node without a replica of the group, a fifth is refused (409 tooManyReplicas: two on one
  * node would be lost together), and a replaced replica's successor starts on the node that holds
  * none of the group's replicas, not beside the replica it replaces. Each node's /metrics shows
- * which replicas it runs. Then the node of one replica is killed: the group still takes writes,
+ * which replicas it runs, and the group's health names the same nodes. Then the node of one replica is killed: the group still takes writes,
  * that replica's replacement starts on the live node without one (not the dead one), and every
  * acknowledged write reads back. That replace is asked of the leader's node: its router's calls
  * to the leader are answered in-process, and its membership steps once spun there without letting
@@ -89,9 +89,9 @@ async function change(path: string, method: "POST" | "DELETE", node = 1): Promis
   }
 }
 
-/** The group's leader, as node `node` sees it (GET /v1/groups/{name} asks the replicas). */
-async function leader(node: number): Promise<number> {
-  return ((await (await send(node, `/v1/groups/${group}`)).json()) as { health: { leader: number } }).health.leader;
+/** The group's health as node `node` reports it (GET /v1/groups/{name} asks the replicas). */
+async function health(node: number): Promise<{ leader: number; replicas: { id: number; node?: number; reachable: boolean }[] }> {
+  return ((await (await send(node, `/v1/groups/${group}`)).json()) as { health: { leader: number; replicas: { id: number; node?: number; reachable: boolean }[] } }).health;
 }
 
 describe("replica placement on a 4-node Deno cluster", () => {
@@ -128,6 +128,8 @@ describe("replica placement on a 4-node Deno cluster", () => {
     expect(await replicaIds()).toEqual([2, 3, successor]);
     const now = await nodesOf([2, 3, successor]);
     expect(now).toEqual([founders[1], founders[2], free]);
+    // The group's health names the node of each replica, as the nodes' own metrics show them.
+    expect((await health(2)).replicas.map((replica) => [replica.id, replica.node])).toEqual([[2, now[0]], [3, now[1]], [successor, now[2]]]);
     await write(3, "k2", "v2");
 
     // One node down costs the group one vote: writes go on through the others.
@@ -136,14 +138,18 @@ describe("replica placement on a 4-node Deno cluster", () => {
     const live = [1, 2, 3, 4].filter((node) => node !== lost);
     for (const [i, node] of live.entries()) await write(node, `after-${i}`, `a-${i}`);
 
+    // What an operator looks for: the group's replica on the dead node.
+    expect((await health(live[0]!)).replicas.find((replica) => replica.id === 2)).toMatchObject({ id: 2, node: lost, reachable: false });
+
     // The replica on the dead node replaced, asked of the node of the group's leader (its router
     // then calls the leader in-process): the successor starts on the live node holding none.
-    const leaderNode = (await nodesOf([await leader(live[0]!)], live))[0]!;
+    const leaderNode = (await nodesOf([(await health(live[0]!)).leader], live))[0]!;
     const rescued = await change("/2/replace", "POST", leaderNode);
     expect([rescued.status, rescued.attempts], JSON.stringify(rescued.body)).toEqual([200, 1]);
     const third = rescued.body.replica!;
     expect(await replicaIds(live[0])).toEqual([3, successor, third]);
     expect(await nodesOf([3, successor, third], live)).toEqual([founders[2], free, founders[0]]);
+    expect((await health(live[0]!)).replicas.map((replica) => [replica.id, replica.node, replica.reachable])).toEqual([[3, founders[2], true], [successor, free, true], [third, founders[0], true]]);
     await write(live[1]!, "k3", "v3");
     for (const [key, value] of acknowledged) {
       const read = await send(live[0]!, `/v1/tenants/${tenant}/kv/${key}`);

@@ -123,7 +123,7 @@ export class ClusterNode {
       secret: options.clusterSecret,
       ...(options.tls === undefined ? {} : { tls: true }),
       onBatches: (_from, batches) => this.deliver(batches),
-      onConnected: (peer) => this.adoption.peerConnected(peer, this.replicas.values(), (group, replica) => nodeOfReplica(group, replica, this.nodeIds)),
+      onConnected: (peer) => this.adoption.peerConnected(peer, this.replicas.values(), this.nodeOf),
       timed,
       onRequest: (request) => {
         const answer = this.answer(request.group, request.replica, request.path, request.body);
@@ -182,10 +182,8 @@ export class ClusterNode {
     return this.timings.time("forward", this.transport.request(node, { group, replica, path, body }));
   }
 
-  /** Which of `replicas` (ids of `group`) placement puts on this node, if any (the directory's local replica). */
-  hostedReplica(group: string, replicas: readonly number[]): number | undefined {
-    return replicas.find((replica) => nodeOfReplica(group, replica, this.nodeIds) === this.id);
-  }
+  /** The node that holds replica `replica` of `group` (placement.ts; the directory's dispatcher, and group health). */
+  readonly nodeOf = (group: string, replica: number): number => nodeOfReplica(group, replica, this.nodeIds);
 
   /** Replicas hosted here and how many of them lead their group. */
   summary(): { replicas: number; leading: number; recovering: number; awake: number; walSyncs: number; transactions: number; turns: number; tickRuns: number } {
@@ -336,7 +334,7 @@ export class ClusterNode {
     const runtime = replica.runtime;
     if (runtime === undefined || replica.identity === undefined || replica.identity.replica === 1) return; // replica 1 is preferred while it is a voter, and a leader is one
     if (runtime.node.brief().role !== "leader") return;
-    const status = runtime.status();
+    const status = runtime.node.status(); // the engine's alone: runtime.status() adds a metrics report, and this runs after every request here
     const preferredLeader = preferredLeaderOf(replica.identity.group, status.conf.voters, this.nodeIds);
     if (preferredLeader === undefined || preferredLeader === replica.identity.replica) return;
     // A leader someone transferred the role to on purpose (POST .../transfer-leader) keeps it:

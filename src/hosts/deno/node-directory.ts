@@ -11,8 +11,10 @@ import type { ReplicaAnswer } from "../common/replica-requests.ts";
 /** How the directory reaches replicas: the node's own dispatcher. */
 export interface ReplicaDispatch {
   call(group: string, replica: number, path: string, body: unknown): Promise<ReplicaAnswer>;
-  /** Which of `replicas` (ids of `group`) this node holds, if any. */
-  hostedReplica(group: string, replicas: readonly number[]): number | undefined;
+  /** This node's id. */
+  readonly id: number;
+  /** The node that holds replica `replica` of `group` (placement.ts). */
+  nodeOf(group: string, replica: number): number;
 }
 
 /** A ReplicaDirectory over a node's dispatcher. */
@@ -28,8 +30,12 @@ export class NodeDirectory implements ReplicaDirectory {
     return Response.json(answer.body, { status: answer.status });
   }
 
+  nodeOf(group: GroupDescriptor, id: number): number {
+    return this.dispatch.nodeOf(group.name, id);
+  }
+
   /** This node's replica of `group`: a stale GET that finds its key here needs no forward. */
   localReplica(group: GroupDescriptor): number | undefined {
-    return this.dispatch.hostedReplica(group.name, group.replicas.map((replica) => replica.id));
+    return group.replicas.find((replica) => this.dispatch.nodeOf(group.name, replica.id) === this.dispatch.id)?.id;
   }
 }

@@ -20,6 +20,8 @@ export interface ReplicaDirectory {
    * Deno node's own replica), if any; a stale GET asks it first (GroupIo).
    */
   localReplica?(group: GroupDescriptor): number | undefined;
+  /** The node that runs replica `id` of `group`, where replicas run on numbered nodes (a Deno cluster); shown in the group's health. */
+  nodeOf?(group: GroupDescriptor, id: number): number;
 }
 
 /** The metadata group: always three replicas, named meta/1 to meta/3. */

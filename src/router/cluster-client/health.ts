@@ -30,9 +30,11 @@ export async function groupHealth(caller: ReplicaCaller, group: GroupDescriptor)
     // Lag in seconds as the leader sees it: its own is 0; a follower it does not track has none.
     const lagMs = status?.role === "leader" ? 0 : leaderStatus?.followerLagMs?.[String(replica.id)];
     const lag = lagMs === undefined ? {} : { lagSeconds: lagMs / 1000 };
-    if (status === undefined) return { id: replica.id, reachable: false, ...lag };
+    const node = caller.nodeOf(group, replica.id);
+    const where = node === undefined ? {} : { node };
+    if (status === undefined) return { id: replica.id, ...where, reachable: false, ...lag };
     const membership = status.conf === undefined ? {} : { voters: status.conf.voters, learners: status.conf.learners };
-    return { id: replica.id, reachable: true, role: status.role, commit: status.commit, applied: status.applied, quiesced: status.quiesced, ...lag, ...membership };
+    return { id: replica.id, ...where, reachable: true, role: status.role, commit: status.commit, applied: status.applied, quiesced: status.quiesced, ...lag, ...membership };
   });
   const statuses = replies.map((reply) => reply?.status).filter((status) => status !== undefined);
   const term = Math.max(0, ...statuses.map((status) => status.term));

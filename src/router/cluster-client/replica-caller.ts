@@ -112,6 +112,11 @@ export class ReplicaCaller {
     this.deadlines = deadlines;
   }
 
+  /** The node that runs replica `id` of `group`, on hosts with numbered nodes (ReplicaDirectory.nodeOf). */
+  nodeOf(group: GroupDescriptor, id: number): number | undefined {
+    return this.directory.nodeOf?.(group, id);
+  }
+
   /** The cached leader of `group`, if any. */
   leaderOf(group: string): number | undefined {
     return this.leaders.get(group);

@@ -51,7 +51,7 @@ export const groupListAnswer = z.object({ groups: z.array(groupAnswer) });
 export const moveAnswer = range.extend({ to: z.string(), moves: z.array(range.extend({ to: z.string(), moved: z.number().int() })) });
 
 const replicaHealth = z.object({
-  id: z.number().int(), reachable: z.boolean(), role: z.string().optional(), commit: z.number().int().optional(),
+  id: z.number().int(), node: z.number().int().optional(), reachable: z.boolean(), role: z.string().optional(), commit: z.number().int().optional(),
   applied: z.number().int().optional(), quiesced: z.boolean().optional(),
 }).catchall(z.unknown());
 /** The answer of GET /v1/health (200 healthy, 503 not). */
