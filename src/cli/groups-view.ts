@@ -52,7 +52,8 @@ export function groupsTable(groups: readonly GroupView[], health: ClusterHealth 
   const healthOf = new Map(health?.groups.map((group) => [group.name, group]) ?? []);
   const rows = groups.map((group) => {
     const groupHealth = healthOf.get(group.name);
-    const leaderLocation = group.replicas.find((replica) => replica.id === groupHealth?.leader)?.location;
+    const leaderNode = groupHealth?.replicas.find((replica) => replica.id === groupHealth.leader)?.node; // on a Deno cluster
+    const leaderLocation = leaderNode === undefined ? group.replicas.find((replica) => replica.id === groupHealth?.leader)?.location : `node${leaderNode}`;
     const lags = groupHealth === undefined ? [] : group.replicas.map((replica) => lagOf(groupHealth, replica.id) ?? 0);
     const quiesced = groupHealth?.replicas.filter((replica) => replica.quiesced === true).length ?? 0;
     const commit = groupHealth?.replicas.find((replica) => replica.id === groupHealth.leader)?.commit;
@@ -66,13 +67,13 @@ export function groupsTable(groups: readonly GroupView[], health: ClusterHealth 
   return table(["GROUP", "OWNS", "REPLICAS", "LEADER", "TERM", "COMMIT", "LAG", "LAG TIME", "QUIESCED", "HEALTHY", "RANGES"], rows);
 }
 
-/** The table of one group's replicas; the leader is marked with `*`. */
+/** The table of one group's replicas; the leader is marked with `*`; LOCATION is the node that runs it on a Deno cluster. */
 export function replicasTable(group: GroupView, health: GroupHealth): string {
   const rows = group.replicas.map((replica) => {
     const state = health.replicas.find((candidate) => candidate.id === replica.id);
     const reachable = state?.reachable === true;
     return [
-      `${replica.id}${replica.id === health.leader ? "*" : ""}`, replica.location, reachable ? (state?.role ?? "?") : "unreachable",
+      `${replica.id}${replica.id === health.leader ? "*" : ""}`, state?.node === undefined ? replica.location : `node ${state.node}`, reachable ? (state?.role ?? "?") : "unreachable",
       state?.commit ?? "", state?.applied ?? "", lagOf(health, replica.id) ?? "", formatLagSeconds(lagSecondsOf(health, replica.id)), state?.quiesced === true ? "yes" : reachable ? "no" : "",
     ];
   });

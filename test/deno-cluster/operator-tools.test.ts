@@ -2,8 +2,8 @@
  * Proves the CLI and the dashboard work against a node of a real 3-process Deno cluster, as they do
  * against wrangler dev: `edgeraft put/get/scan` round-trip keys; `groups create/ls/show`, `health`
  * and `top --iterations 1` print the group with its leader and its lag in entries and in seconds
- * (the leader 0.0s); `health --json` is the route's answer; and the dashboard, in a real headless
- * Chromium, signs in, shows the group's card with its leader and each replica's lag in entries and
+ * (the leader 0.0s), and the node of each replica (`groups show`, and the leader's in `groups ls`); `health --json` is the route's answer; and the dashboard, in a real headless
+ * Chromium, signs in, shows the group's card with its leader, each replica's node, and each replica's lag in entries and
  * seconds, creates a group from the page that the cluster then has, and logs no console error;
  * the node's /openapi.json passes the OpenAPI 3 validator and /docs renders every operation in it.
  */
@@ -74,11 +74,14 @@ describe("the CLI and the dashboard against a Deno node", () => {
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/GROUP\s+OWNS\s+REPLICAS\s+LEADER\s+TERM\s+COMMIT\s+LAG\s+LAG TIME\s+QUIESCED\s+HEALTHY/);
     expect(lineOf(listed.stdout, new RegExp(`^${group}\\s`))).toMatch(/\s\d+\.\ds\s/);
+    expect(lineOf(listed.stdout, new RegExp(`^${group}\\s`))).toMatch(/\s\d@node\d\s/); // LEADER: replica@node
 
     const shown = await cli(["groups", "show", group]);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/REPLICA\s+LOCATION\s+ROLE\s+COMMIT\s+APPLIED\s+LAG\s+LAG TIME\s+QUIESCED/);
     expect(lineOf(shown.stdout, /^\d\*\s/)).toMatch(/\sleader\s.*\s\d+\s+0\.0s\s/);
+    // LOCATION names the node that runs each replica: the three replicas on the three nodes.
+    expect(shown.stdout.split("\n").filter((line) => /^\d\*?\s/.test(line)).map((line) => /\snode (\d)\s/.exec(line)?.[1]).sort()).toEqual(["1", "2", "3"]);
 
     const health = await cli(["health"]);
     expect([0, 1]).toContain(health.code);
@@ -108,6 +111,7 @@ describe("the CLI and the dashboard against a Deno node", () => {
       const card = page.locator(`article[data-group=${group}]`);
       await expect.poll(() => card.locator("tr.leader").count(), { timeout: 30_000 }).toBe(1);
       expect(await card.locator("tbody tr").count()).toBe(3);
+      expect((await card.locator("tbody tr td .loc").allTextContents()).sort()).toEqual(["node 1", "node 2", "node 3"]);
       await expect.poll(() => card.locator("tr.leader td").nth(5).locator(".lag-seconds").textContent(), { timeout: 20_000 }).toBe("0.0 s");
       expect(await card.locator("tr.leader td").nth(5).locator(".lag").textContent()).toBe("0");
 

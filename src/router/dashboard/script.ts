@@ -193,7 +193,9 @@ export const dashboardScript = keyspaceScript + reshapeScript + String.raw`
       : h("span", { class: "role" + (isLeader ? " leader" : ""), text: (isLeader ? "\u2605 " : "") + (status.role || "?") });
     return h("tr", { class: isLeader ? "leader" : "", "data-replica": String(replica.id) }, [
       h("td", {}, [h("span", { class: "dot" + (reachable ? "" : " down") }), document.createTextNode(" " + replica.id)]),
-      h("td", { title: regions[replica.location] || replica.location }, [h("span", { class: "loc", text: replica.location })]),
+      // On a Deno cluster, the node that runs it instead of the group's locationHint.
+      status && typeof status.node === "number" ? h("td", { title: "the node that runs this replica" }, [h("span", { class: "loc", text: "node " + status.node })])
+        : h("td", { title: regions[replica.location] || replica.location }, [h("span", { class: "loc", text: replica.location })]),
       h("td", {}, [role, reachable && !isLeader && health.leader > 0 ? leadButton(group.name, replica.id) : null]),
       h("td", { text: reachable ? String(status.commit) : "\u2013" }),
       h("td", { text: reachable ? String(status.applied) : "\u2013" }),
