@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDenoCluster, testClusterSecret, waitForCatchUp, type DenoCluster } from "../e2e/deno-cluster.ts";
+import { nodeSender, putUntilAcknowledged, startDenoCluster, testClusterSecret, waitForCatchUp, type DenoCluster } from "../e2e/deno-cluster.ts";
 import { e2eAdminToken } from "../e2e/wrangler.ts";
 import { parsePrometheusText } from "../support/prometheus-parser.ts";
 import { nodeOfReplica } from "../../src/hosts/deno/placement.ts";
@@ -47,18 +47,11 @@ afterAll(async () => {
   rmSync(dataDirectory, { recursive: true, force: true });
 });
 
-async function send(node: number, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${cluster.urls[node - 1]}${path}`, { ...init, headers: { ...headers, ...init.headers }, signal: AbortSignal.timeout(15_000) });
-}
+const send = nodeSender(() => cluster.urls, headers, 15_000);
 
 /** Writes `value` at `key` through `node`, retrying while the cluster elects (a write answered 200 is acknowledged). */
-async function write(node: number, key: string, value: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const status = await send(node, key, { method: "PUT", body: value }).then((response) => response.status, () => 0);
-    if (status === 200) return;
-    if (attempt > 60) throw new Error(`${key} was not written through node ${node}: ${status}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+function write(node: number, key: string, value: string): Promise<void> {
+  return putUntilAcknowledged(send, node, key, value, 61);
 }
 
 /** edgeraft_replica_quiesced of the replicas of `group` that node `node` hosts, from its /metrics (scraping wakes no group). */

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDenoCluster, type DenoCluster } from "../e2e/deno-cluster.ts";
+import { nodeSender, putUntilAcknowledged, startDenoCluster, type DenoCluster } from "../e2e/deno-cluster.ts";
 import { e2eAdminToken } from "../e2e/wrangler.ts";
 import { parsePrometheusText } from "../support/prometheus-parser.ts";
 
@@ -40,18 +40,12 @@ afterAll(async () => {
   rmSync(dataDirectory, { recursive: true, force: true });
 });
 
-async function send(node: number, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${cluster.urls[node - 1]}${path}`, { ...init, headers: { ...headers, ...init.headers }, signal: AbortSignal.timeout(40_000) });
-}
+const send = nodeSender(() => cluster.urls, headers, 40_000);
 
 /** Writes `value` at `key` of the tenant through `node`, retrying while the group elects; remembers it as acknowledged. */
 async function write(node: number, key: string, value: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const status = await send(node, `/v1/tenants/${tenant}/kv/${key}`, { method: "PUT", body: value }).then((response) => response.status, () => 0);
-    if (status === 200) return void acknowledged.set(key, value);
-    if (attempt === 40) throw new Error(`write of ${key} through node ${node} kept failing (${status})`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  await putUntilAcknowledged(send, node, `/v1/tenants/${tenant}/kv/${key}`, value, 40);
+  acknowledged.set(key, value);
 }
 
 /** The group's replica ids, from its record. */

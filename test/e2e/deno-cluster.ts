@@ -61,6 +61,21 @@ export interface DenoCluster {
   pids(): number[];
 }
 
+/** A request to node `node` (1-based) of the cluster at `urls()`, with `headers` added, bounded by `timeoutMs`. */
+export function nodeSender(urls: () => readonly string[], headers: Record<string, string>, timeoutMs: number): (node: number, path: string, init?: RequestInit) => Promise<Response> {
+  return (node, path, init = {}) => fetch(`${urls()[node - 1]}${path}`, { ...init, headers: { ...headers, ...init.headers }, signal: AbortSignal.timeout(timeoutMs) });
+}
+
+/** PUTs `value` at `path` through `node` until it is acknowledged (200), every 250 ms while the cluster elects; throws after `attempts` more. */
+export async function putUntilAcknowledged(send: (node: number, path: string, init?: RequestInit) => Promise<Response>, node: number, path: string, value: string, attempts: number): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const status = await send(node, path, { method: "PUT", body: value }).then((response) => response.status, () => 0);
+    if (status === 200) return;
+    if (attempt >= attempts) throw new Error(`${path} was not written through node ${node}: ${status}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** Waits until every replica of each of `groups` is reachable and all have applied the same index, as node `baseUrl` reports them (GET /v1/groups/{name}). */
 export async function waitForCatchUp(baseUrl: string, groups: readonly string[], headers: Record<string, string>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
