@@ -161,9 +161,10 @@ export class NodeTransport {
     }
   }
 
-  /** Whether the connection this node writes to `node` on is open. */
+  /** Whether `node` can be called now (request): the connection this node dialed and the one it answers on are both open. */
   connected(node: number): boolean {
-    return this.links.get(node)?.outbound?.readyState === WebSocket.OPEN;
+    const link = this.links.get(node);
+    return link?.outbound?.readyState === WebSocket.OPEN && link.inbound?.readyState === WebSocket.OPEN;
   }
 
   /** Queues a batch for `node`; everything queued this turn leaves in one frame. */
@@ -192,11 +193,8 @@ export class NodeTransport {
   request(node: number, request: PeerRequest): Promise<ReplicaAnswer> {
     const link = this.links.get(node);
     const socket = link?.outbound;
-    // The answer comes back on the socket this node dialed: without it open, the call could only time out.
-    const returnPath = link?.inbound;
-    if (link === undefined || socket === undefined || socket.readyState !== WebSocket.OPEN || returnPath?.readyState !== WebSocket.OPEN) {
-      return Promise.reject(new Error(`node ${node} is not connected both ways`));
-    }
+    // The answer comes back on the other socket: without both open, the call could only time out.
+    if (link === undefined || socket === undefined || !this.connected(node)) return Promise.reject(new Error(`node ${node} is not connected both ways`));
     const id = this.nextRequestId++;
     return new Promise((resolve, reject) => {
       link.pending.set(id, { resolve, reject, deadlineMs: Date.now() + this.callTimeoutMs, socket });

@@ -20,16 +20,15 @@ export function nodeOfReplica(group: string, replica: number, nodeIds: readonly 
 }
 
 /**
- * The id for a new replica of `place.group`, on a node holding none of the group's staying
- * replicas; or why there is none. An add is refused (tooManyReplicas) when every node already
- * holds one: two on one node are lost together, and a group of four with two on one node loses its
- * majority with that node. It answers unavailable when the nodes without one are not `reachable`
- * (the new replica could not be created; retry once one is). A replace is never refused: it keeps
- * the group's size, so the node the leaving replica frees is one with the fewest. Its new replica
- * goes to a reachable node first, then one with the fewest staying replicas (none, unless the
- * cluster has fewer nodes than the group has replicas), then not the leaving one's node (which may
- * be the failing one); when the only node without a staying replica is down, it doubles up on a
- * live node rather than wait for that one (replace it again once the node is back to spread it).
+ * The id for a new replica of `place.group`, on a node holding the fewest of the group's staying
+ * replicas (none, unless the cluster has fewer nodes than the group has replicas) that `reachable`
+ * says can be called now, not the leaving one's node (a replace's; it may be the failing one) when
+ * another will do; or why there is none. An add is refused (tooManyReplicas) when every node
+ * already holds a replica of the group: two on one node are lost together, and a group of four
+ * with two on one node loses its majority with that node. A replace is not: it keeps the group's
+ * size, and the node the leaving replica frees is one with the fewest. Either answers unavailable
+ * when none of those nodes is connected (the new replica could not be created there; retry once one
+ * is): a replica is never put beside another of its group to get round a node that is down.
  */
 export function replicaIdOnFreeNode(place: ReplicaToPlace, nodeIds: readonly number[], reachable: (node: number) => boolean = () => true): ReplicaPlacing {
   const held = new Map<number, number>(nodeIds.map((node) => [node, 0]));
@@ -38,18 +37,14 @@ export function replicaIdOnFreeNode(place: ReplicaToPlace, nodeIds: readonly num
     const node = nodeOfReplica(place.group, id, nodeIds);
     held.set(node, held.get(node)! + 1);
   }
-  if (place.leaving === undefined) {
-    const free = nodeIds.filter((node) => held.get(node) === 0);
-    if (free.length === 0) return { ok: false, code: "tooManyReplicas", detail: `every node of the cluster (${nodeIds.length}) already holds a replica of group ${place.group}; a group has at most one replica per node` };
-    const live = free.filter(reachable);
-    if (live.length === 0) return { ok: false, code: "unavailable", detail: `the nodes without a replica of group ${place.group} (${free.join(", ")}) are not connected; try again once one is` };
-    return idOnOneOf(place, new Set(live), nodeIds);
-  }
-  const leavingNode = nodeOfReplica(place.group, place.leaving, nodeIds);
-  const rank = (node: number) => [reachable(node) ? 0 : 1, held.get(node)!, node === leavingNode ? 1 : 0];
-  const ranked = nodeIds.map((node) => ({ node, rank: rank(node) }));
-  const best = ranked.reduce((least, next) => (compareRanks(next.rank, least.rank) < 0 ? next : least)).rank;
-  return idOnOneOf(place, new Set(ranked.filter((entry) => compareRanks(entry.rank, best) === 0).map((entry) => entry.node)), nodeIds);
+  const fewest = Math.min(...held.values());
+  if (place.leaving === undefined && fewest > 0) return { ok: false, code: "tooManyReplicas", detail: `every node of the cluster (${nodeIds.length}) already holds a replica of group ${place.group}; a group has at most one replica per node` };
+  const emptiest = nodeIds.filter((node) => held.get(node) === fewest);
+  const live = emptiest.filter(reachable);
+  if (live.length === 0) return { ok: false, code: "unavailable", detail: `the nodes that can take a new replica of group ${place.group} (${emptiest.join(", ")}) are not connected; try again once one is` };
+  const leavingNode = place.leaving === undefined ? undefined : nodeOfReplica(place.group, place.leaving, nodeIds);
+  const away = live.filter((node) => node !== leavingNode);
+  return idOnOneOf(place, new Set(away.length > 0 ? away : live), nodeIds);
 }
 
 /** The lowest id from place.idFrom, not one of the group's, that lands on one of `nodes` (ids cycle through the nodes, so one of the next nodeIds.length ids does). */
@@ -58,11 +53,6 @@ function idOnOneOf(place: ReplicaToPlace, nodes: ReadonlySet<number>, nodeIds: r
     if (!place.replicas.includes(id) && nodes.has(nodeOfReplica(place.group, id, nodeIds))) return { ok: true, id };
   }
   return { ok: false, code: "unavailable", detail: `no replica id from ${place.idFrom} lands on node ${[...nodes].join(" or ")}` };
-}
-
-function compareRanks(left: readonly number[], right: readonly number[]): number {
-  for (let i = 0; i < left.length; i++) if (left[i] !== right[i]) return left[i]! - right[i]!;
-  return 0;
 }
 
 /**

@@ -216,16 +216,18 @@ export class Replicas {
       const step = next(view);
       if (step.kind === "done") return { ok: true, value: true };
       if (step.kind === "propose") {
-        // Proposed at once, then looked at every pollMs until it takes effect; proposed again only
-        // after reproposeAfterMs (a leader change may have lost it). Proposing again at once would
-        // spin: it is refused while the first is pending, and a leader in this process (a Deno
-        // node's) answers without the event loop turning, so the entry would never commit.
+        // Proposed at once, then looked at every pollMs until it takes effect; proposed again after
+        // a refusal, or after reproposeAfterMs (a leader change may have lost it). Proposing again
+        // at once would spin: it is refused while the first is pending, and a leader in this process
+        // (a Deno node's) answers without the event loop turning, so the entry would never commit.
         const change = JSON.stringify(step.change);
         if (proposed?.change !== change || Date.now() - proposed.atMs >= reproposeAfterMs) {
           proposed = { change, atMs: Date.now() };
           body = { changes: [step.change] };
           continue;
         }
+        // Refused (a new leader has yet to apply its own pending change): again after the sleep below.
+        if (view.refused !== undefined) proposed = undefined;
       }
       if (step.kind === "transfer") await this.caller.direct(record, view.leader, "/internal/transfer", { to: step.to });
       lastProblem = view.refused === undefined ? `waiting (${describe(view.conf)})` : `the leader refused the change: ${view.refused}`;
