@@ -63,7 +63,7 @@ export function registerGroupRoutes(app: Hono, guards: Guards, cluster: Cluster)
       description: "Keys already in the prefix or range move into the new group, live.",
       body: { schema: groupBodySchema },
       answers: { 201: { description: "The new group.", schema: groupAnswer, headers: { location: "The group's URL." } } },
-      problems: ["badJson", "badRequest", "bodyTooLarge", "groupExists", "unavailable"],
+      problems: ["badJson", "badRequest", "bodyTooLarge", "groupExists", "tooManyReplicas", "unavailable"],
     },
   });
   addRoute(app, "/v1/groups/:name", {

@@ -2,7 +2,7 @@
  * Proves, on a real 4-process Deno cluster, that membership changes keep a group's replicas on
  * distinct nodes (placement.ts replicaIdOnFreeNode): a replica added to a 3-replica group starts on
  * the one node without a replica of the group, a fifth is refused (409 tooManyReplicas: two on one
- * node would be lost together), and a replaced replica's successor starts on the node that holds
+ * node would be lost together), as is a new group of five, and a replaced replica's successor starts on the node that holds
  * none of the group's replicas, not beside the replica it replaces. Each node's /metrics shows
  * which replicas it runs, and the group's health names the same nodes. Then the node of one replica is killed: the group still takes writes,
  * that replica's replacement starts on the live node without one (not the dead one), and every
@@ -113,6 +113,11 @@ describe("replica placement on a 4-node Deno cluster", () => {
     const removed = await change(`/${fourth}`, "DELETE");
     expect(removed.status, JSON.stringify(removed.body)).toBe(200);
     expect(await replicaIds()).toEqual([1, 2, 3]);
+
+    // A new group may have a replica on every node, and no more.
+    const create = async (name: string, replicas: number) => (await send(1, "/v1/groups", { method: "POST", body: JSON.stringify({ name, prefix: `${name}/`, replicas }) })).json() as Promise<{ replicas?: unknown[]; code?: string; detail?: string }>;
+    expect(await create("five", 5)).toMatchObject({ code: "tooManyReplicas", detail: "a group of this cluster has at most 4 replicas, one per node" });
+    expect((await create("four", 4)).replicas).toHaveLength(4);
 
     // Replica 1 replaced: its successor goes to the node holding none, not beside replica 1.
     const replaced = await change("/1/replace", "POST");

@@ -11,7 +11,7 @@
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { nodeOfReplica, preferredLeaderOf, replicaIdOnFreeNode } from "../../src/hosts/deno/placement.ts";
+import { nodeOfReplica, preferredLeaderOf, replicaIdOnFreeNode, replicasMaxOf } from "../../src/hosts/deno/placement.ts";
 import { defaultSyncDelay, nodeCommandLine, nodeV8Flags, parseNodeArguments } from "../../src/hosts/deno/arguments.ts";
 import { defaultBalanceThresholds } from "../../src/multiraft/balance.ts";
 
@@ -96,6 +96,10 @@ describe("Deno placement of added replicas", () => {
       const down = nodeOfReplica(group, leaving, three);
       expect(replicaIdOnFreeNode({ group, replicas: [1, 2, 3], leaving, idFrom: 4 }, three, (node) => node !== down)).toMatchObject({ ok: false, code: "unavailable" });
     }));
+  });
+
+  it("lets a new group have one replica per node, and the default three on smaller clusters", () => {
+    expect([[1], [1, 2], [1, 2, 3], [1, 2, 3, 4], [2, 4, 6, 8, 10]].map(replicasMaxOf)).toEqual([3, 3, 3, 4, 5]);
   });
 
   it("never hands out an id the group has, even below the next unused one", () => {

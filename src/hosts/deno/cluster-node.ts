@@ -31,7 +31,7 @@ import { defaultSyncDelay, type ClusterNodeOptions } from "./arguments.ts";
 export type { ClusterNodeOptions } from "./arguments.ts";
 import { NodeTransport, peerPath, type NodeAddress } from "./node-transport.ts";
 import { peerProtocol, secretMatches } from "./peer-handshake.ts";
-import { nodeOfReplica, preferredLeaderOf, replicaIdOnFreeNode } from "./placement.ts";
+import { nodeOfReplica, preferredLeaderOf, replicaIdOnFreeNode, replicasMaxOf } from "./placement.ts";
 import { NodeTimings, type NodeStage } from "./node-timings.ts";
 import { ReplicaAdoption } from "./replica-adoption.ts";
 
@@ -130,7 +130,7 @@ export class ClusterNode {
         return request.path === "/internal/write" ? this.inFlight(answer) : answer;
       },
     });
-    const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"], deadlines: new SweptDeadlines(callDeadlineSweepMs), placeReplica: (replica) => replicaIdOnFreeNode(replica, this.nodeIds, (node) => node === this.id || this.transport.connected(node)) });
+    const cluster = new ClusterClient({ directory: new NodeDirectory(this), locations: ["deno"], deadlines: new SweptDeadlines(callDeadlineSweepMs), placement: { replicasMax: replicasMaxOf(this.nodeIds), replicaId: (replica) => replicaIdOnFreeNode(replica, this.nodeIds, (node) => node === this.id || this.transport.connected(node)) } });
     this.cluster = cluster;
     this.sweeps = new NodeSweeps(cluster);
     const faults = options.faults === true ? { faults: new ReplicaFaultControl(cluster) } : {};

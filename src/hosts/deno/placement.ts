@@ -56,6 +56,15 @@ function idOnOneOf(place: ReplicaToPlace, nodes: ReadonlySet<number>, nodeIds: r
 }
 
 /**
+ * The most replicas a new group may have on a cluster of `nodeIds`: one per node, but never fewer
+ * than the three every group starts with by default (a 1- or 2-node cluster, for development,
+ * holds some of a group's replicas together).
+ */
+export function replicasMaxOf(nodeIds: readonly number[]): number {
+  return Math.max(3, nodeIds.length);
+}
+
+/**
  * The voter of `group` that should lead it when it can: the one on the node of replica 1 (the
  * lowest id there, replica 1 itself until it is replaced), so that leaders stay spread over the
  * nodes as placement spread the replicas 1; undefined when no voter is on that node.

@@ -55,8 +55,8 @@ export interface ClusterClientOptions {
   leaderAdviceFromMeta?: boolean;
   /** GET /v1/groups/{name}'s inspection of a group known without asking its replicas, or undefined to ask them (the Worker reads a quiet group's from its replicas' last reports: no hibernated object starts). */
   quietInspection?: (group: GroupDescriptor) => Promise<GroupInspection | undefined>;
-  /** Picks the id of a replica added to a group where its id decides its node (a Deno cluster); by default the next unused id. */
-  placeReplica?: (replica: ReplicaToPlace) => ReplicaPlacing;
+  /** Where a replica's id decides its node (a Deno cluster): the most replicas a new group may have, and the id of one added to a group (by default the API's limit, and the next unused id). */
+  placement?: { replicasMax: number; replicaId(replica: ReplicaToPlace): ReplicaPlacing };
 }
 
 /** A Cluster over replicas reached through a ReplicaDirectory. */
@@ -81,11 +81,11 @@ export class ClusterClient implements Cluster {
     this.quietInspection = options.quietInspection;
     this.io = new GroupIo(this.caller, new SessionPool());
     this.meta = new Metadata(this.io, this.caller, options.locations);
-    this.groups = new Groups(this.meta, this.caller, this.io);
+    this.groups = new Groups(this.meta, this.caller, this.io, options.placement?.replicasMax);
     this.driver = new MoveDriver({ meta: this.meta, io: this.io, caller: this.caller, record: (name) => this.groups.get(name), tableChanged: () => this.groups.invalidate() });
     this.reshape = new Reshape(this.groups, this.driver, this.caller);
     this.hashedTenants = new HashedTenants(this.groups, this.driver, this.meta);
-    this.replicas = new Replicas({ groups: this.groups, meta: this.meta, caller: this.caller, locations: options.locations, ...(options.placeReplica === undefined ? {} : { place: options.placeReplica }) });
+    this.replicas = new Replicas({ groups: this.groups, meta: this.meta, caller: this.caller, locations: options.locations, ...(options.placement === undefined ? {} : { place: (replica) => options.placement!.replicaId(replica) }) });
     this.leadership = new Leadership({ groups: this.groups, caller: this.caller, ...(options.leaderAdviceFromMeta === true ? { advice: (record, leader) => this.leaderAdvice(record, leader) } : {}) });
     this.txns = new TxnDriver({
       resolve: (keyspace, key) => this.groups.resolve(keyspace, key),

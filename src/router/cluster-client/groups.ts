@@ -28,6 +28,7 @@ export class Groups {
   private readonly meta: Metadata;
   private readonly caller: ReplicaCaller;
   private readonly io: GroupIo;
+  private readonly replicasMax: number | undefined;
   private readonly records = new Map<string, { record: GroupRecord; readAtMs: number }>();
   private table: { table: RangeTable; readAtMs: number } | undefined;
   /** Keys being loaded by some caller now, each with a promise that resolves once its load settles. */
@@ -36,10 +37,12 @@ export class Groups {
   private readonly settled = new Map<string, { value: unknown; atMs: number }>();
   private readonly tenantTables = new Map<string, { table: RangeTable | undefined; readAtMs: number }>();
 
-  constructor(meta: Metadata, caller: ReplicaCaller, io: GroupIo) {
+  /** `replicasMax`: the most replicas a new group may have where replicas run one per node (a Deno cluster); otherwise the API's limit holds. */
+  constructor(meta: Metadata, caller: ReplicaCaller, io: GroupIo, replicasMax?: number) {
     this.meta = meta;
     this.caller = caller;
     this.io = io;
+    this.replicasMax = replicasMax;
   }
 
   /** The group that owns `key` in `keyspace`, creating a tenant's group on first use. */
@@ -108,7 +111,9 @@ export class Groups {
   async create(
     spec: (GroupSpec | { name: string; owns: Ownership; replicas?: number; locations?: readonly string[] }) & { auto?: boolean; hashSlots?: Span[] },
   ): Promise<ClusterResult<GroupRecord>> {
-    const replicas = this.meta.placement(spec.replicas ?? 3, spec.locations);
+    const count = spec.replicas ?? 3;
+    if (this.replicasMax !== undefined && count > this.replicasMax) return { ok: false, error: { code: "tooManyReplicas", detail: `a group of this cluster has at most ${this.replicasMax} replicas, one per node` } };
+    const replicas = this.meta.placement(count, spec.locations);
     const initial = spec.hashSlots === undefined ? { initialSpans: initialSpansOf(spec.owns) } : { initialSpans: spec.hashSlots, hashed: true as const };
     const record: GroupRecord = { name: spec.name, state: "creating", owns: spec.owns, replicas, epoch: 1, ...initial, ...(spec.auto === true ? { auto: true } : {}) };
     const created = await this.meta.apply([Metadata.put(`groups/${spec.name}`, record, 0)]);
