@@ -102,8 +102,7 @@ export class Replicas {
       if (pending !== undefined) {
         const finished = await this.finish(record);
         if (!finished.ok) return finished;
-        const same = wanted.kind !== "add" && pending.remove === wanted.id && (wanted.kind === "replace") === (pending.add !== undefined);
-        if (same) return { ok: true, value: { record: finished.value, replica: pending.add ?? wanted.id } };
+        if (sameChange(record, wanted)) return { ok: true, value: { record: finished.value, replica: pending.add ?? pending.remove! } };
         continue;
       }
       const planned = this.plan(record, wanted);
@@ -247,6 +246,18 @@ export class Replicas {
     }
     return best;
   }
+}
+
+/**
+ * Whether `wanted` is the change `record` has recorded: the request sent again after its answer was
+ * lost or was a 503, which finishes that change and answers its replica rather than starting
+ * another. An add is the recorded add when it names no location or the added replica's.
+ */
+function sameChange(record: GroupRecord, wanted: Wanted): boolean {
+  const pending = record.replicaChange;
+  if (pending === undefined) return false;
+  if (wanted.kind === "add") return pending.remove === undefined && (wanted.location === undefined || record.replicas.find((replica) => replica.id === pending.add)?.location === wanted.location);
+  return pending.remove === wanted.id && (wanted.kind === "replace") === (pending.add !== undefined);
 }
 
 /** The next step to make `id` a voter: add it as a learner, let it catch up, promote it (joint consensus). */
