@@ -3,7 +3,7 @@
  * leader whose answers come at once, as a Deno node's own replica answers its router in-process,
  * and whose proposals take effect only once the event loop turns (their entries must be sent and
  * acknowledged): the change finishes in a few polls instead of spinning on refused proposals until
- * its 30 s deadline; and an add sent again while an add is recorded (after a 503) finishes that add
+ * its 30 s deadline, and a refused proposal is made again at the next poll; and an add sent again while an add is recorded (after a 503) finishes that add
  * and answers its replica, instead of adding another.
  */
 import { describe, expect, it } from "vitest";
@@ -30,11 +30,15 @@ function metadataOf(initial: GroupRecord) {
   return { meta: meta as unknown as Metadata, record: () => current.value };
 }
 
-/** A leader (replica 1) answering at once; a proposal applies a task later, and another is refused meanwhile. */
-function inProcessLeader() {
+/**
+ * A leader (replica 1) answering at once; a proposal applies a task later, and another is refused
+ * meanwhile, as are the first `refuseFirst` proposals (a new leader yet to apply its own pending change).
+ */
+function inProcessLeader(refuseFirst = 0) {
   const conf: ConfState = { voters: [1, 2, 3], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
   const calls: string[] = [];
   let pending = false;
+  let refusals = refuseFirst;
   const view = (refused?: string) => ({ kind: "ok", leader: 1, term: 2, conf: structuredClone(conf), commit: 10, match: { 1: 10, 2: 10, 3: 10, 4: 10, 5: 10 }, ...(refused === undefined ? {} : { refused }) });
   const directory: ReplicaDirectory = {
     call(_group, id, path, body) {
@@ -42,7 +46,8 @@ function inProcessLeader() {
       if (path !== "/internal/membership") return Promise.resolve(Response.json({ ok: true }));
       const changes = (body as { changes?: ConfChangeSingle[] }).changes ?? [];
       if (changes.length === 0) return Promise.resolve(Response.json(view()));
-      if (pending) return Promise.resolve(Response.json(view("confChangePending")));
+      calls.push("proposal");
+      if (pending || refusals-- > 0) return Promise.resolve(Response.json(view("confChangePending")));
       pending = true;
       setTimeout(() => {
         pending = false;
@@ -84,6 +89,18 @@ describe("a membership change", () => {
     expect(record().replicaChange).toBeUndefined();
     // Replica 4 was asked to start, and no fifth replica was.
     expect(leader.calls.filter((call) => call.endsWith("/internal/bootstrap"))).toEqual(["4 /internal/bootstrap"]);
+  });
+
+  it("proposes a refused change again at the next poll, not a second later", async () => {
+    const { meta } = metadataOf(recordAdding);
+    const leader = inProcessLeader(3);
+    const replicas = new Replicas({ groups: { invalidate() {} } as unknown as Groups, meta, caller: new ReplicaCaller(leader.directory), locations: ["wnam"] });
+    const added = await replicas.add("orders");
+    expect(added.ok && added.value.replica).toBe(4);
+    // Between a refused proposal and the next: one look at the configuration (after the 50 ms poll), not a second's worth of them.
+    const membership = leader.calls.filter((call) => call === "proposal" || call.endsWith("/internal/membership"));
+    const looksBetween = membership.join(" ").split("proposal").slice(1, 4).map((between) => between.trim().split(" ").filter((call) => call.endsWith("/internal/membership")).length);
+    expect(looksBetween).toEqual([2, 2, 2]); // the refused call itself, then one look
   });
 
   it("starts another add when the recorded one was for another location", async () => {

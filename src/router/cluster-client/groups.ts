@@ -104,6 +104,14 @@ export class Groups {
   }
 
   /**
+   * How many replicas a group made from one of `count` replicas gets (a split's): `count`, but no
+   * more than a new group may have here (a group created before the limit may have more).
+   */
+  replicasAllowed(count: number): number {
+    return Math.min(count, this.replicasMax ?? count);
+  }
+
+  /**
    * Creates a group (the saga: record "creating", bootstrap replicas, give it its initial spans
    * through its log, mark "active"). The default group and tenant groups start owning their whole
    * keyspace; every other group starts owning nothing and receives ranges by move sagas.

@@ -81,7 +81,9 @@ export class Reshape {
     if (upper.length === 0 || lower.length === 0) return badRequest(`"${at}" does not cut group ${name}'s ranges in two`);
     const fields = { group: name, newGroup: options.newName, splitAt: at, ...(options.auto === true ? { auto: true } : {}) };
     logEvent("info", "splitStarted", fields);
-    const created = await this.groups.create({ name: options.newName, owns: { start: at }, replicas: options.replicas ?? source.value.replicas.length, auto: options.auto === true });
+    // As many replicas as the source, not counting one a membership change is adding.
+    const replicas = options.replicas ?? this.groups.replicasAllowed(source.value.replicas.length - (source.value.replicaChange?.add === undefined ? 0 : 1));
+    const created = await this.groups.create({ name: options.newName, owns: { start: at }, replicas, auto: options.auto === true });
     if (!created.ok) return failed("splitFailed", fields, created);
     for (const span of upper) {
       const moved = await this.move(span, options.newName);
@@ -101,7 +103,7 @@ export class Reshape {
     if (!existing.ok || !("start" in existing.value.owns) || existing.value.owns.start !== options.at || existing.value.owns.end !== undefined) return undefined;
     if (existing.value.state === "creating") {
       // The first attempt died while creating the group: finish its create saga.
-      const finished = await this.groups.create({ name: options.newName, owns: existing.value.owns, replicas: existing.value.replicas.length });
+      const finished = await this.groups.create({ name: options.newName, owns: existing.value.owns, replicas: this.groups.replicasAllowed(existing.value.replicas.length) });
       if (!finished.ok && finished.error.code !== "groupExists") return finished;
     }
     await this.driver.resumeStale(true);
