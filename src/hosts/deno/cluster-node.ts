@@ -31,6 +31,7 @@ import { defaultSyncDelay, type ClusterNodeOptions } from "./arguments.ts";
 export type { ClusterNodeOptions } from "./arguments.ts";
 import { NodeTransport, peerPath, type NodeAddress } from "./node-transport.ts";
 import { peerProtocol, secretMatches } from "./peer-handshake.ts";
+import { checkNodeIdentity } from "./node-identity.ts";
 import { nodeOfReplica, preferredLeaderOf, replicaIdOnFreeNode, replicasMaxOf } from "./placement.ts";
 import { NodeTimings, type NodeStage } from "./node-timings.ts";
 import { ReplicaAdoption } from "./replica-adoption.ts";
@@ -117,6 +118,7 @@ export class ClusterNode {
         throw new Error(`edgeraft node: the node's storage failed (a WAL sync, or a transaction SQLite ended itself); stopping: ${String(error)}`);
       },
     });
+    checkNodeIdentity(this.storage, options.dataDirectory, { node: options.id, nodes: this.nodeIds });
     this.transport = new NodeTransport({
       self: options.id,
       peers: options.nodes.filter((node) => node.id !== options.id),

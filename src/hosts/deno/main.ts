@@ -29,7 +29,15 @@ const pem = (flag: string, file: string): string => {
   }
 };
 const tls = options.tls === undefined ? {} : { cert: pem("--tls-cert", options.tls.certFile), key: pem("--tls-key", options.tls.keyFile) };
-const node = new ClusterNode(options);
+/** The node, or a clear error and exit 2 when its data directory cannot be opened as this node's (node-identity.ts). */
+const node = (() => {
+  try {
+    return new ClusterNode(options);
+  } catch (error) {
+    console.error(`edgeraft node: ${error instanceof Error ? error.message : String(error)}`);
+    return Deno.exit(2);
+  }
+})();
 const self = options.nodes.find((address) => address.id === options.id)!;
 const server = Deno.serve({ hostname: self.host, port: self.port, onListen: () => {}, ...tls }, (request) => node.fetch(request));
 node.start();

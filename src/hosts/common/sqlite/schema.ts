@@ -57,6 +57,11 @@ export const sharedMigrations: readonly Migration[] = [
       "CREATE TABLE kv_session (scope TEXT NOT NULL, client_id TEXT NOT NULL, ord INTEGER NOT NULL, last_seq INTEGER NOT NULL, last_used_ms INTEGER NOT NULL, result TEXT NOT NULL, PRIMARY KEY (scope, client_id)) WITHOUT ROWID",
     ],
   },
+  {
+    // The node that made the database and its cluster's node ids (JSON), checked at every start (hosts/deno/node-identity.ts).
+    version: 2,
+    statements: ["CREATE TABLE node_identity (id INTEGER PRIMARY KEY CHECK (id = 1), node INTEGER NOT NULL, nodes TEXT NOT NULL)"],
+  },
 ];
 
 /**
