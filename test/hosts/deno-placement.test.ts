@@ -113,9 +113,43 @@ describe("Deno placement of added replicas", () => {
       const group = `tenant-${i}`;
       expect(preferredLeaderOf(group, [1, 2, 3], nodeIds)).toBe(1);
       expect(preferredLeaderOf(group, [2, 3, 4], nodeIds)).toBe(4); // 4 replaced 1 on its node
-      expect(preferredLeaderOf(group, [2, 3, 5], [1, 2, 3, 4])).toBe(nodeOfReplica(group, 5, [1, 2, 3, 4]) === nodeOfReplica(group, 1, [1, 2, 3, 4]) ? 5 : undefined);
+      expect(preferredLeaderOf(group, [2, 3], nodeIds)).toBe(2); // replica 1's node holds no voter: the next node's
     }
-    expect(preferredLeaderOf("g", [2, 3], nodeIds)).toBeUndefined();
+    expect(preferredLeaderOf("g", [], nodeIds)).toBeUndefined();
+  });
+
+  it("prefers, once replica 1's successor landed on another node, the voter on the first node after replica 1's that holds one", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 30 }), fc.integer({ min: 4, max: 7 }), (group, nodeCount) => {
+        const nodeIds = Array.from({ length: nodeCount }, (_, i) => i + 1);
+        const home = nodeOfReplica(group, 1, nodeIds);
+        // Replica 1 replaced on a node without a replica of the group (replicaIdOnFreeNode), as an operator's replace does.
+        const placed = replicaIdOnFreeNode({ group, replicas: [1, 2, 3], leaving: 1, idFrom: 4 }, nodeIds);
+        if (!placed.ok) throw new Error(placed.detail);
+        const voters = [2, 3, placed.id];
+        const preferred = preferredLeaderOf(group, voters, nodeIds)!;
+        expect(voters).toContain(preferred);
+        if (nodeOfReplica(group, placed.id, nodeIds) === home) return void expect(preferred).toBe(placed.id);
+        // No voter on replica 1's node: the one whose node comes first after it, going round the sorted ids.
+        const distance = (id: number) => (nodeOfReplica(group, id, nodeIds) - home + nodeCount) % nodeCount;
+        expect(voters.every((id) => distance(preferred) <= distance(id))).toBe(true);
+      }),
+    );
+  });
+
+  it("keeps the preferred leaders of 2,000 groups spread over four nodes once every replica 1 was replaced", () => {
+    const nodeIds = [1, 2, 3, 4];
+    const leadersPerNode = new Map<number, number>();
+    for (let i = 0; i < 2_000; i++) {
+      const group = `tenant-${i}`;
+      const placed = replicaIdOnFreeNode({ group, replicas: [1, 2, 3], leaving: 1, idFrom: 4 }, nodeIds);
+      if (!placed.ok) throw new Error(placed.detail);
+      const preferred = preferredLeaderOf(group, [2, 3, placed.id], nodeIds)!;
+      const node = nodeOfReplica(group, preferred, nodeIds);
+      leadersPerNode.set(node, (leadersPerNode.get(node) ?? 0) + 1);
+    }
+    expect([...leadersPerNode.keys()].sort()).toEqual(nodeIds);
+    for (const count of leadersPerNode.values()) expect(count).toBeGreaterThan(400); // 500 each when even
   });
 });
 

@@ -66,13 +66,22 @@ export function replicasMaxOf(nodeIds: readonly number[]): number {
 
 /**
  * The voter of `group` that should lead it when it can: the one on the node of replica 1 (the
- * lowest id there, replica 1 itself until it is replaced), so that leaders stay spread over the
- * nodes as placement spread the replicas 1; undefined when no voter is on that node.
+ * lowest id there: replica 1 itself until it is replaced, then its successor when it took that
+ * node), or else the one on the next node after it, in the order the group's replicas were placed
+ * (the sorted node ids from replica 1's, round), that holds a voter. Replica 1's node differs from
+ * group to group, so leaders stay spread over the nodes as placement spread the replicas 1, also
+ * once replica 1's successor landed on another node (clusters of four nodes or more); undefined
+ * only without voters.
  */
 export function preferredLeaderOf(group: string, voters: readonly number[], nodeIds: readonly number[]): number | undefined {
-  const node = nodeOfReplica(group, 1, nodeIds);
-  const there = voters.filter((id) => nodeOfReplica(group, id, nodeIds) === node);
-  return there.length === 0 ? undefined : Math.min(...there);
+  const sorted = [...nodeIds].sort((a, b) => a - b);
+  const first = hashOfName(group) % sorted.length; // replica 1's node (nodeOfReplica)
+  for (let step = 0; step < sorted.length; step++) {
+    const node = sorted[(first + step) % sorted.length]!;
+    const there = voters.filter((id) => nodeOfReplica(group, id, sorted) === node);
+    if (there.length > 0) return Math.min(...there);
+  }
+  return undefined;
 }
 
 /** FNV-1a over the name's UTF-16 code units: stable across processes and releases. */
