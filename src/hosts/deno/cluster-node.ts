@@ -38,7 +38,7 @@ import { ReplicaAdoption } from "./replica-adoption.ts";
 
 /** How late, at most, the router fails a call to a replica past its deadline (one sweep for all calls: replica-caller.ts SweptDeadlines). */
 const callDeadlineSweepMs = 250;
-/** How often a node looks for groups it leads that should be led by their replica 1 (or its successor: balance), in milliseconds. */
+/** How often a node looks for groups it leads that should be led by their preferred leader (replica 1, or its successor: balance), in milliseconds. */
 const leaderBalanceMs = 3_000;
 /**
  * How long a replica that won an election leads before its node hands leadership back to replica
@@ -220,7 +220,7 @@ export class ClusterNode {
     if (this.options.faults === true && existing !== undefined && faultPaths.has(path)) return Promise.resolve(this.injectFault(existing, path, body));
     if (path === loadReportPath && group === metaGroup.name) return Promise.resolve(this.balanceReport(existing, body));
     if (existing !== undefined) {
-      // A group in use is the moment to hand leadership back to its replica 1, or its successor (balance).
+      // A group in use is the moment to hand leadership back to its preferred leader (balance).
       return answerReplicaRequest(existing, path, body).finally(() => this.balance(existing));
     }
     if (path !== "/internal/bootstrap") return answerReplicaRequest(absentReplica, path, body);
@@ -317,7 +317,7 @@ export class ClusterNode {
   }
 
   /**
-   * Hands leadership back to replica 1 (or its successor) of each active group led here by another replica (see
+   * Hands leadership back to the preferred leader of each active group led here by another replica (see
    * balance). Quiet groups are left alone, so idle groups stay idle; they rebalance when next used.
    */
   private balanceLeaders(): void {
@@ -327,8 +327,8 @@ export class ClusterNode {
   }
 
   /**
-   * When this replica has led its group for handBackAfterMs after an election (not a transfer) but is not its preferred leader (replica 1, or
-   * the voter that replaced it on replica 1's node), transfers leadership to that one if it is recently active and has every committed entry
+   * When this replica has led its group for handBackAfterMs after an election (not a transfer) but is not its preferred leader (replica 1, its
+   * successor, or a voter the group's name picks: placement.ts preferredLeaderOf), transfers leadership to that one if it is recently active and has every committed entry
    * (the engine catches it up the rest of the way before it hands over). Placement spreads the replicas 1 evenly over the nodes,
    * so this restores the spread of leaders after a failover: a restarted node leads its share again.
    */

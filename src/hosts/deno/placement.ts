@@ -67,21 +67,19 @@ export function replicasMaxOf(nodeIds: readonly number[]): number {
 /**
  * The voter of `group` that should lead it when it can: the one on the node of replica 1 (the
  * lowest id there: replica 1 itself until it is replaced, then its successor when it took that
- * node), or else the one on the next node after it, in the order the group's replicas were placed
- * (the sorted node ids from replica 1's, round), that holds a voter. Replica 1's node differs from
- * group to group, so leaders stay spread over the nodes as placement spread the replicas 1, also
- * once replica 1's successor landed on another node (clusters of four nodes or more); undefined
- * only without voters.
+ * node), or else, once replica 1's successor landed on another node (clusters of four nodes or
+ * more), one of the voters picked by a second hash of the group's name. Replica 1's node differs
+ * from group to group, and so does that pick: leaders stay spread over the nodes, also after a node
+ * is lost for good and its replicas are replaced (a fixed pick, the next node's voter, would give
+ * that next node every group whose replica 1 was on the lost one). Undefined only without voters.
  */
 export function preferredLeaderOf(group: string, voters: readonly number[], nodeIds: readonly number[]): number | undefined {
-  const sorted = [...nodeIds].sort((a, b) => a - b);
-  const first = hashOfName(group) % sorted.length; // replica 1's node (nodeOfReplica)
-  for (let step = 0; step < sorted.length; step++) {
-    const node = sorted[(first + step) % sorted.length]!;
-    const there = voters.filter((id) => nodeOfReplica(group, id, sorted) === node);
-    if (there.length > 0) return Math.min(...there);
-  }
-  return undefined;
+  if (voters.length === 0) return undefined;
+  const home = nodeOfReplica(group, 1, nodeIds);
+  const there = voters.filter((id) => nodeOfReplica(group, id, nodeIds) === home);
+  if (there.length > 0) return Math.min(...there);
+  const sorted = [...voters].sort((a, b) => a - b);
+  return sorted[hashOfName(`${group}/leader`) % sorted.length];
 }
 
 /** FNV-1a over the name's UTF-16 code units: stable across processes and releases. */
