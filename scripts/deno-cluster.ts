@@ -33,7 +33,10 @@ const children: ChildProcess[] = ports.map((_, i) => {
   child.stdout?.on("data", (chunk: Buffer) => process.stdout.write(prefix(chunk)));
   child.stderr?.on("data", (chunk: Buffer) => process.stderr.write(prefix(chunk)));
   child.on("exit", (code, signal) => {
-    if (!stopping) console.error(`[node ${id}] exited (${signal ?? code}); the other nodes keep running`);
+    if (stopping) return;
+    console.error(`[node ${id}] exited (${signal ?? code}); the other nodes keep running`);
+    // 2: its data directory is not its own, most likely made with other PORTS (node-identity.ts).
+    if (code === 2) console.error(`[node ${id}] was its data under ${dataDirectory} made with other PORTS? Use DATA=<another directory>, or remove ${dataDirectory} (and its data)`);
   });
   return child;
 });

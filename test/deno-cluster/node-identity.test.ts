@@ -15,17 +15,18 @@ import { freePort } from "../e2e/wrangler.ts";
 const dataDirectory = mkdtempSync(join(tmpdir(), "edgeraft-deno-node-identity-"));
 afterAll(() => rmSync(dataDirectory, { recursive: true, force: true }));
 
-/** Starts node `id` over `ports`; resolves once it listens (and stops it) or exits, with its exit code (null: it listened) and output. */
+/** Starts node `id` over `ports`; resolves once it listens (and stops it) or exits, with its exit code (null: it listened) and all its output. */
 async function run(id: number, ports: number[]): Promise<{ code: number | null; output: string }> {
   let output = "";
   const child: ChildProcess = spawnNode({ id, dataDirectory, ports, tickMs: 50, secret: testClusterSecret }, (text) => (output += text));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let closed: number | null | undefined;
+  const close = new Promise<number | null>((resolve) => child.once("close", (code) => resolve((closed = code)))); // its output read to the end
   const deadline = Date.now() + 30_000;
-  while (!output.includes('"event":"listening"') && child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  if (child.exitCode !== null) return { code: child.exitCode, output };
+  while (!output.includes('"event":"listening"') && closed === undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (closed !== undefined) return { code: closed, output };
   if (!output.includes('"event":"listening"')) throw new Error(`node ${id} neither listened nor exited:\n${output}`);
   child.kill("SIGTERM");
-  expect(await exited).toBe(0);
+  expect(await close).toBe(0);
   return { code: null, output };
 }
 

@@ -31,7 +31,7 @@ import { defaultSyncDelay, type ClusterNodeOptions } from "./arguments.ts";
 export type { ClusterNodeOptions } from "./arguments.ts";
 import { NodeTransport, peerPath, type NodeAddress } from "./node-transport.ts";
 import { peerProtocol, secretMatches } from "./peer-handshake.ts";
-import { checkNodeIdentity } from "./node-identity.ts";
+import { checkNodeIdentity, DataDirectoryRefused } from "./node-identity.ts";
 import { nodeOfReplica, preferredLeaderOf, replicaIdOnFreeNode, replicasMaxOf } from "./placement.ts";
 import { NodeTimings, type NodeStage } from "./node-timings.ts";
 import { ReplicaAdoption } from "./replica-adoption.ts";
@@ -106,7 +106,7 @@ export class ClusterNode {
     mkdirSync(options.dataDirectory, { recursive: true });
     const oldLayout = join(options.dataDirectory, "replicas");
     if (existsSync(oldLayout) && readdirSync(oldLayout).some((file) => file.endsWith(".sqlite"))) {
-      throw new Error(`${oldLayout} holds one SQLite file per replica, a layout this version does not read (it keeps one node.sqlite); start from an empty data directory`);
+      throw new DataDirectoryRefused(`${oldLayout} holds one SQLite file per replica, a layout this version does not read (it keeps one node.sqlite); start from an empty data directory`);
     }
     const syncDelay = options.syncDelay ?? defaultSyncDelay;
     const timed = (stage: NodeStage, startedMs: number) => this.timings.record(stage, startedMs);

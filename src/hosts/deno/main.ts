@@ -8,6 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { ClusterNode } from "./cluster-node.ts";
+import { DataDirectoryRefused } from "./node-identity.ts";
 import { parseNodeArguments } from "./arguments.ts";
 import { setLogLevel } from "../../router/log.ts";
 
@@ -29,12 +30,13 @@ const pem = (flag: string, file: string): string => {
   }
 };
 const tls = options.tls === undefined ? {} : { cert: pem("--tls-cert", options.tls.certFile), key: pem("--tls-key", options.tls.keyFile) };
-/** The node, or a clear error and exit 2 when its data directory cannot be opened as this node's (node-identity.ts). */
+/** The node, or one line and exit 2 when its data directory is not this node's to open (node-identity.ts); other errors keep their stack. */
 const node = (() => {
   try {
     return new ClusterNode(options);
   } catch (error) {
-    console.error(`edgeraft node: ${error instanceof Error ? error.message : String(error)}`);
+    if (!(error instanceof DataDirectoryRefused)) throw error;
+    console.error(`edgeraft node: ${error.message}`);
     return Deno.exit(2);
   }
 })();

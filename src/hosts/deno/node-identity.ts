@@ -22,6 +22,11 @@ export interface ReplicaHeld {
   replica: number;
 }
 
+/** A data directory this node must not open (another node's, another cluster layout's, an older format): the node exits 2 with the message, no stack trace. */
+export class DataDirectoryRefused extends Error {
+  override readonly name = "DataDirectoryRefused";
+}
+
 const listed = (ids: readonly number[]) => ids.join(", ");
 
 /**
@@ -31,7 +36,7 @@ const listed = (ids: readonly number[]) => ids.join(", ");
 export function identityRefusal(directory: string, recorded: NodeIdentity | undefined, self: NodeIdentity, replicas: readonly ReplicaHeld[]): string | undefined {
   const nodes = [...self.nodes].sort((a, b) => a - b);
   if (recorded !== undefined && recorded.node !== self.node) {
-    return `${directory} is the data directory of node ${recorded.node}, not of node ${self.node}: start it with --id ${recorded.node}, and give node ${self.node} its own directory (an empty one makes it a new copy of node ${self.node}, which its peers catch up)`;
+    return `${directory} is the data directory of node ${recorded.node}, not of node ${self.node}: start it with --id ${recorded.node}, and give node ${self.node} its own directory back (directories swapped between nodes: swap them back)`;
   }
   if (recorded !== undefined && listed(recorded.nodes) !== listed(nodes)) {
     return `${directory} was made in a cluster of nodes ${listed(recorded.nodes)}, and --nodes names nodes ${listed(nodes)}: replicas are placed by the node ids, so other ids would move every group's replicas away from their data; adding or removing nodes is not supported yet. Start with --nodes naming nodes ${listed(recorded.nodes)} (their addresses may change)`;
@@ -46,7 +51,8 @@ export function identityRefusal(directory: string, recorded: NodeIdentity | unde
 
 /**
  * Checks the node's storage against `self` (identityRefusal), recording `self` in it when it
- * recorded nothing yet; when refused, closes the storage, having changed nothing, and throws the refusal.
+ * recorded nothing yet; when refused, closes the storage, having written nothing but the schema's
+ * newest tables, and throws DataDirectoryRefused.
  */
 export function checkNodeIdentity(storage: NodeStorage, directory: string, self: NodeIdentity): void {
   const database = storage.database;
@@ -56,7 +62,7 @@ export function checkNodeIdentity(storage: NodeStorage, directory: string, self:
   const refusal = identityRefusal(directory, recorded, self, replicas);
   if (refusal !== undefined) {
     storage.close();
-    throw new Error(refusal);
+    throw new DataDirectoryRefused(refusal);
   }
   if (recorded === undefined) database.exec("INSERT INTO node_identity (id, node, nodes) VALUES (1, ?, ?)", self.node, JSON.stringify([...self.nodes].sort((a, b) => a - b)));
 }
